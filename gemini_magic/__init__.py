@@ -1,0 +1,53 @@
+"""gemini_magic: Google's Gemini models in Jupyter, from a `%%gemini` cell or from plain Python.
+
+    %load_ext gemini_magic
+
+    %%gemini -m gemini-2.5-flash
+    Describe {photo} in two sentences.
+
+    from gemini_magic import Client
+    response = Client().generate("gemini-2.5-flash", ["Describe", photo])
+
+Importing this package is cheap: requests, ipywidgets, Pillow, pandas, numpy and matplotlib are only
+imported when something first needs them.
+"""
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Client": "client",
+    "ResponseStream": "client",
+    "ModelInfo": "client",
+    "TokenCount": "client",
+    "Response": "response",
+    "Candidate": "response",
+    "RetryPolicy": "transport",
+    "to_part": "parts",
+    "register_converter": "parts",
+    "File": "upload",
+}
+
+__all__ = ["__version__", "load_ipython_extension", *_LAZY]
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        if name in ("errors",):
+            from . import errors
+            return errors
+        raise AttributeError(f"module 'gemini_magic' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext gemini_magic`: registers %%gemini, %gemini and %gemini_upload."""
+    from .magics import GeminiMagics
+
+    ipython.register_magics(GeminiMagics)
+
+
+def unload_ipython_extension(ipython):
+    """Nothing to undo beyond IPython's own bookkeeping."""

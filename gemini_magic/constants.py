@@ -1,0 +1,40 @@
+"""Constants shared by the client and the emulator: endpoints, limits and the model catalogue.
+
+This is the only module the emulator may import from the package (see DESIGN.md): plain values,
+no wire code, so a mistake in the client's HTTP handling can never be mirrored by the emulator.
+"""
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
+DEFAULT_API_VERSION = "v1beta"
+DEFAULT_MODEL = "gemini-2.5-flash"
+
+# Environment variables, in the order they are consulted (the official SDK's order).
+API_KEY_ENV_VARS = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
+BASE_URL_ENV_VAR = "GOOGLE_GEMINI_BASE_URL"
+API_KEY_HEADER = "x-goog-api-key"
+
+# Request size limit for inline data (the seeds say 20 MB for the whole request).
+INLINE_REQUEST_LIMIT = 20 * 1000 * 1000
+# The Files API: 2 GB a file, uploads in multiples of the granularity the server announces.
+MAX_FILE_SIZE = 2 * 1000 * 1000 * 1000
+DEFAULT_UPLOAD_GRANULARITY = 8 * 1024 * 1024
+FILE_TTL_SECONDS = 48 * 3600
+
+# Every answer of the local emulator carries these, so nobody mistakes it for a real model.
+EMULATOR_MODEL_VERSION_SUFFIX = "-emulator"
+EMULATOR_MARKER = "[gemini_magic emulator]"
+
+_GENERATE = ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"]
+
+# name, display name, input token limit, output token limit, supported methods, thinking
+MODEL_CATALOGUE = (
+    ("gemini-2.5-flash", "Gemini 2.5 Flash", 1048576, 65536, _GENERATE, True),
+    ("gemini-2.5-pro", "Gemini 2.5 Pro", 1048576, 65536, _GENERATE, True),
+    ("gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite", 1048576, 65536, _GENERATE, True),
+    ("gemini-2.0-flash", "Gemini 2.0 Flash", 1048576, 8192, _GENERATE, False),
+    ("gemini-2.5-flash-image", "Nano Banana", 32768, 32768, _GENERATE, False),
+    ("gemini-3-flash-preview", "Gemini 3 Flash Preview", 1048576, 65536, _GENERATE, True),
+    ("gemini-3-pro-preview", "Gemini 3 Pro Preview", 1048576, 65536, _GENERATE, True),
+    ("gemini-flash-latest", "Gemini Flash Latest", 1048576, 65536, _GENERATE, True),
+    ("gemini-embedding-001", "Gemini Embedding 001", 2048, 1, ["embedContent", "countTextTokens", "countTokens"], False),
+)
