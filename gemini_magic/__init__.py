@@ -33,9 +33,6 @@ __all__ = ["__version__", "load_ipython_extension", *_LAZY]
 def __getattr__(name):
     module = _LAZY.get(name)
     if module is None:
-        if name in ("errors",):
-            from . import errors
-            return errors
         raise AttributeError(f"module 'gemini_magic' has no attribute {name!r}")
     import importlib
 

@@ -203,12 +203,17 @@ class Client:
     # --- files (resumable uploads) ----------------------------------------------------------------
 
     def upload_file(self, source: Any, mime_type: str | None = None, display_name: str | None = None,
-                    progress: Any = None, wait: bool = True, timeout: float = 600.0):
-        """Upload a path, bytes or binary file object through the resumable Files API (see upload.py)."""
+                    progress: Any = None, wait: bool = True, timeout: float = 600.0, reuse: bool = True):
+        """Upload a path, bytes or binary file object through the resumable Files API (see upload.py).
+
+        Waits until the file is ACTIVE (unless `wait=False`). When a live file already has the same
+        sha256, it is returned instead (its `.reused` is True) unless `reuse=False`.
+        `progress(sent_bytes, total_bytes, phase)` is called as the upload goes."""
         from .upload import upload_file
 
         return upload_file(self._transport, source, mime_type=mime_type, display_name=display_name,
-                           progress=progress, wait=wait, timeout=timeout)
+                           progress=progress, wait=wait, timeout=timeout, reuse=reuse,
+                           list_files=self.list_files)
 
     def get_file(self, name: str):
         from .upload import File

@@ -50,6 +50,7 @@ class GeminiMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self._emulator = None
         self._clients: dict = {}
+        self._uploads: dict = {}  # unfinished upload sessions, by source, so a re-run continues
 
     # --- %%gemini / %gemini ------------------------------------------------------------------------
 
@@ -305,9 +306,98 @@ class GeminiMagics(Magics):
         return None
 
     def _files(self, words):
-        from .upload_magic import files_command
+        """`%gemini files` lists uploaded files; `%gemini files delete NAME [NAME ...]|--all` deletes."""
+        from IPython.display import Markdown, display
 
-        return files_command(self._client(), words)
+        from .files_table import files_markdown
+
+        client = self._client()
+        try:
+            if not words:
+                display(Markdown(files_markdown(client.list_files())))
+                return None
+            if words[0] != "delete" or len(words) < 2:
+                raise UsageError("Use %gemini files, or %gemini files delete NAME [NAME ...], or "
+                                 "%gemini files delete --all.")
+            names = [f.name for f in client.list_files()] if words[1:] == ["--all"] else words[1:]
+            for name in names:
+                client.delete_file(getattr(self.shell.user_ns.get(name), "name", name))
+        except GeminiError as error:
+            raise UsageError(explain.message(error)) from None
+        print(f"Deleted {len(names)} file(s): {', '.join(names)}" if names else "No files to delete.")
+        return None
+
+    # --- %gemini_upload ----------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("source", help="Path of the file, or {name} of a variable holding bytes, a path or a file object.")
+    @argument("--as", dest="as_name", metavar="NAME", help="Variable for the File (default: from the file name).")
+    @argument("--mime", help="MIME type, when it cannot be told from the content or the name.")
+    @argument("--display-name", help="Name shown in %%gemini files (default: the file name).")
+    @argument("--no-wait", action="store_true", help="Do not wait until the file is ACTIVE.")
+    @line_magic
+    def gemini_upload(self, line: str):
+        """Upload a file through the resumable Files API, with a progress bar, and bind its File handle.
+
+        Examples::
+
+            %gemini_upload lecture.mp4                 # binds `lecture`
+            %gemini_upload data/scan.pdf --as scan
+            %gemini_upload {video_bytes} --mime video/mp4 --as clip
+
+        Then use it in a prompt: `%%gemini` / `Summarise {lecture}`. Uploading the same content again
+        reuses the live file. An interrupted upload continues where it stopped when run again.
+        """
+        from .progress import UploadProgress
+        from .upload import UploadSession
+
+        args = parse_argstring(self.gemini_upload, line)
+        source, label = self._upload_source(args.source)
+        name = args.as_name or identifier_for(label)
+        if not name.isidentifier():
+            raise UsageError(f"--as {name!r} is not a valid Python variable name.")
+        key = _source_key(source)
+        session = self._uploads.setdefault(key, UploadSession()) if key else UploadSession()
+        progress = UploadProgress(label)
+        try:
+            file = self._client().upload_file(source, mime_type=args.mime, display_name=args.display_name,
+                                              progress=progress, wait=not args.no_wait, session=session)
+        except KeyboardInterrupt:
+            how = ("Run the same %gemini_upload again to continue from byte "
+                   f"{session.sent:,}." if key and session.url else "Run %gemini_upload again to start over.")
+            progress.finish(f"Upload of {label} interrupted. {how}")
+            raise UsageError(f"Upload interrupted. {how}") from None
+        except GeminiError as error:
+            progress.finish(f"Upload of {label} failed.")
+            raise UsageError(explain.message(error)) from None
+        self._uploads.pop(key, None)
+        self.shell.user_ns[name] = file
+        verb = "Reused" if file.reused else "Uploaded"
+        note = " (the same content was already uploaded)" if file.reused else ""
+        progress.finish(f"{verb} {label} as {file.name}{note}: {file.mime_type}, {file.size_bytes:,} bytes, "
+                        f"{file.state}. Bound to `{name}`: use {{{name}}} in a prompt.")
+        return None
+
+    def _upload_source(self, text: str):
+        """The thing to upload and a label for it: a path, or a `{name}` variable's value."""
+        import os
+
+        text = text.strip()
+        if text.startswith("{") and text.endswith("}"):
+            expression = text[1:-1].strip()
+            from .prompt import split_template
+
+            try:
+                pieces = split_template(text, self.shell.user_ns)
+            except GeminiError as error:
+                raise UsageError(explain.message(error)) from None
+            if len(pieces) != 1 or isinstance(pieces[0], str) and pieces[0] == text:
+                raise UsageError(f"{text} is not a variable reference.")
+            value = pieces[0]
+            if isinstance(value, (str, os.PathLike)):
+                return value, os.path.basename(os.fspath(value))
+            return value, getattr(value, "name", None) and os.path.basename(value.name) or expression
+        return os.path.expanduser(text), os.path.basename(text)
 
     def _backend(self, words):
         """`%gemini backend [auto|api|emulator]`: the real API when a key is set, else the local emulator."""
@@ -359,6 +449,31 @@ class GeminiMagics(Magics):
         text = json.dumps(truncate_strings(payload), indent=2, ensure_ascii=False)
         head = f"**{title}**" + (f" `POST {url}` (header `x-goog-api-key: [REDACTED]`)" if url else "")
         display(Markdown(f"{head}\n\n```json\n{text}\n```"))
+
+
+def identifier_for(label: str) -> str:
+    """A valid variable name from a file name: `Lecture 01.mp4` → `lecture_01`."""
+    import keyword
+    import re
+
+    stem = label.rsplit(".", 1)[0] if "." in label.strip(".") else label
+    name = re.sub(r"\W+", "_", stem.strip().lower()).strip("_") or "uploaded_file"
+    if name[0].isdigit() or keyword.iskeyword(name):
+        name = f"file_{name}"
+    return name
+
+
+def _source_key(source) -> tuple | None:
+    """Identifies a file on disk across runs (path, size, mtime), so an interrupted upload can continue."""
+    import os
+
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            stat = os.stat(source)
+        except OSError:
+            return None
+        return (os.path.abspath(source), stat.st_size, stat.st_mtime_ns)
+    return None
 
 
 def split_options(line: str, parser) -> tuple[str, str]:

@@ -1,0 +1,187 @@
+"""The ``Emulator`` object: start and stop the server, script faults, read the request log.
+
+Example::
+
+    from gemini_magic.emulator import Emulator
+
+    with Emulator(pace=0.0) as emu:            # a free port on 127.0.0.1, served from a daemon thread
+        emu.inject("status", match="generate", code=429, retry_delay="2s")
+        ...                                     # point a client at emu.base_url
+        assert emu.requests[-1].headers["x-goog-api-key"]
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import tempfile
+import threading
+from dataclasses import dataclass, field
+
+from gemini_magic.constants import DEFAULT_UPLOAD_GRANULARITY, FILE_TTL_SECONDS
+
+from .faults import FaultQueue, make_fault, make_replay
+from .files import FileStore
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the emulator received it. Header names are lower-cased.
+
+    Upload chunks are written straight to disk, so their ``body`` is ``b""``; ``body_size`` tells
+    how many bytes the request declared (or carried, for other requests).
+    """
+
+    method: str
+    path: str
+    query: dict
+    headers: dict
+    body: bytes
+    json: object = None
+    body_size: int = field(default=0)
+
+
+class Emulator:
+    """A local Gemini-compatible HTTP server (not the real Gemini API).
+
+    ``pace``: seconds between stream events (settable any time). ``api_key``: when given, other keys
+    are refused as the service refuses unknown keys; otherwise any non-empty key is accepted.
+    ``file_processing_delay``: seconds an uploaded file stays PROCESSING. ``port=0`` picks a free
+    port. ``upload_granularity``: the chunk granularity announced to uploaders. ``file_ttl``:
+    seconds before an uploaded file expires.
+    """
+
+    def __init__(self, pace: float = 0.0, api_key: str | None = None, file_processing_delay: float = 0.0,
+                 port: int = 0, host: str = "127.0.0.1",
+                 upload_granularity: int = DEFAULT_UPLOAD_GRANULARITY,
+                 file_ttl: float = FILE_TTL_SECONDS, verbose: bool = False):
+        if host not in LOOPBACK:
+            raise ValueError(f"the emulator listens on loopback only, not {host!r}")
+        if upload_granularity <= 0:
+            raise ValueError("upload_granularity must be positive")
+        self.pace = float(pace)
+        self.api_key = api_key
+        self.port = int(port)
+        self.host = "127.0.0.1" if host == "localhost" else host
+        self.verbose = verbose
+        self.faults = FaultQueue()
+        self._directory = tempfile.mkdtemp(prefix="gemini-emulator-")
+        self.store = FileStore(self._directory, int(upload_granularity), float(file_processing_delay),
+                               float(file_ttl))
+        self._requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._server = None
+        self._thread = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> "Emulator":
+        from .server import EmulatorServer  # late: keeps `import gemini_magic.emulator` light
+
+        if self._server is not None:
+            return self
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        EmulatorServer.address_family = family
+        self._server = EmulatorServer((self.host, self.port), self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"gemini-emulator-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        for sock in list(server.open_sockets):
+            try:  # wake handler threads blocked on keep-alive reads or mid-stream
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        server.server_close()
+        self._thread.join(timeout=5)
+        self.store.clear()
+        shutil.rmtree(self._directory, ignore_errors=True)
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # -- scripting ------------------------------------------------------------------------------
+    def inject(self, kind: str, match: str = "any", times: int = 1, **params) -> None:
+        """Queue a one-shot fault (``times`` repeats it) for the next request matching ``match``."""
+        self.faults.add(make_fault(kind, match, times, **params))
+
+    def replay(self, body: bytes, status: int = 200, content_type: str = "text/event-stream",
+               headers: dict | None = None, chunk_size: int | None = None, chunk_delay: float = 0.0,
+               match: str = "any", times: int = 1) -> None:
+        """Answer the next matching request with exactly ``body`` (chunked transfer)."""
+        self.faults.add(make_replay(body, status, content_type, headers, chunk_size, chunk_delay,
+                                    match, times))
+
+    def pending(self) -> int:
+        """How many faults and replays are still queued."""
+        return len(self.faults)
+
+    def reset(self) -> None:
+        """Forget faults, replays, recorded requests, files and upload counters."""
+        self.faults.clear()
+        with self._lock:
+            self._requests.clear()
+        self.store.clear()
+
+    def configure(self, pace=None, file_processing_delay=None, api_key=..., **unknown) -> None:
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if pace is not None:
+            self.pace = float(pace)
+        if file_processing_delay is not None:
+            self.store.processing_delay = float(file_processing_delay)
+        if api_key is not ...:
+            self.api_key = api_key
+
+    def describe(self) -> dict:
+        return {"pace": self.pace, "file_processing_delay": self.store.processing_delay,
+                "upload_granularity": self.store.granularity, "file_ttl": self.store.ttl,
+                "api_key_required": self.api_key is not None, "upload_stats": self.upload_stats,
+                "pending_faults": self.pending(), "base_url": self.base_url}
+
+    # -- observation ----------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every request received so far, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def files(self) -> dict:
+        """Stored files by name (``"files/abc123def456"``): StoredFile with ``.data()``, ``.state()``."""
+        self.store.purge_expired()
+        with self.store.lock:
+            return dict(self.store.files)
+
+    @property
+    def upload_stats(self) -> dict:
+        """``bytes_received`` (every chunk byte, re-sent ones included) and ``chunks`` (requests)."""
+        with self.store.lock:
+            return dict(self.store.stats)
+
+    def record(self, method: str, path: str, query: dict, headers: dict, body: bytes, size: int) -> None:
+        parsed = None
+        if body:
+            try:
+                parsed = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                parsed = None
+        with self._lock:
+            self._requests.append(RecordedRequest(method, path, query, headers, body, parsed, size))

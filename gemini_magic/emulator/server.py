@@ -1,0 +1,414 @@
+"""The HTTP side: routing, request bodies, authentication, and the bytes written back.
+
+Speaks HTTP/1.1 like the service: unary answers are pretty-printed JSON (2-space indent, trailing
+newline, ``application/json; charset=UTF-8``); streams use ``Transfer-Encoding: chunked``, one HTTP
+chunk per event, ``text/event-stream`` with NO charset for ``alt=sse`` (as recorded) or the
+incremental JSON array (``[{`` ... ``\\n,\\r\\n`` ... ``\\n]``) without it, then close the connection.
+Faults that break the wire (drops, cut streams, mid-stream errors) are carried out here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from gemini_magic.constants import INLINE_REQUEST_LIMIT
+
+from . import control, models, validation
+from .answers import prompt_tokens
+from .errors import KEY_IN_URL, UNREGISTERED_CALLER, ApiError, injected, invalid_api_key, method_not_found
+from .faults import Fault, Replay
+from .responses import Generation
+
+API_PATH = re.compile(r"^/(v1beta|v1|v1alpha)/(.+)$")
+UPLOAD_PATH = re.compile(r"^/upload/(v1beta|v1|v1alpha)/files$")
+READ_SIZE = 1024 * 1024
+
+
+def to_json(obj, pretty: bool) -> bytes:
+    """Google's JSON: UTF-8 kept as is, ``<`` and ``>`` escaped (see recordings/grounding)."""
+    if pretty:
+        text = json.dumps(obj, indent=2, ensure_ascii=False)
+    else:
+        text = json.dumps(obj, separators=(",", ": "), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").encode("utf-8")
+
+
+class Route:
+    """What a request asks for: its fault-matching category and the names in its path."""
+
+    def __init__(self, category: str, action: str = "", model: str = "", file_id: str = ""):
+        self.category, self.action, self.model, self.file_id = category, action, model, file_id
+
+
+def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
+    if UPLOAD_PATH.match(path) and method == "POST":
+        if "upload_id" not in query:
+            return Route("upload", "upload_start")
+        command = headers.get("x-goog-upload-command", "").lower()
+        if "upload" in command or "finalize" in command:
+            return Route("upload_chunk", "upload_chunk")
+        return Route("upload", "upload_chunk")
+    match = API_PATH.match(path)
+    if not match:
+        return Route("other")
+    rest = match.group(2)
+    resource, _, rpc = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    segments = [s for s in resource.split("/") if s]
+    if segments and segments[0] == "tunedModels":
+        return Route("other", "tuned_model", model="/".join(segments))
+    if segments and segments[0] == "models":
+        if method == "GET" and not rpc:
+            return Route("models", "list_models" if len(segments) == 1 else "get_model", segments[-1])
+        actions = {"generateContent": "generate", "streamGenerateContent": "stream", "countTokens": "count"}
+        if method == "POST" and rpc in actions and len(segments) >= 2:
+            return Route(actions[rpc], actions[rpc], segments[-1])
+    if segments and segments[0] == "files" and not rpc:
+        if len(segments) == 1 and method == "GET":
+            return Route("files", "list_files")
+        if len(segments) == 2 and method in ("GET", "DELETE"):
+            return Route("files", "get_file" if method == "GET" else "delete_file", file_id=segments[1])
+    return Route("other")
+
+
+class BodyReader:
+    """Reads a request body in pieces: ``Content-Length`` or ``Transfer-Encoding: chunked``."""
+
+    def __init__(self, rfile, headers: dict):
+        self.rfile = rfile
+        self.chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        self.length = None if self.chunked else int(headers.get("content-length") or 0)
+        self.remaining = 0 if self.chunked else self.length
+        self.done = False
+
+    def read(self, size: int = READ_SIZE) -> bytes:
+        if self.done or size <= 0:
+            return b""
+        if self.chunked and self.remaining == 0:
+            line = self.rfile.readline(1024)
+            self.remaining = int(line.split(b";")[0].strip() or b"0", 16)
+            if self.remaining == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                self.done = True
+                return b""
+        if self.remaining == 0:
+            self.done = True
+            return b""
+        piece = self.rfile.read(min(size, self.remaining))
+        if not piece:
+            raise ConnectionError("client closed the connection in the middle of the body")
+        self.remaining -= len(piece)
+        if self.chunked and self.remaining == 0:
+            self.rfile.readline(16)  # the CRLF after the chunk's data
+        return piece
+
+    def read_all(self, limit: int) -> tuple[bytes, int]:
+        """The whole body, or b"" (drained and counted) when it exceeds ``limit``."""
+        pieces, size = [], 0
+        while piece := self.read():
+            size += len(piece)
+            if size <= limit:
+                pieces.append(piece)
+            else:
+                pieces.clear()
+        return (b"".join(pieces) if size <= limit else b""), size
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    """A threading server that remembers open connections, so ``stop()`` can really stop."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, emulator):
+        self.emulator = emulator
+        self.open_sockets = set()
+        super().__init__(address, Handler)
+
+    def process_request(self, request, client_address):
+        self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def close_request(self, request):
+        self.open_sockets.discard(request)
+        super().close_request(request)
+
+    def handle_error(self, request, client_address):
+        error = sys.exc_info()[1]
+        # Clients that hang up (and the drops the emulator causes itself) are not server errors.
+        if not isinstance(error, (ConnectionError, TimeoutError, OSError)):
+            super().handle_error(request, client_address)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "gemini-magic-emulator"
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, format, *args):
+        if self.server.emulator.verbose:
+            super().log_message(format, *args)
+
+    def do_GET(self):
+        self.dispatch()
+
+    do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
+
+    # -- dispatch -------------------------------------------------------------------------------
+    def dispatch(self):
+        emulator = self.server.emulator
+        url = urlsplit(self.path)
+        path = unquote(url.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        reader = BodyReader(self.rfile, headers)
+        if path.startswith("/emulator/"):
+            body, _ = reader.read_all(INLINE_REQUEST_LIMIT * 2)
+            code, answer = control.handle(emulator, self.command, path, query, body)
+            return self.send_json(code, answer)
+        route = route_for(self.command, path, query, headers)
+        self.started = False
+        try:
+            if route.action == "upload_chunk":
+                return self.upload_chunk(route, path, query, headers, reader)
+            body, size = reader.read_all(INLINE_REQUEST_LIMIT)
+            emulator.record(self.command, path, query, headers, body, size)
+            if "key" in query:
+                raise ApiError(400, KEY_IN_URL)
+            item = emulator.faults.take(route.category)
+            if self.act_on(item, route):
+                return
+            self.check_key(headers)
+            if size > INLINE_REQUEST_LIMIT:
+                raise ApiError(400, f"Request payload size exceeds the limit: {INLINE_REQUEST_LIMIT} bytes.")
+            self.answer(route, query, headers, body, item)
+        except ApiError as error:
+            self.send_error_json(error)
+        except (ConnectionError, TimeoutError):
+            raise
+        except Exception as error:
+            # An emulator bug: say so in Google's shape (when still possible) and log the traceback.
+            if not self.started:
+                self.send_error_json(ApiError(500, f"The gemini_magic emulator failed: {error!r}"))
+            raise
+
+    def act_on(self, item, route: Route) -> bool:
+        """Carry out a replay or a request-level fault; True when the request is fully answered."""
+        if item is None:
+            return False
+        if isinstance(item, Replay):
+            self.replay(item)
+            return True
+        if item.kind == "drop":
+            self.drop()
+            return True
+        if item.kind == "status":
+            self.send_status_fault(item, route)
+            return True
+        if item.kind == "slow" and route.action != "stream":  # streams slow down per chunk instead
+            time.sleep(float(item.get("delay", 1.0)))
+        return False
+
+    def check_key(self, headers: dict) -> None:
+        key = headers.get("x-goog-api-key", "")
+        if not key:
+            raise ApiError(403, UNREGISTERED_CALLER)
+        expected = self.server.emulator.api_key
+        if expected is not None and key != expected:
+            raise invalid_api_key()
+
+    def answer(self, route: Route, query, headers, body: bytes, fault) -> None:
+        emulator = self.server.emulator
+        store = emulator.store
+        action = route.action
+        if action == "list_models":
+            return self.send_json(200, models.list_models(query))
+        if action == "get_model":
+            return self.send_json(200, models.get_model(route.model))
+        if action in ("generate", "stream", "count"):
+            return self.generate(route, query, body, fault)
+        if action == "tuned_model":
+            raise ApiError(404, f"{route.model} is not found for API version v1beta, or is not supported "
+                                "for generateContent. Call ListModels to see the list of available models "
+                                "and their supported methods.")
+        if action == "upload_start":
+            upload_id = store.start(headers, validation.parse_json(body))
+            url = f"{emulator.base_url}/upload/v1beta/files?upload_id={upload_id}&upload_protocol=resumable"
+            return self.send_empty(200, {
+                "X-Goog-Upload-URL": url, "X-Goog-Upload-Control-URL": url,
+                "X-Goog-Upload-Status": "active",
+                "X-Goog-Upload-Chunk-Granularity": str(store.granularity)})
+        if action == "list_files":
+            return self.send_json(200, store.list(query, emulator.base_url))
+        if action == "get_file":
+            return self.send_json(200, store.get(route.file_id).to_json(emulator.base_url))
+        if action == "delete_file":
+            store.delete(route.file_id)
+            return self.send_json(200, {})
+        raise method_not_found()
+
+    def generate(self, route: Route, query, body: bytes, fault) -> None:
+        row = models.find(route.model)
+        method = "countTokens" if route.action == "count" else "generateContent"
+        if row is None or method not in row[4]:
+            raise ApiError(404, f"models/{route.model} is not found for API version v1beta, or is not "
+                                f"supported for {method}. Call ListModels to see the list of available "
+                                "models and their supported methods.")
+        parsed = validation.parse_json(body)
+        resolve = self.server.emulator.store.resolve
+        if route.action == "count":
+            total, details = prompt_tokens(validation.parse_count(parsed, resolve))
+            return self.send_json(200, {"totalTokens": total, "promptTokensDetails": details})
+        generation = Generation(validation.parse_generate(parsed, resolve), route.model, fault)
+        if route.action == "generate":
+            return self.send_json(200, generation.unary())
+        self.stream(generation, fault, sse=query.get("alt") == "sse")
+
+    # -- uploads --------------------------------------------------------------------------------
+    def upload_chunk(self, route: Route, path, query, headers, reader: BodyReader) -> None:
+        emulator = self.server.emulator
+        store = emulator.store
+        emulator.record(self.command, path, query, headers, b"", reader.length or 0)
+        command = headers.get("x-goog-upload-command", "")
+        finalize = "finalize" in command.lower()
+        try:
+            if "key" in query:
+                raise ApiError(400, KEY_IN_URL)
+            session = store.session(query.get("upload_id", ""))
+        except ApiError:
+            store.count(reader.read_all(0)[1])
+            raise
+        item = emulator.faults.take(route.category, finalize=finalize)
+        drop_at = upload_fault = None
+        if isinstance(item, Fault) and item.kind == "drop_at_offset":
+            drop_at = int(item.get("offset"))
+        elif isinstance(item, Fault) and item.kind == "upload_status":
+            upload_fault = item
+        elif isinstance(item, Fault) and item.kind == "slow":
+            time.sleep(float(item.get("delay", 1.0)))
+        elif item is not None:
+            store.count(reader.read_all(0)[1])  # the fault answers instead: nothing is stored
+            if route.category == "upload_chunk":
+                with store.lock:
+                    store.stats["chunks"] += 1
+            self.act_on(item, route)
+            return
+        try:
+            result = store.chunk(session, command, headers.get("x-goog-upload-offset"), reader.read,
+                                 reader.length, emulator.base_url, drop_at, upload_fault)
+        except ApiError:
+            if upload_fault is not None:
+                emulator.faults.put_back(upload_fault)
+            raise
+        if drop_at is not None and not result.drop:
+            emulator.faults.put_back(item)  # the chunk never reached the offset: keep waiting
+        if result.drop:
+            return self.drop()
+        if result.body is not None:
+            return self.send_json(result.code, result.body, result.headers)
+        self.send_empty(result.code, result.headers)
+
+    # -- writing --------------------------------------------------------------------------------
+    def send_response(self, code, message=None):
+        self.started = True
+        super().send_response(code, message)
+
+    def send_json(self, code: int, obj, headers: dict | None = None) -> None:
+        data = to_json(obj, pretty=True) + b"\n"
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_empty(self, code: int, headers: dict) -> None:
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    def send_error_json(self, error: ApiError) -> None:
+        self.send_json(error.code, error.body(), error.headers)
+
+    def send_status_fault(self, fault: Fault, route: Route) -> None:
+        code = int(fault.get("code"))
+        if fault.get("body") is not None:
+            data = str(fault.get("body")).encode("utf-8")
+            self.send_response(code)
+            self.send_header("Content-Type", fault.get("content_type", "text/html; charset=UTF-8"))
+            self.send_header("Content-Length", str(len(data)))
+            if fault.get("retry_after") is not None:
+                self.send_header("Retry-After", str(fault.get("retry_after")))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        self.send_error_json(injected(code, fault.get("message"), fault.get("status"), fault.get("retry_delay"),
+                                      fault.get("quota_id"), route.model or None, fault.get("retry_after")))
+
+    def start_chunked(self, code: int, content_type: str, headers: dict | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def write_chunk(self, data: bytes) -> None:
+        if data:
+            self.wfile.write(b"%X\r\n%s\r\n" % (len(data), data))
+
+    def end_chunked(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+
+    def drop(self) -> None:
+        """Close the connection without another byte (FIN, so bytes already sent still arrive)."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def replay(self, replay: Replay) -> None:
+        self.start_chunked(replay.status, replay.content_type, replay.headers)
+        for number, piece in enumerate(replay.pieces()):
+            if number and replay.chunk_delay:
+                time.sleep(replay.chunk_delay)
+            self.write_chunk(piece)
+        self.end_chunked()
+
+    def stream(self, generation: Generation, fault, sse: bool) -> None:
+        emulator = self.server.emulator
+        delay = float(fault.get("delay", 1.0)) if fault is not None and fault.kind == "slow" else 0.0
+        if sse:
+            self.start_chunked(200, "text/event-stream", {"Content-Disposition": "attachment"})
+        else:
+            self.start_chunked(200, "application/json; charset=UTF-8")
+        for number, event in enumerate(generation.events()):
+            time.sleep(emulator.pace + delay)
+            if sse:
+                self.write_chunk(b"data: " + to_json(event, pretty=False) + b"\r\n\r\n")
+            else:
+                self.write_chunk((b"[" if number == 0 else b"\n,\r\n") + to_json(event, pretty=True))
+        kind = generation.kind
+        if kind == "drop_after":
+            return self.drop()
+        if kind == "error_mid_stream":
+            error = to_json(injected(int(fault.get("code", 500)), fault.get("message")).body(), pretty=True)
+            # Raw, not data:-framed, as the service sends it (recordings/errors/issue_500_*).
+            self.write_chunk(error + b"\n" if sse else b"\n,\r\n" + error)
+        if not sse:
+            self.write_chunk(b"\n]")
+        self.end_chunked()

@@ -1,0 +1,93 @@
+"""The upload progress bar: bytes, rate and time left, then "processing…" until the file is ACTIVE.
+
+An ipywidgets bar in a notebook kernel, a self-rewriting line in a terminal, one final line where
+neither can show (plain). Like the answer view, the widget is replaced in place by a plain text line
+when the upload ends, so a saved notebook shows the outcome without widget state.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def human_bytes(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"
+
+
+def detect_mode() -> str:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return "terminal"
+    shell = get_ipython()
+    return "widget" if shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell" else "terminal"
+
+
+class UploadProgress:
+    """Call it as `progress(sent_bytes, total_bytes, phase)`; `finish(text)` leaves the final line."""
+
+    def __init__(self, label: str, mode: str | None = None, interval: float = 0.1) -> None:
+        self.label = label
+        self.mode = mode or detect_mode()
+        self.interval = interval
+        self._started = time.monotonic()
+        self._last = 0.0
+        self._handle = None
+        self._bar = self._text = None
+        self._line = ""
+
+    def __call__(self, sent: int, total: int, phase: str) -> None:
+        now = time.monotonic()
+        if phase == "uploading" and sent < total and now - self._last < self.interval:
+            return
+        self._last = now
+        self._line = self.describe(sent, total, phase, now - self._started)
+        if self.mode == "widget":
+            self._show_widget(sent, total, phase)
+        elif self.mode == "terminal":
+            sys.stdout.write("\r" + self._line.ljust(78))
+            sys.stdout.flush()
+
+    @staticmethod
+    def describe(sent: int, total: int, phase: str, elapsed: float) -> str:
+        if phase == "processing":
+            return f"{human_bytes(total)} uploaded · processing… (waiting until the file is ACTIVE)"
+        if phase == "done":
+            return f"{human_bytes(total)} uploaded"
+        rate = sent / elapsed if elapsed > 0 else 0.0
+        left = (total - sent) / rate if rate > 0 else float("inf")
+        eta = f"{left:.0f} s left" if left != float("inf") else "estimating…"
+        percent = 100.0 * sent / total if total else 100.0
+        return f"{percent:5.1f}% · {human_bytes(sent)} of {human_bytes(total)} · {human_bytes(rate)}/s · {eta}"
+
+    def _show_widget(self, sent: int, total: int, phase: str) -> None:
+        import ipywidgets as widgets
+        from IPython.display import display
+
+        if self._bar is None:
+            self._bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="Uploading",
+                                              layout=widgets.Layout(width="40%"))
+            self._text = widgets.HTML()
+            box = widgets.HBox([self._bar, self._text])
+            self._box = box
+            self._handle = display(box, display_id=True)
+        self._bar.value = sent / total if total else 1.0
+        self._bar.description = "Processing" if phase == "processing" else "Uploading"
+        self._bar.bar_style = "info" if phase == "processing" else ""
+        self._text.value = f"{self.label}: {self._line}"
+
+    def finish(self, text: str) -> None:
+        """Replace the bar by one plain line (kept in saved notebooks)."""
+        if self._handle is not None:
+            self._handle.update({"text/plain": text}, raw=True)
+            for widget in (self._box, self._bar, self._text):
+                widget.close()
+            return
+        if self.mode == "terminal" and self._line:
+            sys.stdout.write("\r" + " " * 78 + "\r")
+        print(text)

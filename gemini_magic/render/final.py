@@ -1,0 +1,320 @@
+"""The answer as ordinary display data: Markdown and plain text, with a footer and plain warnings.
+
+Pure functions of a `Response`: the live view uses them while streaming and for its last word, and
+`--no-stream` uses them alone. What they produce is what a saved notebook keeps, so it must read
+well without a kernel or widget state (nbconvert, GitHub).
+
+    >>> from gemini_magic.response import Response
+    >>> r = Response([{"candidates": [{"content": {"parts": [{"text": "Hi"}]}, "finishReason": "STOP"}],
+    ...                "modelVersion": "gemini-2.5-flash"}])
+    >>> print(final_bundle(r)["text/plain"])
+    Hi
+    <BLANKLINE>
+    ---
+    gemini-2.5-flash · STOP
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+OUTPUT_FORMATS = ("markdown", "text", "code", "json")
+NO_TEXT = "(no text in the answer)"
+
+_BACKTICKS = re.compile(r"`{3,}")
+_USAGE_FIELDS = (  # (usageMetadata key, label in the footer)
+    ("promptTokenCount", "prompt"),
+    ("cachedContentTokenCount", "cached"),
+    ("toolUsePromptTokenCount", "tool use"),
+    ("candidatesTokenCount", "answer"),
+    ("thoughtsTokenCount", "thoughts"),
+    ("totalTokenCount", "total"),
+)
+
+
+def final_bundle(response, *, show_thoughts: bool = False, output_format: str = "markdown",
+                 message: str | None = None, elapsed: float | None = None) -> dict:
+    """The finished answer as a display bundle: `{"text/markdown": ..., "text/plain": ...}`.
+
+    The answer (each candidate under a "### Candidate i" heading when there are several), the
+    thoughts in a collapsed `<details>` when `show_thoughts`, a footer (model, finish reason, tokens,
+    timings) and one plain warning line per problem (blocked prompt, non-STOP finish, stream cut short
+    or interrupted, `message`). `output_format="text"` gives `text/plain` only. `elapsed` is shown
+    when the response carries no timing of its own.
+
+        >>> from IPython.display import display
+        >>> display(final_bundle(response), raw=True)
+    """
+    check_output_format(output_format)
+    candidates = response.candidates
+    several = len(candidates) > 1
+    md_parts: list[str] = []
+    plain_parts: list[str] = []
+    for candidate in candidates or [None]:
+        if several:
+            md_parts.append(f"### Candidate {candidate.index}")
+            plain_parts.append(f"Candidate {candidate.index}:")
+        thoughts = candidate.thoughts if candidate is not None and show_thoughts else ""
+        if thoughts:
+            md_parts.append(f"<details><summary>Thoughts</summary>\n\n{thoughts.strip()}\n\n</details>")
+            plain_parts.append(f"[thoughts]\n{thoughts.strip()}\n[/thoughts]")
+        text = answer_text(candidate) if candidate is not None else ""
+        if text.strip():
+            md_parts.append(formatted(text, output_format, markdown=True))
+            plain_parts.append(formatted(text, output_format, markdown=False))
+        else:
+            empty = f"{NO_TEXT} — {empty_reason(response, candidate)}"
+            md_parts.append(f"*{empty}*")
+            plain_parts.append(empty)
+        if several:
+            for line in candidate_warnings(candidate, output_format, prefix=""):
+                md_parts.append(f"⚠️ {line}")
+                plain_parts.append(f"Warning: {line}")
+    footer = footer_line(response, elapsed=elapsed)
+    lines = response_warnings(response, output_format, message=message)
+    markdown = "\n\n".join(md_parts + ["---", footer] + [f"⚠️ {line}" for line in lines])
+    plain = "\n\n".join(plain_parts) + "\n\n---\n" + "\n".join([footer] + [f"Warning: {line}" for line in lines])
+    if output_format == "text":
+        return {"text/plain": plain}
+    return {"text/markdown": markdown, "text/plain": plain}
+
+
+def check_output_format(output_format: str) -> None:
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"Unknown output format {output_format!r}: use one of {', '.join(OUTPUT_FORMATS)}.")
+
+
+def answer_text(candidate) -> str:
+    """The candidate's answer: its text parts joined, other parts (code, calls, media) as short blocks.
+
+    Append-only while a stream grows (parts only arrive at the end, the last text part only grows),
+    so a terminal can print just the new characters. Thoughts are left out.
+    """
+    pieces: list[str] = []
+    after_block = False
+    for part in candidate.parts:
+        if "text" in part:
+            if not part.get("thought") and part["text"]:
+                pieces.append(("\n\n" if after_block else "") + part["text"])
+                after_block = False
+            continue
+        block = _part_block(part)
+        if pieces and not after_block:
+            block = ("" if pieces[-1].endswith("\n\n") else "\n" if pieces[-1].endswith("\n") else "\n\n") + block
+        elif after_block:
+            block = "\n\n" + block
+        pieces.append(block)
+        after_block = True
+    return "".join(pieces)
+
+
+def formatted(text: str, output_format: str, *, markdown: bool) -> str:
+    """`text` shown as asked: Markdown as is, code in a fence, JSON pretty-printed when it parses."""
+    if output_format in ("markdown", "text"):
+        return text
+    if output_format == "json":
+        parsed = parse_json(text)
+        if parsed is not None:
+            text = json.dumps(parsed, indent=2, ensure_ascii=False)
+        elif _is_fenced(text):
+            return text
+        return fence(text, "json") if markdown else text
+    if _is_fenced(text):  # "code": the model often fences its code already
+        return text
+    return fence(text) if markdown else text
+
+
+def parse_json(text: str):
+    """`text` parsed as JSON (a ```json fence around it is allowed), or None."""
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.strip("`").strip()
+        body = body[4:] if body.startswith("json") else body
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def fence(body: str, language: str = "") -> str:
+    """A fenced code block that no run of backticks inside `body` can close early."""
+    longest = max((len(m.group()) for m in _BACKTICKS.finditer(body)), default=2)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{language}\n{body.rstrip(chr(10))}\n{ticks}"
+
+
+def _is_fenced(text: str) -> bool:
+    body = text.strip()
+    return body.startswith("```") and body.endswith("```") and len(body) > 6
+
+
+def _part_block(part: dict) -> str:
+    if "executableCode" in part:
+        code = part["executableCode"]
+        return fence(code.get("code", ""), str(code.get("language", "")).lower().replace("language_unspecified", ""))
+    if "codeExecutionResult" in part:
+        result = part["codeExecutionResult"]
+        outcome = result.get("outcome", "")
+        label = "Output" if outcome in ("OUTCOME_OK", "") else f"Output ({outcome})"
+        return f"{label}:\n\n" + fence(result.get("output", ""))
+    if "functionCall" in part:
+        call = part["functionCall"]
+        args = json.dumps(call.get("args", {}), ensure_ascii=False)
+        return f"→ function call: `{call.get('name', '?')}({args})`"
+    if "functionResponse" in part:
+        return f"→ function response: `{part['functionResponse'].get('name', '?')}`"
+    if "inlineData" in part:
+        blob = part["inlineData"]
+        return f"[{blob.get('mimeType', 'data')}, {human_size(base64_size(blob.get('data', '')))}]"
+    if "fileData" in part:
+        data = part["fileData"]
+        return f"[file {data.get('mimeType', '')}: {data.get('fileUri', '')}]".replace(" :", ":")
+    return "[" + ", ".join(k for k in part if k != "thoughtSignature") + "]"
+
+
+def base64_size(data: str) -> int:
+    """Decoded size of a base64 string, without decoding it."""
+    return len(data) * 3 // 4 - data[-2:].count("=") if data else 0
+
+
+def human_size(size: int) -> str:
+    if size < 1000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def footer_line(response, *, elapsed: float | None = None, first_chunk: float | None = None) -> str:
+    """`model-version · finish reason · tokens: prompt P / answer A / ... · first token 0.42 s · total 3.1 s`."""
+    items = []
+    model = response.model_version or response.model
+    if model:
+        items.append(str(model))
+    reasons = [c.finish_reason for c in response.candidates if c.finish_reason]
+    if response.block_reason:
+        items.append(f"blocked: {response.block_reason}")
+    elif response.interrupted:
+        items.append("interrupted")
+    elif reasons:
+        items.append(", ".join(dict.fromkeys(reasons)) + (" (incomplete)" if response.incomplete else ""))
+    else:
+        items.append("incomplete")
+    usage = response.usage
+    counts = [f"{label} {usage[key]:,}" for key, label in _USAGE_FIELDS if isinstance(usage.get(key), int)]
+    if counts:
+        items.append("tokens: " + " / ".join(counts))
+    first_chunk = response.time_to_first_chunk if response.time_to_first_chunk is not None else first_chunk
+    elapsed = response.elapsed if response.elapsed is not None else elapsed
+    if first_chunk is not None and response.streamed:
+        items.append(f"first token {first_chunk:.2f} s")
+    if elapsed is not None:
+        items.append(f"total {elapsed:.1f} s")
+    return " · ".join(items)
+
+
+def response_warnings(response, output_format: str = "markdown", *, message: str | None = None) -> list[str]:
+    """Plain sentences for every problem with the answer as a whole (no ⚠️/Warning: prefix)."""
+    lines = []
+    if response.block_reason:
+        lines.append(_blocked_line(response))
+    candidates = response.candidates
+    if len(candidates) == 1:
+        lines.extend(candidate_warnings(candidates[0], output_format, usage=response.usage))
+    if message:
+        lines.append(str(message))
+    elif response.interrupted:
+        lines.append("Interrupted: the partial answer is kept in the result.")
+    elif response.error is not None:
+        lines.append(f"The stream failed ({type(response.error).__name__}: {_first_line(response.error)}); "
+                     "the partial answer is shown and kept in the result.")
+    elif response.incomplete and not response.block_reason:
+        lines.append("The stream ended before the model finished; the partial answer is shown.")
+    return lines
+
+
+def candidate_warnings(candidate, output_format: str = "markdown", *, usage: dict | None = None,
+                       prefix: str = "") -> list[str]:
+    """Warnings about how one candidate ended (its finish reason), plus invalid JSON when asked for JSON."""
+    reason = candidate.finish_reason
+    detail = f" ({candidate.finish_message})" if candidate.finish_message else ""
+    lines = []
+    if reason == "SAFETY":
+        flagged = _flagged(candidate.safety_ratings)
+        lines.append(f"The answer was stopped by the safety filters{' (' + flagged + ')' if flagged else ''}"
+                     f"{detail}: rephrase the prompt or adjust the safety settings.")
+    elif reason == "RECITATION":
+        lines.append(f"The answer was stopped because it recited existing material (finish reason RECITATION)"
+                     f"{detail}: rephrase the prompt or ask for an answer in your own terms.")
+    elif reason == "MAX_TOKENS":
+        thinking = (usage or {}).get("thoughtsTokenCount")
+        spent = f"; thinking used {thinking:,} tokens of it" if isinstance(thinking, int) and thinking else ""
+        lines.append(f"The answer reached the output token limit (finish reason MAX_TOKENS){spent}{detail}: "
+                     "raise --max-tokens.")
+    elif reason == "MALFORMED_FUNCTION_CALL":
+        lines.append(f"The model produced a malformed function call (finish reason MALFORMED_FUNCTION_CALL)"
+                     f"{detail}: check the tool declarations and try again.")
+    elif reason not in (None, "STOP"):
+        lines.append(f"The answer ended early (finish reason {reason}){detail}.")
+    if output_format == "json" and reason == "STOP":
+        text = answer_text(candidate)
+        if text.strip() and parse_json(text) is None:
+            lines.append("The answer is not valid JSON.")
+    return [prefix + line for line in lines]
+
+
+def empty_reason(response, candidate) -> str:
+    """Why an answer has no text, in a few words."""
+    if response.block_reason:
+        return f"the prompt was blocked ({response.block_reason})"
+    if candidate is None:
+        return "the stream ended before any answer arrived" if response.incomplete else "no candidates came back"
+    if candidate.finish_reason not in (None, "STOP"):
+        return f"finish reason {candidate.finish_reason}"
+    if response.incomplete:
+        return "the stream ended before any text arrived"
+    if candidate.thoughts:
+        return "the model returned only thoughts"
+    return "the model returned no text (finish reason STOP)"
+
+
+def _blocked_line(response) -> str:
+    reason = response.block_reason
+    feedback = response.prompt_feedback or {}
+    detail = f": {feedback['blockReasonMessage']}" if feedback.get("blockReasonMessage") else ""
+    flagged = _flagged(feedback.get("safetyRatings") or ())
+    flagged = f" ({flagged})" if flagged else ""
+    advice = "rephrase the prompt or adjust the safety settings" if reason == "SAFETY" else "rephrase the prompt"
+    return f"The prompt was blocked ({reason}{detail}){flagged}, so no answer was generated: {advice}."
+
+
+def _flagged(ratings) -> str:
+    """The categories a safety rating blocked or rated MEDIUM/HIGH, e.g. "harassment: HIGH"."""
+    names = []
+    for rating in ratings:
+        if rating.get("blocked") or rating.get("probability") in ("MEDIUM", "HIGH"):
+            category = str(rating.get("category", "")).removeprefix("HARM_CATEGORY_").lower().replace("_", " ")
+            names.append(f"{category}: {rating.get('probability', 'blocked')}")
+    return ", ".join(names)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else "no message"
+
+
+_DISPLAYABLE_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
+
+
+def image_bundles(response) -> list[dict]:
+    """One display bundle per inline image of the answer (its base64 reused as is), in order."""
+    bundles = []
+    for candidate in response.candidates:
+        for part in candidate.parts:
+            blob = part.get("inlineData") or {}
+            mime = blob.get("mimeType")
+            if mime in _DISPLAYABLE_IMAGES and blob.get("data"):
+                size = human_size(base64_size(blob["data"]))
+                bundles.append({mime: blob["data"], "text/plain": f"<{mime} image, {size}>"})
+    return bundles

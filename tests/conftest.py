@@ -1,0 +1,69 @@
+"""Shared fixtures: a clean environment, the local emulator over loopback, and a client for it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+RECORDINGS = SHARED / "recordings"
+TEST_KEY = "test-key-AIzaSyD-do-not-leak-1234567890"
+
+_CLEARED = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "HTTP_PROXY", "HTTPS_PROXY",
+            "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """No key, base URL or proxy from the machine leaks into a test; nothing reaches beyond 127.0.0.1."""
+    for name in _CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture(scope="session")
+def _emulator_server():
+    from gemini_magic.emulator import Emulator
+
+    with Emulator(pace=0.0, upload_granularity=256 * 1024) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator(_emulator_server):
+    """The shared emulator, reset before each test."""
+    _emulator_server.reset()
+    _emulator_server.pace = 0.0
+    yield _emulator_server
+    _emulator_server.reset()
+
+
+@pytest.fixture
+def client(emulator):
+    from gemini_magic import Client, RetryPolicy
+
+    return Client(api_key=TEST_KEY, base_url=emulator.base_url,
+                  retry=RetryPolicy(max_retries=3, base_delay=0.01, cap_delay=0.05))
+
+
+def recording(relative: str) -> Path:
+    path = RECORDINGS / relative
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/recordings is only beside the project in CI and dev)")
+    return path
+
+
+def all_recordings(*suffixes: str) -> list[Path]:
+    if not RECORDINGS.exists():
+        return []
+    return sorted(p for p in RECORDINGS.rglob("*") if p.is_file() and p.name.endswith(suffixes))
+
+
+def shared_available() -> bool:
+    return RECORDINGS.exists()
+
+
+def in_ci() -> bool:
+    return bool(os.environ.get("CI"))

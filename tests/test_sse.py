@@ -1,0 +1,127 @@
+"""The SSE and JSON-array decoders on adversarial byte splits."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gemini_magic.errors import StreamProtocolError
+from gemini_magic.sse import DataEvent, JSONArrayDecoder, RawEvent, SSEDecoder
+
+EVENTS = [
+    {"candidates": [{"content": {"parts": [{"text": "Zażółć gęślą jaźń 🙂 — 東京"}]}}]},
+    {"candidates": [{"content": {"parts": [{"text": "line\u2028separator\u2029and\x85next"}]}}]},
+    {"candidates": [{"content": {"parts": [{"text": "end"}]}, "finishReason": "STOP"}]},
+]
+
+
+def decode(pieces, decoder=None):
+    decoder = decoder or SSEDecoder()
+    events = []
+    for piece in pieces:
+        events.extend(decoder.feed(piece))
+    events.extend(decoder.close())
+    return events
+
+
+def split_at(data: bytes, cuts):
+    cuts = sorted({c for c in cuts if 0 < c < len(data)})
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def body(separator: bytes, events=EVENTS, last_blank=True) -> bytes:
+    # ensure_ascii=False: the service sends raw UTF-8, and U+2028 must survive inside the JSON string
+    lines = [b"data: " + json.dumps(e, ensure_ascii=False).encode() for e in events]
+    out = (separator * 2).join(lines)
+    return out + (separator * 2 if last_blank else b"")
+
+
+@pytest.mark.parametrize("separator", [b"\r\n", b"\n", b"\r"])
+def test_every_single_byte_split(separator):
+    data = body(separator)
+    for cut in range(1, len(data)):
+        events = decode([data[:cut], data[cut:]])
+        assert [json.loads(e.data) for e in events] == EVENTS, cut
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([b"\r\n", b"\n", b"\r"]), st.lists(st.integers(min_value=1, max_value=600), max_size=30),
+       st.booleans())
+def test_random_splits(separator, cuts, last_blank):
+    data = body(separator, last_blank=last_blank)
+    events = decode(split_at(data, cuts))
+    assert all(isinstance(e, DataEvent) for e in events)
+    assert [json.loads(e.data) for e in events] == EVENTS
+
+
+def test_one_byte_at_a_time_with_multibyte_characters():
+    data = body(b"\r\n")
+    events = decode([data[i:i + 1] for i in range(len(data))])
+    assert json.loads(events[0].data)["candidates"][0]["content"]["parts"][0]["text"] == "Zażółć gęślą jaźń 🙂 — 東京"
+
+
+def test_unicode_line_separators_inside_json_are_not_line_breaks():
+    events = decode([body(b"\n")])
+    assert json.loads(events[1].data)["candidates"][0]["content"]["parts"][0]["text"] == "line\u2028separator\u2029and\x85next"
+
+
+def test_last_event_without_blank_line_is_delivered():
+    events = decode([b'data: {"a": 1}\r\n\r\ndata: {"b": 2}'])
+    assert [json.loads(e.data) for e in events] == [{"a": 1}, {"b": 2}]
+
+
+def test_multi_line_data_joined_with_newline_and_fields_ignored():
+    events = decode([b": comment\r\nevent: x\r\nid: 7\r\ndata: {\"a\":\r\ndata:  1}\r\n\r\n"])
+    assert [e.data for e in events] == [b'{"a":\n 1}']
+    assert json.loads(events[0].data) == {"a": 1}
+
+
+def test_long_line_over_two_mebibytes_in_small_pieces():
+    signature = "A" * (3 * 1024 * 1024)
+    data = body(b"\r\n", [{"candidates": [{"content": {"parts": [{"text": "", "thoughtSignature": signature}]}}]}])
+    events = decode([data[i:i + 4096] for i in range(0, len(data), 4096)])
+    assert json.loads(events[0].data)["candidates"][0]["content"]["parts"][0]["thoughtSignature"] == signature
+
+
+def test_raw_json_error_after_events():
+    error = b'{\n  "error": {\n    "code": 500,\n    "message": "An internal error has occurred.",\n    "status": "INTERNAL"\n  }\n}\n'
+    data = body(b"\r\n", EVENTS[:1]) + error
+    for cut in range(1, len(data), 7):
+        events = decode([data[:cut], data[cut:]])
+        assert isinstance(events[0], DataEvent)
+        assert isinstance(events[-1], RawEvent)
+        assert json.loads(events[-1].data)["error"]["code"] == 500
+
+
+def test_single_line_raw_error_like_the_recording():
+    line = b'{"error":{"code":500,"message":"An internal error has occurred.","status":"INTERNAL"}}'
+    events = decode([line])
+    assert isinstance(events[0], RawEvent) and json.loads(events[0].data)["error"]["status"] == "INTERNAL"
+
+
+def test_garbage_at_the_end_is_a_protocol_error():
+    with pytest.raises(StreamProtocolError, match="not an event"):
+        decode([b'data: {"a": 1}\n\n<html>Bad gateway'])
+
+
+def test_cr_at_piece_end_then_lf_is_one_break():
+    events = decode([b'data: {"a": 1}\r', b'\n\r', b'\ndata: {"b": 2}\r\n\r\n'])
+    assert [json.loads(e.data) for e in events] == [{"a": 1}, {"b": 2}]
+
+
+ARRAY = '[{\n  "candidates": [{"content": {"parts": [{"text": "Zażółć 🙂 [x] {y}"}]}}]\n}\n,\r\n{\n  "usageMetadata": {"totalTokenCount": 3}\n}\n]'
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=200), max_size=20))
+def test_json_array_stream_random_splits(cuts):
+    data = ARRAY.encode()
+    events = decode(split_at(data, cuts), JSONArrayDecoder())
+    assert [json.loads(e.data) for e in events] == json.loads(ARRAY)
+
+
+def test_json_array_stream_cut_mid_element_is_an_error():
+    with pytest.raises(StreamProtocolError):
+        decode([ARRAY.encode()[:40]], JSONArrayDecoder())
