@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
@@ -73,6 +73,7 @@ class GeminiMagics(Magics):
     @argument("--raw", action="store_true", help="Also show the request and response JSON (key redacted).")
     @argument("--attach", nargs="+", metavar="NAME", help="Kernel objects to add after the prompt text.")
     @argument("--dry-run", action="store_true", help="Show the parts and token count; generate nothing.")
+    @no_var_expand  # {name} is ours to resolve (as a kernel object), not IPython's string expansion
     @line_cell_magic
     def gemini(self, line: str, cell: str | None = None):
         """Send a prompt to Gemini and stream the answer into the cell's output.
@@ -271,7 +272,6 @@ class GeminiMagics(Magics):
     # --- subcommands -------------------------------------------------------------------------------
 
     def _models(self, words):
-        from IPython.display import Markdown, display
 
         try:
             models = self._client().list_models()
@@ -282,11 +282,10 @@ class GeminiMagics(Magics):
             methods = ", ".join(m.supported_methods)
             rows.append(f"| `{m.id}` | {m.display_name} | {m.input_token_limit or ''} | "
                         f"{m.output_token_limit or ''} | {methods} |")
-        display(Markdown("\n".join(rows)))
+        show_markdown("\n".join(rows))
         return None
 
     def _config(self, words):
-        from IPython.display import Markdown, display
 
         from .client import resolve_api_key, resolve_base_url
 
@@ -302,19 +301,18 @@ class GeminiMagics(Magics):
         for name in sorted(self.trait_names(config=True)):
             if name not in ("base_url", "api_version"):
                 lines.append(f"- `GeminiMagics.{name}` = `{getattr(self, name)!r}`")
-        display(Markdown("\n".join(lines)))
+        show_markdown("\n".join(lines))
         return None
 
     def _files(self, words):
         """`%gemini files` lists uploaded files; `%gemini files delete NAME [NAME ...]|--all` deletes."""
-        from IPython.display import Markdown, display
 
         from .files_table import files_markdown
 
         client = self._client()
         try:
             if not words:
-                display(Markdown(files_markdown(client.list_files())))
+                show_markdown(files_markdown(client.list_files()))
                 return None
             if words[0] != "delete" or len(words) < 2:
                 raise UsageError("Use %gemini files, or %gemini files delete NAME [NAME ...], or "
@@ -335,6 +333,7 @@ class GeminiMagics(Magics):
     @argument("--mime", help="MIME type, when it cannot be told from the content or the name.")
     @argument("--display-name", help="Name shown in %%gemini files (default: the file name).")
     @argument("--no-wait", action="store_true", help="Do not wait until the file is ACTIVE.")
+    @no_var_expand
     @line_magic
     def gemini_upload(self, line: str):
         """Upload a file through the resumable Files API, with a progress bar, and bind its File handle.
@@ -401,7 +400,6 @@ class GeminiMagics(Magics):
 
     def _backend(self, words):
         """`%gemini backend [auto|api|emulator]`: the real API when a key is set, else the local emulator."""
-        from IPython.display import Markdown, display
 
         from .client import resolve_api_key
 
@@ -413,15 +411,15 @@ class GeminiMagics(Magics):
             if not key:
                 raise UsageError(explain.message(__import__("gemini_magic.errors").errors.MissingAPIKeyError()))
             self._stop_emulator()
-            display(Markdown(f"Using the **real Gemini API** (key from `{source}`)."))
+            show_markdown(f"Using the **real Gemini API** (key from `{source}`).")
             return None
         if self._emulator is None:
             from .emulator import Emulator
 
             self._emulator = Emulator(pace=0.02).start()
-        display(Markdown(f"Using the **local Gemini emulator** at {self._emulator.base_url}: "
-                         "no API key is set, so answers describe what was sent instead of coming from a model. "
-                         "Set `GOOGLE_API_KEY` and run `%gemini backend` again to use Gemini."))
+        show_markdown(f"Using the **local Gemini emulator** at {self._emulator.base_url}: no API key is set, so "
+                      "answers describe what was sent instead of coming from a model. Set `GOOGLE_API_KEY` "
+                      "and run `%gemini backend` again to use Gemini.")
         return None
 
     def _stop_emulator(self):
@@ -442,13 +440,19 @@ class GeminiMagics(Magics):
         return None
 
     def _show_json(self, title: str, url: str | None, payload: Any) -> None:
-        from IPython.display import Markdown, display
 
         from .explore import truncate_strings
 
         text = json.dumps(truncate_strings(payload), indent=2, ensure_ascii=False)
         head = f"**{title}**" + (f" `POST {url}` (header `x-goog-api-key: [REDACTED]`)" if url else "")
-        display(Markdown(f"{head}\n\n```json\n{text}\n```"))
+        show_markdown(f"{head}\n\n```json\n{text}\n```")
+
+
+def show_markdown(text: str) -> None:
+    """Display Markdown that also reads well as plain text (terminals, logs, saved notebooks)."""
+    from IPython.display import display
+
+    display({"text/markdown": text, "text/plain": text}, raw=True)
 
 
 def identifier_for(label: str) -> str:

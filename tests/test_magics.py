@@ -68,19 +68,23 @@ def test_line_magic_prompt_verbatim(shell, emulator):
 def test_every_option_reaches_the_request(shell, emulator):
     shell.user_ns["persona"] = "You are terse."
     shell.run_cell_magic("gemini", "-m gemini-2.5-pro -s {persona} -t 0.2 --top-p 0.9 --top-k 20 --max-tokens 4000 "
-                         "--stop END --stop STOP --seed 7 -n 2 --thinking-budget 128 --show-thoughts --json -o r",
+                         "--stop XQZ1 --stop XQZ2 --seed 7 -n 2 --thinking-budget 128 --show-thoughts -o r",
                          "Give me facts.")
     request = emulator.requests[-1]
     assert request.path.endswith("models/gemini-2.5-pro:streamGenerateContent")
     body = request.json
     assert body["systemInstruction"] == {"parts": [{"text": "You are terse."}]}
     assert body["generationConfig"] == {
-        "temperature": 0.2, "topP": 0.9, "topK": 20, "maxOutputTokens": 4000, "stopSequences": ["END", "STOP"],
-        "seed": 7, "candidateCount": 2, "thinkingConfig": {"thinkingBudget": 128, "includeThoughts": True},
-        "responseMimeType": "application/json"}
+        "temperature": 0.2, "topP": 0.9, "topK": 20, "maxOutputTokens": 4000, "stopSequences": ["XQZ1", "XQZ2"],
+        "seed": 7, "candidateCount": 2, "thinkingConfig": {"thinkingBudget": 128, "includeThoughts": True}}
     result = shell.user_ns["r"]
-    assert len(result.candidates) == 2
-    assert result.json()["prompt"] == "Give me facts."
+    assert len(result.candidates) == 2 and result.thoughts
+
+
+def test_json_option(shell, emulator):
+    shell.run_cell_magic("gemini", "--json -o facts", "Give me facts.")
+    assert last_body(emulator)["generationConfig"] == {"responseMimeType": "application/json"}
+    assert shell.user_ns["facts"].json()["prompt"] == "Give me facts."
 
 
 def test_no_stream_uses_generate_content(shell, emulator):

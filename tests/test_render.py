@@ -54,9 +54,12 @@ def final_chunk(reason="STOP"):
 
 
 def count_outputs(widget):
-    """Counts assignments of `outputs` on an Output widget (each one is a message to the frontend)."""
+    """Records each draw into an Output widget (each `outputs` assignment is a message to the frontend).
+
+    The view empties the widget once at the end, after replacing its display: that is not a draw.
+    """
     sent = []
-    widget.observe(lambda change: sent.append(change["new"]), names="outputs")
+    widget.observe(lambda change: sent.append(change["new"]) if change["new"] else None, names="outputs")
     return sent
 
 
@@ -102,6 +105,8 @@ def test_5000_chunks_as_fast_as_possible_are_drawn_a_bounded_number_of_times():
     assert len(sent) < 50
     whole = "".join(pieces)
     assert sent[-1][0]["data"]["text/markdown"] == whole  # the final flush drew everything
+    assert view.render_count == len(sent)
+    assert view.answer_output.outputs == ()  # emptied after the display was replaced: stored once
     (kind, bundle, kwargs), = [call for call in recorder.calls if call[0] == "update"]
     assert kwargs == {"raw": True}
     assert whole in bundle["text/markdown"] and whole in bundle["text/plain"]
@@ -180,6 +185,7 @@ def test_widget_view_structure_and_final_replacement():
     view.update(response)
     assert view.answer_output.outputs[0]["data"] == {"text/markdown": "**Answer**", "text/plain": "**Answer**"}
     assert "streaming" in view.header.value
+    assert "incomplete" not in view.footer.value
     response.add(final_chunk())
     view.finish(response)
     kind, bundle, kwargs = recorder.calls[-1]

@@ -13,10 +13,12 @@ Example::
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass, field
 
 from gemini_magic.constants import DEFAULT_UPLOAD_GRANULARITY, FILE_TTL_SECONDS
@@ -69,6 +71,8 @@ class Emulator:
         self.verbose = verbose
         self.faults = FaultQueue()
         self._directory = tempfile.mkdtemp(prefix="gemini-emulator-")
+        # Uploaded bytes live here; removed at stop(), or when the object goes if never stopped.
+        weakref.finalize(self, shutil.rmtree, self._directory, True)
         self.store = FileStore(self._directory, int(upload_granularity), float(file_processing_delay),
                                float(file_ttl))
         self._requests: list[RecordedRequest] = []
@@ -82,8 +86,7 @@ class Emulator:
 
         if self._server is not None:
             return self
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        EmulatorServer.address_family = family
+        os.makedirs(self._directory, exist_ok=True)  # again after a stop(): restartable
         self._server = EmulatorServer((self.host, self.port), self)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},

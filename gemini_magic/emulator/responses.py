@@ -141,7 +141,7 @@ class Generation:
             pieces = texts.get(index, [])
             if reason == "RECITATION" and pieces:
                 # Offsets are BYTES of the UTF-8 text, as the service counts them.
-                before = "".join(pieces[:-1])
+                before = "".join(pieces[:-1]).encode("utf-8")
                 cited = pieces[-1].encode("utf-8")
                 candidate["citationMetadata"] = {"citationSources": [{
                     "startIndex": len(before), "endIndex": len(before) + len(cited), "uri": CITATION_URI}]}

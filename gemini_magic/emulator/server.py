@@ -9,7 +9,6 @@ Faults that break the wire (drops, cut streams, mid-stream errors) are carried o
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import sys
@@ -23,20 +22,11 @@ from . import control, models, validation
 from .answers import prompt_tokens
 from .errors import KEY_IN_URL, UNREGISTERED_CALLER, ApiError, injected, invalid_api_key, method_not_found
 from .faults import Fault, Replay
+from .framing import BodyReader, to_json
 from .responses import Generation
 
 API_PATH = re.compile(r"^/(v1beta|v1|v1alpha)/(.+)$")
 UPLOAD_PATH = re.compile(r"^/upload/(v1beta|v1|v1alpha)/files$")
-READ_SIZE = 1024 * 1024
-
-
-def to_json(obj, pretty: bool) -> bytes:
-    """Google's JSON: UTF-8 kept as is, ``<`` and ``>`` escaped (see recordings/grounding)."""
-    if pretty:
-        text = json.dumps(obj, indent=2, ensure_ascii=False)
-    else:
-        text = json.dumps(obj, separators=(",", ": "), ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").encode("utf-8")
 
 
 class Route:
@@ -76,50 +66,6 @@ def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
     return Route("other")
 
 
-class BodyReader:
-    """Reads a request body in pieces: ``Content-Length`` or ``Transfer-Encoding: chunked``."""
-
-    def __init__(self, rfile, headers: dict):
-        self.rfile = rfile
-        self.chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-        self.length = None if self.chunked else int(headers.get("content-length") or 0)
-        self.remaining = 0 if self.chunked else self.length
-        self.done = False
-
-    def read(self, size: int = READ_SIZE) -> bytes:
-        if self.done or size <= 0:
-            return b""
-        if self.chunked and self.remaining == 0:
-            line = self.rfile.readline(1024)
-            self.remaining = int(line.split(b";")[0].strip() or b"0", 16)
-            if self.remaining == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                self.done = True
-                return b""
-        if self.remaining == 0:
-            self.done = True
-            return b""
-        piece = self.rfile.read(min(size, self.remaining))
-        if not piece:
-            raise ConnectionError("client closed the connection in the middle of the body")
-        self.remaining -= len(piece)
-        if self.chunked and self.remaining == 0:
-            self.rfile.readline(16)  # the CRLF after the chunk's data
-        return piece
-
-    def read_all(self, limit: int) -> tuple[bytes, int]:
-        """The whole body, or b"" (drained and counted) when it exceeds ``limit``."""
-        pieces, size = [], 0
-        while piece := self.read():
-            size += len(piece)
-            if size <= limit:
-                pieces.append(piece)
-            else:
-                pieces.clear()
-        return (b"".join(pieces) if size <= limit else b""), size
-
-
 class EmulatorServer(ThreadingHTTPServer):
     """A threading server that remembers open connections, so ``stop()`` can really stop."""
 
@@ -127,6 +73,7 @@ class EmulatorServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address, emulator):
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.emulator = emulator
         self.open_sockets = set()
         super().__init__(address, Handler)

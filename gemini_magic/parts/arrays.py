@@ -106,8 +106,7 @@ def _array_table(arr, header: str, context) -> list[dict]:
     cut = cut_description(total, head, tail)
     if cut:
         context.note(f"array: {cut}")
-    text = f"{header} (CSV below, one row per {'element' if arr.ndim == 1 else 'row'}"
-    text += f"; {cut})" if cut else ")"
+    text = f"{header} (CSV below{'; ' + cut if cut else ''})"
     return [{"text": text}, inline("text/csv", data)]
 
 

@@ -60,11 +60,11 @@ def row_window(total: int, max_rows: int) -> tuple[int, int]:
 
 
 def cut_description(total: int, head: int, tail: int) -> str | None:
-    """"showing first 1,000 and last 1,000 of 1,000,000 rows", or None when nothing was cut."""
+    """"showing first 1,000 and last 1,000 of 1,000,000 rows, 998,000 left out", or None if uncut."""
     if head + tail >= total:
         return None
     shown = f"first {head:,} and last {tail:,}" if tail else f"first {head:,}"
-    return f"showing {shown} of {total:,} rows ({total - head - tail:,} rows left out)"
+    return f"showing {shown} of {total:,} rows, {total - head - tail:,} left out"
 
 
 def part_size(part: dict) -> int:

@@ -31,7 +31,7 @@ import html
 import sys
 import time
 
-from .final import (NO_TEXT, answer_text, check_output_format, empty_reason, final_bundle, formatted,
+from .final import (NO_TEXT, answer_text, check_output_format, empty_reason, final_bundle, footer_line, formatted,
                     image_bundles)
 
 MODES = ("widget", "terminal", "plain")
@@ -198,6 +198,8 @@ class StreamView:
                 size += 2 * len(thoughts)
         status = "streaming…" if text else "thinking…" if response.usage.get("thoughtsTokenCount") else "waiting…"
         self.header.value = self._header_html(status, now - self._started_at)
+        running = footer_line(response).replace(" · incomplete", "", 1)  # still streaming, not cut short
+        self.footer.value = f'<div style="font-size:smaller;opacity:0.7">{html.escape(running)}</div>'
         return size
 
     def _header_html(self, status: str, elapsed: float) -> str:
