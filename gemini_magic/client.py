@@ -203,17 +203,19 @@ class Client:
     # --- files (resumable uploads) ----------------------------------------------------------------
 
     def upload_file(self, source: Any, mime_type: str | None = None, display_name: str | None = None,
-                    progress: Any = None, wait: bool = True, timeout: float = 600.0, reuse: bool = True):
+                    progress: Any = None, wait: bool = True, timeout: float = 600.0, reuse: bool = True,
+                    session: Any = None):
         """Upload a path, bytes or binary file object through the resumable Files API (see upload.py).
 
         Waits until the file is ACTIVE (unless `wait=False`). When a live file already has the same
         sha256, it is returned instead (its `.reused` is True) unless `reuse=False`.
-        `progress(sent_bytes, total_bytes, phase)` is called as the upload goes."""
+        `progress(sent_bytes, total_bytes, phase)` is called as the upload goes. Pass the same
+        `upload.UploadSession()` again to continue an interrupted upload where it stopped."""
         from .upload import upload_file
 
         return upload_file(self._transport, source, mime_type=mime_type, display_name=display_name,
                            progress=progress, wait=wait, timeout=timeout, reuse=reuse,
-                           list_files=self.list_files)
+                           list_files=self.list_files, session=session)
 
     def get_file(self, name: str):
         from .upload import File

@@ -7,8 +7,8 @@ Plain HTML with no JavaScript, so it works the same in a saved notebook. Everyth
 service is escaped; long strings (base64 media, signatures) are cut at 2,000 characters so a 2 MB
 image answer still gives a small, fast page.
 
-    >>> response                       # in a notebook: the view above
-    >>> print(response_bundle(response)["text/plain"])
+    response                                      # last line of a cell: the view above
+    print(response_bundle(response)["text/plain"])  # the summary a terminal shows
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def _describe_part(part: dict) -> tuple[str, str]:
                                        + html.escape(_cut(result.get("output", ""))) + "</pre>")
     if "functionCall" in part:
         call = part["functionCall"]
-        args = json.dumps(_truncated(call.get("args", {})), ensure_ascii=False)
+        args = json.dumps(truncate_strings(call.get("args", {})), ensure_ascii=False)
         return "functionCall", f"<code>{html.escape(str(call.get('name', '?')))}({html.escape(args)})</code>"
     if "fileData" in part:
         data = part["fileData"]
@@ -226,7 +226,7 @@ def _sources(grounding: dict) -> str:
 def _raw_json(raw: list[dict]) -> str:
     pieces, size = [], 0
     for index, chunk in enumerate(raw):
-        text = json.dumps(_truncated(chunk), indent=2, ensure_ascii=False)
+        text = json.dumps(truncate_strings(chunk), indent=2, ensure_ascii=False)
         if size + len(text) > RAW_LIMIT and pieces:
             pieces.append(f"… {len(raw) - index} more chunks not shown (all of them are in .raw)")
             break
@@ -236,22 +236,26 @@ def _raw_json(raw: list[dict]) -> str:
 
 
 def _json_pre(value) -> str:
-    return _PRE + html.escape(json.dumps(_truncated(value), indent=2, ensure_ascii=False), quote=False) + "</pre>"
+    return _PRE + html.escape(json.dumps(truncate_strings(value), indent=2, ensure_ascii=False), quote=False) + "</pre>"
 
 
-def _truncated(value):
-    """A copy of a JSON value with every string longer than STRING_LIMIT cut short."""
+def truncate_strings(value, limit: int = STRING_LIMIT):
+    """A copy of a JSON value with every string longer than `limit` cut short, saying how much is left.
+
+        >>> truncate_strings({"data": "A" * 2005, "n": [1, "ok"]}, limit=3)
+        {'data': 'AAA… (2,002 more chars)', 'n': [1, 'ok']}
+    """
     if isinstance(value, str):
-        return _cut(value)
+        return _cut(value, limit)
     if isinstance(value, dict):
-        return {key: _truncated(item) for key, item in value.items()}
+        return {key: truncate_strings(item, limit) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_truncated(item) for item in value]
+        return [truncate_strings(item, limit) for item in value]
     return value
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= STRING_LIMIT else f"{text[:STRING_LIMIT]}… ({len(text) - STRING_LIMIT:,} more chars)"
+def _cut(text: str, limit: int = STRING_LIMIT) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more chars)"
 
 
 def _preview(text: str, limit: int = 200) -> str:

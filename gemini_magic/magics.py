@@ -14,7 +14,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from . import explain
@@ -118,7 +118,7 @@ class GeminiMagics(Magics):
         return self._run(args, prompt)
 
     def _parse(self, line: str):
-        args = parse_argstring(self.gemini, line)
+        args = parse_options(self.gemini, line)
         args.prompt_words = []
         return args
 
@@ -350,7 +350,7 @@ class GeminiMagics(Magics):
         from .progress import UploadProgress
         from .upload import UploadSession
 
-        args = parse_argstring(self.gemini_upload, line)
+        args = parse_options(self.gemini_upload, line)
         source, label = self._upload_source(args.source)
         name = args.as_name or identifier_for(label)
         if not name.isidentifier():
@@ -446,6 +446,15 @@ class GeminiMagics(Magics):
         text = json.dumps(truncate_strings(payload), indent=2, ensure_ascii=False)
         head = f"**{title}**" + (f" `POST {url}` (header `x-goog-api-key: [REDACTED]`)" if url else "")
         show_markdown(f"{head}\n\n```json\n{text}\n```")
+
+
+def parse_options(magic, line: str):
+    """Parse a magic's options with shell quoting (IPython's own split keeps the quotes)."""
+    try:
+        words = shlex.split(line, posix=True)
+    except ValueError as error:
+        raise UsageError(f"Could not read the options ({error}); check the quotes.") from None
+    return magic.parser.parse_args(words)
 
 
 def show_markdown(text: str) -> None:

@@ -19,11 +19,16 @@ from gemini_magic.constants import EMULATOR_MARKER, EMULATOR_MODEL_VERSION_SUFFI
 from gemini_magic.emulator import Emulator
 
 try:
-    from .test_emulator_support import (COUNT, GENERATE, KEY, STREAM_ARRAY, STREAM_SSE, answer_text, call, emu,
+    from .test_emulator_support import (COUNT, GENERATE, KEY, STREAM_ARRAY, STREAM_SSE, answer_text, call, running_emulator,
                                         inline, raw_request, sse_events, text_request)
 except ImportError:
-    from test_emulator_support import (COUNT, GENERATE, KEY, STREAM_ARRAY, STREAM_SSE, answer_text, call, emu,
+    from test_emulator_support import (COUNT, GENERATE, KEY, STREAM_ARRAY, STREAM_SSE, answer_text, call, running_emulator,
                                        inline, raw_request, sse_events, text_request)
+
+
+@pytest.fixture
+def emu():
+    yield from running_emulator()
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -348,12 +353,7 @@ def test_cli_serves_and_exits_cleanly_on_sigterm():
         assert first.strip() == f"Gemini emulator (not the real Gemini API) listening on http://127.0.0.1:{port}"
         assert second.strip() == (f"export GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:{port} "
                                   "GOOGLE_API_KEY=any-value")
-
-        class Remote:
-            pass
-        remote = Remote()
-        remote.port = port
-        reply = call(remote, "POST", GENERATE, text_request("from the CLI"))
+        reply = call(port, "POST", GENERATE, text_request("from the CLI"))
         assert reply.status == 200 and '"from the CLI"' in answer_text(reply.json)
     finally:
         process.terminate()

@@ -13,11 +13,16 @@ import pytest
 from gemini_magic.constants import EMULATOR_MARKER
 
 try:
-    from .test_emulator_support import (COUNT, GENERATE, STREAM_ARRAY, STREAM_SSE, answer_text, call, emu,
+    from .test_emulator_support import (COUNT, GENERATE, STREAM_ARRAY, STREAM_SSE, answer_text, call, running_emulator,
                                         raw_request, sse_events, text_request)
 except ImportError:
-    from test_emulator_support import (COUNT, GENERATE, STREAM_ARRAY, STREAM_SSE, answer_text, call, emu,
+    from test_emulator_support import (COUNT, GENERATE, STREAM_ARRAY, STREAM_SSE, answer_text, call, running_emulator,
                                        raw_request, sse_events, text_request)
+
+
+@pytest.fixture
+def emu():
+    yield from running_emulator()
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -224,17 +229,28 @@ def test_http_control_endpoints(emu):
     big = "Q" * 70000
     call(emu, "POST", GENERATE, {"contents": [{"parts": [{"text": "hi"},
                                                          {"inlineData": {"mimeType": "x/y", "data": big}}]}]})
-    logged = control("GET", "/emulator/requests").json["requests"]
+    logged = control("GET", "/emulator/requests").json
     assert [r["path"] for r in logged][:2] == ["/v1beta/models", STREAM_SSE.split("?")[0]]
     assert logged[-1]["body"] is None and "bytes" in logged[-1]["body_summary"]
     shortened = logged[-1]["json"]["contents"][0]["parts"][1]["inlineData"]["data"]
     assert len(shortened) < 200 and "70,000 characters" in shortened
     assert logged[0]["headers"]["x-goog-api-key"]
     assert control("POST", "/emulator/reset").status == 200
-    assert control("GET", "/emulator/requests").json == {"requests": []}
+    assert control("GET", "/emulator/requests").json == []
     assert control("GET", "/emulator/nothing").status == 404
 
 
 def test_every_answer_is_labelled(emu):
     text = answer_text(call(emu, "POST", GENERATE, text_request()).json)
     assert text.startswith(EMULATOR_MARKER + " This answer comes from the local emulator")
+
+
+def test_wire_faults_before_the_first_event_keep_the_array_valid(emu):
+    emu.inject("cut", chunks=0)
+    emu.inject("error_mid_stream", chunks=0, code=500)
+    emu.inject("finish", reason="OTHER", chunks=0)
+    assert json.loads(raw_request(emu, "POST", STREAM_ARRAY, text_request()).body) == []
+    only_error = json.loads(raw_request(emu, "POST", STREAM_ARRAY, text_request()).body)
+    assert [e["error"]["code"] for e in only_error] == [500]
+    finished = json.loads(raw_request(emu, "POST", STREAM_ARRAY, text_request()).body)
+    assert len(finished) == 1 and finished[0]["candidates"][0]["finishReason"] == "OTHER"

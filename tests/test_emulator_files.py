@@ -16,11 +16,16 @@ from gemini_magic.constants import MAX_FILE_SIZE
 from gemini_magic.emulator import Emulator
 
 try:
-    from .test_emulator_support import (GENERATE, GRANULE, KEY, answer_text, call, emu, query_upload, send_chunk,
+    from .test_emulator_support import (GENERATE, GRANULE, KEY, answer_text, call, running_emulator, query_upload, send_chunk,
                                         upload, upload_path, upload_start)
 except ImportError:
-    from test_emulator_support import (GENERATE, GRANULE, KEY, answer_text, call, emu, query_upload, send_chunk,
+    from test_emulator_support import (GENERATE, GRANULE, KEY, answer_text, call, running_emulator, query_upload, send_chunk,
                                        upload, upload_path, upload_start)
+
+
+@pytest.fixture
+def emu():
+    yield from running_emulator()
 
 DATA = bytes(range(256)) * (GRANULE * 3 // 256) + b"tail bytes"  # three granules and a bit
 

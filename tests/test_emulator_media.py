@@ -9,9 +9,14 @@ import pytest
 from PIL import Image
 
 try:
-    from .test_emulator_support import GENERATE, answer_text, call, emu, inline, upload
+    from .test_emulator_support import GENERATE, answer_text, call, running_emulator, inline, upload
 except ImportError:
-    from test_emulator_support import GENERATE, answer_text, call, emu, inline, upload
+    from test_emulator_support import GENERATE, answer_text, call, running_emulator, inline, upload
+
+
+@pytest.fixture
+def emu():
+    yield from running_emulator()
 
 
 def png(width=640, height=480, mode="RGBA") -> bytes:

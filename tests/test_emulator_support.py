@@ -13,8 +13,6 @@ import socket
 import time
 from dataclasses import dataclass
 
-import pytest
-
 from gemini_magic.emulator import Emulator
 
 KEY = "test-key"
@@ -25,8 +23,8 @@ STREAM_ARRAY = "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
 COUNT = "/v1beta/models/gemini-2.5-flash:countTokens"
 
 
-@pytest.fixture
-def emu():
+def running_emulator():
+    """Body of each module's ``emu`` fixture: a fresh emulator with a small upload granularity."""
     with Emulator(upload_granularity=GRANULE) as emulator:
         yield emulator
 
@@ -46,8 +44,12 @@ class Reply:
 
 
 def call(emu, method: str, path: str, body=None, headers=None, key: str | None = KEY, raw: bytes | None = None):
-    """One request with http.client; ``body`` is JSON-encoded unless ``raw`` bytes are given."""
-    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    """One request with http.client; ``body`` is JSON-encoded unless ``raw`` bytes are given.
+
+    ``emu`` is an Emulator or a port number (for an emulator running as a subprocess).
+    """
+    port = emu if isinstance(emu, int) else emu.port
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     sent = {"Content-Type": "application/json"}
     if key is not None:
         sent["x-goog-api-key"] = key

@@ -205,3 +205,13 @@ def test_raw_json_of_a_long_stream_is_capped():
     assert len(raw) < RAW_LIMIT * 1.5
     assert re.search(r"… \d+ more chunks not shown \(all of them are in \.raw\)", raw)
     assert "(incomplete)" not in page and "The stream ended before the model finished" in page
+
+
+def test_truncate_strings_is_used_for_json_views():
+    from gemini_magic.explore import truncate_strings
+
+    payload = {"parts": [{"inlineData": {"mimeType": "image/png", "data": "A" * 5000}}, {"text": "short"}], "n": 3}
+    cut = truncate_strings(payload)
+    assert cut["parts"][0]["inlineData"]["data"] == "A" * 2000 + "… (3,000 more chars)"
+    assert cut["parts"][1] == {"text": "short"} and cut["n"] == 3
+    assert payload["parts"][0]["inlineData"]["data"] == "A" * 5000  # the original is untouched

@@ -172,8 +172,11 @@ def test_interrupt_closes_stream_and_keeps_partial(shell, emulator):
     timer = threading.Timer(0.6, _thread.interrupt_main)
     timer.start()
     started = time.monotonic()
-    with pytest.raises(UsageError, match="Interrupted"):
-        shell.run_cell_magic("gemini", "", "Tell me a long story.")
+    try:
+        with pytest.raises(UsageError, match="Interrupted"):
+            shell.run_cell_magic("gemini", "", "Tell me a long story.")
+    finally:
+        timer.cancel()
     assert time.monotonic() - started < 3.0
     response = shell.user_ns["_gemini"]
     assert response.interrupted and response.incomplete and response.text

@@ -7,7 +7,7 @@ same controls are offered over HTTP (no API key needed; the server listens on lo
 * ``POST /emulator/replay``   ``{"body": "<base64>", "status": 200, "content_type": ..., "headers": {},
   "chunk_size": 64, "chunk_delay": 0.01, "match": "stream", "times": 1}`` (``"text"`` instead of
   ``"body"`` for a UTF-8 body)
-* ``GET  /emulator/requests`` the request log; bodies over 64 KiB are summarised
+* ``GET  /emulator/requests`` the request log as a JSON list; bodies over 64 KiB are summarised
 * ``POST /emulator/reset``    forget faults, replays, requests and files
 * ``POST /emulator/config``   ``{"pace": 0.1, "file_processing_delay": 2}``; ``GET`` shows the
   settings, upload counters and the number of queued faults
@@ -23,8 +23,8 @@ SUMMARY_LIMIT = 64 * 1024
 LONG_STRING = 256
 
 
-def handle(emulator, method: str, path: str, query: dict, body: bytes) -> tuple[int, dict]:
-    """Answer one control request: (HTTP code, JSON object)."""
+def handle(emulator, method: str, path: str, query: dict, body: bytes) -> tuple[int, object]:
+    """Answer one control request: (HTTP code, JSON value)."""
     try:
         payload = json.loads(body.decode("utf-8")) if body.strip() else {}
         if not isinstance(payload, dict):
@@ -45,7 +45,7 @@ def handle(emulator, method: str, path: str, query: dict, body: bytes) -> tuple[
             emulator.replay(data, **params)
             return 200, {"queued": "replay", "bytes": len(data), "pending": emulator.pending()}
         if path == "/emulator/requests" and method == "GET":
-            return 200, {"requests": [summarise(r) for r in emulator.requests]}
+            return 200, [summarise(r) for r in emulator.requests]
         if path == "/emulator/reset" and method == "POST":
             emulator.reset()
             return 200, {}

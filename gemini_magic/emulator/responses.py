@@ -66,7 +66,9 @@ class Generation:
         events = self._thought_events() + self._answer_events()
         if self.kind in ("finish",) + STREAM_ONLY_CUTS:
             keep = self.fault.get("chunks")
-            keep = max(1, len(events) // 2) if keep is None else max(0, int(keep))
+            keep = max(1, len(events) // 2) if keep is None else int(keep)
+            # A finish needs an event to carry it; the wire faults may stop before the first.
+            keep = max(1 if self.kind == "finish" else 0, keep)
             events = events[:keep]
             if self.kind == "cut" and events:
                 for candidate in events[-1].get("candidates", []):

@@ -9,6 +9,7 @@ Faults that break the wire (drops, cut streams, mid-stream errors) are carried o
 
 from __future__ import annotations
 
+import errno
 import re
 import socket
 import sys
@@ -88,8 +89,11 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         error = sys.exc_info()[1]
-        # Clients that hang up (and the drops the emulator causes itself) are not server errors.
-        if not isinstance(error, (ConnectionError, TimeoutError, OSError)):
+        # Clients that hang up, drops the emulator causes itself and sockets closed by stop() are
+        # not server errors; anything else is a bug worth a traceback.
+        hung_up = isinstance(error, (ConnectionError, TimeoutError)) or (
+            isinstance(error, OSError) and error.errno in (errno.EBADF, errno.ENOTCONN))
+        if not hung_up:
             super().handle_error(request, client_address)
 
 
@@ -343,19 +347,22 @@ class Handler(BaseHTTPRequestHandler):
             self.start_chunked(200, "text/event-stream", {"Content-Disposition": "attachment"})
         else:
             self.start_chunked(200, "application/json; charset=UTF-8")
-        for number, event in enumerate(generation.events()):
+        opening = b"["  # the JSON array's first element starts with "[", the others with a separator
+        for event in generation.events():
             time.sleep(emulator.pace + delay)
             if sse:
                 self.write_chunk(b"data: " + to_json(event, pretty=False) + b"\r\n\r\n")
             else:
-                self.write_chunk((b"[" if number == 0 else b"\n,\r\n") + to_json(event, pretty=True))
+                self.write_chunk(opening + to_json(event, pretty=True))
+                opening = b"\n,\r\n"
         kind = generation.kind
         if kind == "drop_after":
             return self.drop()
         if kind == "error_mid_stream":
             error = to_json(injected(int(fault.get("code", 500)), fault.get("message")).body(), pretty=True)
             # Raw, not data:-framed, as the service sends it (recordings/errors/issue_500_*).
-            self.write_chunk(error + b"\n" if sse else b"\n,\r\n" + error)
+            self.write_chunk(error + b"\n" if sse else opening + error)
+            opening = b""
         if not sse:
-            self.write_chunk(b"\n]")
+            self.write_chunk((b"[" if opening == b"[" else b"") + b"\n]")  # "[\n]" when empty
         self.end_chunked()

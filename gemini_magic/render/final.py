@@ -43,8 +43,8 @@ def final_bundle(response, *, show_thoughts: bool = False, output_format: str = 
     or interrupted, `message`). `output_format="text"` gives `text/plain` only. `elapsed` is shown
     when the response carries no timing of its own.
 
-        >>> from IPython.display import display
-        >>> display(final_bundle(response), raw=True)
+        from IPython.display import display
+        display(final_bundle(response), raw=True)
     """
     check_output_format(output_format)
     candidates = response.candidates
@@ -186,8 +186,12 @@ def human_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
-def footer_line(response, *, elapsed: float | None = None, first_chunk: float | None = None) -> str:
-    """`model-version · finish reason · tokens: prompt P / answer A / ... · first token 0.42 s · total 3.1 s`."""
+def footer_line(response, *, elapsed: float | None = None, first_chunk: float | None = None,
+                streaming: bool = False) -> str:
+    """`model-version · finish reason · tokens: prompt P / answer A / ... · first token 0.42 s · total 3.1 s`.
+
+    `streaming`: the answer is still arriving, so a missing finish reason is not "incomplete".
+    """
     items = []
     model = response.model_version or response.model
     if model:
@@ -199,7 +203,7 @@ def footer_line(response, *, elapsed: float | None = None, first_chunk: float | 
         items.append("interrupted")
     elif reasons:
         items.append(", ".join(dict.fromkeys(reasons)) + (" (incomplete)" if response.incomplete else ""))
-    else:
+    elif not streaming:
         items.append("incomplete")
     usage = response.usage
     counts = [f"{label} {usage[key]:,}" for key, label in _USAGE_FIELDS if isinstance(usage.get(key), int)]

@@ -198,7 +198,7 @@ class StreamView:
                 size += 2 * len(thoughts)
         status = "streaming…" if text else "thinking…" if response.usage.get("thoughtsTokenCount") else "waiting…"
         self.header.value = self._header_html(status, now - self._started_at)
-        running = footer_line(response).replace(" · incomplete", "", 1)  # still streaming, not cut short
+        running = footer_line(response, streaming=True)
         self.footer.value = f'<div style="font-size:smaller;opacity:0.7">{html.escape(running)}</div>'
         return size
 

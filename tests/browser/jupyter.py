@@ -1,0 +1,358 @@
+"""A harness for browser tests: the emulator, a Jupyter server and headless Chromium, plus page helpers.
+
+Everything runs over loopback. The emulator and the Jupyter server are subprocesses in their own
+process groups, killed as groups when their context ends; the server is isolated from the machine's
+Jupyter configuration (config, runtime, data, IPython, workspaces and settings directories all live
+in a temporary folder). One `jupyter lab` serves both JupyterLab (`/lab/tree/...`) and Notebook 7
+(`/notebooks/...`) because the `notebook` package registers its server extension system-wide.
+
+    with start_emulator(pace=0.08) as base_url, start_jupyter(root, base_url) as server:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            write_notebook(root / "demo.ipynb", ["%load_ext gemini_magic", "%%gemini\\nHello"])
+            open_notebook(page, server, "lab", "demo.ipynb")
+            wait_for_kernel_idle(page, "lab")
+            run_cell(page, 0)
+            wait_for_prompt(page, 0, 1)
+
+Chromium and Playwright are optional: `require_browser_tools()` skips when either is missing, and
+fails instead when the `CI` environment variable is set (CI installs them, so absence is a fault).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("GEMINI_MAGIC_CHROMIUM", "/usr/bin/chromium")
+# Without the networking flags Chromium tries to reach the internet at every start.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                  "--no-proxy-server"]
+SERVER_START_TIMEOUT = 60.0
+KERNEL_TIMEOUT = 60.0
+APPS = ("lab", "notebook")
+
+# The status bar text once the kernel is connected and idle (the toolbar says "idle" earlier, and a
+# Shift+Enter sent before the connection is silently lost).
+LAB_KERNEL_IDLE = "Python 3 (ipykernel) | Idle"
+
+
+# -- availability -------------------------------------------------------------------------------
+
+def missing_browser_tools() -> str | None:
+    """Why browser tests cannot run here, or None when Playwright, Chromium and JupyterLab are present."""
+    for module, extra in (("playwright.sync_api", "playwright"), ("jupyterlab", "jupyterlab"),
+                          ("notebook", "notebook"), ("ipywidgets", "ipywidgets"), ("ipykernel", "ipykernel")):
+        try:
+            __import__(module)
+        except ImportError:
+            return f"{module} is not importable: pip install '.[browser]' (or {extra})"
+    if not os.access(CHROMIUM, os.X_OK):
+        return (f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set GEMINI_MAGIC_CHROMIUM); "
+                "never `playwright install`")
+    return None
+
+
+def require_browser_tools() -> None:
+    """Skip the calling test when the tools are missing; fail instead under CI, which installs them."""
+    reason = missing_browser_tools()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(f"browser tests need Playwright and Chromium: {reason}")
+
+
+# -- processes ----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 right now (Jupyter needs a fixed one; port_retries=0 makes a clash loud)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop_group(process: subprocess.Popen, grace: float = 5.0) -> None:
+    """SIGTERM the process group, then SIGKILL it if it lingers."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    # Children (a kernel) may outlive the leader: kill whatever is left in the group.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(grace)
+
+
+def _no_proxy_opener():
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@contextlib.contextmanager
+def start_emulator(pace: float = 0.08, timeout: float = 30.0):
+    """Run `python -m gemini_magic.emulator` on a free port; yields its base URL."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gemini_magic.emulator", "--port", "0", "--pace", str(pace)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+    try:
+        base_url = None
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            match = re.search(r"listening on (http://\S+)", line)
+            if match:
+                base_url = match.group(1)
+                break
+        if base_url is None:
+            raise RuntimeError(f"the emulator did not start (exit {process.poll()}):\n{''.join(seen)}")
+        # Keep draining its output so a full pipe never blocks it.
+        _drain(process.stdout)
+        yield base_url
+    finally:
+        _stop_group(process)
+
+
+def _drain(stream) -> None:
+    import threading
+
+    threading.Thread(target=lambda: [None for _ in stream], daemon=True).start()
+
+
+@dataclass
+class JupyterServer:
+    """A running Jupyter server: where it listens, its token, the folder it serves and its log file."""
+
+    url: str
+    token: str
+    root: Path
+    log: Path
+
+    def page_url(self, app: str, path: str) -> str:
+        """`/lab/tree/<path>?reset` (a fresh workspace) for JupyterLab, `/notebooks/<path>` for Notebook 7."""
+        if app == "lab":
+            return f"{self.url}/lab/tree/{path}?reset&token={self.token}"
+        if app == "notebook":
+            return f"{self.url}/notebooks/{path}?token={self.token}"
+        raise ValueError(f"unknown app {app!r}: use one of {APPS}")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+
+def _write_settings(settings_dir: Path) -> None:
+    """Turn off the "get notified about Jupyter news?" toast, which covers the page."""
+    notification = settings_dir / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+
+
+@contextlib.contextmanager
+def start_jupyter(base_url: str, root: Path | None = None, timeout: float = SERVER_START_TIMEOUT):
+    """Run an isolated `jupyter lab` whose kernels reach the emulator at `base_url`; yields a JupyterServer."""
+    with tempfile.TemporaryDirectory(prefix="gemini-magic-jupyter-") as home:
+        home = Path(home)
+        root = Path(root) if root is not None else home / "notebooks"
+        root.mkdir(parents=True, exist_ok=True)
+        dirs = {name: home / name for name in ("config", "runtime", "data", "ipython", "workspaces")}
+        for path in dirs.values():
+            path.mkdir()
+        settings = dirs["config"] / "lab" / "user-settings"  # the default place for Lab and Notebook 7
+        _write_settings(settings)
+        token = secrets.token_hex(16)
+        port = free_port()
+        bin_dir = str(Path(sys.executable).parent)
+        env = dict(os.environ,
+                   JUPYTER_CONFIG_DIR=str(dirs["config"]), JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+                   JUPYTER_DATA_DIR=str(dirs["data"]), IPYTHONDIR=str(dirs["ipython"]),
+                   JUPYTER_PLATFORM_DIRS="1",
+                   GOOGLE_GEMINI_BASE_URL=base_url, GOOGLE_API_KEY="any-value",
+                   NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
+                   PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
+        for name in ("GEMINI_API_KEY", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                     "http_proxy", "https_proxy", "all_proxy", "JUPYTER_PATH"):
+            env.pop(name, None)
+        command = [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
+                   f"--IdentityProvider.token={token}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                   "--ServerApp.port_retries=0", "--ServerApp.open_browser=False",
+                   f"--ServerApp.root_dir={root}",
+                   f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={dirs['workspaces']}",
+                   "--LabApp.news_url=None"]
+        log = home / "jupyter.log"
+        with open(log, "wb") as log_file:
+            process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env,
+                                       cwd=root, start_new_session=True)
+        server = JupyterServer(url=f"http://127.0.0.1:{port}", token=token, root=root, log=log)
+        try:
+            _wait_for_status(server, process, timeout)
+            yield server
+        finally:
+            _stop_group(process)
+
+
+def _wait_for_status(server: JupyterServer, process: subprocess.Popen, timeout: float) -> None:
+    opener = _no_proxy_opener()
+    request = urllib.request.Request(f"{server.url}/api/status", headers={"Authorization": f"token {server.token}"})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited with {process.returncode}:\n{server.log_tail()}")
+        try:
+            with opener.open(request, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"jupyter lab did not answer /api/status within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def launch_chromium(playwright):
+    """Headless Debian Chromium (never a Playwright-downloaded browser)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+
+
+# -- notebooks ----------------------------------------------------------------------------------
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """Write code cells as an nbformat 4 notebook with the python3 kernelspec (so no kernel dialog appears)."""
+    notebook = {
+        "cells": [{"cell_type": "code", "execution_count": None, "id": f"cell-{index}", "metadata": {},
+                   "outputs": [], "source": source} for index, source in enumerate(cells)],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                    "language": "python"},
+                     "language_info": {"name": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(notebook, indent=1))
+    return path
+
+
+# -- page helpers -------------------------------------------------------------------------------
+
+class PageWaitError(AssertionError):
+    """A wait on the page timed out; the message names a dump of the page's HTML."""
+
+
+def dump_page(page, label: str) -> Path:
+    """Save the page's HTML (and a screenshot beside it) to a temporary file for a failure message."""
+    fd, name = tempfile.mkstemp(prefix=f"gemini-magic-{label}-", suffix=".html")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        try:
+            handle.write(page.content())
+        except Exception as error:  # noqa: BLE001 - the dump must not hide the original failure
+            handle.write(f"<!-- page.content() failed: {error!r} -->")
+    with contextlib.suppress(Exception):
+        page.screenshot(path=name[:-5] + ".png", full_page=True)
+    return Path(name)
+
+
+def wait_until(page, predicate, timeout: float, what: str, interval: float = 0.1):
+    """Poll `predicate()` until it returns something truthy; on timeout raise with a page dump."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        page.wait_for_timeout(interval * 1000)
+    dump = dump_page(page, re.sub(r"\W+", "-", what)[:40])
+    raise PageWaitError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r}); page HTML: {dump}")
+
+
+def open_notebook(page, server: JupyterServer, app: str, path: str, timeout: float = KERNEL_TIMEOUT) -> None:
+    """Open `path` (relative to the server root) in JupyterLab ("lab") or Notebook 7 ("notebook")."""
+    page.goto(server.page_url(app, path), wait_until="domcontentloaded")
+    wait_until(page, lambda: page.locator(".jp-Notebook .jp-CodeCell").count() > 0, timeout,
+               f"the notebook {path} to show its cells in {app}")
+
+
+def kernel_status(page, app: str) -> str:
+    """What the page says about the kernel: the Lab status bar text, or Notebook 7's kernel indicator."""
+    if app == "lab":
+        bar = page.locator("#jp-main-statusbar")
+        return bar.inner_text() if bar.count() else ""
+    # Notebook 7: the toolbar's kernel status icon carries the status in its title,
+    # e.g. "Kernel Idle"; before the kernel connects it reads "Kernel Connecting"/"Kernel Unknown".
+    return page.evaluate("""() => {
+        const node = document.querySelector('#jp-top-bar .jp-NotebookKernelStatus, .jp-NotebookKernelStatus');
+        return node ? (node.getAttribute('title') || '') + ' ' + node.className : '';
+    }""")
+
+
+def kernel_is_idle(page, app: str) -> bool:
+    status = kernel_status(page, app)
+    if app == "lab":
+        return LAB_KERNEL_IDLE in " ".join(status.split())
+    return "Kernel Idle" in status
+
+
+def wait_for_kernel_idle(page, app: str, timeout: float = KERNEL_TIMEOUT) -> None:
+    """Wait until the kernel is connected and idle (not merely the toolbar's early "idle")."""
+    wait_until(page, lambda: kernel_is_idle(page, app), timeout,
+               f"the kernel to be idle in {app} (status {kernel_status(page, app)!r})", interval=0.2)
+
+
+def code_cell(page, index: int):
+    """The locator of the `index`-th code cell (0-based)."""
+    return page.locator(".jp-Notebook .jp-CodeCell").nth(index)
+
+
+def run_cell(page, index: int = 0) -> None:
+    """Click into the code cell's editor and press Shift+Enter."""
+    editor = code_cell(page, index).locator(".jp-InputArea-editor .cm-content")
+    editor.scroll_into_view_if_needed()
+    editor.click()
+    editor.press("Shift+Enter")
+
+
+def input_prompt(page, index: int) -> str:
+    """The cell's execution prompt text, e.g. "[2]:" or "[*]:"."""
+    prompt = code_cell(page, index).locator(".jp-InputPrompt").first
+    return " ".join(prompt.inner_text().split()) if prompt.count() else ""
+
+
+def wait_for_prompt(page, index: int, count: int, timeout: float = KERNEL_TIMEOUT) -> None:
+    """Wait until the cell's prompt reads `[count]:`, that is until its execution finished."""
+    wait_until(page, lambda: input_prompt(page, index) == f"[{count}]:", timeout,
+               f"cell {index} to finish as [{count}]: (prompt {input_prompt(page, index)!r})")
+
+
+def cell_error(page, index: int) -> str:
+    """The text of an error output in the cell, or ""."""
+    errors = code_cell(page, index).locator("[data-mime-type='application/vnd.jupyter.stderr']")
+    return "\n".join(errors.all_inner_texts())
