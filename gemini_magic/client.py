@@ -139,8 +139,15 @@ class Client:
     # --- generation -------------------------------------------------------------------------------
 
     def build_request(self, contents: Any, **options: Any) -> dict:
-        """The GenerateContentRequest body `generate` would send (see request_body.build_generate_request)."""
-        return build_generate_request(contents, convert=self._convert, **options)
+        """The GenerateContentRequest body `generate` would send (see request_body.build_generate_request).
+
+        Kernel objects become parts; when the whole request would be over the 20 MB inline limit,
+        its largest inline parts are uploaded through the Files API and sent as fileData."""
+        from .parts import fit_request
+
+        body = build_generate_request(contents, convert=self._convert, **options)
+        fit_request(body, client=self)
+        return body
 
     def generate(self, model: str, contents: Any = None, *, request: dict | None = None,
                  **options: Any) -> Response:

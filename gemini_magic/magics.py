@@ -123,20 +123,25 @@ class GeminiMagics(Magics):
         return args
 
     def _run(self, args, prompt_text: str):
-        from .render import StreamView, final_bundle
+        from .parts import convert_all
+        from .render import StreamView
 
         settings = self._settings(args)
         client = self._client()
         contents, system = self._resolve(prompt_text, args)
         try:
-            body = client.build_request(contents, system=system, safety_settings=list(self.safety_settings) or None,
-                                        config=settings["config"])
+            conversion = convert_all(contents, client=client)
+            body = client.build_request(conversion.parts, system=system, config=settings["config"],
+                                        safety_settings=list(self.safety_settings) or None)
         except (GeminiError, TypeError, ValueError) as error:
             raise UsageError(explain.message(error)) from None
         if args.dry_run:
-            return self._dry_run(client, settings["model"], body)
+            return self._dry_run(client, settings["model"], body, conversion.notes)
+        if conversion.notes:
+            show_markdown("\n".join(f"- ℹ️ {note}" for note in conversion.notes))
         if args.raw:
-            self._show_json("Request", client.transport.url(f"models/{settings['model']}:generateContent"), body)
+            method = "streamGenerateContent?alt=sse" if settings["stream"] else "generateContent"
+            self._show_json("Request", client.transport.url(f"models/{settings['model']}:{method}"), body)
         view = StreamView(model=settings["model"], show_thoughts=settings["show_thoughts"],
                           update_interval=self.update_interval, output_format=settings["format"],
                           mode="plain" if not settings["stream"] else None)
@@ -165,7 +170,8 @@ class GeminiMagics(Magics):
         except GeminiError as error:
             if response is not None:
                 self._bind(args, response)
-                view.fail(response, explain.message(error))
+                view.fail(response, f"The answer stopped early ({error.__class__.__name__}); "
+                                    "the partial answer is kept in the result.")
             raise UsageError(explain.message(error, partial=response)) from None
         self._bind(args, response)
         if args.raw:
@@ -429,14 +435,14 @@ class GeminiMagics(Magics):
 
     # --- displays ----------------------------------------------------------------------------------
 
-    def _dry_run(self, client, model, body):
+    def _dry_run(self, client, model, body, notes):
         from .dry_run import show_dry_run
 
         try:
             count = client.count_tokens(model, request=body)
         except GeminiError as error:
             count = explain.message(error)
-        show_dry_run(model, body, count)
+        show_dry_run(model, body, count, notes)
         return None
 
     def _show_json(self, title: str, url: str | None, payload: Any) -> None:

@@ -20,12 +20,10 @@ a complete JSON document.
 from __future__ import annotations
 
 import json
-import re
 from typing import NamedTuple
 
 from .errors import StreamProtocolError
 
-_LINE_BREAK = re.compile(rb"[\r\n]")
 _FIELDS = (b"data", b"event", b"id", b"retry")
 
 
@@ -54,24 +52,15 @@ class SSEDecoder:
         buffer = self._buffer
         buffer += piece
         events: list = []
-        start = 0
-        end = len(buffer)
+        # Complete lines end at the last line break; a CR at the very end waits: its LF may come next.
+        end = len(buffer) - 1 if buffer[-1:] == b"\r" else len(buffer)
         scan = self._scan_from
-        while True:
-            found = _LINE_BREAK.search(buffer, max(start, scan))
-            if found is None:
-                break
-            brk = found.start()
-            if buffer[brk] == 13:  # CR: a following LF belongs to the same break
-                if brk + 1 == end:
-                    break  # the LF may be in the next piece
-                after = brk + 2 if buffer[brk + 1] == 10 else brk + 1
-            else:
-                after = brk + 1
-            self._line(bytes(buffer[start:brk]), events)
-            start = after
-        if start:
-            del buffer[:start]
+        cut = max(buffer.rfind(b"\n", scan, end), buffer.rfind(b"\r", scan, end)) + 1
+        if cut:
+            # bytes.splitlines breaks at CR, LF and CRLF only (str.splitlines would also break at U+2028 ...)
+            for line in bytes(buffer[:cut]).splitlines():
+                self._line(line, events)
+            del buffer[:cut]
         self._scan_from = max(len(buffer) - 1, 0)
         return events
 

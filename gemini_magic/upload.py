@@ -139,7 +139,7 @@ def guess_mime_type(source: _Source) -> str | None:
     """From the content's magic numbers first, then the file name."""
     from .sniff import sniff_mime_type
 
-    found = sniff_mime_type(source.head())
+    found = sniff_mime_type(source.head(64))
     if found:
         return found
     guessed, _ = mimetypes.guess_type(source.name) if source.name else (None, None)

@@ -230,3 +230,46 @@ def test_recordings_through_the_magic_give_exact_text(shell, emulator, relative,
     emulator.replay(body, chunk_size=13, match=kind)
     shell.run_cell_magic("gemini", "-o result", "hi")
     assert shell.user_ns["result"].text == want
+
+
+def test_dry_run_shows_parts_and_tokens_without_generating(shell, emulator, capsys):
+    from PIL import Image
+
+    shell.user_ns["photo"] = Image.new("RGB", (64, 48), "red")
+    shell.user_ns["table"] = {"a": [1, 2]}
+    shell.run_cell_magic("gemini", "--dry-run --attach table", "Compare {photo} with the numbers.")
+    out = capsys.readouterr().out
+    assert "Nothing was generated" in out and "tokens (countTokens)" in out
+    assert "image/png" in out and "64x48" in out and "'Compare'" in out
+    assert not [r for r in emulator.requests if "enerateContent" in r.path]
+    body = [r for r in emulator.requests if r.path.endswith(":countTokens")][-1].json
+    parts = body["generateContentRequest"]["contents"][0]["parts"]
+    assert [list(p) for p in parts] == [["text"], ["inlineData"], ["text"], ["text"]]
+
+
+def test_kernel_objects_in_order_and_emulator_describes_them(shell, emulator):
+    from PIL import Image
+
+    shell.user_ns["a"] = Image.new("RGBA", (30, 20), (0, 0, 255, 128))
+    shell.user_ns["b"] = Image.new("RGB", (10, 40), "green")
+    shell.run_cell_magic("gemini", "-o r", "Compare {a} with {b}.")
+    parts = last_body(emulator)["contents"][0]["parts"]
+    assert [list(p) for p in parts] == [["text"], ["inlineData"], ["text"], ["inlineData"], ["text"]]
+    text = shell.user_ns["r"].text
+    assert text.index("30 x 20") < text.index("10 x 40")
+
+
+def test_conversion_notes_are_shown(shell, emulator, capsys):
+    from PIL import Image
+
+    shell.user_ns["big"] = Image.new("RGB", (4000, 100), "white")
+    shell.run_cell_magic("gemini", "", "Look at {big}")
+    assert "3072" in capsys.readouterr().out
+
+
+def test_undefined_name_and_unsupported_object(shell):
+    with pytest.raises(UsageError, match=r"\{nothing_here\}.*\{\{nothing_here\}\}"):
+        shell.run_cell_magic("gemini", "", "Use {nothing_here} please")
+    shell.user_ns["lock"] = threading.Lock()
+    with pytest.raises(UsageError, match="register_converter"):
+        shell.run_cell_magic("gemini", "", "What is {lock}?")

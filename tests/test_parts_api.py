@@ -188,9 +188,12 @@ def test_describe_text_image_table_audio_pdf_and_uploads():
     assert describe_part(encoded("audio/wav", wav_bytes(1.5)))["summary"] == "WAV 1.50 s, 1 ch, 8000 Hz"
     assert describe_part(encoded("application/pdf", pdf_bytes()))["summary"] == "PDF 1 pages"
     upload = describe_part({"fileData": {"mimeType": "video/mp4", "fileUri": "https://x/files/1"}})
-    assert upload == {"kind": "video", "mime_type": "video/mp4", "bytes": None,
+    assert upload == {"kind": "video", "mime_type": "video/mp4", "bytes": 0,
                       "summary": "uploaded file https://x/files/1", "note": None}
-    assert describe_part({"functionCall": {"name": "f"}})["kind"] == "other"
+    youtube = describe_part({"fileData": {"fileUri": "https://www.youtube.com/watch?v=x"}})
+    assert (youtube["kind"], youtube["mime_type"], youtube["bytes"]) == ("file", "", 0)
+    call = describe_part({"functionCall": {"name": "f"}})
+    assert (call["kind"], call["mime_type"], call["bytes"]) == ("other", "", 31)
 
 
 def test_conversion_describe_carries_the_notes():
@@ -250,7 +253,8 @@ def test_images_bytes_and_paths_convert_without_pandas_numpy_or_matplotlib(tmp_p
         Image.new("RGB", (50, 40), "blue").save(path)
         part = to_part(Image.open(path))["inlineData"]
         print(part["mimeType"], base64.b64decode(part["data"]) == path.read_bytes())
-        print(to_part(path)["inlineData"]["mimeType"], to_part(pathlib.Path("photo.jpg"))["inlineData"]["data"] == part["data"])
+        from_path = to_part(path)["inlineData"]
+        print(from_path["mimeType"], from_path["data"] == part["data"])
         print(sorted(m for m in sys.modules if m.split(".")[0] in ("pandas", "numpy", "matplotlib")))
     """, tmp_path)
     assert out.splitlines() == ["image/png (64, 32)", "application/pdf", "image/jpeg True", "image/jpeg True", "[]"]

@@ -32,7 +32,7 @@ def test_a_dataframe_is_a_header_and_a_csv_that_round_trips():
     assert len(result.parts) == 2 and result.notes == []
     header = result.parts[0]["text"]
     assert header.startswith("pandas DataFrame: 3 rows x 5 columns (CSV below).")
-    assert "Index: Index (code)" in header
+    assert "Index: Index 'code', str." in header or "Index: Index 'code', object." in header
     assert "city (" in header and "population (int64)" in header and "area (float64)" in header
     assert "capital (bool)" in header and "founded (datetime64" in header
     back = pd.read_csv(io.StringIO(csv_of(result)), index_col="code", parse_dates=["founded"])
@@ -48,6 +48,7 @@ def test_multiindex_columns_are_flattened_and_row_levels_kept():
     back = pd.read_csv(io.StringIO(text), index_col=[0, 1])
     assert list(back.columns) == ["sales / 2023", "sales / 2024", "cost / 2024"]
     assert list(back.index) == list(index) and back.index.names == ["region", "country"]
+    assert "Index: MultiIndex of region, country." in convert(df).parts[0]["text"]
     assert back.to_numpy().tolist() == df.to_numpy().tolist()
     assert "sales / 2023 (int64)" in convert(df).parts[0]["text"]
 

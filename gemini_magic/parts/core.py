@@ -7,9 +7,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..constants import INLINE_REQUEST_LIMIT
 from ..errors import ConversionError
 from . import registry
-from .sizes import Settings, check_request_size, megabytes, settings as default_settings
+from .sizes import Settings, check_request_size, megabytes, part_size, settings as default_settings
 
 
 @dataclass
@@ -141,7 +142,7 @@ def convert(obj: Any, *, client: Any = None) -> Conversion:
 
 
 def convert_all(items: Any, *, client: Any = None) -> Conversion:
-    """Convert a prompt's items (strings are text, the rest via `convert`) and check the total size."""
+    """Convert a prompt's items (strings are text, the rest via `convert`) and fit the inline limit."""
     context = ConversionContext(client)
     parts: list[dict] = []
     for item in items:
@@ -150,8 +151,47 @@ def convert_all(items: Any, *, client: Any = None) -> Conversion:
                 parts.append({"text": item})
         else:
             parts.extend(context.convert(item))
-    check_request_size(parts)
+    return Conversion(fit_inline_limit(parts, context), context.notes)
+
+
+def fit_request(body: dict, *, client: Any = None) -> Conversion:
+    """Make a GenerateContentRequest fit the inline limit, in place (see `fit_inline_limit`).
+
+    Returns the parts of every turn and the notes on what was uploaded.
+    """
+    context = ConversionContext(client)
+    contents = body.get("contents") or []
+    counts = [len(c.get("parts") or []) for c in contents]
+    parts = fit_inline_limit([p for c in contents for p in c.get("parts") or []], context)
+    start = 0
+    for content, count in zip(contents, counts):
+        content["parts"] = parts[start:start + count]
+        start += count
     return Conversion(parts, context.notes)
+
+
+def fit_inline_limit(parts: list[dict], context: ConversionContext) -> list[dict]:
+    """Parts that fit the 20 MB inline request limit.
+
+    With a client that can upload, the largest inline parts go through the Files API (as fileData)
+    until the rest fits; without one, a RequestTooLargeError says which parts are large and what to do.
+    """
+    sizes = [part_size(part) for part in parts]
+    total = sum(sizes)
+    if total <= INLINE_REQUEST_LIMIT or getattr(context.client, "upload_file", None) is None:
+        check_request_size(parts)
+        return parts
+    parts = list(parts)
+    for index in sorted(range(len(parts)), key=sizes.__getitem__, reverse=True):
+        blob = parts[index].get("inlineData")
+        if total <= INLINE_REQUEST_LIMIT or not isinstance(blob, dict):
+            break
+        data = base64.b64decode(blob.get("data") or "")
+        mime_type = blob.get("mimeType") or "application/octet-stream"
+        parts[index] = context.upload(data, mime_type, f"Part {index + 1} ({mime_type})", len(data))
+        total -= sizes[index]
+    check_request_size(parts)
+    return parts
 
 
 def to_part(obj: Any, *, client: Any = None):

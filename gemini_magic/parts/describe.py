@@ -10,6 +10,7 @@ import base64
 import binascii
 import csv
 import io
+import json
 import re
 import wave
 
@@ -58,9 +59,10 @@ def _summary(mime_type: str, data: bytes) -> str:
 def describe_part(part: dict) -> dict:
     """`{"kind", "mime_type", "bytes", "summary", "note"}` for a wire part.
 
-    kind is text, image, table, audio, video, document, data, file (uploaded, size unknown) or other;
-    bytes is the decoded size (None for uploaded files); note is None here (Conversion.describe
-    fills it with what the conversion changed).
+    kind is text, image, table, audio, video, document, data, file (uploaded, type unknown) or other;
+    mime_type is always a str ("" when the part has none); bytes is what the part carries inside the
+    request (decoded size of inline data, UTF-8 size of text, 0 for an uploaded file); note is None
+    here (Conversion.describe fills it with what the conversion changed).
     """
     if "text" in part and isinstance(part["text"], str):
         text = part["text"]
@@ -72,7 +74,7 @@ def describe_part(part: dict) -> dict:
         try:
             data = base64.b64decode(inline.get("data") or "", validate=True)
         except (binascii.Error, ValueError):
-            return {"kind": "data", "mime_type": mime_type, "bytes": None,
+            return {"kind": "data", "mime_type": mime_type, "bytes": len(inline.get("data") or ""),
                     "summary": "inline data that is not valid base64", "note": None}
         return {"kind": _kind(mime_type), "mime_type": mime_type, "bytes": len(data),
                 "summary": _summary(mime_type, data), "note": None}
@@ -81,7 +83,8 @@ def describe_part(part: dict) -> dict:
         mime_type = file_data.get("mimeType") or file_data.get("mime_type")
         uri = file_data.get("fileUri") or file_data.get("file_uri")
         kind = _kind(mime_type) if mime_type else "file"
-        return {"kind": kind, "mime_type": mime_type, "bytes": None,
+        return {"kind": kind, "mime_type": mime_type or "", "bytes": 0,
                 "summary": f"uploaded file {uri}", "note": None}
     name = next(iter(part), "empty")
-    return {"kind": "other", "mime_type": None, "bytes": None, "summary": f"{name} part", "note": None}
+    return {"kind": "other", "mime_type": "", "bytes": len(json.dumps(part, default=str).encode("utf-8")),
+            "summary": f"{name} part", "note": None}

@@ -45,6 +45,14 @@ def _dtypes(frame) -> str:
     return ", ".join(items) + (f", and {more:,} more" if more > 0 else "")
 
 
+def _index(index) -> str:
+    """"RangeIndex, int64", "Index 'code', str", "MultiIndex of region, country"."""
+    if index.nlevels > 1:
+        return f"{type(index).__name__} of {', '.join(str(n) for n in index.names)}"
+    name = f" {str(index.name)!r}" if index.name is not None else ""
+    return f"{type(index).__name__}{name}, {index.dtype}"
+
+
 def table_parts(frame, title: str, context) -> list[dict]:
     """Header text and CSV for a DataFrame, cut to the table budget."""
     settings = context.settings
@@ -59,12 +67,8 @@ def table_parts(frame, title: str, context) -> list[dict]:
     cut = cut_description(total, head, tail)
     if cut:
         context.note(f"{title}: {cut}")
-    index = frame.index
-    index_names = [str(n) for n in index.names if n is not None]
     header = (f"{title}: {total:,} rows x {len(frame.columns):,} columns (CSV below"
-              f"{'; ' + cut if cut else ''}). "
-              f"Index: {type(index).__name__}{' (' + ', '.join(index_names) + ')' if index_names else ''}. "
-              f"Columns: {_dtypes(frame)}.")
+              f"{'; ' + cut if cut else ''}). Index: {_index(frame.index)}. Columns: {_dtypes(frame)}.")
     return [{"text": header}, inline("text/csv", data)]
 
 

@@ -27,12 +27,12 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -100,7 +100,7 @@ def _stop_group(process: subprocess.Popen, grace: float = 5.0) -> None:
             process.wait(grace)
         except subprocess.TimeoutExpired:
             pass
-    # Children (a kernel) may outlive the leader: kill whatever is left in the group.
+    # A child that outlived the leader: kill whatever is left in the group.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -142,9 +142,12 @@ def start_emulator(pace: float = 0.08, timeout: float = 30.0):
 
 
 def _drain(stream) -> None:
-    import threading
+    """Read `stream` to its end in a daemon thread."""
+    def read_all():
+        for _ in stream:
+            pass
 
-    threading.Thread(target=lambda: [None for _ in stream], daemon=True).start()
+    threading.Thread(target=read_all, daemon=True).start()
 
 
 @dataclass
@@ -219,7 +222,28 @@ def start_jupyter(base_url: str, root: Path | None = None, timeout: float = SERV
             _wait_for_status(server, process, timeout)
             yield server
         finally:
-            _stop_group(process)
+            _stop_group(process)  # on SIGTERM the server shuts its kernels down itself
+            _kill_kernels(dirs["runtime"])
+
+
+def _kill_kernels(runtime_dir: Path) -> None:
+    """Kill kernels left behind by a server that had to be SIGKILLed.
+
+    jupyter_client starts each kernel in a session of its own, so killing the server's process group
+    misses them; they are found by their connection file, which lives in our private runtime dir.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    marker = str(runtime_dir).encode()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "cmdline").read_bytes():
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            pass
 
 
 def _wait_for_status(server: JupyterServer, process: subprocess.Popen, timeout: float) -> None:
@@ -305,20 +329,23 @@ def kernel_status(page, app: str) -> str:
     """What the page says about the kernel: the Lab status bar text, or Notebook 7's kernel indicator."""
     if app == "lab":
         bar = page.locator("#jp-main-statusbar")
-        return bar.inner_text() if bar.count() else ""
-    # Notebook 7: the toolbar's kernel status icon carries the status in its title,
-    # e.g. "Kernel Idle"; before the kernel connects it reads "Kernel Connecting"/"Kernel Unknown".
+        return " ".join(bar.inner_text().split()) if bar.count() else ""
+    # Notebook 7 has no status bar. Its `.jp-NotebookKernelStatus` in the top bar is empty until the
+    # first status change, then says "Kernel Starting", "Kernel Connecting", ... with a -info/-warn/-error
+    # class, and is emptied (class -fade only) once the kernel is idle or busy, that is connected.
     return page.evaluate("""() => {
-        const node = document.querySelector('#jp-top-bar .jp-NotebookKernelStatus, .jp-NotebookKernelStatus');
-        return node ? (node.getAttribute('title') || '') + ' ' + node.className : '';
+        const node = document.querySelector('.jp-NotebookKernelStatus');
+        if (!node) return 'no kernel status element';
+        return `classes: ${node.className}; text: ${node.textContent}`;
     }""")
 
 
 def kernel_is_idle(page, app: str) -> bool:
     status = kernel_status(page, app)
     if app == "lab":
-        return LAB_KERNEL_IDLE in " ".join(status.split())
-    return "Kernel Idle" in status
+        return LAB_KERNEL_IDLE in status
+    return (status.endswith("text: ") and "jp-NotebookKernelStatus-fade" in status
+            and not re.search(r"jp-NotebookKernelStatus-(info|warn|error)", status))
 
 
 def wait_for_kernel_idle(page, app: str, timeout: float = KERNEL_TIMEOUT) -> None:
@@ -332,12 +359,21 @@ def code_cell(page, index: int):
     return page.locator(".jp-Notebook .jp-CodeCell").nth(index)
 
 
-def run_cell(page, index: int = 0) -> None:
-    """Click into the code cell's editor and press Shift+Enter."""
+def run_cell(page, index: int = 0, timeout: float = 10.0) -> None:
+    """Click into the code cell's editor, press Shift+Enter, and wait until the kernel took it.
+
+    "Took it" means the prompt left its blank "[ ]:" (to "[*]:" or a number): a Shift+Enter sent
+    before the kernel connected is lost silently, and this turns that into a clear failure.
+    """
     editor = code_cell(page, index).locator(".jp-InputArea-editor .cm-content")
     editor.scroll_into_view_if_needed()
     editor.click()
+    before = input_prompt(page, index)
     editor.press("Shift+Enter")
+    wait_until(page, lambda: input_prompt(page, index) not in ("", "[ ]:", before) or
+               input_prompt(page, index) == "[*]:", timeout,
+               f"cell {index} to start running after Shift+Enter (prompt {input_prompt(page, index)!r})",
+               interval=0.02)
 
 
 def input_prompt(page, index: int) -> str:
@@ -356,3 +392,104 @@ def cell_error(page, index: int) -> str:
     """The text of an error output in the cell, or ""."""
     errors = code_cell(page, index).locator("[data-mime-type='application/vnd.jupyter.stderr']")
     return "\n".join(errors.all_inner_texts())
+
+
+# -- watching a cell while it runs ----------------------------------------------------------------
+
+_CELL_TEXTS = """([index, selector]) => {
+    const cell = document.querySelectorAll('.jp-Notebook .jp-CodeCell')[index];
+    if (!cell) return null;
+    const prompt = cell.querySelector('.jp-InputPrompt');
+    const nodes = cell.querySelectorAll('.jp-Cell-outputArea ' + selector);
+    return {prompt: prompt ? prompt.innerText.replace(/\\s+/g, ' ').trim() : '',
+            texts: Array.from(nodes, node => node.innerText)};
+}"""
+
+
+def watch_cell(page, index: int, selector: str, count: int, timeout: float = KERNEL_TIMEOUT,
+               interval: float = 0.05, on_change=None) -> list[str]:
+    """Poll the inner text of `selector` in the cell's outputs until its prompt reads `[count]:`.
+
+    Returns the distinct non-empty texts seen, in order (one text per poll: the matches joined).
+    `on_change(texts)` is called after each new text, e.g. to take a mid-stream screenshot.
+    """
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = page.evaluate(_CELL_TEXTS, [index, selector]) or {"prompt": "", "texts": []}
+        text = "\n".join(state["texts"])
+        if text.strip() and (not seen or text != seen[-1]):
+            seen.append(text)
+            if on_change is not None:
+                on_change(seen)
+        if state["prompt"] == f"[{count}]:":
+            return seen
+        page.wait_for_timeout(interval * 1000)
+    dump = dump_page(page, "watch-cell")
+    raise PageWaitError(f"cell {index} did not finish as [{count}]: within {timeout:.0f} s after "
+                        f"{len(seen)} states of {selector!r}; page HTML: {dump}")
+
+
+def visible_words(text: str) -> str:
+    """Rendered text reduced to what grows monotonically while Markdown streams in.
+
+    A partial line can render differently from its completed form: "**bo" shows its asterisks until
+    the closing "**" arrives, a table header is a paragraph of pipes until its separator row, and each
+    heading gains a "¶" anchor. Markup characters and whitespace runs are dropped for the comparison.
+    """
+    return " ".join(re.sub(r"[¶*_`#|\\-]+", " ", text).split())
+
+
+def growing_states(states: list[str], final: str) -> list[str]:
+    """Check that `states` grow: each extends the previous (as visible words) and all fall short of `final`.
+
+    Returns a list of problems (empty when they grow).
+    """
+    problems = []
+    final_words = visible_words(final)
+    previous = ""
+    for number, state in enumerate(states):
+        words = visible_words(state)
+        if not words.startswith(previous):
+            problems.append(f"state {number} does not extend state {number - 1}:\n  {previous[-120:]!r}\n"
+                            f"  {words[-120:]!r}")
+        if not final_words.startswith(words) or len(words) >= len(final_words):
+            problems.append(f"state {number} is not a proper prefix of the final answer: {words[-120:]!r}")
+        previous = words
+    return problems
+
+
+# -- the %%gemini flow shared by the Lab and Notebook 7 tests ---------------------------------------
+
+GEMINI_CELLS = ["%load_ext gemini_magic", "%%gemini\nExplain streaming in one paragraph."]
+WIDGET_ANSWER = ".widget-output"                          # the live view's Output widget
+MARKDOWN = "[data-mime-type='text/markdown']"
+LAST_SENTENCE = "That is the end of the emulated answer"   # the emulator's answer ends with it
+
+
+def stream_gemini_cell(page, server: JupyterServer, app: str, name: str, on_change=None) -> list[str]:
+    """Write and open a notebook of GEMINI_CELLS, run both cells; return the live widget's text states."""
+    write_notebook(server.root / name, GEMINI_CELLS)
+    open_notebook(page, server, app, name)
+    wait_for_kernel_idle(page, app)
+    run_cell(page, 0)
+    wait_for_prompt(page, 0, 1)
+    problem = cell_error(page, 0)
+    assert not problem, f"%load_ext gemini_magic failed:\n{problem}"
+    run_cell(page, 1)
+    return watch_cell(page, 1, WIDGET_ANSWER, count=2, on_change=on_change)
+
+
+def screenshot_cell(page, cell, path: Path, max_height: int = 1600) -> None:
+    """Screenshot the page from the top down to just below `cell`, in a viewport tall enough to hold it."""
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": max_height})
+    box = None
+    for _ in range(20):  # the page lays itself out again after the resize: wait until the cell stays put
+        cell.scroll_into_view_if_needed()
+        page.wait_for_timeout(100)
+        previous, box = box, cell.bounding_box()
+        if box and box == previous:
+            break
+    bottom = int(box["y"] + box["height"] + 60) if box else max_height
+    page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": width, "height": min(bottom, max_height)})

@@ -1,0 +1,141 @@
+"""How many bytes an image or table costs on the wire, and how long converting it takes.
+
+    python benchmarks/bench_parts.py
+
+Compares gemini_magic.parts with the official SDK (google-genai), which converts a PIL image in
+`google.genai._transformers.pil_to_blob`: JPEG re-encoded with quality="keep" when the image came
+from a JPEG file, PNG for everything else (no scaling, no original bytes). Its time here includes
+base64-encoding the blob, which the SDK does when it serialises the request, so both columns
+measure "object in, request-ready data out". Times are the median of several runs; each run of a
+file-based image reopens the file, so lazy decoding is counted every time.
+"""
+
+from __future__ import annotations
+
+import base64
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gemini_magic.constants import INLINE_REQUEST_LIMIT  # noqa: E402
+from gemini_magic.parts import convert  # noqa: E402
+
+RUNS = 5
+
+
+def photo_pixels(width: int, height: int) -> Image.Image:
+    """Photo-like: smooth gradients, soft blobs and sensor noise."""
+    rng = np.random.default_rng(42)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = np.stack([x / width * 180 + 40, y / height * 160 + 50, (x + y) / (width + height) * 200 + 30], -1)
+    for _ in range(12):
+        cx, cy, r = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(100, 600)
+        blob = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * r * r))[..., None]
+        image += blob * rng.uniform(-80, 80, size=3)
+    image += rng.normal(0, 6, size=image.shape)
+    return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8), "RGB")
+
+
+def screenshot_pixels(width: int = 1920, height: int = 1080) -> Image.Image:
+    """UI-like: flat panels, buttons and antialiased text."""
+    img = Image.new("RGB", (width, height), (248, 249, 250))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, width, 64), fill=(32, 33, 36))
+    draw.rectangle((0, 64, 280, height), fill=(232, 234, 237))
+    for i in range(24):
+        draw.text((24, 90 + i * 38), f"Navigation item {i}", fill=(60, 64, 67))
+    for row in range(42):
+        y = 90 + row * 23
+        draw.text((310, y), f"{row:03d}  invoice-{row * 7919 % 10000:04d}  customer #{row * 31}  "
+                            f"EUR {row * 123.45:,.2f}  status: {'paid' if row % 3 else 'open'}", fill=(32, 33, 36))
+        draw.rounded_rectangle((width - 220, y, width - 60, y + 18), radius=8,
+                               fill=(26, 115, 232) if row % 3 else (217, 48, 37))
+    return img
+
+
+def timed(make, run) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(RUNS):
+        obj = make()
+        started = time.perf_counter()
+        result = run(obj)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def ours(obj):
+    conversion = convert(obj)
+    part = conversion.parts[-1]["inlineData"]
+    data = base64.b64decode(part["data"])
+    size = Image.open(__import__("io").BytesIO(data)).size if part["mimeType"].startswith("image/") else None
+    return part["mimeType"], len(data), size
+
+
+def sdk(obj):
+    from google.genai import _transformers
+
+    blob = _transformers.pil_to_blob(obj)
+    base64.b64encode(blob.data)  # what serialising the request does with it
+    size = Image.open(__import__("io").BytesIO(blob.data)).size
+    return blob.mime_type, len(blob.data), size
+
+
+def main() -> None:
+    try:
+        import google.genai  # noqa: F401
+
+        have_sdk = True
+    except ImportError:
+        have_sdk = False
+    folder = Path(tempfile.mkdtemp(prefix="bench_parts_"))
+    photo = photo_pixels(4000, 3000)
+    photo.save(folder / "photo.jpg", quality=90)
+    screenshot_pixels().save(folder / "screenshot.png")
+    photo_pixels(2000, 1500).save(folder / "photo.webp", quality=85)
+    cases = [
+        ("12 MP JPEG photo file (4000x3000)", lambda: Image.open(folder / "photo.jpg"), folder / "photo.jpg"),
+        ("12 MP in-kernel photo (4000x3000)", lambda: photo.copy(), None),
+        ("1080p PNG screenshot file", lambda: Image.open(folder / "screenshot.png"), folder / "screenshot.png"),
+        ("WebP photo file (2000x1500)", lambda: Image.open(folder / "photo.webp"), folder / "photo.webp"),
+    ]
+    header = (f"{'object':36} {'file':>9} | {'gemini_magic sends':>32} {'time':>8} | "
+              f"{'google-genai sends':>32} {'time':>8}")
+    print(header)
+    print("-" * len(header))
+    for label, make, path in cases:
+        file_size = f"{path.stat().st_size / 1e6:.2f} MB" if path else "-"
+        seconds, (mime, size, dims) = timed(make, ours)
+        mine = f"{mime.split('/')[1].upper()} {dims[0]}x{dims[1]} {size / 1e6:6.2f} MB"
+        if have_sdk:
+            sdk_seconds, (sdk_mime, sdk_size, sdk_dims) = timed(make, sdk)
+            over = " !" if sdk_size * 4 / 3 > INLINE_REQUEST_LIMIT else ""
+            theirs = f"{sdk_mime.split('/')[1].upper()} {sdk_dims[0]}x{sdk_dims[1]} {sdk_size / 1e6:6.2f} MB{over}"
+            sdk_time = f"{sdk_seconds * 1000:6.0f} ms"
+        else:
+            theirs, sdk_time = "(google-genai not installed)", ""
+        print(f"{label:36} {file_size:>9} | {mine:>32} {seconds * 1000:5.0f} ms | {theirs:>32} {sdk_time:>8}")
+
+    import pandas as pd
+
+    n = 1_000_000
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"id": np.arange(n), "value": rng.random(n), "group": rng.choice(list("abcdef"), n),
+                       "when": pd.date_range("2020-01-01", periods=n, freq="min")})
+    seconds, result = timed(lambda: df, lambda frame: convert(frame))
+    csv_size = len(base64.b64decode(result.parts[1]["inlineData"]["data"]))
+    label = "1,000,000-row DataFrame (4 columns)"
+    print(f"{label:36} {'-':>9} | {'CSV 2,000 rows ' + f'{csv_size / 1e6:6.2f} MB':>32} {seconds * 1000:5.0f} ms | "
+          f"{'(not supported)':>32}")
+    print("\n! = over the 20 MB inline request limit once base64-encoded (the API would refuse it).")
+    print("gemini_magic notes:", "; ".join(convert(photo).notes))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Uploading a 1 GiB file through the resumable Files API: gemini_magic vs curl vs google-genai.
+
+    python benchmarks/bench_upload.py [--size-mib 1024] [--repeats 5]
+
+A 1 GiB file (a 16 MiB random block repeated with a counter) is uploaded to the local emulator (a
+subprocess) by: curl in one `upload, finalize` request (`-T file`, which streams from disk, and
+`--data-binary @file`, which curl reads into memory first and refuses at 1 GiB or more),
+gemini_magic `Client.upload_file(path, reuse=False, wait=False)` (8 MiB chunks), and google-genai
+`client.files.upload`. Each Python contender runs in its own fresh
+subprocess. Reported: median wall time, throughput, ratios to curl, client CPU, peak RSS
+growth of the client process, and the emulator's CPU during the upload (to see who is the bottleneck).
+Every upload is checked (GET files/{id} -> sizeBytes) and deleted. gemini_magic's default reuse=True
+(which first hashes the file to find a duplicate) is run once to show its extra cost.
+Targets: gemini_magic >= 0.8x curl's throughput, RSS growth < 64 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import Emulator, median, run_child, table  # noqa: E402
+
+MIB = 1024 * 1024
+BLOCK = 16 * MIB
+MIME = "application/octet-stream"
+CURL = shutil.which("curl") or "/usr/bin/curl"
+TIME = "/usr/bin/time"
+
+
+def make_file(path: str, size: int) -> None:
+    block = bytearray(os.urandom(BLOCK))
+    with open(path, "wb") as out:
+        for number in range(size // BLOCK):
+            block[:8] = struct.pack("<Q", number)  # no two blocks alike
+            out.write(block)
+        out.write(os.urandom(size % BLOCK))
+
+
+def start_upload(emulator: Emulator, size: int, name: str) -> str:
+    """The resumable `start` request, made from Python; returns X-Goog-Upload-URL."""
+    request = urllib.request.Request(
+        emulator.base_url + "/upload/v1beta/files", method="POST",
+        data=json.dumps({"file": {"displayName": name}}).encode(),
+        headers={"x-goog-api-key": "k", "Content-Type": "application/json",
+                 "X-Goog-Upload-Protocol": "resumable", "X-Goog-Upload-Command": "start",
+                 "X-Goog-Upload-Header-Content-Length": str(size), "X-Goog-Upload-Header-Content-Type": MIME})
+    with urllib.request.urlopen(request, timeout=60) as reply:
+        return reply.headers["X-Goog-Upload-URL"]
+
+
+def time_v(command: list[str]) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run under /usr/bin/time -v: (result, {"rss_kib", "cpu"})."""
+    done = subprocess.run([TIME, "-v", *command], capture_output=True, text=True, timeout=600)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    user = re.search(r"User time \(seconds\): ([\d.]+)", done.stderr)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", done.stderr)
+    return done, {"rss_kib": int(rss.group(1)), "cpu": float(user.group(1)) + float(system.group(1))}
+
+
+def curl_baseline_rss(emulator: Emulator) -> int:
+    _, stats = time_v([CURL, "-sS", "-o", "/dev/null", emulator.base_url + "/emulator/config"])
+    return stats["rss_kib"]
+
+
+def run_curl(emulator: Emulator, path: str, size: int, mode: str, baseline_kib: int) -> dict:
+    url = start_upload(emulator, size, os.path.basename(path))
+    body = ["--data-binary", "@" + path] if mode == "data-binary" else ["-T", path]
+    command = [CURL, "-sS", "--fail", "-X", "POST", "-H", "x-goog-api-key: k",
+               "-H", "X-Goog-Upload-Command: upload, finalize", "-H", "X-Goog-Upload-Offset: 0",
+               "-H", "Content-Type: application/octet-stream", *body, url]
+    started = time.perf_counter()
+    done, stats = time_v(command)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        if "out of memory" in done.stderr:
+            # curl reads `--data-binary @file` into memory and refuses bodies of 1 GiB or more.
+            urllib.request.urlopen(urllib.request.Request(
+                url, method="POST", headers={"x-goog-api-key": "k", "X-Goog-Upload-Command": "cancel"}), timeout=60)
+            return {"skipped": done.stderr.strip().splitlines()[0]}
+        raise RuntimeError(f"curl failed: {done.stderr[-2000:]}")
+    file_name = json.loads(done.stdout)["file"]["name"]
+    return {"wall": wall, "cpu": stats["cpu"], "rss_before_kib": baseline_kib, "rss_peak_kib": stats["rss_kib"],
+            "file": file_name}
+
+
+def check_and_delete(emulator: Emulator, file_name: str, size: int) -> None:
+    stored = emulator.api("GET", f"/v1beta/{file_name}")
+    if int(stored["sizeBytes"]) != size:
+        raise RuntimeError(f"{file_name} stored {stored['sizeBytes']} bytes, expected {size}")
+    emulator.api("DELETE", f"/v1beta/{file_name}")
+
+
+CONTENDERS = [
+    ("curl_T", "curl -T file (streamed), 1 request"),
+    ("curl_data_binary", "curl --data-binary @file, 1 request"),
+    ("upload_gm", "gemini_magic upload_file(reuse=False)"),
+    ("upload_sdk", "google-genai files.upload"),
+]
+
+
+def run_one(emulator: Emulator, name: str, path: str, size: int, baseline_kib: int) -> dict:
+    cpu0 = emulator.cpu_seconds()
+    if name == "curl_data_binary":
+        result = run_curl(emulator, path, size, "data-binary", baseline_kib)
+    elif name == "curl_T":
+        result = run_curl(emulator, path, size, "T", baseline_kib)
+    else:
+        result = run_child(name, emulator.base_url, path, timeout=600)
+    if "skipped" in result:
+        return result
+    result["server_cpu"] = emulator.cpu_seconds() - cpu0
+    check_and_delete(emulator, result["file"], size)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    size = args.size_mib * MIB
+    started = time.perf_counter()
+    directory = tempfile.mkdtemp(prefix="bench-upload-")
+    emulator = None
+    try:
+        path = os.path.join(directory, "upload.bin")
+        make_file(path, size)
+        emulator = Emulator()
+        print(f"bench_upload: {size / MIB:.0f} MiB file, emulator {emulator.base_url}; "
+              f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; curl {CURL}")
+        baseline = curl_baseline_rss(emulator)
+        results = {name: [] for name, _ in CONTENDERS}
+        skipped = {}
+        for _ in range(args.repeats):  # round-robin
+            for name, _ in CONTENDERS:
+                if name in skipped:
+                    continue
+                result = run_one(emulator, name, path, size, baseline)
+                if "skipped" in result:
+                    skipped[name] = result["skipped"]
+                else:
+                    results[name].append(result)
+        reuse = run_one(emulator, "upload_gm_reuse", path, size, baseline)
+
+        reference = median([r["wall"] for r in results["curl_T"]])
+        data_binary = median([r["wall"] for r in results["curl_data_binary"]]) if results["curl_data_binary"] else None
+        rows = []
+        for name, description in [*CONTENDERS, ("upload_gm_reuse", "gemini_magic upload_file() default reuse=True")]:
+            if name in skipped:
+                rows.append([description, 0, "n/a", "", "", "", "", "", "", "", ""])
+                continue
+            runs = results.get(name) or [reuse]
+            wall = median([r["wall"] for r in runs])
+            growth = max(r["rss_peak_kib"] - r["rss_before_kib"] for r in runs) / 1024
+            server = median([r["server_cpu"] for r in runs])
+            rows.append([description, len(runs), f"{wall:.2f}", f"{size / wall / 1e6:.0f}", f"{reference / wall:.2f}x",
+                         f"{data_binary / wall:.2f}x" if data_binary else "n/a",
+                         f"{median([r['cpu'] for r in runs]):.2f}", f"{growth:.1f}",
+                         f"{max(r['rss_peak_kib'] for r in runs) / 1024:.0f}", f"{server:.2f}",
+                         f"{server / wall * 100:.0f}%"])
+        for name, message in skipped.items():
+            print(f"\n{name}: not possible at this size ({message}): curl loads `--data-binary @file` into memory "
+                  f"and refuses 1 GiB or more")
+        print(f"\nmedians; throughput in MB/s (10^6 bytes); RSS growth (worst run) = peak RSS during the upload"
+              f" - RSS before it (Python: VmHWM reset after imports vs VmRSS; curl: /usr/bin/time -v max RSS minus"
+              f" that of curl fetching a tiny JSON); server CPU = emulator process user+sys during the upload")
+        print(table(["contender", "runs", "wall s", "MB/s", "vs curl -T", "vs curl -d", "client CPU s", "RSS growth MiB",
+                     "peak RSS MiB", "server CPU s", "server CPU/wall"], rows))
+        gm = median([r["wall"] for r in results["upload_gm"]])
+        gm_growth = max(r["rss_peak_kib"] - r["rss_before_kib"] for r in results["upload_gm"]) / 1024
+        versus = f"{reference / gm:.2f}x curl -T" + (f", {data_binary / gm:.2f}x curl --data-binary" if data_binary else "")
+        print(f"\ntargets: gemini_magic throughput {versus} (>= 0.80x: "
+              f"{'met' if min(reference, data_binary or reference) / gm >= 0.8 else 'MISSED'}); RSS growth {gm_growth:.1f} MiB (< 64 MiB: "
+              f"{'met' if gm_growth < 64 else 'MISSED'})")
+        print(f"reuse=True (default) costs {reuse['wall'] - gm:+.2f} s over reuse=False here "
+              f"(hashing {size / MIB:.0f} MiB + listing files, no duplicate found)")
+        print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    finally:
+        if emulator is not None:
+            emulator.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""`%%gemini --dry-run`: the parts a prompt would send, with sizes, thumbnails and the token count.
+
+Nothing is generated. The display is ordinary Markdown + HTML (thumbnails as data URIs of the bytes
+that would be sent), so it survives in a saved notebook.
+"""
+
+from __future__ import annotations
+
+import html
+
+from .parts import describe_part
+
+
+def dry_run_rows(body: dict) -> list[dict]:
+    """One description per part of every turn, in order (plus the system instruction's parts)."""
+    rows = []
+    for part in (body.get("systemInstruction") or {}).get("parts", []):
+        rows.append({"turn": "system", **describe_part(part), "part": part})
+    for turn_index, content in enumerate(body.get("contents", [])):
+        for part in content.get("parts", []):
+            rows.append({"turn": content.get("role", "user"), **describe_part(part), "part": part})
+    return rows
+
+
+def dry_run_bundle(model: str, body: dict, tokens, notes: list[str] = ()) -> dict:
+    rows = dry_run_rows(body)
+    total_bytes = sum(row["bytes"] for row in rows)
+    token_text = f"{tokens.total:,} tokens (countTokens)" if hasattr(tokens, "total") else f"token count unavailable: {tokens}"
+    head = f"Dry run for {model}: {len(rows)} part(s), {total_bytes:,} bytes, {token_text}. Nothing was generated."
+    lines = [head, "", "| # | turn | kind | MIME type | bytes | what |", "|---:|---|---|---|---:|---|"]
+    html_rows = []
+    for index, row in enumerate(rows):
+        what = row["summary"] + (f" ({row['note']})" if row.get("note") else "")
+        cell = what.replace("|", "\\|")
+        lines.append(f"| {index} | {row['turn']} | {row['kind']} | {row['mime_type']} | {row['bytes']:,} | {cell} |")
+        html_rows.append(
+            f"<tr><td>{index}</td><td>{row['turn']}</td><td>{html.escape(row['kind'])}</td>"
+            f"<td>{html.escape(row['mime_type'])}</td><td style='text-align:right'>{row['bytes']:,}</td>"
+            f"<td>{html.escape(what)}</td><td>{_thumbnail(row['part'])}</td></tr>")
+    lines.extend(f"- {note}" for note in notes)
+    notes_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    page = (f"<p><b>{html.escape(head)}</b></p><table><tr><th>#</th><th>turn</th><th>kind</th><th>MIME type</th>"
+            f"<th>bytes</th><th>what</th><th></th></tr>{''.join(html_rows)}</table>"
+            + (f"<ul>{notes_html}</ul>" if notes else ""))
+    text = "\n".join(lines)
+    return {"text/plain": text, "text/markdown": text, "text/html": page}
+
+
+def _thumbnail(part: dict) -> str:
+    blob = part.get("inlineData") or {}
+    mime = blob.get("mimeType", "")
+    if not mime.startswith("image/") or len(blob.get("data", "")) > 2_000_000:
+        return ""
+    return f"<img src='data:{html.escape(mime)};base64,{blob['data']}' style='max-width:128px;max-height:128px'>"
+
+
+def show_dry_run(model: str, body: dict, tokens, notes: list[str] = ()) -> None:
+    from IPython.display import display
+
+    display(dry_run_bundle(model, body, tokens, notes), raw=True)

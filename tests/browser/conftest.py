@@ -1,0 +1,81 @@
+"""Session fixtures for browser tests: one emulator, one Jupyter server and one Chromium for all tests.
+
+Tests skip when Playwright or Chromium is missing, and fail instead when `CI` is set.
+Wall times (setup and each test) are printed and written to `screenshots/timings.txt`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from .jupyter import launch_chromium, require_browser_tools, start_emulator, start_jupyter
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+STREAM_PACE = 0.08   # seconds between emulator chunks: about 4 s for its ~50-chunk answer
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+class Timings:
+    """Wall times in seconds by label, written to screenshots/timings.txt as they come."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.values: dict[str, float] = {}
+
+    def record(self, label: str, seconds: float) -> None:
+        self.values[label] = seconds
+        print(f"\n[browser timing] {label}: {seconds:.1f} s")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text("".join(f"{name}: {value:.1f} s\n" for name, value in self.values.items()))
+
+
+@pytest.fixture(scope="session")
+def timings() -> Timings:
+    return Timings(SCREENSHOTS / "timings.txt")
+
+
+@pytest.fixture(scope="session")
+def browser_tools() -> None:
+    require_browser_tools()
+
+
+@pytest.fixture(scope="session")
+def jupyter_server(browser_tools, timings):
+    """An isolated `jupyter lab` (serving Lab and Notebook 7) whose kernels talk to a paced emulator."""
+    started = time.monotonic()
+    with start_emulator(pace=STREAM_PACE) as base_url, start_jupyter(base_url) as server:
+        timings.record("setup: emulator + jupyter server", time.monotonic() - started)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chromium(browser_tools, timings):
+    from playwright.sync_api import sync_playwright
+
+    started = time.monotonic()
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        timings.record("setup: chromium", time.monotonic() - started)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser context and page (1280x900) for one test."""
+    context = chromium.new_context(viewport=VIEWPORT)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
