@@ -6,7 +6,7 @@
 Stream contenders first consume a small warm-up stream (the parent queues it before the measured
 one), so lazy imports and first-call set-up are not charged per chunk; then the measured call: the
 request plus the whole consuming loop, timed with time.process_time() and time.perf_counter().
-Upload contenders report wall and CPU time of the upload call, and the RSS growth: VmRSS after
+Upload contenders make one listing request first (warm-up), then report wall and CPU time of the upload call, and the RSS growth: VmRSS after
 imports and client creation (with the peak VmHWM reset there) vs VmHWM after the upload. ru_maxrss is
 not usable here: a child started by subprocess inherits its parent's RSS in ru_maxrss at exec. Stream results include the time spent in
 garbage collections (gc.callbacks). Set BENCH_PROFILE=path to cProfile the measured part.
@@ -161,6 +161,7 @@ def upload_gm(base_url, reuse=False):
     from gemini_magic import Client
 
     client = Client(api_key=KEY, base_url=base_url)
+    client.list_files()  # warm-up: requests is imported and the session opened on the first call
     return lambda path: client.upload_file(path, mime_type=MIME, reuse=reuse, wait=False).name
 
 
@@ -168,6 +169,7 @@ def upload_sdk(base_url):
     from google import genai
 
     client = genai.Client(api_key=KEY, http_options=genai.types.HttpOptions(base_url=base_url))
+    list(client.files.list())  # warm-up, as for gemini_magic
     return lambda path: client.files.upload(file=path, config={"mime_type": MIME}).name
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import time
 from typing import Any
 
 from IPython.core.error import UsageError

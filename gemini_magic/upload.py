@@ -188,6 +188,7 @@ def _upload(transport, data: _Source, mime_type: str, display_name: str, progres
     upload_url, chunk_size = session.url, session.chunk_size
     resumes = 0
     while True:
+        reply = chunk = None  # free the previous chunk (reply.request.body holds it too): one in memory, not two
         chunk = data.read(offset, chunk_size)
         last = offset + len(chunk) >= data.size
         try:

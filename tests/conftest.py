@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -46,6 +47,34 @@ def client(emulator):
 
     return Client(api_key=TEST_KEY, base_url=emulator.base_url,
                   retry=RetryPolicy(max_retries=3, base_delay=0.01, cap_delay=0.05))
+
+
+@pytest.fixture
+def shell(emulator, monkeypatch):
+    """A real InteractiveShell with the extension loaded, talking to the emulator, settings reset."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setenv("GOOGLE_API_KEY", TEST_KEY)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", emulator.base_url)
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "gemini_magic")
+    magics = ip.magics_manager.registry["GeminiMagics"]
+    for name in magics.trait_names(config=True):
+        magics.traits()[name].set(magics, magics.traits()[name].default())
+    magics.max_retries = 1
+    ip.user_ns.pop("_gemini", None)
+    yield ip
+
+
+@pytest.fixture
+def parts_settings():
+    """The live `gemini_magic.parts.settings`, restored after the test."""
+    from gemini_magic.parts import settings as live
+
+    saved = dataclasses.asdict(live)
+    yield live
+    for key, value in saved.items():
+        setattr(live, key, value)
 
 
 def recording(relative: str) -> Path:

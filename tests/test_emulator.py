@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -339,7 +340,8 @@ def test_requests_are_recorded_in_order(emu):
 
 
 # -- CLI --------------------------------------------------------------------------------------------
-def test_cli_serves_and_exits_cleanly_on_sigterm():
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_cli_serves_and_exits_cleanly(stop_signal):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -356,7 +358,7 @@ def test_cli_serves_and_exits_cleanly_on_sigterm():
         reply = call(port, "POST", GENERATE, text_request("from the CLI"))
         assert reply.status == 200 and '"from the CLI"' in answer_text(reply.json)
     finally:
-        process.terminate()
+        process.send_signal(stop_signal)
         _, stderr = process.communicate(timeout=10)
     assert process.returncode == 0
     assert "Traceback" not in stderr

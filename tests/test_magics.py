@@ -15,23 +15,6 @@ from conftest import RECORDINGS, TEST_KEY
 from gemini_magic.constants import EMULATOR_MARKER
 
 
-@pytest.fixture
-def shell(emulator, monkeypatch):
-    from IPython.core.interactiveshell import InteractiveShell
-
-    monkeypatch.setenv("GOOGLE_API_KEY", TEST_KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", emulator.base_url)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "gemini_magic")
-    magics = ip.magics_manager.registry["GeminiMagics"]
-    magics.max_retries = 1
-    for name in ("temperature", "top_p", "top_k", "max_tokens", "thinking_budget"):
-        setattr(magics, name, None)
-    magics.model, magics.system, magics.stream = "gemini-2.5-flash", "", True
-    ip.user_ns.pop("_gemini", None)
-    yield ip
-
-
 def last_body(emulator):
     return [r for r in emulator.requests if "generateContent" in r.path or "GenerateContent" in r.path][-1].json
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from gemini_magic.parts import convert
-from test_parts_helpers import photo, settings  # noqa: F401
+from test_parts_helpers import photo
 from test_parts_media import MEDIA, pdf_bytes, wav_bytes
 
 Image = pytest.importorskip("PIL.Image")
@@ -63,8 +63,8 @@ def test_audio_pdf_and_figures_arrive_described(client, tmp_path):
     assert re.fullmatch(r"image/png, [\d,]+ bytes: PNG image, \d+ x \d+, mode RGBA", lines[2])
 
 
-def test_a_file_over_the_inline_budget_is_uploaded_and_sent_as_file_data(client, tmp_path, settings):
-    settings.inline_part_budget = 10_000
+def test_a_file_over_the_inline_budget_is_uploaded_and_sent_as_file_data(client, tmp_path, parts_settings):
+    parts_settings.inline_part_budget = 10_000
     path = tmp_path / "talk.wav"
     path.write_bytes(wav_bytes(3.0))
     result = convert(path, client=client)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import io
 
-import pytest
 
 
 def inline_bytes(part: dict) -> tuple[str, bytes]:
@@ -24,17 +22,6 @@ def open_image(part: dict):
     img = Image.open(io.BytesIO(data))
     img.load()
     return mime, img
-
-
-@pytest.fixture
-def settings():
-    """The live `gemini_magic.parts.settings`, restored after the test."""
-    from gemini_magic.parts import settings as live
-
-    saved = dataclasses.asdict(live)
-    yield live
-    for key, value in saved.items():
-        setattr(live, key, value)
 
 
 def photo(width: int, height: int, seed: int = 0):

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from gemini_magic.parts import convert, to_part
-from test_parts_helpers import inline_bytes, open_image, photo, screenshot, settings  # noqa: F401
+from test_parts_helpers import inline_bytes, open_image, photo, screenshot
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -158,8 +158,8 @@ def test_an_oversized_file_image_is_scaled_not_sent_as_is(tmp_path):
     assert sent.size == (3072, 96)
 
 
-def test_an_image_over_the_inline_budget_is_shrunk_until_it_fits(settings):
-    settings.inline_part_budget = 60_000
+def test_an_image_over_the_inline_budget_is_shrunk_until_it_fits(parts_settings):
+    parts_settings.inline_part_budget = 60_000
     img = photo(1200, 900)
     result = convert(img)
     mime, data = inline_bytes(result.parts[0])
@@ -167,8 +167,8 @@ def test_an_image_over_the_inline_budget_is_shrunk_until_it_fits(settings):
     assert any("to fit the 0.1 MB inline budget" in note for note in result.notes)
 
 
-def test_a_transparent_image_over_the_budget_stays_png_but_smaller(settings):
-    settings.inline_part_budget = 200_000
+def test_a_transparent_image_over_the_budget_stays_png_but_smaller(parts_settings):
+    parts_settings.inline_part_budget = 200_000
     img = photo(800, 600).convert("RGBA")
     img.putalpha(128)
     mime, data = inline_bytes(to_part(img))
@@ -230,7 +230,7 @@ def test_non_contiguous_color_array_is_an_image():
 
 # --- matplotlib ------------------------------------------------------------------------------------
 
-def test_a_figure_becomes_a_png_near_figsize_times_dpi(settings):
+def test_a_figure_becomes_a_png_near_figsize_times_dpi(parts_settings):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
@@ -242,7 +242,7 @@ def test_a_figure_becomes_a_png_near_figsize_times_dpi(settings):
     mime, sent = open_image(to_part(fig))
     assert mime == "image/png"
     assert 0.8 * 900 <= sent.width <= 1.05 * 900 and 0.8 * 600 <= sent.height <= 1.05 * 600
-    settings.figure_dpi = 100
+    parts_settings.figure_dpi = 100
     _, smaller = open_image(to_part(fig))
     assert abs(smaller.width - sent.width * 2 / 3) < 20
 

@@ -10,7 +10,7 @@ import pytest
 
 from gemini_magic.errors import ConversionError
 from gemini_magic.parts import Blob, convert, sniff, to_part
-from test_parts_helpers import inline_bytes, open_image, photo, settings  # noqa: F401
+from test_parts_helpers import inline_bytes, open_image, photo
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -200,8 +200,8 @@ def test_an_unknown_binary_file_asks_for_its_type(tmp_path):
         to_part(path)
 
 
-def test_a_file_over_the_inline_budget_without_a_client_says_how_to_upload(tmp_path, settings):
-    settings.inline_part_budget = 1000
+def test_a_file_over_the_inline_budget_without_a_client_says_how_to_upload(tmp_path, parts_settings):
+    parts_settings.inline_part_budget = 1000
     path = tmp_path / "long.wav"
     path.write_bytes(wav_bytes(seconds=2.0))
     with pytest.raises(ConversionError) as caught:
@@ -225,8 +225,8 @@ class RecordingClient:
                                mime_type=mime_type)
 
 
-def test_a_file_over_the_inline_budget_is_uploaded_through_the_client(tmp_path, settings):
-    settings.inline_part_budget = 1000
+def test_a_file_over_the_inline_budget_is_uploaded_through_the_client(tmp_path, parts_settings):
+    parts_settings.inline_part_budget = 1000
     path = tmp_path / "long.wav"
     path.write_bytes(wav_bytes(seconds=2.0))
     client = RecordingClient()

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from gemini_magic.parts import convert, to_part
-from test_parts_helpers import inline_bytes, settings  # noqa: F401
+from test_parts_helpers import inline_bytes
 
 pd = pytest.importorskip("pandas")
 np = pytest.importorskip("numpy")
@@ -79,13 +79,13 @@ def test_a_million_row_frame_is_cut_before_formatting_and_says_so():
     assert back.index[999] == 999 and back.index[1000] == n - 1000
 
 
-def test_the_table_budget_is_configurable_in_rows_and_bytes(settings):
+def test_the_table_budget_is_configurable_in_rows_and_bytes(parts_settings):
     df = pd.DataFrame({"text": ["x" * 100] * 500})
-    settings.max_table_rows = 10
+    parts_settings.max_table_rows = 10
     back = pd.read_csv(io.StringIO(csv_of(convert(df))), index_col=0)
     assert list(back.index) == [0, 1, 2, 3, 4, 495, 496, 497, 498, 499]
-    settings.max_table_rows = 5000
-    settings.max_table_bytes = 10_000
+    parts_settings.max_table_rows = 5000
+    parts_settings.max_table_bytes = 10_000
     result = convert(df)
     data = inline_bytes(result.parts[1])[1]
     assert len(data) <= 10_000 and "of 500 rows" in result.parts[0]["text"]
@@ -116,8 +116,8 @@ def test_a_tall_float_array_is_data_not_an_image():
     assert np.array_equal(back[["0", "1", "2"]].to_numpy(), arr)  # full float precision
 
 
-def test_a_long_1d_array_is_cut_like_a_table(settings):
-    settings.max_table_rows = 100
+def test_a_long_1d_array_is_cut_like_a_table(parts_settings):
+    parts_settings.max_table_rows = 100
     result = convert(np.arange(10_000, dtype=np.int32))
     back = pd.read_csv(io.StringIO(csv_of(result)))
     assert list(back.columns) == ["row", "value"] and len(back) == 100

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import random
 import threading
 import time
@@ -12,7 +11,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from conftest import TEST_KEY
-from gemini_magic import Client, RetryPolicy
+from gemini_magic import Client
 from gemini_magic.errors import UploadError
 from gemini_magic.upload import UploadSession
 
@@ -166,17 +165,6 @@ def test_bad_inputs(client, tmp_path):
 
 
 # --- the magic ---------------------------------------------------------------------------------------
-
-@pytest.fixture
-def shell(emulator, monkeypatch):
-    from IPython.core.interactiveshell import InteractiveShell
-
-    monkeypatch.setenv("GOOGLE_API_KEY", TEST_KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", emulator.base_url)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "gemini_magic")
-    return ip
-
 
 def test_magic_uploads_binds_and_prompt_uses_it(shell, emulator, tmp_path, capsys):
     import wave

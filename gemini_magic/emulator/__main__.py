@@ -36,8 +36,10 @@ def main(argv=None) -> int:
         print(f"gemini emulator: cannot start: {error}", file=sys.stderr)
         return 1
     stopped = threading.Event()
-    # SIGTERM ends the wait like Ctrl-C does, so both exit cleanly without a traceback.
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # SIGTERM and SIGINT (Ctrl-C) both end the wait, so either exits cleanly without a traceback;
+    # SIGINT is set explicitly because a process started in the background inherits it ignored.
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stopped.set())
     print(f"Gemini emulator (not the real Gemini API) listening on {emulator.base_url}")
     print(f"export GOOGLE_GEMINI_BASE_URL={emulator.base_url} GOOGLE_API_KEY=any-value", flush=True)
     try:

@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from .core import inline
-from .sizes import cut_description, row_window
+from .sizes import cut_description, rows_within_budget
 
 
 def _values_like_image(arr) -> bool:
@@ -96,13 +96,7 @@ def _array_table(arr, header: str, context) -> list[dict]:
         table = arr.reshape(-1, arr.shape[-1])
         columns = [str(i) for i in range(table.shape[1])]
     total = table.shape[0]
-    head, tail = row_window(total, settings.max_table_rows)
-    for _ in range(5):
-        data = _csv(table, columns, head, tail)
-        if len(data) <= settings.max_table_bytes or head + tail <= 2:
-            break
-        per_row = len(data) / (head + tail + 1)
-        head, tail = row_window(total, max(2, int(settings.max_table_bytes / per_row * 0.9)))
+    data, head, tail = rows_within_budget(total, settings, lambda h, t: _csv(table, columns, h, t))
     cut = cut_description(total, head, tail)
     if cut:
         context.note(f"array: {cut}")

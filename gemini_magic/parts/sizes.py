@@ -59,6 +59,19 @@ def row_window(total: int, max_rows: int) -> tuple[int, int]:
     return head, max(0, max_rows - head)
 
 
+def rows_within_budget(total: int, settings: "Settings", render) -> tuple[bytes, int, int]:
+    """`render(head, tail)` → CSV bytes of the first `head` and last `tail` rows, cut until it fits
+    `settings.max_table_bytes` (at most `settings.max_table_rows` rows). Returns (data, head, tail)."""
+    head, tail = row_window(total, settings.max_table_rows)
+    for _ in range(5):
+        data = render(head, tail)
+        if len(data) <= settings.max_table_bytes or head + tail <= 2:
+            break
+        per_row = len(data) / (head + tail + 1)
+        head, tail = row_window(total, max(2, int(settings.max_table_bytes / per_row * 0.9)))
+    return data, head, tail
+
+
 def cut_description(total: int, head: int, tail: int) -> str | None:
     """"showing first 1,000 and last 1,000 of 1,000,000 rows, 998,000 left out", or None if uncut."""
     if head + tail >= total:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .core import inline
-from .sizes import cut_description, row_window
+from .sizes import cut_description, rows_within_budget
 
 MAX_LISTED_COLUMNS = 40
 
@@ -57,13 +57,8 @@ def table_parts(frame, title: str, context) -> list[dict]:
     """Header text and CSV for a DataFrame, cut to the table budget."""
     settings = context.settings
     total = len(frame)
-    head, tail = row_window(total, settings.max_table_rows)
-    for _ in range(5):
-        data = _flat_columns(_window(frame, head, tail)).to_csv().encode("utf-8")
-        if len(data) <= settings.max_table_bytes or head + tail <= 2:
-            break
-        per_row = len(data) / (head + tail + 1)
-        head, tail = row_window(total, max(2, int(settings.max_table_bytes / per_row * 0.9)))
+    data, head, tail = rows_within_budget(
+        total, settings, lambda h, t: _flat_columns(_window(frame, h, t)).to_csv().encode("utf-8"))
     cut = cut_description(total, head, tail)
     if cut:
         context.note(f"{title}: {cut}")
