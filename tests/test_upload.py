@@ -239,3 +239,19 @@ def test_files_subcommand_lists_and_deletes(shell, emulator, capsys):
     assert emulator.files == {}
     shell.run_line_magic("gemini", "files delete --all")
     assert "No files to delete" in capsys.readouterr().out
+
+
+def test_a_request_over_the_inline_limit_uploads_its_largest_parts(client, emulator):
+    from gemini_magic.parts import Blob
+
+    big = Blob(payload(9_000_000, 1), "audio/wav")
+    bigger = Blob(payload(10_000_000, 2), "video/mp4")
+    small = Blob(payload(1000, 3), "audio/wav")
+    response = client.generate("gemini-2.5-flash", ["Compare", big, bigger, small])
+    parts = [r for r in emulator.requests if r.path.endswith(":generateContent")][-1].json["contents"][0]["parts"]
+    kinds = [next(iter(p)) for p in parts]
+    # 19 MB of bytes is ~25 MB as base64: the largest part goes through the Files API, the rest fits inline
+    assert kinds == ["text", "inlineData", "fileData", "inlineData"]
+    uploaded = emulator.files[parts[2]["fileData"]["fileUri"].rsplit("/v1beta/", 1)[1]]
+    assert uploaded.data() == bigger.data and uploaded.mime_type == "video/mp4"
+    assert "video/mp4, 10,000,000 bytes" in response.text

@@ -206,9 +206,15 @@ def thought_chunks(request, found: list[dict]) -> list[str]:
 
 
 def apply_limits(text: str, settings: dict) -> tuple[str, str]:
-    """Cut at the first stop sequence, then at maxOutputTokens; returns (text, finishReason)."""
+    """Cut at the first stop sequence, then at maxOutputTokens; returns (text, finishReason).
+
+    Stop sequences are looked for only in the sample of Markdown, the part standing in for what a
+    model would generate: the echo of the request above it names the stop sequences themselves.
+    """
     stops = [s for s in settings.get("stopSequences") or [] if s]
-    positions = [text.find(s) for s in stops if s in text]
+    generated = text.find(SAMPLE_MARKDOWN[:20])
+    generated = len(text) if generated < 0 else generated
+    positions = [text.find(s, generated) for s in stops if s in text[generated:]]
     if positions:
         text = text[:min(positions)]
     limit = settings.get("maxOutputTokens")
