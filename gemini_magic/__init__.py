@@ -47,4 +47,7 @@ def load_ipython_extension(ipython):
 
 
 def unload_ipython_extension(ipython):
-    """Nothing to undo beyond IPython's own bookkeeping."""
+    """`%unload_ext` / `%reload_ext`: close connections and stop the backend emulator, if any."""
+    magics = ipython.magics_manager.registry.get("GeminiMagics")
+    if magics is not None:
+        magics.shutdown()

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .constants import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_API_VERSION, DEFAULT_BASE_URL
-from .errors import APIConnectionError, GeminiError, MissingAPIKeyError, error_from_payload
+from .errors import APIConnectionError, APITimeoutError, GeminiError, MissingAPIKeyError, error_from_text
 from .request_body import build_contents, build_generate_request, model_path
 from .response import Response
 from .sse import JSONArrayDecoder, RawEvent, SSEDecoder
-from .transport import RetryPolicy, Transport
+from .transport import RetryPolicy, Transport, decode_json
 
 DEFAULT_TIMEOUT = (10.0, 600.0)  # connect, read: thinking models can be silent for minutes
 
@@ -134,7 +134,7 @@ class Client:
         or absolute from the host (`"/upload/v1beta/files"`). Returns the decoded JSON ({} when empty).
         """
         response = self._transport.send(method.upper(), path, json=json, params=params)
-        return _decode_json(response.content)
+        return decode_json(response.content)
 
     # --- generation -------------------------------------------------------------------------------
 
@@ -157,7 +157,7 @@ class Client:
         body = self._body(contents, request, options)
         started = time.monotonic()
         http = self._transport.send("POST", f"{model_path(model)}:generateContent", json=body)
-        response = Response([_decode_json(http.content)], model=model, request=body)
+        response = Response([decode_json(http.content)], model=model, request=body)
         response.elapsed = response.time_to_first_chunk = time.monotonic() - started
         return response
 
@@ -245,18 +245,17 @@ class Client:
         return to_part(obj, client=self)
 
 
+def _is_read_timeout(exc: Exception) -> bool:
+    """requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's."""
+    import requests
+    from urllib3.exceptions import ReadTimeoutError
+
+    return isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
+
+
 def _file_path(name: str) -> str:
     name = getattr(name, "name", name)
     return name if name.startswith("files/") else f"files/{name}"
-
-
-def _decode_json(content: bytes) -> Any:
-    if not content.strip():
-        return {}
-    try:
-        return json.loads(content)
-    except ValueError:
-        raise GeminiError(f"The service answered with something that is not JSON: {content[:200]!r}") from None
 
 
 class ResponseStream:
@@ -288,7 +287,7 @@ class ResponseStream:
                 self.response.interrupted = True
                 raise
             except GeminiError as error:
-                wait = retry.delay(attempt, error, waited) if not self.response.raw else None
+                wait = retry.delay(attempt, error, waited) if not self.response.chunk_count else None
                 if wait is None:
                     error.response = self.response
                     self.response.error = error
@@ -315,25 +314,32 @@ class ResponseStream:
                     chunk = self._chunk(event)
                     if response.time_to_first_chunk is None:
                         response.time_to_first_chunk = time.monotonic() - started
-                    response.add(chunk)
+                    response.add_received(chunk, event.data)
                     yield Response((chunk,), streamed=True, model=self.model)
             for event in decoder.close():
                 chunk = self._chunk(event)
-                response.add(chunk)
+                response.add_received(chunk, event.data)
                 yield Response((chunk,), streamed=True, model=self.model)
         except requests.RequestException as exc:
-            received = len(response.raw)
+            received = response.chunk_count
+            if _is_read_timeout(exc):
+                error = APITimeoutError(
+                    f"No data from {self._transport.base_url} for {self._transport.timeout[1]:.0f} s after "
+                    f"{received} chunk(s) of the answer; the partial answer is kept.")
+                error.retryable = False  # it already cost the whole read timeout
+                raise error from None
             raise APIConnectionError(self._transport.redact(
                 f"The connection dropped after {received} chunk(s) of the answer "
                 f"({exc.__class__.__name__}); the partial answer is kept.")) from None
 
     def _chunk(self, event) -> dict:
         try:
-            chunk = json.loads(event.data)
+            chunk = json.loads(event.data.decode("utf-8"))  # UTF-8 by the SSE spec: skip json's detection
         except ValueError:
             raise GeminiError(f"The stream sent an event that is not JSON: {event.data[:200]!r}") from None
         if isinstance(chunk, dict) and "error" in chunk or isinstance(event, RawEvent):
-            raise error_from_payload(chunk, body=self._transport.redact(event.data.decode("utf-8", "replace")))
+            # Parsed from the redacted text, so no field of the error can carry the key.
+            raise error_from_text(self._transport.redact(event.data.decode("utf-8", "replace")))
         return chunk
 
     def close(self) -> None:

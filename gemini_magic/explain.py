@@ -16,7 +16,7 @@ _SET_KEY = ("Set it without pasting it into a cell:\n"
 def message(error: BaseException, partial=None) -> str:
     """The text shown to the user for `error` (and a note on the partial answer, when there is one)."""
     text = _describe(error)
-    if partial is not None and partial.raw:
+    if partial is not None and partial.chunk_count:
         text += (f"\nThe partial answer ({len(partial.text)} characters) is kept in the result "
                  "(marked incomplete).")
     return text

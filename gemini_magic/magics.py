@@ -8,6 +8,7 @@ errors into `UsageError` (IPython shows those as one line, without a traceback).
 from __future__ import annotations
 
 import json
+import secrets
 import shlex
 from typing import Any
 
@@ -18,7 +19,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from . import explain
 from .constants import DEFAULT_API_VERSION, DEFAULT_MODEL
-from .errors import GeminiError
+from .errors import GeminiError, MissingAPIKeyError
 
 FORMATS = ("markdown", "text", "code", "json")
 
@@ -96,18 +97,17 @@ class GeminiMagics(Magics):
         """
         if cell is None:
             return self._line(line)
-        args = self._parse(line)
-        if args.prompt_words:
-            raise UsageError("%%gemini takes options on its first line and the prompt in the cell body; "
-                             f"unexpected: {' '.join(args.prompt_words)!r}")
-        return self._run(args, cell)
+        return self._run(self._parse(line), cell)
 
     def _line(self, line: str):
         words = line.split()
         command = words[0] if words else ""
         subcommands = {"models": self._models, "config": self._config, "files": self._files,
                        "backend": self._backend}
-        if command in subcommands:
+        # "%gemini models are great, why?" is a prompt, not the models subcommand.
+        takes_words = {"models": False, "config": False, "files": words[1:2] == ["delete"],
+                       "backend": len(words) == 2}
+        if command in subcommands and (len(words) == 1 or takes_words[command]):
             return subcommands[command](words[1:])
         options, prompt = split_options(line, self.gemini.parser)
         args = self._parse(options)
@@ -118,22 +118,29 @@ class GeminiMagics(Magics):
 
     def _parse(self, line: str):
         args = parse_options(self.gemini, line)
-        args.prompt_words = []
+        if args.out is not None and not args.out.isidentifier():
+            raise UsageError(f"-o/--out {args.out!r} is not a valid Python variable name.")
         return args
 
     def _run(self, args, prompt_text: str):
         from .parts import convert_all
+        from .progress import UploadProgress
         from .render import StreamView
+        from .request_body import build_generate_request
 
         settings = self._settings(args)
         client = self._client()
         contents, system = self._resolve(prompt_text, args)
         try:
-            conversion = convert_all(contents, client=client)
-            body = client.build_request(conversion.parts, system=system, config=settings["config"],
-                                        safety_settings=list(self.safety_settings) or None)
+            conversion = convert_all(contents, client=client, upload_progress=UploadProgress,
+                                     dry_run=args.dry_run)
+            body = build_generate_request(conversion.parts, system=system, config=settings["config"],
+                                          safety_settings=list(self.safety_settings) or None)
         except (GeminiError, TypeError, ValueError) as error:
             raise UsageError(explain.message(error)) from None
+        except KeyboardInterrupt:
+            raise UsageError("Interrupted while preparing the prompt (an upload may have been cut short); "
+                             "run the cell again to start over.") from None
         if args.dry_run:
             return self._dry_run(client, settings["model"], body, conversion.notes)
         if conversion.notes:
@@ -149,7 +156,7 @@ class GeminiMagics(Magics):
             if settings["stream"]:
                 stream = client.stream(settings["model"], request=body)
                 response = stream.response
-                view.start()
+                view.start()  # shows "waiting…" while a thinking model is silent
                 try:
                     for _ in stream:
                         view.update(response)
@@ -159,7 +166,8 @@ class GeminiMagics(Magics):
                 response = client.generate(settings["model"], request=body)
             view.finish(response)
         except KeyboardInterrupt:
-            if response is None:
+            if response is None or not response.chunk_count:
+                view.fail(response, "Interrupted before any answer arrived.")
                 raise UsageError("Interrupted before the answer started.") from None
             response.interrupted = True
             self._bind(args, response)
@@ -167,10 +175,12 @@ class GeminiMagics(Magics):
             raise UsageError(f"Interrupted after {len(response.text)} characters; the partial answer is in "
                              f"{args.out or '_gemini'} (marked interrupted).") from None
         except GeminiError as error:
-            if response is not None:
+            if response is not None and response.chunk_count:
                 self._bind(args, response)
                 view.fail(response, f"The answer stopped early ({error.__class__.__name__}); "
                                     "the partial answer is kept in the result.")
+            else:  # nothing arrived: the previous result stays bound, the error below says why
+                view.fail(response, "No answer: the request failed (see the error below).")
             raise UsageError(explain.message(error, partial=response)) from None
         self._bind(args, response)
         if args.raw:
@@ -252,7 +262,7 @@ class GeminiMagics(Magics):
         from .client import Client, resolve_api_key, resolve_base_url
 
         if self._emulator is not None:
-            key, base_url = "emulator", self._emulator.base_url
+            key, base_url = self._emulator_key, self._emulator.base_url
         else:
             key, _ = resolve_api_key()
             base_url, _ = resolve_base_url(self.base_url)
@@ -264,8 +274,20 @@ class GeminiMagics(Magics):
                                 timeout=self.timeout, max_retries=self.max_retries)
             except GeminiError as error:
                 raise UsageError(explain.message(error)) from None
+            self.close_clients()
             self._clients = {cache_key: client}
         return client
+
+    def close_clients(self) -> None:
+        """Close the cached clients' connections (settings changed, or the extension is unloaded)."""
+        for client in self._clients.values():
+            client.close()
+        self._clients = {}
+
+    def shutdown(self) -> None:
+        """Release connections and stop the backend emulator (`%unload_ext`, `%reload_ext`)."""
+        self.close_clients()
+        self._stop_emulator()
 
     def _bind(self, args, response) -> None:
         if self.shell is None or response is None:
@@ -358,6 +380,8 @@ class GeminiMagics(Magics):
         args = parse_options(self.gemini_upload, line)
         source, label = self._upload_source(args.source)
         name = args.as_name or identifier_for(label)
+        if not args.as_name and args.source.strip().strip("{} ") == name:
+            name += "_file"  # `{video_bytes}` keeps its bytes; the File goes to video_bytes_file
         if not name.isidentifier():
             raise UsageError(f"--as {name!r} is not a valid Python variable name.")
         key = _source_key(source)
@@ -414,7 +438,7 @@ class GeminiMagics(Magics):
         key, source = resolve_api_key()
         if choice == "api" or (choice == "auto" and key):
             if not key:
-                raise UsageError(explain.message(__import__("gemini_magic.errors").errors.MissingAPIKeyError()))
+                raise UsageError(explain.message(MissingAPIKeyError()))
             self._stop_emulator()
             show_markdown(f"Using the **real Gemini API** (key from `{source}`).")
             return None
@@ -422,6 +446,7 @@ class GeminiMagics(Magics):
             from .emulator import Emulator
 
             self._emulator = Emulator(pace=0.02).start()
+            self._emulator_key = "emulator-" + secrets.token_hex(8)
         show_markdown(f"Using the **local Gemini emulator** at {self._emulator.base_url}: no API key is set, so "
                       "answers describe what was sent instead of coming from a model. Set `GOOGLE_API_KEY` "
                       "and run `%gemini backend` again to use Gemini.")
@@ -436,11 +461,15 @@ class GeminiMagics(Magics):
 
     def _dry_run(self, client, model, body, notes):
         from .dry_run import show_dry_run
+        from .parts.core import WOULD_UPLOAD
 
-        try:
-            count = client.count_tokens(model, request=body)
-        except GeminiError as error:
-            count = explain.message(error)
+        if WOULD_UPLOAD in json.dumps(body):
+            count = "counted once the large parts are uploaded (send the prompt, or upload them with %gemini_upload)"
+        else:
+            try:
+                count = client.count_tokens(model, request=body)
+            except GeminiError as error:
+                count = explain.message(error)
         show_dry_run(model, body, count, notes)
         return None
 

@@ -10,22 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
-
-def human_bytes(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(count) < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GiB"
-
-
-def detect_mode() -> str:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return "terminal"
-    shell = get_ipython()
-    return "widget" if shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell" else "terminal"
+from .render.final import human_size
+from .render.live import detect_mode
 
 
 class UploadProgress:
@@ -56,14 +42,14 @@ class UploadProgress:
     @staticmethod
     def describe(sent: int, total: int, phase: str, elapsed: float) -> str:
         if phase == "processing":
-            return f"{human_bytes(total)} uploaded · processing… (waiting until the file is ACTIVE)"
+            return f"{human_size(total)} uploaded · processing… (waiting until the file is ACTIVE)"
         if phase == "done":
-            return f"{human_bytes(total)} uploaded"
+            return f"{human_size(total)} uploaded"
         rate = sent / elapsed if elapsed > 0 else 0.0
         left = (total - sent) / rate if rate > 0 else float("inf")
         eta = f"{left:.0f} s left" if left != float("inf") else "estimating…"
         percent = 100.0 * sent / total if total else 100.0
-        return f"{percent:5.1f}% · {human_bytes(sent)} of {human_bytes(total)} · {human_bytes(rate)}/s · {eta}"
+        return f"{percent:5.1f}% · {human_size(sent)} of {human_size(total)} · {human_size(rate)}/s · {eta}"
 
     def _show_widget(self, sent: int, total: int, phase: str) -> None:
         import ipywidgets as widgets

@@ -134,13 +134,16 @@ def resolve(expr: str, namespace: dict, steps: list | None = None) -> Any:
     path = root
     for kind, step in steps[1:]:
         if kind == "attr":
-            found = getattr(value, step, _MISSING)
-            missing = f"`{path}` (a {type(value).__name__}) has no attribute `{step}`"
+            try:
+                found = getattr(value, step, _MISSING)
+                missing = f"`{path}` (a {type(value).__name__}) has no attribute `{step}`"
+            except Exception as error:  # a property that raises: say so, don't show its traceback
+                found, missing = _MISSING, f"reading `{path}.{step}` raised {type(error).__name__}: {error}"
             path += "." + step
         else:
             try:
                 found = value[step]
-            except (KeyError, IndexError, TypeError) as error:
+            except Exception as error:  # KeyError, IndexError, TypeError, or whatever __getitem__ raises
                 found = _MISSING
                 reason = "no such key" if isinstance(error, KeyError) else str(error) or type(error).__name__
                 missing = f"`{path}[{step!r}]` failed on the {type(value).__name__} `{path}`: {reason}"

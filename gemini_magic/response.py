@@ -1,7 +1,8 @@
 """`Response`: one answer of the model, whether it arrived in one piece or as a stream of chunks.
 
-Pure: no I/O. Chunks are kept as received (`.raw`) and merged lazily, so adding a chunk while
-streaming costs almost nothing and reading `.text` is always up to date.
+Pure: no I/O. Chunks are kept as received (`.raw`). A streamed answer keeps each chunk as the JSON
+bytes that arrived and merges it at once: bytes are not tracked by Python's garbage collector, so a
+20,000-chunk stream does not slow down as it grows; `.raw` parses them again when it is read.
 
 Merging rules (what the service sends, see ../shared/recordings):
 - consecutive text parts of the same kind (answer or thought) are joined into one part; a part that
@@ -32,52 +33,63 @@ _TEXT_KEYS = {"text", "thought", "thoughtSignature"}
 class Candidate:
     """One candidate answer (`-n 2` asks for several); `Response` shows the first."""
 
+    # Defaults live on the class so that creating a candidate per streamed chunk stays cheap.
+    role = "model"
+    finish_reason: str | None = None
+    finish_message: str | None = None
+    grounding_metadata: dict | None = None
+    url_context_metadata: dict | None = None
+    avg_logprobs: float | None = None
+    logprobs_result: dict | None = None
+    _open_text: list | None = None  # pieces of the last part while it is text
+    _open_thought = False  # whether that last text part is a thought
+
     def __init__(self, index: int) -> None:
         self.index = index
-        self.role = "model"
-        self.finish_reason: str | None = None
-        self.finish_message: str | None = None
         self.safety_ratings: list[dict] = []
         self.citations: list[dict] = []
-        self.grounding_metadata: dict | None = None
-        self.url_context_metadata: dict | None = None
-        self.avg_logprobs: float | None = None
-        self.logprobs_result: dict | None = None
         self._parts: list[dict] = []
-        self._open_text: list[str] | None = None  # pieces of the last part while it is text
 
     def _absorb(self, data: dict) -> None:
-        content = data.get("content") or {}
-        self.role = content.get("role", self.role)
-        for part in content.get("parts") or ():
-            self._add_part(part)
-        if data.get("finishReason"):
-            self.finish_reason = data["finishReason"]
-        if "finishMessage" in data:
-            self.finish_message = data["finishMessage"]
-        if "safetyRatings" in data:
-            self.safety_ratings = list(data["safetyRatings"])
-        sources = (data.get("citationMetadata") or {}).get("citationSources") or ()
-        self.citations.extend(s for s in sources if s not in self.citations)
-        if data.get("groundingMetadata") or self.grounding_metadata is None and "groundingMetadata" in data:
-            self.grounding_metadata = data["groundingMetadata"]
-        if "urlContextMetadata" in data:
-            self.url_context_metadata = data["urlContextMetadata"]
-        if "avgLogprobs" in data:
-            self.avg_logprobs = data["avgLogprobs"]
-        if "logprobsResult" in data:
-            self.logprobs_result = data["logprobsResult"]
+        # One pass over the keys that are there: this runs once per streamed chunk.
+        for key, value in data.items():
+            if key == "content":
+                self.role = value.get("role", self.role)
+                for part in value.get("parts") or ():
+                    self._add_part(part)
+            elif key == "finishReason":
+                self.finish_reason = value or self.finish_reason
+            elif key == "finishMessage":
+                self.finish_message = value
+            elif key == "safetyRatings":
+                self.safety_ratings = list(value)
+            elif key == "citationMetadata":
+                sources = (value or {}).get("citationSources") or ()
+                self.citations.extend(s for s in sources if s not in self.citations)
+            elif key == "groundingMetadata":
+                if value or self.grounding_metadata is None:  # the first chunk may carry an empty {}
+                    self.grounding_metadata = value
+            elif key == "urlContextMetadata":
+                self.url_context_metadata = value
+            elif key == "avgLogprobs":
+                self.avg_logprobs = value
+            elif key == "logprobsResult":
+                self.logprobs_result = value
 
     def _add_part(self, part: dict) -> None:
-        is_text = "text" in part and part.keys() <= _TEXT_KEYS
+        plain = len(part) == 1 and "text" in part  # the common case while streaming
+        is_text = plain or ("text" in part and part.keys() <= _TEXT_KEYS)
         if is_text and self._open_text is not None and "thoughtSignature" not in part:
-            last = self._parts[-1]
-            if bool(last.get("thought")) == bool(part.get("thought")):
+            if bool(part.get("thought")) == self._open_thought:
                 self._open_text.append(part["text"])
                 return
         self._seal()
         self._parts.append(dict(part))
-        self._open_text = [part["text"]] if is_text else None
+        if is_text:
+            self._open_text = [part["text"]]
+            self._open_thought = bool(part.get("thought"))
+        else:
+            self._open_text = None
 
     def _seal(self) -> None:
         if self._open_text is not None and len(self._open_text) > 1:
@@ -124,46 +136,68 @@ class Response:
     `model` (the model asked for).
     """
 
+    # Defaults live on the class so that the per-chunk responses of a stream are cheap to create.
+    interrupted = False
+    error: BaseException | None = None
+    elapsed: float | None = None
+    time_to_first_chunk: float | None = None
+    _usage: dict = {}
+    _prompt_feedback: dict | None = None
+    _model_version: str | None = None
+    _response_id: str | None = None
+
     def __init__(self, chunks: Iterable[dict] = (), *, streamed: bool = False, model: str | None = None,
                  request: dict | None = None) -> None:
-        self.raw: list[dict] = []
+        self._raw: list = list(chunks)  # chunk dicts, or the JSON bytes of streamed chunks
+        self._pending: list[dict] = list(self._raw)  # chunks added but not merged yet
+        self._candidates: dict[int, Candidate] = {}
         self.streamed = streamed
         self.model = model
         self.request = request
-        self.interrupted = False
-        self.error: BaseException | None = None
-        self.elapsed: float | None = None
-        self.time_to_first_chunk: float | None = None
-        self._candidates: dict[int, Candidate] = {}
-        self._merged = 0
-        self._usage: dict = {}
-        self._prompt_feedback: dict | None = None
-        self._model_version: str | None = None
-        self._response_id: str | None = None
-        for chunk in chunks:
-            self.add(chunk)
 
     def add(self, chunk: dict) -> None:
-        """Add one chunk as received (cheap: merging happens when a property is read)."""
-        self.raw.append(chunk)
+        """Add one chunk as received (merged when a property is next read)."""
+        self._raw.append(chunk)
+        self._pending.append(chunk)
+
+    def add_received(self, chunk: dict, data: bytes) -> None:
+        """Add a streamed chunk and the JSON bytes it was parsed from: merged now, kept as bytes."""
+        self._sync()
+        self._raw.append(data)
+        self._merge(chunk)
+
+    @property
+    def raw(self) -> list[dict]:
+        """The chunks as received (one dict for a unary answer)."""
+        raw = self._raw
+        for index, item in enumerate(raw):
+            if not isinstance(item, dict):
+                raw[index] = json.loads(item)
+        return list(raw)
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self._raw)
 
     def _sync(self) -> None:
-        raw = self.raw
-        while self._merged < len(raw):
-            chunk = raw[self._merged]
-            self._merged += 1
-            for position, data in enumerate(chunk.get("candidates") or ()):
-                index = data.get("index", position)
-                candidate = self._candidates.get(index)
-                if candidate is None:
-                    candidate = self._candidates[index] = Candidate(index)
-                candidate._absorb(data)
-            if "usageMetadata" in chunk:
-                self._usage = chunk["usageMetadata"]
-            if "promptFeedback" in chunk:
-                self._prompt_feedback = chunk["promptFeedback"]
-            self._model_version = chunk.get("modelVersion", self._model_version)
-            self._response_id = chunk.get("responseId", self._response_id)
+        if self._pending:
+            pending, self._pending = self._pending, []
+            for chunk in pending:
+                self._merge(chunk)
+
+    def _merge(self, chunk: dict) -> None:
+        for position, data in enumerate(chunk.get("candidates") or ()):
+            index = data.get("index", position)
+            candidate = self._candidates.get(index)
+            if candidate is None:
+                candidate = self._candidates[index] = Candidate(index)
+            candidate._absorb(data)
+        if "usageMetadata" in chunk:
+            self._usage = chunk["usageMetadata"]
+        if "promptFeedback" in chunk:
+            self._prompt_feedback = chunk["promptFeedback"]
+        self._model_version = chunk.get("modelVersion", self._model_version)
+        self._response_id = chunk.get("responseId", self._response_id)
 
     @property
     def candidates(self) -> list[Candidate]:
@@ -226,7 +260,7 @@ class Response:
             return True
         if self.block_reason:
             return False
-        return not self.raw or self.finish_reason is None
+        return not self._raw or self.finish_reason is None
 
     @property
     def inline_data(self) -> list[dict]:
@@ -257,11 +291,8 @@ class Response:
         """The answer text parsed as JSON (ask for it with `--json` / responseMimeType)."""
         if self.block_reason:
             raise PromptBlockedError(f"The prompt was blocked ({self.block_reason}): there is no answer to parse.")
-        text = self.text.strip()
-        if text.startswith("```"):  # models sometimes fence JSON even when asked for raw JSON
-            text = text.strip("`").removeprefix("json").strip()
         try:
-            return json.loads(text)
+            return json_from_text(self.text)
         except ValueError as exc:
             raise GeminiError(f"The answer is not valid JSON ({exc}). Ask for JSON with --json "
                               "(responseMimeType application/json).") from None
@@ -281,6 +312,15 @@ class Response:
         from .explore import response_bundle  # the notebook view, built on first display
 
         return response_bundle(self)
+
+
+def json_from_text(text: str) -> Any:
+    """Parse JSON that a model may have wrapped in a ```json fence; raises ValueError."""
+    body = text.strip()
+    if body.startswith("```"):  # models sometimes fence JSON even when asked for raw JSON
+        body = body.strip("`").strip()
+        body = body[4:] if body.startswith("json") else body
+    return json.loads(body)
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -20,8 +21,8 @@ from typing import Any, Callable
 
 from . import __version__
 from .constants import API_KEY_HEADER
-from .errors import (APIConnectionError, APIError, APITimeoutError, RateLimitError, error_from_text,
-                     redact)
+from .errors import (APIConnectionError, APIError, APITimeoutError, GeminiError, RateLimitError,
+                     error_from_text, redact)
 
 log = logging.getLogger("gemini_magic")
 
@@ -48,6 +49,16 @@ class RetryPolicy:
         if waited + wait > self.max_total_seconds:
             return None
         return wait
+
+
+def decode_json(content: bytes) -> Any:
+    """A response body as JSON ({} when empty); anything else is a clear GeminiError."""
+    if not content.strip():
+        return {}
+    try:
+        return json.loads(content)
+    except ValueError:
+        raise GeminiError(f"The service answered with something that is not JSON: {content[:200]!r}") from None
 
 
 def is_retryable(error: Exception) -> bool:

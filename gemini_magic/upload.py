@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, Callable
 
 from .constants import DEFAULT_UPLOAD_GRANULARITY, MAX_FILE_SIZE
 from .errors import APIConnectionError, GeminiError, ServerError, UploadError
+from .transport import decode_json
 
 log = logging.getLogger("gemini_magic")
 
@@ -190,6 +191,9 @@ def _upload(transport, data: _Source, mime_type: str, display_name: str, progres
     while True:
         reply = chunk = None  # free the previous chunk (reply.request.body holds it too): one in memory, not two
         chunk = data.read(offset, chunk_size)
+        if len(chunk) < min(chunk_size, data.size - offset):
+            raise UploadError(f"{data.name or 'The data'} changed during the upload (it is shorter than the "
+                              f"{data.size:,} bytes announced). Upload it again once it is complete.")
         last = offset + len(chunk) >= data.size
         try:
             reply = transport.send("POST", upload_url, data=chunk, retry=False, headers={
@@ -247,7 +251,7 @@ def wait_until_active(transport, file: File, progress: Progress | None = None, t
         transport.sleep(delay)
         delay = min(delay * 1.5, 5.0)
         reused = file.reused
-        file = File.from_json(_decode(transport.send("GET", file.name).content))
+        file = File.from_json(decode_json(transport.send("GET", file.name).content))
         file.reused = reused
     if file.state == "FAILED":
         reason = (file.error or {}).get("message", "no reason given")
@@ -255,12 +259,3 @@ def wait_until_active(transport, file: File, progress: Progress | None = None, t
     if progress:
         progress(file.size_bytes, file.size_bytes, "done")
     return file
-
-
-def _decode(content: bytes) -> dict:
-    import json
-
-    try:
-        return json.loads(content)
-    except ValueError:
-        raise GeminiError(f"The Files API answered with something that is not JSON: {content[:200]!r}") from None

@@ -256,7 +256,7 @@ def test_key_only_in_header_never_in_url_repr_log_or_error(client, emulator, cap
         assert request.headers["x-goog-api-key"] == TEST_KEY
         assert TEST_KEY not in request.path and TEST_KEY not in str(request.query)
         assert TEST_KEY not in request.body.decode("utf-8", "replace")
-    assert TEST_KEY not in repr(client) and TEST_KEY not in str(vars(client))
+    assert TEST_KEY not in repr(client) and TEST_KEY not in repr(client.transport)
     assert TEST_KEY not in caplog.text
     assert TEST_KEY not in str(caught.value) and TEST_KEY not in repr(caught.value)
 
@@ -275,3 +275,22 @@ def test_emulator_rejects_key_in_url(emulator):
 
     reply = requests.get(f"{emulator.base_url}/v1beta/models", params={"key": "abc"}, timeout=5)
     assert reply.status_code == 400
+
+
+def test_key_in_a_mid_stream_error_is_redacted(client, emulator):
+    emulator.inject("error_mid_stream", chunks=1, code=500, message=f"internal failure for key {TEST_KEY}",
+                    match="stream")
+    with pytest.raises(errors.ServerError) as caught:
+        client.stream("gemini-2.5-flash", "hi").until_done()
+    assert TEST_KEY not in str(caught.value) and TEST_KEY not in caught.value.message
+    assert "[REDACTED]" in caught.value.message
+
+
+def test_stream_read_timeout_is_a_timeout_and_not_retried(emulator):
+    client = Client(api_key=TEST_KEY, base_url=emulator.base_url, timeout=(2.0, 0.3))
+    emulator.inject("slow", delay=1.0, match="stream")
+    started = time.monotonic()
+    with pytest.raises(errors.APITimeoutError):
+        client.stream("gemini-2.5-flash", "hi").until_done()
+    assert time.monotonic() - started < 1.0
+    assert sum(1 for r in emulator.requests if r.path.endswith(":streamGenerateContent")) == 1

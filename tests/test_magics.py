@@ -256,3 +256,35 @@ def test_undefined_name_and_unsupported_object(shell):
     shell.user_ns["lock"] = threading.Lock()
     with pytest.raises(UsageError, match="register_converter"):
         shell.run_cell_magic("gemini", "", "What is {lock}?")
+
+
+def test_failure_before_any_answer_keeps_the_previous_result(shell, emulator):
+    shell.run_cell_magic("gemini", "", "first")
+    good = shell.user_ns["_gemini"]
+    with pytest.raises(UsageError, match="404"):
+        shell.run_cell_magic("gemini", "-m no-such-model", "second")
+    assert shell.user_ns["_gemini"] is good
+
+
+def test_words_after_a_subcommand_make_a_prompt(shell, emulator):
+    shell.run_line_magic("gemini", "models are great, why?")
+    assert "models are great, why?" in shell.user_ns["_gemini"].text
+
+
+def test_out_must_be_an_identifier(shell):
+    with pytest.raises(UsageError, match="not a valid Python variable name"):
+        shell.run_cell_magic("gemini", "-o 'not valid'", "hi")
+
+
+def test_reload_ext_stops_the_backend_emulator(shell):
+    shell.run_line_magic("gemini", "backend emulator")
+    magics = shell.magics_manager.registry["GeminiMagics"]
+    emulator = magics._emulator
+    assert emulator is not None
+    shell.run_cell_magic("gemini", "-o r", "via the backend")
+    assert shell.user_ns["r"].text.startswith("[gemini_magic emulator]")
+    shell.run_line_magic("unload_ext", "gemini_magic")
+    assert magics._emulator is None
+    import requests
+    with pytest.raises(requests.ConnectionError):
+        requests.get(emulator.base_url + "/v1beta/models", timeout=2)

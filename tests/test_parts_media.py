@@ -217,7 +217,7 @@ class RecordingClient:
     def __init__(self):
         self.calls = []
 
-    def upload_file(self, source, mime_type=None):
+    def upload_file(self, source, mime_type=None, progress=None):
         from types import SimpleNamespace
 
         self.calls.append((source, mime_type))

@@ -255,3 +255,22 @@ def test_a_request_over_the_inline_limit_uploads_its_largest_parts(client, emula
     uploaded = emulator.files[parts[2]["fileData"]["fileUri"].rsplit("/v1beta/", 1)[1]]
     assert uploaded.data() == bigger.data and uploaded.mime_type == "video/mp4"
     assert "video/mp4, 10,000,000 bytes" in response.text
+
+
+def test_magic_keeps_the_variable_it_uploads(shell, emulator):
+    shell.user_ns["video_bytes"] = b"\x1a\x45\xdf\xa3" + payload(500)
+    shell.run_line_magic("gemini_upload", "{video_bytes} --mime video/webm")
+    assert isinstance(shell.user_ns["video_bytes"], bytes)
+    assert shell.user_ns["video_bytes_file"].mime_type == "video/webm"
+
+
+def test_file_that_shrinks_during_upload_is_an_error_not_a_loop(client, emulator, tmp_path):
+    path = tmp_path / "growing.bin"
+    path.write_bytes(payload(3 * GRANULARITY))
+
+    def shrink(sent, total, phase):
+        if phase == "uploading" and sent == GRANULARITY:
+            path.write_bytes(payload(GRANULARITY + 10))
+
+    with pytest.raises(UploadError, match="changed during the upload"):
+        client.upload_file(path, mime_type="application/octet-stream", progress=shrink, reuse=False)

@@ -35,11 +35,16 @@ class ConversionContext:
 
     `client` (or None), `settings` (the budgets), `note(text)` to report a change, `convert(obj)`
     for nested objects, `upload(source, mime_type, what, size)` for data too large to send inline.
+    `upload_progress(label)` makes a progress callback for those uploads (with an optional
+    `finish(text)`); with `dry_run`, nothing is uploaded and a placeholder part says what would be.
     """
 
-    def __init__(self, client: Any = None, settings: Settings | None = None) -> None:
+    def __init__(self, client: Any = None, settings: Settings | None = None, *,
+                 upload_progress: Any = None, dry_run: bool = False) -> None:
         self.client = client
         self.settings = settings or default_settings
+        self.upload_progress = upload_progress
+        self.dry_run = dry_run
         self.notes: list[str] = []
 
     def note(self, text: str) -> None:
@@ -51,7 +56,10 @@ class ConversionContext:
         func = registry.find_converter(obj)
         if func is None:
             func = _fallback(obj)
-        result = func(obj, self)
+        try:
+            result = func(obj, self)
+        except OSError as error:  # unreadable file, truncated image...: one clear message, no traceback
+            raise ConversionError(f"Could not read the {registry.type_name(type(obj))}: {error}") from None
         if isinstance(result, Conversion):
             self.notes.extend(n for n in result.notes if n not in self.notes)
             result = result.parts
@@ -72,9 +80,20 @@ class ConversionContext:
                 f"and one part may carry {megabytes(self.settings.inline_part_budget)}). Upload it first "
                 "with %gemini_upload PATH --as NAME and use {NAME}, or with client.upload_file(...), "
                 "and pass the returned file.")
-        uploaded = upload_file(source, mime_type=mime_type)
-        self.note(f"{what} ({megabytes(size)}) was uploaded through the Files API as {uploaded.name}")
+        if self.dry_run:
+            self.note(f"{what} ({megabytes(size)}) would be uploaded through the Files API before sending")
+            return file_data(mime_type, WOULD_UPLOAD + what)
+        progress = self.upload_progress(what) if self.upload_progress else None
+        uploaded = upload_file(source, mime_type=mime_type, progress=progress)
+        message = f"{what} ({megabytes(size)}) was uploaded through the Files API as {uploaded.name}"
+        if hasattr(progress, "finish"):
+            progress.finish(message)
+        self.note(message)
         return file_data(uploaded.mime_type or mime_type, uploaded.uri)
+
+
+#: The fileUri of a dry run's stand-in for a part that would be uploaded.
+WOULD_UPLOAD = "(uploaded when sent) "
 
 
 def inline(mime_type: str, data: bytes) -> dict:
@@ -141,9 +160,13 @@ def convert(obj: Any, *, client: Any = None) -> Conversion:
     return Conversion(parts, context.notes)
 
 
-def convert_all(items: Any, *, client: Any = None) -> Conversion:
-    """Convert a prompt's items (strings are text, the rest via `convert`) and fit the inline limit."""
-    context = ConversionContext(client)
+def convert_all(items: Any, *, client: Any = None, upload_progress: Any = None,
+                dry_run: bool = False) -> Conversion:
+    """Convert a prompt's items (strings are text, the rest via `convert`) and fit the inline limit.
+
+    Uploads of parts too large to send inline report through `upload_progress(label)`; with
+    `dry_run`, nothing is uploaded (see ConversionContext)."""
+    context = ConversionContext(client, upload_progress=upload_progress, dry_run=dry_run)
     parts: list[dict] = []
     for item in items:
         if isinstance(item, str):

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import re
 
+from ..response import json_from_text
+
 OUTPUT_FORMATS = ("markdown", "text", "code", "json")
 NO_TEXT = "(no text in the answer)"
 
@@ -127,12 +129,8 @@ def formatted(text: str, output_format: str, *, markdown: bool) -> str:
 
 def parse_json(text: str):
     """`text` parsed as JSON (a ```json fence around it is allowed), or None."""
-    body = text.strip()
-    if body.startswith("```"):
-        body = body.strip("`").strip()
-        body = body[4:] if body.startswith("json") else body
     try:
-        return json.loads(body)
+        return json_from_text(text)
     except ValueError:
         return None
 
@@ -178,12 +176,13 @@ def base64_size(data: str) -> int:
     return len(data) * 3 // 4 - data[-2:].count("=") if data else 0
 
 
-def human_size(size: int) -> str:
+def human_size(size: float) -> str:
+    """`1234567` → "1.2 MB" (decimal units, as the API states its limits)."""
     if size < 1000:
-        return f"{size} bytes"
-    if size < 1_000_000:
-        return f"{size / 1000:.1f} kB"
-    return f"{size / 1_000_000:.1f} MB"
+        return f"{size:.0f} bytes"
+    for unit, scale in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9)):
+        if size < scale * 1000 or unit == "GB":
+            return f"{size / scale:.1f} {unit}"
 
 
 def footer_line(response, *, elapsed: float | None = None, first_chunk: float | None = None,
