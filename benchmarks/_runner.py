@@ -1,15 +1,19 @@
 """One benchmark contender, run in a fresh interpreter by the bench_*.py scripts; prints one JSON line.
 
-    python benchmarks/_runner.py stream_bare|stream_bare_keep|stream_gm|stream_gm_final|stream_sdk BASE_URL EXPECTED_CHARS
-    python benchmarks/_runner.py upload_gm|upload_gm_reuse|upload_sdk BASE_URL PATH
+    python benchmarks/_runner.py CONTENDER BASE_URL EXPECTED_CHARS    # stream_bare, stream_bare_keep,
+                                                                      # stream_gm, stream_gm_final, stream_sdk
+    python benchmarks/_runner.py CONTENDER BASE_URL PATH              # upload_gm, upload_gm_reuse, upload_sdk
 
 Stream contenders first consume a small warm-up stream (the parent queues it before the measured
 one), so lazy imports and first-call set-up are not charged per chunk; then the measured call: the
-request plus the whole consuming loop, timed with time.process_time() and time.perf_counter().
-Upload contenders make one listing request first (warm-up), then report wall and CPU time of the upload call, and the RSS growth: VmRSS after
-imports and client creation (with the peak VmHWM reset there) vs VmHWM after the upload. ru_maxrss is
-not usable here: a child started by subprocess inherits its parent's RSS in ru_maxrss at exec. Stream results include the time spent in
-garbage collections (gc.callbacks). Set BENCH_PROFILE=path to cProfile the measured part.
+request plus the whole consuming loop, timed with time.process_time() and time.perf_counter(), and
+the time spent in garbage collections (gc.callbacks).
+
+Upload contenders make one listing request first (warm-up), then report wall and CPU time of the
+upload call and the RSS growth: VmRSS after imports, client creation and warm-up (with the peak,
+VmHWM, reset there) vs VmHWM after the upload. ru_maxrss is not usable: a child started by
+subprocess (vfork + exec) carries its parent's RSS in ru_maxrss. BENCH_PROFILE=path cProfiles the
+measured part.
 """
 
 from __future__ import annotations
@@ -132,8 +136,8 @@ def stream_sdk(base_url):
     return call
 
 
-STREAMS = {"stream_bare": stream_bare, "stream_bare_keep": stream_bare_keep, "stream_gm": stream_gm, "stream_gm_final": stream_gm_final,
-           "stream_sdk": stream_sdk}
+STREAMS = {"stream_bare": stream_bare, "stream_bare_keep": stream_bare_keep, "stream_gm": stream_gm,
+           "stream_gm_final": stream_gm_final, "stream_sdk": stream_sdk}
 
 
 def run_stream(name, base_url, expected):

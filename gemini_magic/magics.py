@@ -18,7 +18,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from . import explain
-from .constants import DEFAULT_API_VERSION, DEFAULT_MODEL
+from .constants import DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MODEL
 from .errors import GeminiError, MissingAPIKeyError
 
 FORMATS = ("markdown", "text", "code", "json")
@@ -430,7 +430,7 @@ class GeminiMagics(Magics):
     def _backend(self, words):
         """`%gemini backend [auto|api|emulator]`: the real API when a key is set, else the local emulator."""
 
-        from .client import resolve_api_key
+        from .client import resolve_api_key, resolve_base_url
 
         choice = words[0] if words else "auto"
         if choice not in ("auto", "api", "emulator"):
@@ -440,7 +440,9 @@ class GeminiMagics(Magics):
             if not key:
                 raise UsageError(explain.message(MissingAPIKeyError()))
             self._stop_emulator()
-            show_markdown(f"Using the **real Gemini API** (key from `{source}`).")
+            base_url, _ = resolve_base_url(self.base_url)
+            where = "the **real Gemini API**" if base_url == DEFAULT_BASE_URL else f"the API at {base_url}"
+            show_markdown(f"Using {where} (key from `{source}`).")
             return None
         if self._emulator is None:
             from .emulator import Emulator

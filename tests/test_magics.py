@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -152,6 +153,7 @@ def test_interrupt_closes_stream_and_keeps_partial(shell, emulator):
     emulator.pace = 0.05
     import _thread
 
+    signal_handler = signal.signal(signal.SIGINT, signal.default_int_handler)  # even if CI ignores SIGINT
     timer = threading.Timer(0.6, _thread.interrupt_main)
     timer.start()
     started = time.monotonic()
@@ -160,6 +162,7 @@ def test_interrupt_closes_stream_and_keeps_partial(shell, emulator):
             shell.run_cell_magic("gemini", "", "Tell me a long story.")
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, signal_handler)
     assert time.monotonic() - started < 3.0
     response = shell.user_ns["_gemini"]
     assert response.interrupted and response.incomplete and response.text

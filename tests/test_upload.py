@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import signal
 import threading
 import time
 
@@ -215,6 +216,7 @@ def test_magic_interrupt_then_continue(shell, emulator, tmp_path):
     path = tmp_path / "big.bin"
     path.write_bytes(payload(6 * GRANULARITY))
     emulator.inject("slow", delay=0.4, match="upload_chunk", times=3)
+    signal_handler = signal.signal(signal.SIGINT, signal.default_int_handler)  # even if CI ignores SIGINT
     timer = threading.Timer(0.9, _thread.interrupt_main)
     timer.start()
     try:
@@ -222,6 +224,7 @@ def test_magic_interrupt_then_continue(shell, emulator, tmp_path):
             shell.run_line_magic("gemini_upload", f"{path} --mime application/octet-stream")
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, signal_handler)
     shell.run_line_magic("gemini_upload", f"{path} --mime application/octet-stream")
     assert emulator.files[shell.user_ns["big"].name].data() == path.read_bytes()
     assert emulator.upload_stats["bytes_received"] <= path.stat().st_size + GRANULARITY

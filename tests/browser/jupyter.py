@@ -182,8 +182,13 @@ def _write_settings(settings_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def start_jupyter(base_url: str, root: Path | None = None, timeout: float = SERVER_START_TIMEOUT):
-    """Run an isolated `jupyter lab` whose kernels reach the emulator at `base_url`; yields a JupyterServer."""
+def start_jupyter(base_url: str | None, root: Path | None = None, timeout: float = SERVER_START_TIMEOUT, *,
+                  newcomer: bool = False):
+    """Run an isolated `jupyter lab` whose kernels reach the emulator at `base_url`; yields a JupyterServer.
+
+    `newcomer=True` (then `base_url` may be None): the kernels get no API key and no base URL, as on
+    a fresh machine, so the notebooks' `%gemini backend` starts the emulator inside the kernel.
+    """
     with tempfile.TemporaryDirectory(prefix="gemini-magic-jupyter-") as home:
         home = Path(home)
         root = Path(root) if root is not None else home / "notebooks"
@@ -207,6 +212,9 @@ def start_jupyter(base_url: str, root: Path | None = None, timeout: float = SERV
         for name in ("GEMINI_API_KEY", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
                      "http_proxy", "https_proxy", "all_proxy", "JUPYTER_PATH"):
             env.pop(name, None)
+        if newcomer:
+            for name in ("GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
+                env.pop(name)
         command = [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
                    f"--IdentityProvider.token={token}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
                    "--ServerApp.port_retries=0", "--ServerApp.open_browser=False",

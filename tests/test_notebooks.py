@@ -1,0 +1,151 @@
+"""The notebooks in notebooks/ run top to bottom against the emulator, as a newcomer with no key runs them.
+
+Each notebook is executed with nbclient in a real `python3` kernel whose environment has no API key
+and no base URL, so its first cell (`%gemini backend`) starts the in-kernel emulator. A run fails on
+any error output, on a traceback written to stderr, and when the outputs lack what the notebook is
+there to show. Executed copies are written to a temporary folder (the path is printed), never into
+notebooks/; the committed notebooks must hold no outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from gemini_magic.constants import EMULATOR_MARKER
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ALL = sorted(path.name for path in NOTEBOOKS.glob("*.ipynb"))
+FIRST_CELL = "%load_ext gemini_magic\n%gemini backend"
+CELL_TIMEOUT = 120  # seconds; each notebook takes a few seconds against the emulator
+
+# What each notebook must show: (what, regular expression over the text of all its outputs).
+EXPECTED = {
+    "quickstart.ipynb": [
+        ("a streamed Markdown answer", re.escape(EMULATOR_MARKER) + r".*What I received"),
+        ("options reached the request", r"\*\*System instruction:\*\* \"Answer in one sentence.\""),
+        ("options reached the request", r"temperature=0\.2"),
+        ("{name} and {{ }} in the prompt", r"where does the Vistula start and end\? Use \{curly braces\}"),
+        ("%gemini config", r"`GeminiMagics\.temperature` = `0\.4`"),
+        ("%config reached the request", r"You are a patient teacher"),
+        ("the result object's footer", r"gemini-2\.5-flash-emulator · STOP · tokens:"),
+        ("%gemini models", r"\| `gemini-2\.5-pro` \| Gemini 2\.5 Pro \|"),
+        ("the plain-Python client", r"'promptTokenCount': \d+"),
+    ],
+    "multimodal.ipynb": [
+        ("a PIL image", r"PNG image, 640 x 400"),
+        ("a DataFrame", r"CSV table, 12 rows"),
+        ("a matplotlib figure", r"PNG image, \d+ x \d+, mode RGBA"),
+        ("WAV audio", r"WAV audio, 2\.00 s, 1 channel, 16000 Hz"),
+        ("a PDF", r"PDF document, 2 pages"),
+        ("--dry-run", r"Dry run for gemini-2\.5-flash: \d+ part\(s\).*tokens \(countTokens\)\. Nothing was generated"),
+        ("an image-shaped array in the dry run", r"PNG 256x96"),
+    ],
+    "files.ipynb": [
+        ("the upload", r"Uploaded siren\.wav as files/\w+: audio/wav, 5,292,044 bytes, ACTIVE"),
+        ("reuse", r"Reused siren\.wav as files/\w+ \(the same content was already uploaded\)"),
+        ("reuse", r"reused: True \| same file: True"),
+        ("the file in a prompt", r"file files/\w+ \(audio/wav, 5,292,044 bytes\): WAV audio, 30\.00 s, 2 channels"),
+        ("%gemini files", r"\| `files/\w+` \| siren\.wav \| audio/wav \|"),
+        ("deleting", r"Deleted 1 file\(s\)"),
+        ("an empty list at the end", r"No uploaded files"),
+    ],
+    "exploring_responses.ipynb": [
+        ("thoughts", r"<details><summary>Thoughts</summary>"),
+        ("thoughts apart from the answer", r"THOUGHTS:\n\*\*Reading the prompt\*\*"),
+        ("two candidates", r"0 STOP '.*'\n1 STOP '"),
+        ("usage", r"'totalTokenCount': \d+"),
+        ("safety", r"safety ratings: \[\]"),
+        ("raw chunks", r"\d+ chunks"),
+        ("--raw", r"x-goog-api-key: \[REDACTED\]"),
+        (".images", r"list of 0 image\(s\)"),
+        (".json()", r"\('dict',"),
+        ("the rich repr", r"<details"),
+    ],
+}
+
+
+def test_every_notebook_is_listed():
+    assert ALL, f"no notebooks in {NOTEBOOKS}"
+    assert sorted(EXPECTED) == ALL, "every notebook needs its expectations in EXPECTED (and vice versa)"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_notebook_is_committed_clean(name):
+    """No outputs, the python3 kernelspec, and the backend announced in the first code cell."""
+    notebook = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert "".join(code[0]["source"]).strip() == FIRST_CELL
+    assert notebook["cells"][0]["cell_type"] == "markdown", "a notebook opens with a word to the reader"
+    dirty = [index for index, cell in enumerate(code) if cell["outputs"] or cell["execution_count"] is not None]
+    assert not dirty, f"{name}: code cells {dirty} hold outputs; clear them before committing"
+    for cell in code:
+        source = "".join(cell["source"])
+        assert not re.search(r"https?://", source), f"{name} fetches something from the network:\n{source}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("name", ALL)
+def test_notebook_runs_against_the_emulator(name, tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    # The kernel inherits this environment (the autouse fixture already removed any key and base URL).
+    project = str(NOTEBOOKS.parent)
+    monkeypatch.setenv("PYTHONPATH", project)
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))   # no startup files of the machine
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    work = tmp_path / "work"
+    work.mkdir()
+
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
+                                     resources={"metadata": {"path": str(work)}})
+    started = time.monotonic()
+    client.execute()
+    elapsed = time.monotonic() - started
+    executed = tmp_path / name
+    nbformat.write(notebook, executed)
+    print(f"\n{name}: {elapsed:.1f} s, executed copy at {executed}")
+
+    problems = []
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for index, cell in enumerate(code_cells):
+        for output in cell.outputs:
+            if output.output_type == "error":
+                problems.append(f"code cell {index} raised {output.ename}: {output.evalue}\n{cell.source}")
+            elif output.output_type == "stream" and output.name == "stderr" and "Traceback" in output.text:
+                problems.append(f"code cell {index} wrote a traceback to stderr:\n{output.text}")
+    assert not problems, "\n\n".join(problems)
+
+    first = outputs_text(code_cells[0])
+    assert "Using the **local Gemini emulator**" in first, f"the first cell must announce the emulator: {first!r}"
+    assert not list(work.iterdir()), f"{name} left files behind: {sorted(p.name for p in work.iterdir())}"
+
+    answers = [output for cell in code_cells for output in cell.outputs
+               if output.output_type == "display_data" and EMULATOR_MARKER in output.data.get("text/markdown", "")]
+    assert answers, "no answer was left as plain Markdown display data"
+    assert all(EMULATOR_MARKER in output.data.get("text/plain", "") for output in answers), \
+        "answers need a text/plain copy too (terminals, GitHub's renderer)"
+
+    text = "\n".join(outputs_text(cell) for cell in code_cells)
+    missing = [what for what, pattern in EXPECTED[name] if not re.search(pattern, text, re.S)]
+    assert not missing, f"{name} does not show: {', '.join(missing)} (executed copy: {executed})"
+
+
+def outputs_text(cell) -> str:
+    """The text of a cell's outputs: streams, and the Markdown/HTML/plain text of display data."""
+    pieces = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            pieces.append(output.text)
+        elif "data" in output:
+            for mime in ("text/markdown", "text/html", "text/plain"):
+                if mime in output.data:
+                    pieces.append(str(output.data[mime]))
+    return "\n".join(pieces)
