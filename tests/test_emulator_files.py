@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import json
 import socket
+import threading
 import time
 from datetime import datetime
 
@@ -172,6 +173,52 @@ def test_status_fault_on_a_chunk_stores_nothing(emu):
     assert query_upload(emu, path).headers["x-goog-upload-size-received"] == "0"
     assert send_chunk(emu, path, DATA[:GRANULE], 0).status == 200
     assert emu.upload_stats == {"bytes_received": 2 * GRANULE, "chunks": 2}
+
+
+def test_concurrent_chunks_at_one_offset_one_wins_and_the_bytes_stay_intact(emu):
+    first, second = bytes([1]) * GRANULE, bytes([2]) * GRANULE
+    tail = b"the last bytes"
+    path = upload_path(upload_start(emu, GRANULE + len(tail)))
+    both_half_sent = threading.Barrier(2, timeout=10)
+    replies = {}
+
+    def send(data: bytes) -> None:
+        # Both requests are in flight, each with half its body sent, before either body completes.
+        connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=20)
+        try:
+            connection.putrequest("POST", path)
+            for name, value in {"X-Goog-Upload-Command": "upload", "X-Goog-Upload-Offset": "0",
+                                "Content-Type": "application/octet-stream", "x-goog-api-key": KEY,
+                                "Content-Length": str(len(data))}.items():
+                connection.putheader(name, value)
+            connection.endheaders()
+            connection.send(data[:len(data) // 2])
+            both_half_sent.wait()
+            connection.send(data[len(data) // 2:])
+            response = connection.getresponse()
+            replies[data[0]] = (response.status, dict(response.getheaders()), response.read())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(data,)) for data in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(replies) == 2, replies
+    statuses = sorted(status for status, _, _ in replies.values())
+    assert statuses == [200, 400], replies
+    winner = first if replies[1][0] == 200 else second
+    loser_status, loser_headers, loser_body = replies[2 if winner is first else 1]
+    assert "offset" in json.loads(loser_body)["error"]["message"].lower()
+    assert {k.lower(): v for k, v in loser_headers.items()}["x-goog-upload-size-received"] == str(GRANULE)
+    assert query_upload(emu, path).headers["x-goog-upload-size-received"] == str(GRANULE)
+    final = send_chunk(emu, path, tail, GRANULE, finalize=True)
+    assert final.status == 200, final.body
+    file = final.json["file"]
+    assert file["sizeBytes"] == str(GRANULE + len(tail))
+    assert emu.files[file["name"]].data() == winner + tail
+    assert file["sha256Hash"] == base64.b64encode(hashlib.sha256(winner + tail).hexdigest().encode()).decode()
 
 
 def test_chunked_transfer_encoding_request_bodies(emu):

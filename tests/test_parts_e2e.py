@@ -8,7 +8,7 @@ import re
 import pytest
 
 from gemini_magic.parts import convert
-from test_parts_helpers import photo
+from test_parts_helpers import optional, photo
 from test_parts_media import MEDIA, pdf_bytes, wav_bytes
 
 Image = pytest.importorskip("PIL.Image")
@@ -40,7 +40,7 @@ def test_a_huge_image_arrives_scaled_down(client):
 
 
 def test_a_dataframe_arrives_as_a_csv_table_after_its_header(client):
-    pd = pytest.importorskip("pandas")
+    pd = optional("pandas")
     df = pd.DataFrame({"a": range(100), "b": 1.5, "c": "é", "d": True})
     response = client.generate("gemini-2.5-flash", ["Describe", df])
     assert "pandas DataFrame: 100 rows x 4 columns" in response.text
@@ -50,7 +50,7 @@ def test_a_dataframe_arrives_as_a_csv_table_after_its_header(client):
 
 
 def test_audio_pdf_and_figures_arrive_described(client, tmp_path):
-    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib = optional("matplotlib")
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 

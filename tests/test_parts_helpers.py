@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import io
 
+import pytest
+
+
+def optional(name: str):
+    """Import pandas, numpy or matplotlib, or skip: they are optional, never required.
+
+    Any ImportError skips (a blocked or broken install as well as a missing one), which
+    ``pytest.importorskip`` does on pytest >= 9.1 only with ``exc_type=ImportError`` (pytest >= 8.2).
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        pytest.skip(f"could not import {name!r}: {error}", allow_module_level=True)
 
 
 def inline_bytes(part: dict) -> tuple[str, bytes]:
@@ -25,15 +39,23 @@ def open_image(part: dict):
 
 
 def photo(width: int, height: int, seed: int = 0):
-    """A photo-like RGB image: smooth gradients plus sensor noise (no two neighbours equal)."""
-    import numpy as np
-    from PIL import Image
+    """A photo-like RGB image: smooth gradients plus sensor noise (neighbours practically never equal).
 
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    base = np.stack([x / width * 200, y / height * 200, (x + y) / (width + height) * 255], axis=-1)
-    noisy = base + rng.normal(0, 12, size=base.shape)
-    return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8), "RGB")
+    Pillow only (numpy is optional); the same ``seed`` gives the same pixels.
+    """
+    import random
+
+    from PIL import Image, ImageChops
+
+    size = (width, height)
+    across = Image.linear_gradient("L").rotate(90).resize(size, Image.Resampling.BILINEAR)  # dark → light
+    down = Image.linear_gradient("L").resize(size, Image.Resampling.BILINEAR)  # dark → light
+    diagonal = ImageChops.add(across, down, scale=2.0)
+    base = Image.merge("RGB", [across.point(lambda v: v * 200 // 255), down.point(lambda v: v * 200 // 255),
+                               diagonal.point(lambda v: v * 215 // 255)])
+    # Uniform noise 0..40 per channel (standard deviation about 12), deterministic from the seed.
+    noise = Image.frombytes("RGB", size, random.Random(seed).randbytes(width * height * 3))
+    return ImageChops.add(base, noise.point(lambda v: v * 41 // 256))
 
 
 def screenshot(width: int, height: int):

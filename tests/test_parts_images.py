@@ -7,7 +7,7 @@ import io
 import pytest
 
 from gemini_magic.parts import convert, to_part
-from test_parts_helpers import inline_bytes, open_image, photo, screenshot
+from test_parts_helpers import inline_bytes, open_image, optional, photo, screenshot
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -195,10 +195,12 @@ def test_gif_is_re_encoded_because_the_api_does_not_take_it(tmp_path):
 
 # --- numpy arrays shaped like images ---------------------------------------------------------------
 
-np = pytest.importorskip("numpy")
+@pytest.fixture
+def np():
+    return optional("numpy")
 
 
-def test_uint8_color_arrays_become_lossless_images():
+def test_uint8_color_arrays_become_lossless_images(np):
     rng = np.random.default_rng(1)
     rgb = rng.integers(0, 256, size=(48, 64, 3), dtype=np.uint8)
     rgba = rng.integers(0, 256, size=(48, 64, 4), dtype=np.uint8)
@@ -208,7 +210,7 @@ def test_uint8_color_arrays_become_lossless_images():
     assert sent.mode == "RGBA" and np.array_equal(np.asarray(sent), rgba)
 
 
-def test_float_and_bool_arrays_become_grayscale_images():
+def test_float_and_bool_arrays_become_grayscale_images(np):
     ramp = np.tile(np.linspace(0.0, 1.0, 64), (40, 1))
     result = convert(ramp)
     _, sent = open_image(result.parts[0])
@@ -221,7 +223,7 @@ def test_float_and_bool_arrays_become_grayscale_images():
     assert np.asarray(sent)[0, 0] == 255 and np.asarray(sent)[30, 0] == 0
 
 
-def test_non_contiguous_color_array_is_an_image():
+def test_non_contiguous_color_array_is_an_image(np):
     rng = np.random.default_rng(2)
     arr = rng.integers(0, 256, size=(40, 50, 3), dtype=np.uint8)[:, ::-1]
     _, sent = open_image(to_part(arr))
@@ -231,7 +233,7 @@ def test_non_contiguous_color_array_is_an_image():
 # --- matplotlib ------------------------------------------------------------------------------------
 
 def test_a_figure_becomes_a_png_near_figsize_times_dpi(parts_settings):
-    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib = optional("matplotlib")
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
@@ -248,7 +250,7 @@ def test_a_figure_becomes_a_png_near_figsize_times_dpi(parts_settings):
 
 
 def test_an_axes_sends_its_whole_figure():
-    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib = optional("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

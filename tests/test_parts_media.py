@@ -10,7 +10,7 @@ import pytest
 
 from gemini_magic.errors import ConversionError
 from gemini_magic.parts import Blob, convert, sniff, to_part
-from test_parts_helpers import inline_bytes, open_image, photo
+from test_parts_helpers import inline_bytes, open_image, optional, photo
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -262,7 +262,7 @@ def test_ipython_image_from_data_or_file_sends_the_bytes(tmp_path):
 
 
 def test_ipython_audio_from_samples_is_wav_of_the_right_length():
-    np = pytest.importorskip("numpy")
+    np = optional("numpy")
     samples = np.sin(np.linspace(0, 440 * 2 * np.pi, 16000))
     mime, data = inline_bytes(to_part(display.Audio(samples, rate=8000)))
     with wave.open(io.BytesIO(data)) as audio:

@@ -99,7 +99,9 @@ class Emulator:
         if server is None:
             return
         server.shutdown()
-        for sock in list(server.open_sockets):
+        with server.sockets_lock:  # handler threads discard from the set as they finish
+            sockets = list(server.open_sockets)
+        for sock in sockets:
             try:  # wake handler threads blocked on keep-alive reads or mid-stream
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:

@@ -110,6 +110,9 @@ class UploadSession:
     received: int = 0
     hasher: object = field(default_factory=hashlib.sha256)  # None after a truncation
     file: StoredFile | None = None
+    # Held from the offset check to the last write of a chunk: of two chunks sent concurrently at
+    # the same offset, the second then sees the first's bytes and gets the offset error.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
 
 @dataclass
@@ -193,6 +196,12 @@ class FileStore:
             raise bad_request(f"Unknown X-Goog-Upload-Command {command!r}: use upload, finalize or query.")
         with self.lock:
             self.stats["chunks"] += 1
+        with session.lock:
+            return self._upload(session, commands, offset_header, read, length, base_url, drop_at,
+                                upload_fault)
+
+    def _upload(self, session, commands, offset_header, read, length, base_url, drop_at, upload_fault):
+        """An upload and/or finalize chunk; the caller holds ``session.lock``."""
         if session.file is not None:
             self._drain(read)
             raise ApiError(400, "This upload is already finalized.", headers=self._status(session).headers)

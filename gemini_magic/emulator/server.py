@@ -13,6 +13,7 @@ import errno
 import re
 import socket
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -77,14 +78,17 @@ class EmulatorServer(ThreadingHTTPServer):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.emulator = emulator
         self.open_sockets = set()
+        self.sockets_lock = threading.Lock()  # handler threads discard while stop() reads
         super().__init__(address, Handler)
 
     def process_request(self, request, client_address):
-        self.open_sockets.add(request)
+        with self.sockets_lock:
+            self.open_sockets.add(request)
         super().process_request(request, client_address)
 
     def close_request(self, request):
-        self.open_sockets.discard(request)
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
         super().close_request(request)
 
     def handle_error(self, request, client_address):
