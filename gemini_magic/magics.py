@@ -20,8 +20,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 from . import explain
 from .constants import DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MODEL
 from .errors import GeminiError, MissingAPIKeyError
-
-FORMATS = ("markdown", "text", "code", "json")
+from .render.final import OUTPUT_FORMATS as FORMATS
 
 
 @magics_class
@@ -299,7 +298,6 @@ class GeminiMagics(Magics):
     # --- subcommands -------------------------------------------------------------------------------
 
     def _models(self, words):
-
         try:
             models = self._client().list_models()
         except GeminiError as error:
@@ -313,7 +311,6 @@ class GeminiMagics(Magics):
         return None
 
     def _config(self, words):
-
         from .client import resolve_api_key, resolve_base_url
 
         if self._emulator is not None:
