@@ -166,7 +166,8 @@ class GeminiMagics(Magics):
             view.finish(response)
         except KeyboardInterrupt:
             if response is None or not response.chunk_count:
-                view.fail(response, "Interrupted before any answer arrived.")
+                if response is not None:  # replace the live view's "waiting…"
+                    view.fail(response, "Interrupted before any answer arrived.")
                 raise UsageError("Interrupted before the answer started.") from None
             response.interrupted = True
             self._bind(args, response)
@@ -178,7 +179,7 @@ class GeminiMagics(Magics):
                 self._bind(args, response)
                 view.fail(response, f"The answer stopped early ({error.__class__.__name__}); "
                                     "the partial answer is kept in the result.")
-            else:  # nothing arrived: the previous result stays bound, the error below says why
+            elif response is not None:  # nothing arrived: the previous result stays bound
                 view.fail(response, "No answer: the request failed (see the error below).")
             raise UsageError(explain.message(error, partial=response)) from None
         self._bind(args, response)

@@ -107,7 +107,11 @@ class Candidate:
     def text(self) -> str:
         """The answer text, thoughts excluded; "" when there is none."""
         self._seal()
-        return "".join(p["text"] for p in self._parts if "text" in p and not p.get("thought"))
+        parts = self._parts
+        if len(parts) == 1:  # one streamed chunk, or a plain answer
+            part = parts[0]
+            return part["text"] if "text" in part and not part.get("thought") else ""
+        return "".join(p["text"] for p in parts if "text" in p and not p.get("thought"))
 
     @property
     def thoughts(self) -> str:
@@ -186,18 +190,23 @@ class Response:
                 self._merge(chunk)
 
     def _merge(self, chunk: dict) -> None:
-        for position, data in enumerate(chunk.get("candidates") or ()):
-            index = data.get("index", position)
-            candidate = self._candidates.get(index)
-            if candidate is None:
-                candidate = self._candidates[index] = Candidate(index)
-            candidate._absorb(data)
-        if "usageMetadata" in chunk:
-            self._usage = chunk["usageMetadata"]
-        if "promptFeedback" in chunk:
-            self._prompt_feedback = chunk["promptFeedback"]
-        self._model_version = chunk.get("modelVersion", self._model_version)
-        self._response_id = chunk.get("responseId", self._response_id)
+        # One pass over the keys that are there: this runs once per streamed chunk.
+        for key, value in chunk.items():
+            if key == "candidates":
+                for position, data in enumerate(value or ()):
+                    index = data.get("index", position)
+                    candidate = self._candidates.get(index)
+                    if candidate is None:
+                        candidate = self._candidates[index] = Candidate(index)
+                    candidate._absorb(data)
+            elif key == "usageMetadata":
+                self._usage = value
+            elif key == "promptFeedback":
+                self._prompt_feedback = value
+            elif key == "modelVersion":
+                self._model_version = value
+            elif key == "responseId":
+                self._response_id = value
 
     @property
     def candidates(self) -> list[Candidate]:
@@ -207,14 +216,22 @@ class Response:
     @property
     def candidate(self) -> Candidate | None:
         """The first candidate (the one `.text` shows), or None when there is none."""
-        candidates = self.candidates
-        return candidates[0] if candidates else None
+        self._sync()
+        found = self._candidates
+        if len(found) == 1:  # the usual case, read once per streamed chunk: no sorting
+            return next(iter(found.values()))
+        return found[min(found)] if found else None
 
     def _first(self, name: str, default: Any) -> Any:
         candidate = self.candidate
         return getattr(candidate, name) if candidate else default
 
-    text = property(lambda self: self._first("text", ""), doc="The answer text, thoughts excluded.")
+    @property
+    def text(self) -> str:
+        """The answer text, thoughts excluded; "" when there is none."""
+        candidate = self.candidate
+        return candidate.text if candidate is not None else ""
+
     thoughts = property(lambda self: self._first("thoughts", ""), doc="Thought summaries, joined.")
     parts = property(lambda self: self._first("parts", []), doc="The first candidate's merged parts.")
     finish_reason = property(lambda self: self._first("finish_reason", None))
