@@ -49,9 +49,14 @@ class SSEDecoder:
         self._raw: list[bytes] = []
 
     def feed(self, piece: bytes) -> list:
+        events: list = []
+        if not self._buffer and piece[-1:] == b"\n":
+            # The usual case: a network read that ends at a line break, with nothing left over before it.
+            for line in piece.splitlines():
+                self._line(line, events)
+            return events
         buffer = self._buffer
         buffer += piece
-        events: list = []
         # Complete lines end at the last line break; a CR at the very end waits: its LF may come next.
         end = len(buffer) - 1 if buffer[-1:] == b"\r" else len(buffer)
         scan = self._scan_from
