@@ -229,6 +229,8 @@ class Response:
     @property
     def text(self) -> str:
         """The answer text, thoughts excluded; "" when there is none."""
+        if len(self._pending) == 1 and not self._candidates:
+            return _single_chunk_text(self._pending[0])  # a streamed chunk's own text, read once: no merge
         candidate = self.candidate
         return candidate.text if candidate is not None else ""
 
@@ -329,6 +331,18 @@ class Response:
         from .explore import response_bundle  # the notebook view, built on first display
 
         return response_bundle(self)
+
+
+def _single_chunk_text(chunk: dict) -> str:
+    """What `.text` gives for a response of this one chunk (merging joins text, so the join is the same)."""
+    candidates = chunk.get("candidates") or ()
+    if not candidates:
+        return ""
+    first = candidates[0]
+    if len(candidates) > 1:
+        first = min(enumerate(candidates), key=lambda item: item[1].get("index", item[0]))[1]
+    parts = (first.get("content") or {}).get("parts") or ()
+    return "".join(p["text"] for p in parts if "text" in p and not p.get("thought"))
 
 
 def json_from_text(text: str) -> Any:

@@ -249,3 +249,15 @@ def test_interaction_stream_events_decode(client, emulator):
         decoder = SSEDecoder()
         events = [e for i in range(0, len(body), 5) for e in decoder.feed(body[i:i + 5])] + decoder.close()
         assert [json.loads(e.data) for e in events] == lines
+
+
+@pytest.mark.parametrize("body", list(sse_bodies()))
+def test_each_chunk_text_matches_its_merged_text(client, emulator, body):
+    """A streamed chunk's `.text` (read without merging) equals the text of the same chunk merged."""
+    from gemini_magic.response import Response
+
+    emulator.replay(body, match="stream")
+    for chunk in client.stream("gemini-2.5-flash", "hello"):
+        merged = Response(chunk.raw)
+        merged.candidates  # merge first, then compare
+        assert chunk.text == merged.text
