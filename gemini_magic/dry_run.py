@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 
+from .explore import thumbnail
 from .parts import describe_part
 
 
@@ -49,9 +50,7 @@ def dry_run_bundle(model: str, body: dict, tokens, notes: list[str] = ()) -> dic
 def _thumbnail(part: dict) -> str:
     blob = part.get("inlineData") or {}
     mime = blob.get("mimeType", "")
-    if not mime.startswith("image/") or len(blob.get("data", "")) > 2_000_000:
-        return ""
-    return f"<img src='data:{html.escape(mime)};base64,{blob['data']}' style='max-width:128px;max-height:128px'>"
+    return thumbnail(mime, blob.get("data", "")) if mime.startswith("image/") else ""
 
 
 def show_dry_run(model: str, body: dict, tokens, notes: list[str] = ()) -> None:

@@ -126,8 +126,8 @@ def _describe_part(part: dict) -> tuple[str, str]:
         mime = str(blob.get("mimeType", ""))
         data = blob.get("data", "")
         label = html.escape(f"{mime}, {human_size(base64_size(data))}")
-        thumbnail = _thumbnail(mime, data) if mime.startswith("image/") else ""
-        return "inlineData", label + (f"<br>{thumbnail}" if thumbnail else "")
+        preview = thumbnail(mime, data) if mime.startswith("image/") else ""
+        return "inlineData", label + (f"<br>{preview}" if preview else "")
     if "executableCode" in part:
         code = part["executableCode"]
         return "executableCode", html.escape(str(code.get("language", ""))) + _PRE + html.escape(code.get("code", "")) + "</pre>"
@@ -146,7 +146,7 @@ def _describe_part(part: dict) -> tuple[str, str]:
     return kind, _json_pre({k: v for k, v in part.items() if k != "thoughtSignature"})
 
 
-def _thumbnail(mime: str, data: str) -> str:
+def thumbnail(mime: str, data: str) -> str:
     """An `<img>` at most 256 px: the part's own base64 when small, else a shrunk copy (Pillow)."""
     if not data:
         return ""

@@ -8,21 +8,10 @@ import io
 import json
 import re
 import time
-from pathlib import Path
 
-import pytest
-
+from conftest import recording
 from gemini_magic.explore import RAW_LIMIT, response_bundle
 from gemini_magic.response import Response
-
-RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "recordings"
-
-
-def recording(relative):
-    path = RECORDINGS / relative
-    if not path.exists():
-        pytest.skip(f"recording {relative} not found (expected in ../shared/recordings)")
-    return path
 
 
 def unary(relative):

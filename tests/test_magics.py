@@ -12,7 +12,7 @@ import time
 import pytest
 from IPython.core.error import UsageError
 
-from conftest import RECORDINGS, TEST_KEY
+from conftest import TEST_KEY, recording
 from gemini_magic.constants import EMULATOR_MARKER
 
 
@@ -206,9 +206,7 @@ SERVED = [
 
 @pytest.mark.parametrize("relative, kind", SERVED)
 def test_recordings_through_the_magic_give_exact_text(shell, emulator, relative, kind):
-    path = RECORDINGS / relative
-    if not path.exists():
-        pytest.skip("recordings not here")
+    path = recording(relative)
     body = path.read_bytes()
     events = [json.loads(b[6:]) for b in body.decode().replace("\r\n", "\n").split("\n\n") if b.startswith("data: ")]
     want = "".join(p["text"] for e in events for c in e.get("candidates", []) for p in (c.get("content") or {}).get("parts", [])

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conftest import RECORDINGS, SHARED, all_recordings
+from conftest import RECORDINGS, SHARED, all_recordings, recording
 from gemini_magic import errors
 
 SSE_FILES = all_recordings(".sse")
@@ -111,9 +111,7 @@ def test_json_array_stream_recording(client, emulator, path, chunk_size):
 
 
 def test_thought_signature_and_parallel_calls_kept_in_order(client, emulator):
-    path = RECORDINGS / "function_call/adk_gemini-3-flash-preview_parallel-calls.sse"
-    if not path.exists():
-        pytest.skip("recordings not here")
+    path = recording("function_call/adk_gemini-3-flash-preview_parallel-calls.sse")
     emulator.replay(path.read_bytes(), match="stream")
     response = client.stream("gemini-3-flash-preview", "hi").until_done()
     sent = [p for e in oracle_events(path.read_bytes()) for c in e["candidates"] for p in c["content"].get("parts", [])]
@@ -124,9 +122,7 @@ def test_thought_signature_and_parallel_calls_kept_in_order(client, emulator):
 
 
 def test_gemini3_final_empty_text_with_signature_is_kept(client, emulator):
-    path = RECORDINGS / "thinking/vercel_gemini-3-pro_final-empty-text-signature.chunks.txt"
-    if not path.exists():
-        pytest.skip("recordings not here")
+    path = recording("thinking/vercel_gemini-3-pro_final-empty-text-signature.chunks.txt")
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     emulator.replay("".join(f"data: {json.dumps(l)}\r\n\r\n" for l in lines).encode(), match="stream")
     response = client.stream("gemini-3-pro-preview", "hi").until_done()
@@ -137,9 +133,7 @@ def test_gemini3_final_empty_text_with_signature_is_kept(client, emulator):
 
 
 def test_image_output_decodes(client, emulator):
-    path = RECORDINGS / "image_output/pydantic_gemini-2.5-flash-image_text+png_FULL.json"
-    if not path.exists():
-        pytest.skip("recordings not here")
+    path = recording("image_output/pydantic_gemini-2.5-flash-image_text+png_FULL.json")
     emulator.replay(path.read_bytes(), content_type="application/json", match="generate")
     response = client.generate("gemini-2.5-flash-image", "a picture")
     assert response.inline_data[0]["mimeType"] == "image/png"
@@ -149,9 +143,7 @@ def test_image_output_decodes(client, emulator):
 
 
 def test_recitation_citations_as_sent(client, emulator):
-    path = RECORDINGS / "safety_and_finish/fb_stream_finishReason-RECITATION.sse"
-    if not path.exists():
-        pytest.skip("recordings not here")
+    path = recording("safety_and_finish/fb_stream_finishReason-RECITATION.sse")
     emulator.replay(path.read_bytes(), match="stream")
     response = client.stream("gemini-2.0-flash", "hi").until_done()
     sources = []
@@ -165,9 +157,7 @@ def test_recitation_citations_as_sent(client, emulator):
 
 
 def test_url_context_empty_grounding_then_metadata(client, emulator):
-    path = RECORDINGS / "grounding/fb_stream_url-context.sse"
-    if not path.exists():
-        pytest.skip("recordings not here")
+    path = recording("grounding/fb_stream_url-context.sse")
     emulator.replay(path.read_bytes(), match="stream")
     response = client.stream("gemini-2.5-flash", "hi").until_done()
     assert response.url_context_metadata
@@ -213,9 +203,7 @@ def test_error_recordings_map_to_the_hierarchy(emulator, relative):
 
 
 def test_mid_stream_500_recording_raises_with_partial_answer(client, emulator):
-    path = RECORDINGS / "errors/issue_500_INTERNAL_mid-stream.txt"
-    if not path.exists():
-        pytest.skip("recordings not here")
+    path = recording("errors/issue_500_INTERNAL_mid-stream.txt")
     first = b'data: {"candidates": [{"content": {"parts": [{"text": "Partial "}], "role": "model"}}]}\r\n\r\n'
     emulator.replay(first + path.read_bytes(), match="stream")
     stream = client.stream("gemini-2.5-flash", "hello")

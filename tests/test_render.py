@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import recording
 from gemini_magic.render import StreamView, final_bundle
 from gemini_magic.render.live import WIDGET_BYTES_PER_SECOND
 from gemini_magic.response import Response
-
-RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "recordings"
-
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -75,12 +73,6 @@ def stream_through(view, pieces, sleep=0.0, every=1):
     view.finish(response)
     return response, time.perf_counter() - started
 
-
-def recording(relative):
-    path = RECORDINGS / relative
-    if not path.exists():
-        pytest.skip(f"recording {relative} not found (expected in ../shared/recordings)")
-    return path
 
 
 def sse_response(relative):

@@ -475,6 +475,45 @@ MARKDOWN = "[data-mime-type='text/markdown']"
 LAST_SENTENCE = "That is the end of the emulated answer"   # the emulator's answer ends with it
 
 
+EXPECT_TIMEOUT = 30_000  # ms, for Playwright's expect
+
+
+def expect_final_markdown(page, cell, label: str, extra=None):
+    """The cell's one final Markdown answer, with the live widget gone: the emulator's heading, code
+    block and last sentence rendered. `extra(final)` adds checks; a failure saves the page (`label`)."""
+    from playwright.sync_api import expect
+
+    final = cell.locator(f".jp-Cell-outputArea {MARKDOWN}:not({WIDGET_ANSWER} *)")
+    try:
+        expect(cell.locator(WIDGET_ANSWER)).to_have_count(0, timeout=EXPECT_TIMEOUT)
+        expect(final).to_have_count(1, timeout=EXPECT_TIMEOUT)
+        expect(final).to_contain_text(LAST_SENTENCE, timeout=EXPECT_TIMEOUT)
+        expect(final.get_by_role("heading", name=re.compile("What I received"))).to_be_visible()
+        expect(final.locator("pre code")).to_contain_text("def greet")
+        if extra is not None:
+            extra(final)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\npage HTML: {dump_page(page, label)}") from None
+    return final
+
+
+def expect_rich_markdown(final) -> None:
+    """The footer, bold text and the table of the emulator's sample are rendered too."""
+    from playwright.sync_api import expect
+
+    expect(final).to_contain_text("STOP")
+    expect(final.locator("strong").first).to_be_visible()
+    expect(final.locator("table")).to_contain_text("alpha")
+
+
+def assert_streamed(states: list[str], final_text: str, where: str = "") -> None:
+    """The live widget showed at least three distinct states, each growing towards the final text."""
+    problems = growing_states(states, final_text)
+    distinct = {visible_words(state) for state in states}
+    assert len(distinct) >= 3, f"only {len(distinct)} distinct states of the live widget{where}: {states!r}"
+    assert not problems, f"the live widget did not grow like a stream{where}:\n" + "\n".join(problems)
+
+
 def stream_gemini_cell(page, server: JupyterServer, app: str, name: str, on_change=None) -> list[str]:
     """Write and open a notebook of GEMINI_CELLS, run both cells; return the live widget's text states."""
     write_notebook(server.root / name, GEMINI_CELLS)

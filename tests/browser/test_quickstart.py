@@ -10,7 +10,6 @@ rendered Markdown output. Screenshots: tests/browser/screenshots/quickstart-{lab
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import time
 
@@ -18,14 +17,13 @@ import pytest
 
 from gemini_magic.constants import EMULATOR_MARKER
 
-from .jupyter import (LAST_SENTENCE, MARKDOWN, PROJECT_ROOT, WIDGET_ANSWER, cell_error, code_cell, dump_page,
-                      growing_states, open_notebook, run_cell, screenshot_cell, start_jupyter, visible_words,
-                      wait_for_kernel_idle, wait_for_prompt, watch_cell)
+from .jupyter import (EXPECT_TIMEOUT, MARKDOWN, PROJECT_ROOT, WIDGET_ANSWER, assert_streamed, cell_error, code_cell,
+                      expect_final_markdown, expect_rich_markdown, open_notebook, run_cell, screenshot_cell,
+                      start_jupyter, wait_for_kernel_idle, wait_for_prompt, watch_cell)
 
 pytestmark = pytest.mark.browser
 
 QUICKSTART = PROJECT_ROOT / "notebooks" / "quickstart.ipynb"
-EXPECT_TIMEOUT = 30_000  # ms
 SCREENSHOT_NAMES = {"lab": "quickstart-lab.png", "notebook": "quickstart-notebook7.png"}
 
 
@@ -67,26 +65,16 @@ def test_quickstart_first_answer_streams_and_renders(app, page, newcomer_server,
     run_cell(page, answer)
     states = watch_cell(page, answer, WIDGET_ANSWER, count=answer + 1)
     cell = code_cell(page, answer)
-    final = cell.locator(f".jp-Cell-outputArea {MARKDOWN}:not({WIDGET_ANSWER} *)")
-    try:
-        expect(cell.locator(WIDGET_ANSWER)).to_have_count(0, timeout=EXPECT_TIMEOUT)
-        expect(final).to_have_count(1, timeout=EXPECT_TIMEOUT)
-        expect(final).to_contain_text(LAST_SENTENCE, timeout=EXPECT_TIMEOUT)
+
+    def quickstart_checks(final):
         expect(final).to_contain_text("how a rainbow forms")  # the quickstart's own prompt, echoed
-        expect(final).to_contain_text("STOP")
-        expect(final.get_by_role("heading", name=re.compile("What I received"))).to_be_visible()
-        expect(final.locator("strong").first).to_be_visible()
-        expect(final.locator("pre code")).to_contain_text("def greet")
-        expect(final.locator("table")).to_contain_text("alpha")
-    except AssertionError as error:
-        raise AssertionError(f"{error}\npage HTML: {dump_page(page, f'quickstart-{app}')}") from None
+        expect_rich_markdown(final)
+
+    final = expect_final_markdown(page, cell, f"quickstart-{app}", extra=quickstart_checks)
     assert final.inner_text().lstrip().startswith(EMULATOR_MARKER), "the emulator must label its answer"
     assert not cell_error(page, answer), cell_error(page, answer)
 
-    problems = growing_states(states, final.inner_text())
-    distinct = {visible_words(state) for state in states}
-    assert len(distinct) >= 3, f"only {len(distinct)} distinct states of the live widget in {app}: {states!r}"
-    assert not problems, f"the live widget did not grow like a stream in {app}:\n" + "\n".join(problems)
+    assert_streamed(states, final.inner_text(), f" in {app}")
 
     screenshot_cell(page, cell, screenshots / SCREENSHOT_NAMES[app])
     timings.record(f"test_quickstart[{app}] ({len(states)} live states)", time.monotonic() - started)

@@ -8,22 +8,16 @@ Screenshots go to tests/browser/screenshots/ (streaming-partial.png, streaming-a
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 
-from .jupyter import (LAST_SENTENCE, MARKDOWN, WIDGET_ANSWER, code_cell, dump_page, growing_states,
-                      input_prompt, screenshot_cell, stream_gemini_cell, visible_words)
+from .jupyter import (LAST_SENTENCE, assert_streamed, code_cell, expect_final_markdown, expect_rich_markdown,
+                      input_prompt, screenshot_cell, stream_gemini_cell)
 
 pytestmark = pytest.mark.browser
 
-EXPECT_TIMEOUT = 30_000  # ms
-
-
 def test_answer_streams_then_renders_as_markdown(page, jupyter_server, screenshots, timings):
-    from playwright.sync_api import expect
-
     started = time.monotonic()
     partial_shot = screenshots / "streaming-partial.png"
 
@@ -38,23 +32,8 @@ def test_answer_streams_then_renders_as_markdown(page, jupyter_server, screensho
                                 on_change=screenshot_mid_stream)
     cell = code_cell(page, 1)
     outputs = cell.locator(".jp-Cell-outputArea")
-    final = outputs.locator(f"{MARKDOWN}:not({WIDGET_ANSWER} *)")
-    try:
-        expect(cell.locator(WIDGET_ANSWER)).to_have_count(0, timeout=EXPECT_TIMEOUT)
-        expect(final).to_have_count(1, timeout=EXPECT_TIMEOUT)
-        expect(final).to_contain_text(LAST_SENTENCE, timeout=EXPECT_TIMEOUT)
-        expect(final).to_contain_text("STOP")
-        expect(final.get_by_role("heading", name=re.compile("What I received"))).to_be_visible()
-        expect(final.locator("strong").first).to_be_visible()
-        expect(final.locator("pre code")).to_contain_text("def greet")
-        expect(final.locator("table")).to_contain_text("alpha")
-    except AssertionError as error:
-        raise AssertionError(f"{error}\npage HTML: {dump_page(page, 'lab-final')}") from None
-
-    problems = growing_states(states, final.inner_text())
-    distinct = {visible_words(state) for state in states}
-    assert len(distinct) >= 3, f"only {len(distinct)} distinct states of the live widget: {states!r}"
-    assert not problems, "the live widget did not grow like a stream:\n" + "\n".join(problems)
+    final = expect_final_markdown(page, cell, "lab-final", extra=expect_rich_markdown)
+    assert_streamed(states, final.inner_text())
     assert outputs.inner_text().count(LAST_SENTENCE) == 1, "the answer is shown more than once"
     assert input_prompt(page, 1) == "[2]:"
     assert partial_shot.exists(), "no mid-stream screenshot was taken"
