@@ -12,19 +12,19 @@ Importing this package is cheap: requests, ipywidgets, Pillow, pandas, numpy and
 imported when something first needs them.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 _LAZY = {
-    "Client": "client",
-    "ResponseStream": "client",
-    "ModelInfo": "client",
-    "TokenCount": "client",
+    "Client": "api.client",
+    "ResponseStream": "api.client",
+    "ModelInfo": "api.client",
+    "TokenCount": "api.client",
     "Response": "response",
     "Candidate": "response",
-    "RetryPolicy": "transport",
+    "RetryPolicy": "wire.transport",
     "to_part": "parts",
     "register_converter": "parts",
-    "File": "upload",
+    "File": "wire.upload",
 }
 
 __all__ = ["__version__", "load_ipython_extension", *_LAZY]

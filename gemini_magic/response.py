@@ -328,7 +328,7 @@ class Response:
         return f"<Response {self.model_version or self.model or ''} {state} text={_short(self.text)!r}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        from .explore import response_bundle  # the notebook view, built on first display
+        from .render.explore import response_bundle  # the notebook view, built on first display
 
         return response_bundle(self)
 

@@ -10,7 +10,7 @@ import re
 import time
 
 from conftest import recording
-from gemini_magic.explore import RAW_LIMIT, response_bundle
+from gemini_magic.render.explore import RAW_LIMIT, response_bundle
 from gemini_magic.response import Response
 
 
@@ -19,7 +19,7 @@ def unary(relative):
 
 
 def streamed(relative):
-    from gemini_magic.sse import SSEDecoder
+    from gemini_magic.wire.sse import SSEDecoder
 
     decoder = SSEDecoder()
     events = decoder.feed(recording(relative).read_bytes()) + decoder.close()
@@ -197,7 +197,7 @@ def test_raw_json_of_a_long_stream_is_capped():
 
 
 def test_truncate_strings_is_used_for_json_views():
-    from gemini_magic.explore import truncate_strings
+    from gemini_magic.render.explore import truncate_strings
 
     payload = {"parts": [{"inlineData": {"mimeType": "image/png", "data": "A" * 5000}}, {"text": "short"}], "n": 3}
     cut = truncate_strings(payload)

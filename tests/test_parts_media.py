@@ -237,7 +237,7 @@ def test_a_file_over_the_inline_budget_is_uploaded_through_the_client(tmp_path, 
 
 
 def test_an_uploaded_file_handle_is_file_data():
-    from gemini_magic.upload import File
+    from gemini_magic.wire.upload import File
 
     handle = File(name="files/x1", uri="https://generativelanguage.googleapis.com/v1beta/files/x1",
                   mime_type="video/mp4", state="ACTIVE")

@@ -231,7 +231,7 @@ def test_interaction_stream_events_decode(client, emulator):
         if "interactions" not in path.parts:
             continue
         lines = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-        from gemini_magic.sse import SSEDecoder
+        from gemini_magic.wire.sse import SSEDecoder
 
         body = "".join(f"data: {json.dumps(l, ensure_ascii=False)}\r\n\r\n" for l in lines).encode()
         decoder = SSEDecoder()

@@ -76,7 +76,7 @@ def stream_through(view, pieces, sleep=0.0, every=1):
 
 
 def sse_response(relative):
-    from gemini_magic.sse import SSEDecoder
+    from gemini_magic.wire.sse import SSEDecoder
 
     decoder = SSEDecoder()
     events = decoder.feed(recording(relative).read_bytes()) + decoder.close()

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gemini_magic.errors import StreamProtocolError
-from gemini_magic.sse import DataEvent, JSONArrayDecoder, RawEvent, SSEDecoder
+from gemini_magic.wire.sse import DataEvent, JSONArrayDecoder, RawEvent, SSEDecoder
 
 EVENTS = [
     {"candidates": [{"content": {"parts": [{"text": "Zażółć gęślą jaźń 🙂 — 東京"}]}}]},

@@ -14,7 +14,7 @@ from IPython.core.error import UsageError
 from conftest import TEST_KEY
 from gemini_magic import Client
 from gemini_magic.errors import UploadError
-from gemini_magic.upload import UploadSession
+from gemini_magic.wire.upload import UploadSession
 
 GRANULARITY = 256 * 1024  # the conftest emulator's
 

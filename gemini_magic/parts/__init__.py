@@ -71,7 +71,7 @@ _BUILTIN = {
     bytes: ("media", "bytes_part"), bytearray: ("media", "bytes_part"), memoryview: ("media", "bytes_part"),
     Blob: ("media", "blob_part"),
     pathlib.PurePath: ("files", "path_part"),
-    "gemini_magic.upload.File": ("files", "uploaded_file_part"),
+    "gemini_magic.wire.upload.File": ("files", "uploaded_file_part"),
     # images, figures, arrays, tables
     "PIL.Image.Image": ("images", "pil_image_part"),
     "matplotlib.figure.FigureBase": ("images", "figure_part"),

@@ -90,7 +90,7 @@ def _text_file(path: Path, suffix: str, context) -> dict:
 
 
 def uploaded_file_part(obj: Any, context) -> dict:
-    """A file uploaded through the Files API (gemini_magic.upload.File): a fileData part."""
+    """A file uploaded through the Files API (gemini_magic.wire.upload.File): a fileData part."""
     state = str(getattr(obj, "state", "") or "").upper()
     if state == "FAILED":
         raise ConversionError(f"The uploaded file {getattr(obj, 'name', '')} failed processing on the "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from .explore import thumbnail
-from .parts import describe_part
+from ..parts import describe_part
 
 
 def dry_run_rows(body: dict) -> list[dict]:

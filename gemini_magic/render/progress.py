@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
-from .render.final import human_size
-from .render.live import detect_mode
+from .final import human_size
+from .live import detect_mode
 
 
 class UploadProgress:

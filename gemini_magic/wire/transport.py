@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import __version__
-from .constants import API_KEY_HEADER
-from .errors import (APIConnectionError, APIError, APITimeoutError, GeminiError, RateLimitError,
+from .._version import __version__
+from ..constants import API_KEY_HEADER
+from ..errors import (APIConnectionError, APIError, APITimeoutError, GeminiError, RateLimitError,
                      error_from_text, redact)
 
 log = logging.getLogger("gemini_magic")

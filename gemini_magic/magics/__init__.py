@@ -18,9 +18,9 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from . import explain
-from .constants import DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MODEL
-from .errors import GeminiError, MissingAPIKeyError
-from .render.final import OUTPUT_FORMATS as FORMATS
+from ..constants import DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MODEL
+from ..errors import GeminiError, MissingAPIKeyError
+from ..render.final import OUTPUT_FORMATS as FORMATS
 
 
 @magics_class
@@ -122,10 +122,10 @@ class GeminiMagics(Magics):
         return args
 
     def _run(self, args, prompt_text: str):
-        from .parts import convert_all
-        from .progress import UploadProgress
-        from .render import StreamView
-        from .request_body import build_generate_request
+        from ..parts import convert_all
+        from ..render.progress import UploadProgress
+        from ..render import StreamView
+        from ..request.body import build_generate_request
 
         settings = self._settings(args)
         client = self._client()
@@ -238,7 +238,7 @@ class GeminiMagics(Magics):
 
     def _resolve(self, prompt_text: str, args) -> tuple[list, Any]:
         """The prompt as text and kernel objects in order, and the system instruction."""
-        from .prompt import split_template
+        from ..prompt import split_template
 
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
@@ -259,7 +259,7 @@ class GeminiMagics(Magics):
 
     def _client(self):
         """A client for the current settings and environment (rebuilt when they change)."""
-        from .client import Client, resolve_api_key, resolve_base_url
+        from ..api.client import Client, resolve_api_key, resolve_base_url
 
         if self._emulator is not None:
             key, base_url = self._emulator_key, self._emulator.base_url
@@ -312,7 +312,7 @@ class GeminiMagics(Magics):
         return None
 
     def _config(self, words):
-        from .client import resolve_api_key, resolve_base_url
+        from ..api.client import resolve_api_key, resolve_base_url
 
         if self._emulator is not None:
             key_line = "not needed (local emulator)"
@@ -332,7 +332,7 @@ class GeminiMagics(Magics):
     def _files(self, words):
         """`%gemini files` lists uploaded files; `%gemini files delete NAME [NAME ...]|--all` deletes."""
 
-        from .files_table import files_markdown
+        from ..render.files_table import files_markdown
 
         client = self._client()
         try:
@@ -372,8 +372,8 @@ class GeminiMagics(Magics):
         Then use it in a prompt: `%%gemini` / `Summarise {lecture}`. Uploading the same content again
         reuses the live file. An interrupted upload continues where it stopped when run again.
         """
-        from .progress import UploadProgress
-        from .upload import UploadSession
+        from ..render.progress import UploadProgress
+        from ..wire.upload import UploadSession
 
         args = parse_options(self.gemini_upload, line)
         source, label = self._upload_source(args.source)
@@ -411,7 +411,7 @@ class GeminiMagics(Magics):
         text = text.strip()
         if text.startswith("{") and text.endswith("}"):
             expression = text[1:-1].strip()
-            from .prompt import split_template
+            from ..prompt import split_template
 
             try:
                 pieces = split_template(text, self.shell.user_ns)
@@ -428,7 +428,7 @@ class GeminiMagics(Magics):
     def _backend(self, words):
         """`%gemini backend [auto|api|emulator]`: the real API when a key is set, else the local emulator."""
 
-        from .client import resolve_api_key, resolve_base_url
+        from ..api.client import resolve_api_key, resolve_base_url
 
         choice = words[0] if words else "auto"
         if choice not in ("auto", "api", "emulator"):
@@ -443,7 +443,7 @@ class GeminiMagics(Magics):
             show_markdown(f"Using {where} (key from `{source}`).")
             return None
         if self._emulator is None:
-            from .emulator import Emulator
+            from ..emulator import Emulator
 
             self._emulator = Emulator(pace=0.02).start()
             self._emulator_key = "emulator-" + secrets.token_hex(8)
@@ -460,8 +460,8 @@ class GeminiMagics(Magics):
     # --- displays ----------------------------------------------------------------------------------
 
     def _dry_run(self, client, model, body, notes):
-        from .dry_run import show_dry_run
-        from .parts.core import WOULD_UPLOAD
+        from ..render.dry_run import show_dry_run
+        from ..parts.core import WOULD_UPLOAD
 
         if WOULD_UPLOAD in json.dumps(body):
             count = "counted once the large parts are uploaded (send the prompt, or upload them with %gemini_upload)"
@@ -475,7 +475,7 @@ class GeminiMagics(Magics):
 
     def _show_json(self, title: str, url: str | None, payload: Any) -> None:
 
-        from .explore import truncate_strings
+        from ..render.explore import truncate_strings
 
         text = json.dumps(truncate_strings(payload), indent=2, ensure_ascii=False)
         head = f"**{title}**" + (f" `POST {url}` (header `x-goog-api-key: [REDACTED]`)" if url else "")

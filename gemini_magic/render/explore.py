@@ -17,7 +17,7 @@ import base64
 import html
 import json
 
-from .render.final import (NO_TEXT, answer_text, base64_size, empty_reason, final_bundle, footer_line,
+from .final import (NO_TEXT, answer_text, base64_size, empty_reason, final_bundle, footer_line,
                            human_size, response_warnings)
 
 STRING_LIMIT = 2_000          # characters kept of each long string in the JSON sections

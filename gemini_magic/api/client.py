@@ -22,12 +22,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .constants import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_API_VERSION, DEFAULT_BASE_URL
-from .errors import APIConnectionError, APITimeoutError, GeminiError, MissingAPIKeyError, error_from_text
-from .request_body import build_contents, build_generate_request, model_path
-from .response import Response
-from .sse import JSONArrayDecoder, RawEvent, SSEDecoder
-from .transport import RetryPolicy, Transport, decode_json
+from ..constants import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_API_VERSION, DEFAULT_BASE_URL
+from ..errors import APIConnectionError, APITimeoutError, GeminiError, MissingAPIKeyError, error_from_text
+from ..request.body import build_contents, build_generate_request, model_path
+from ..response import Response
+from ..wire.sse import JSONArrayDecoder, RawEvent, SSEDecoder
+from ..wire.transport import RetryPolicy, Transport, decode_json
 
 DEFAULT_TIMEOUT = (10.0, 600.0)  # connect, read: thinking models can be silent for minutes
 
@@ -143,7 +143,7 @@ class Client:
 
         Kernel objects become parts; when the whole request would be over the 20 MB inline limit,
         its largest inline parts are uploaded through the Files API and sent as fileData."""
-        from .parts import fit_request
+        from ..parts import fit_request
 
         body = build_generate_request(contents, convert=self._convert, **options)
         fit_request(body, client=self)
@@ -218,19 +218,19 @@ class Client:
         sha256, it is returned instead (its `.reused` is True) unless `reuse=False`.
         `progress(sent_bytes, total_bytes, phase)` is called as the upload goes. Pass the same
         `upload.UploadSession()` again to continue an interrupted upload where it stopped."""
-        from .upload import upload_file
+        from ..wire.upload import upload_file
 
         return upload_file(self._transport, source, mime_type=mime_type, display_name=display_name,
                            progress=progress, wait=wait, timeout=timeout, reuse=reuse,
                            list_files=self.list_files, session=session)
 
     def get_file(self, name: str):
-        from .upload import File
+        from ..wire.upload import File
 
         return File.from_json(self.request("GET", _file_path(name)))
 
     def list_files(self, page_size: int = 100) -> list:
-        from .upload import File
+        from ..wire.upload import File
 
         return [File.from_json(f) for f in self.paginate("files", "files", page_size)]
 
@@ -240,7 +240,7 @@ class Client:
     # --- helpers ----------------------------------------------------------------------------------
 
     def _convert(self, obj: Any) -> dict:
-        from .parts import to_part
+        from ..parts import to_part
 
         return to_part(obj, client=self)
 

@@ -6,7 +6,7 @@ the API key: errors are built from response bodies the transport already redacte
 
 from __future__ import annotations
 
-from .errors import (APIConnectionError, APIError, APITimeoutError, AuthenticationError, GeminiError,
+from ..errors import (APIConnectionError, APIError, APITimeoutError, AuthenticationError, GeminiError,
                      NotFoundError, PermissionDeniedError, RateLimitError, ServerError)
 
 _SET_KEY = ("Set it without pasting it into a cell:\n"

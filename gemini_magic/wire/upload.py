@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
-from .constants import DEFAULT_UPLOAD_GRANULARITY, MAX_FILE_SIZE
-from .errors import APIConnectionError, GeminiError, ServerError, UploadError
+from ..constants import DEFAULT_UPLOAD_GRANULARITY, MAX_FILE_SIZE
+from ..errors import APIConnectionError, GeminiError, ServerError, UploadError
 from .transport import decode_json
 
 log = logging.getLogger("gemini_magic")
@@ -138,7 +138,7 @@ class _Source:
 
 def guess_mime_type(source: _Source) -> str | None:
     """From the content's magic numbers first, then the file name."""
-    from .sniff import sniff_mime_type
+    from ..sniff import sniff_mime_type
 
     found = sniff_mime_type(source.head(64))
     if found:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from .errors import StreamProtocolError
+from ..errors import StreamProtocolError
 
 _FIELDS = (b"data", b"event", b"id", b"retry")
 
