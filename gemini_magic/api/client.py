@@ -22,33 +22,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ..constants import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_API_VERSION, DEFAULT_BASE_URL
+from ..constants import DEFAULT_API_VERSION
 from ..errors import APIConnectionError, APITimeoutError, GeminiError, MissingAPIKeyError, error_from_text
 from ..request.body import build_contents, build_generate_request, model_path
 from ..response import Response
 from ..wire.sse import JSONArrayDecoder, RawEvent, SSEDecoder
+from ..wire.endpoint import resolve_api_key, resolve_base_url
 from ..wire.transport import RetryPolicy, Transport, decode_json
 
 DEFAULT_TIMEOUT = (10.0, 600.0)  # connect, read: thinking models can be silent for minutes
-
-
-def resolve_api_key(api_key: str | None = None) -> tuple[str | None, str | None]:
-    """The key and where it came from: the argument, then GOOGLE_API_KEY, then GEMINI_API_KEY."""
-    if api_key:
-        return api_key, "argument"
-    for name in API_KEY_ENV_VARS:
-        if os.environ.get(name):
-            return os.environ[name], name
-    return None, None
-
-
-def resolve_base_url(base_url: str | None = None) -> tuple[str, str]:
-    """The base URL and where it came from: the argument, then GOOGLE_GEMINI_BASE_URL, then the service."""
-    if base_url:
-        return base_url, "argument"
-    if os.environ.get(BASE_URL_ENV_VAR):
-        return os.environ[BASE_URL_ENV_VAR], BASE_URL_ENV_VAR
-    return DEFAULT_BASE_URL, "default"
 
 
 @dataclass

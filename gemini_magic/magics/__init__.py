@@ -259,7 +259,8 @@ class GeminiMagics(Magics):
 
     def _client(self):
         """A client for the current settings and environment (rebuilt when they change)."""
-        from ..api.client import Client, resolve_api_key, resolve_base_url
+        from ..api.client import Client
+        from ..wire.endpoint import resolve_api_key, resolve_base_url
 
         if self._emulator is not None:
             key, base_url = self._emulator_key, self._emulator.base_url
@@ -312,7 +313,7 @@ class GeminiMagics(Magics):
         return None
 
     def _config(self, words):
-        from ..api.client import resolve_api_key, resolve_base_url
+        from ..wire.endpoint import resolve_api_key, resolve_base_url
 
         if self._emulator is not None:
             key_line = "not needed (local emulator)"
@@ -428,7 +429,7 @@ class GeminiMagics(Magics):
     def _backend(self, words):
         """`%gemini backend [auto|api|emulator]`: the real API when a key is set, else the local emulator."""
 
-        from ..api.client import resolve_api_key, resolve_base_url
+        from ..wire.endpoint import resolve_api_key, resolve_base_url
 
         choice = words[0] if words else "auto"
         if choice not in ("auto", "api", "emulator"):
