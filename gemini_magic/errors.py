@@ -13,6 +13,7 @@
     │   └── APITimeoutError         connect or read timeout
     ├── StreamProtocolError         the stream could not be decoded
     ├── ConversionError             a kernel object could not become a request part
+    ├── SettingsError               a setting (temperature, model, ...) the API cannot take; also a ValueError
     ├── PromptBlockedError          the prompt was blocked by safety filters
     └── UploadError                 a Files API upload did not complete
 
@@ -37,6 +38,10 @@ class GeminiError(Exception):
 
     #: The partial `Response` when the error happened during a streamed answer, else None.
     response: Any = None
+
+
+class SettingsError(GeminiError, ValueError):
+    """A generation setting, model name or client setting that cannot be sent (checked before sending)."""
 
 
 class MissingAPIKeyError(GeminiError):
