@@ -1,7 +1,8 @@
-"""Every error gemini_magic raises, in one hierarchy.
+r"""Every error gemini_magic raises, in one hierarchy.
 
     GeminiError
     ├── MissingAPIKeyError          no key in the argument or the environment
+    │   └── InvalidAPIKeyError      a key with a line break or control character inside
     ├── APIError                    the service answered with Google's error JSON (or a non-JSON error body)
     │   ├── BadRequestError         400 INVALID_ARGUMENT, FAILED_PRECONDITION, ...
     │   ├── AuthenticationError     401, or 400 with reason API_KEY_INVALID
@@ -11,33 +12,46 @@
     │   └── ServerError             5xx
     ├── APIConnectionError          the connection failed or dropped
     │   └── APITimeoutError         connect or read timeout
-    ├── StreamProtocolError         the stream could not be decoded
+    ├── RequestError                the request could not be sent as built (URL, header, body, local file)
+    ├── StreamProtocolError         an answer that is neither an event, an answer nor an error
     ├── ConversionError             a kernel object could not become a request part
-    ├── SettingsError               a setting (temperature, model, ...) the API cannot take; also a ValueError
+    ├── SettingsError               a setting (temperature, model, base URL, timeout, ...) that cannot be
+    │                               sent; also a ValueError
     ├── PromptBlockedError          the prompt was blocked by safety filters
     └── UploadError                 a Files API upload did not complete
 
 An error raised while streaming carries what had arrived so far in `.response`, so a failure never
-loses a partial answer. Messages never contain the API key: it travels only in a request header, and
-`redact` scrubs it from any text that came back from the network.
+loses a partial answer.
+
+Messages never contain the API key: it travels only in a request header, and `redact` scrubs it from
+any text that came back from the network, raw or escaped (JSON `\u002d` and `\/`, percent-encoded,
+repr `\x2d`, HTML `&#45;`). As a last line of defence every GeminiError scrubs the keys that clients of
+this process use (`register_secret`) from its message, arguments and text attributes when it is built.
+
+Google's error object (`{"error": {"code", "message", "status", "details"}}`, alone or wrapped in a
+list) is read by one parser, `google_error` / `error_from_payload`, on every path: an HTTP error body,
+an event in a stream, an upload reply. Anything else that arrives is not an API error.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
 
 from .constants import API_KEY_ENV_VARS
 
-_TYPE_PREFIX = "type.googleapis.com/google.rpc."
 
 
 class GeminiError(Exception):
-    """Base class of every gemini_magic error."""
+    """Base class of every gemini_magic error. Its text arguments never hold a registered key."""
 
     #: The partial `Response` when the error happened during a streamed answer, else None.
     response: Any = None
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact_known(a) if isinstance(a, str) else a for a in args))
 
 
 class SettingsError(GeminiError, ValueError):
@@ -59,6 +73,21 @@ class MissingAPIKeyError(GeminiError):
         )
 
 
+class InvalidAPIKeyError(MissingAPIKeyError):
+    """The key has a line break, space or control character inside: it cannot go in a header.
+
+    `source` is where it came from ("argument" or the environment variable's name); the key itself
+    is never part of the message.
+    """
+
+    def __init__(self, source: str, problem: str = "a line break or control character") -> None:
+        self.source = source
+        where = "The API key passed as api_key" if source == "argument" else f"The API key in ${source}"
+        GeminiError.__init__(
+            self, f"{where} has {problem} inside it, so it cannot be sent. Set it again with only the key's "
+            "characters (a key read from a file often carries the file's line break: strip it).")
+
+
 class APIError(GeminiError):
     """The service answered with an error.
 
@@ -77,12 +106,12 @@ class APIError(GeminiError):
         retry_delay: float | None = None,
         body: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = redact_known(message)
         self.status_code = status_code
-        self.status = status
-        self.details = details or []
+        self.status = redact_known(status) if isinstance(status, str) else status
+        self.details = redact_known(details) or []
         self.retry_delay = retry_delay
-        self.body = body
+        self.body = redact_known(body)
         super().__init__(self._summary())
 
     def _summary(self) -> str:
@@ -155,6 +184,13 @@ class APITimeoutError(APIConnectionError):
     """No connection or no data within the timeout."""
 
 
+class RequestError(GeminiError):
+    """The request could not be sent as built (an invalid URL, header value or body, a local file that
+    cannot be read): nothing was sent, and retrying cannot help."""
+
+    retryable = False
+
+
 class StreamProtocolError(GeminiError):
     """The stream contained something that is neither an event nor an error."""
 
@@ -171,11 +207,72 @@ class UploadError(GeminiError):
     """An upload through the Files API failed or the file never became ACTIVE."""
 
 
-def redact(text: str, secret: str | None) -> str:
-    """Remove a secret from text that came back from the network."""
-    if secret and text:
-        return text.replace(secret, "[REDACTED]")
-    return text
+_REDACTED = "[REDACTED]"
+_KNOWN_SECRETS: set[str] = set()
+_MIN_KNOWN_LENGTH = 8  # shorter "keys" (tests' "k") would blank out ordinary letters everywhere
+
+
+def register_secret(secret: str | None) -> None:
+    """Scrub `secret` from every GeminiError built from now on (Transport registers its key)."""
+    if secret and len(secret) >= _MIN_KNOWN_LENGTH:
+        _KNOWN_SECRETS.add(secret)
+
+
+_SHORT_ESCAPES = {"/": "/", "\n": "n", "\r": "r", "\t": "t", "\f": "f", "\b": "b", "\v": "v", "\0": "0",
+                  "\a": "a", "'": "'", '"': '"', "\\": "\\"}
+
+
+def _hex(code: int, width: int) -> str:
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{code:0{width}x}")
+
+
+@functools.lru_cache(maxsize=16)
+def _secret_pattern(secret: str) -> re.Pattern:
+    """The secret written raw or with any character escaped as JSON, repr, percent or HTML would."""
+    pieces = []
+    for char in secret:
+        code = ord(char)
+        forms = [re.escape(char), r"\\+u" + _hex(code, 4) if code < 0x10000 else r"\\+U" + _hex(code, 8),
+                 f"&#0*{code};", "&#[xX]0*" + _hex(code, 1 if code < 16 else 2 if code < 256 else 4) + ";",
+                 "".join("%" + _hex(byte, 2) for byte in char.encode("utf-8"))]
+        if code < 0x100:
+            forms.append(r"\\+x" + _hex(code, 2))
+        if char in _SHORT_ESCAPES:
+            forms.append(r"\\+" + re.escape(_SHORT_ESCAPES[char]))
+        pieces.append("(?:" + "|".join(forms) + ")")
+    return re.compile("".join(pieces))
+
+
+def redact(value: Any, secret: str | None) -> Any:
+    """`value` (text, or dicts and lists of it) with `secret` replaced by [REDACTED], in every form.
+
+    The raw secret and the forms escaped by JSON (`\\u0041`, `\\/`), repr (`\\x41`), URLs (`%41`) and
+    HTML (`&#65;`) are all found, one escaped character or many, so text is safe before decoding
+    as well as after.
+
+        >>> redact('{"message": "bad key \\\\u0041Iza-123"}', "AIza-123")
+        '{"message": "bad key [REDACTED]"}'
+    """
+    if not secret or value is None:
+        return value
+    if isinstance(value, str):
+        if secret in value:
+            value = value.replace(secret, _REDACTED)
+        if "\\" in value or "%" in value or "&#" in value:
+            value = _secret_pattern(secret).sub(_REDACTED, value)
+        return value
+    if isinstance(value, dict):
+        return {redact(k, secret): redact(v, secret) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact(v, secret) for v in value)
+    return value
+
+
+def redact_known(value: Any) -> Any:
+    """`redact` with every secret registered by `register_secret`."""
+    for secret in tuple(_KNOWN_SECRETS):
+        value = redact(value, secret)
+    return value
 
 
 def parse_retry_delay(value: Any) -> float | None:
@@ -187,28 +284,70 @@ def parse_retry_delay(value: Any) -> float | None:
 
 
 _BY_STATUS_CODE = {401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError, 429: RateLimitError}
+#: google.rpc.Code names → HTTP status, for an error object that has a status but no code.
+_CODE_OF_STATUS = {"INVALID_ARGUMENT": 400, "FAILED_PRECONDITION": 400, "OUT_OF_RANGE": 400, "UNAUTHENTICATED": 401,
+                   "PERMISSION_DENIED": 403, "NOT_FOUND": 404, "ALREADY_EXISTS": 409, "ABORTED": 409,
+                   "RESOURCE_EXHAUSTED": 429, "CANCELLED": 499, "INTERNAL": 500, "UNKNOWN": 500, "DATA_LOSS": 500,
+                   "NOT_IMPLEMENTED": 501, "UNIMPLEMENTED": 501, "UNAVAILABLE": 503, "DEADLINE_EXCEEDED": 504}
 
 
-def error_from_payload(payload: Any, status_code: int | None = None, *, body: str | None = None,
-                       retry_after: str | None = None) -> APIError:
-    """Build the right APIError from Google's `{"error": {...}}` (HTTP body or mid-stream)."""
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if not isinstance(error, dict):
-        text = (body or "").strip() or "the service returned an error with no body"
-        return _class_for(status_code, None, [])(text[:2000], status_code=status_code,
-                                                  retry_delay=parse_retry_delay(retry_after), body=body)
-    code = error.get("code") if isinstance(error.get("code"), int) else status_code
-    details = error.get("details") if isinstance(error.get("details"), list) else []
+def google_error(payload: Any) -> dict | None:
+    """The inner object of Google's error, `{"error": {"code", "message", "status", "details"}}`, or None.
+
+    Also found in the list-wrapped form `[{"error": {...}}]` some endpoints send. Anything else (an
+    answer, a list of answers, a string) is not an API error and gives None.
+    """
+    if isinstance(payload, list):
+        payload = next((item for item in payload if google_error(item) is not None), None)
+    if not isinstance(payload, dict):
+        return None
+    error = payload.get("error")
+    if isinstance(error, dict) and any(key in error for key in ("code", "message", "status")):
+        return error
+    return None
+
+
+def api_error(payload: Any, status_code: int | None = None, *, retry_after: str | None = None,
+              secret: str | None = None) -> APIError | None:
+    """The APIError for a Google error object (see `google_error`), or None when `payload` is not one.
+
+    The same reading everywhere (HTTP body, stream event, upload reply): code (else the HTTP status,
+    else the one its status name implies), status, message, every detail, and the retry delay from
+    RetryInfo (else Retry-After). Text fields are redacted with `secret`.
+    """
+    error = google_error(payload)
+    if error is None:
+        return None
+    error = redact(error, secret)
+    code = error.get("code")
+    if isinstance(code, str) and code.strip().isdigit():
+        code = int(code)
+    status = error.get("status") if isinstance(error.get("status"), str) else None
+    if not isinstance(code, int) or isinstance(code, bool):
+        code = status_code if status_code is not None else _CODE_OF_STATUS.get(status or "")
+    details = [d for d in error.get("details") or [] if isinstance(d, dict)] \
+        if isinstance(error.get("details"), list) else []
     delay = None
     for item in details:
-        if isinstance(item, dict) and item.get("@type") == _TYPE_PREFIX + "RetryInfo":
+        if str(item.get("@type", "")).endswith(".RetryInfo"):
             delay = parse_retry_delay(item.get("retryDelay"))
     if delay is None:
         delay = parse_retry_delay(retry_after)
-    status = error.get("status")
-    cls = _class_for(code, status, details)
-    return cls(str(error.get("message") or status or "unknown error"), status_code=code, status=status,
-               details=details, retry_delay=delay)
+    message = error.get("message")
+    message = message if isinstance(message, str) and message.strip() else (status or "unknown error")
+    return _class_for(code, status, details)(message, status_code=code, status=status, details=details,
+                                             retry_delay=delay)
+
+
+def error_from_payload(payload: Any, status_code: int | None = None, *, body: str | None = None,
+                       retry_after: str | None = None, secret: str | None = None) -> APIError:
+    """The APIError for an HTTP error answer: Google's error object when the body has one, else its text."""
+    error = api_error(payload, status_code, retry_after=retry_after, secret=secret)
+    if error is not None:
+        return error
+    text = redact((body or "").strip(), secret) or "the service returned an error with no body"
+    return _class_for(status_code, None, [])(text[:2000], status_code=status_code,
+                                             retry_delay=parse_retry_delay(retry_after), body=redact(body, secret))
 
 
 def _class_for(code: int | None, status: str | None, details: list) -> type[APIError]:
@@ -224,10 +363,12 @@ def _class_for(code: int | None, status: str | None, details: list) -> type[APIE
     return APIError
 
 
-def error_from_text(text: str, status_code: int | None = None, retry_after: str | None = None) -> APIError:
-    """Parse an error body; fall back to its text when it is not JSON."""
+def error_from_text(text: str, status_code: int | None = None, retry_after: str | None = None, *,
+                    secret: str | None = None) -> APIError:
+    """Parse an HTTP error body (redacted with `secret` before and after decoding); its text when not JSON."""
+    text = redact(text, secret)
     try:
         payload = json.loads(text)
     except ValueError:
         payload = None
-    return error_from_payload(payload, status_code, body=text, retry_after=retry_after)
+    return error_from_payload(payload, status_code, body=text, retry_after=retry_after, secret=secret)
