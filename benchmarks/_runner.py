@@ -3,6 +3,8 @@
     python benchmarks/_runner.py CONTENDER BASE_URL EXPECTED_CHARS    # stream_bare, stream_bare_keep,
                                                                       # stream_gm, stream_gm_final, stream_sdk
     python benchmarks/_runner.py CONTENDER BASE_URL PATH              # upload_gm, upload_gm_reuse, upload_sdk
+    python benchmarks/_runner.py CONTENDER BASE_URL EXPECTED_CHARS    # growth_bare, growth_bare_array, growth_gm,
+                                                                      # growth_gm_so_far (bench_growth.py)
 
 Stream contenders first consume a small warm-up stream (the parent queues it before the measured
 one), so lazy imports and first-call set-up are not charged per chunk; then the measured call: the
@@ -200,6 +202,82 @@ def run_upload(name, base_url, path):
             "file": file_name}
 
 
+# --- growth contenders (bench_growth.py): like the stream ones, plus the peak RSS of the call ------------
+
+def growth_bare(base_url):
+    """The bare loop over SSE: iter_lines, json.loads, keep each chunk's text (candidate 0)."""
+    return stream_bare(base_url)
+
+
+def growth_bare_array(base_url):
+    """The bare way to read a JSON-array stream: read it whole, one json.loads."""
+    import requests
+
+    session = requests.Session()
+    url = f"{base_url}/v1beta/models/{MODEL}:streamGenerateContent"
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+
+    def call():
+        with session.post(url, json=body, headers={"x-goog-api-key": KEY}, stream=True) as r:
+            r.raise_for_status()
+            chunks = json.loads(r.content)
+        return "".join(c["candidates"][0]["content"]["parts"][0]["text"] for c in chunks)
+
+    return call
+
+
+def growth_gm(base_url):
+    """gemini_magic: each chunk's own text, the whole answer kept in stream.response."""
+    from gemini_magic import Client
+
+    client = Client(api_key=KEY, base_url=base_url)
+
+    def call():
+        stream = client.stream(MODEL, "hi")
+        pieces = [chunk.text for chunk in stream]
+        call.kept = stream.response  # alive until the next call, like a result the caller holds
+        return "".join(pieces)
+
+    return call
+
+
+def growth_gm_so_far(base_url):
+    """gemini_magic, reading the whole text so far after every chunk (what a live view or user loop does)."""
+    from gemini_magic import Client
+
+    client = Client(api_key=KEY, base_url=base_url)
+
+    def call():
+        stream = client.stream(MODEL, "hi")
+        seen = 0
+        for _ in stream:
+            seen = len(stream.response.text)
+        call.kept = stream.response
+        text = stream.response.text
+        assert seen == len(text)
+        return text
+
+    return call
+
+
+GROWTH = {"growth_bare": growth_bare, "growth_bare_array": growth_bare_array, "growth_gm": growth_gm,
+          "growth_gm_so_far": growth_gm_so_far}
+
+
+def run_growth(name, base_url, expected):
+    call = GROWTH[name](base_url)
+    call()  # warm-up on the small stream queued first
+    reset = reset_peak_rss()
+    rss0 = proc_status_kib("VmRSS")
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    text = call()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    if len(text) != expected:
+        raise SystemExit(f"{name}: reassembled {len(text)} characters, expected {expected}")
+    return {"cpu": cpu, "wall": wall, "chars": len(text), "rss_before_kib": rss0,
+            "rss_peak_kib": proc_status_kib("VmHWM"), "peak_reset": reset}
+
+
 def _gc_timer():
     """A gc callback that adds up the time spent in garbage collections (wall clock, single thread)."""
 
@@ -232,6 +310,8 @@ def main(argv):
     name, base_url, arg = argv
     if name in STREAMS:
         result = run_stream(name, base_url, int(arg))
+    elif name in GROWTH:
+        result = run_growth(name, base_url, int(arg))
     elif name in UPLOADS:
         result = run_upload(name, base_url, arg)
     else:
