@@ -19,6 +19,8 @@ _LAZY = {
     "ResponseStream": "api.client",
     "ModelInfo": "api.client",
     "TokenCount": "api.client",
+    "GenerationSettings": "request.settings",
+    "PreparedTurn": "request.pipeline",
     "Response": "response",
     "Candidate": "response",
     "RetryPolicy": "wire.transport",
@@ -41,13 +43,21 @@ def __getattr__(name):
 
 def load_ipython_extension(ipython):
     """`%load_ext gemini_magic`: registers %%gemini, %gemini and %gemini_upload."""
-    from .magics import GeminiMagics
+    from .magics import GeminiMagics, input
+    from .render import display
 
     ipython.register_magics(GeminiMagics)
+    input.register(ipython)
+    display.register(ipython)  # how a Response shows itself in a notebook
 
 
 def unload_ipython_extension(ipython):
     """`%unload_ext` / `%reload_ext`: close connections and stop the backend emulator, if any."""
+    from .magics import input
+    from .render import display
+
+    input.unregister(ipython)
+    display.unregister(ipython)
     magics = ipython.magics_manager.registry.get("GeminiMagics")
     if magics is not None:
         magics.shutdown()

@@ -38,3 +38,6 @@ MODEL_CATALOGUE = (
     ("gemini-flash-latest", "Gemini Flash Latest", 1048576, 65536, _GENERATE, True),
     ("gemini-embedding-001", "Gemini Embedding 001", 2048, 1, ["embedContent", "countTextTokens", "countTokens"], False),
 )
+
+#: How an answer can be shown (`--format`, GeminiMagics.output_format); render/final.py draws each.
+OUTPUT_FORMATS = ("markdown", "text", "code", "json")

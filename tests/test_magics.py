@@ -88,9 +88,9 @@ def test_traits_are_defaults(shell, emulator):
 
 
 @pytest.mark.parametrize("line, expected", [
-    ("-t 3", "-t/--temperature must be 0.0 to 2.0"),
-    ("--top-p 1.5", "--top-p must be 0.0 to 1.0"),
-    ("-n 9", "-n/--candidates must be 1 to 8"),
+    ("-t 3", "temperature (-t/--temperature) must be between 0 and 2; got 3."),
+    ("--top-p 1.5", "top_p (--top-p) must be between 0 and 1; got 1.5."),
+    ("-n 9", "candidate_count (-n/--candidates) must be between 1 and 8; got 9."),
     ("--format html", "invalid choice: 'html'"),
     ("--bogus", "unrecognized arguments: --bogus"),
     ("-t warm", "invalid float value: 'warm'"),
@@ -227,7 +227,7 @@ def test_dry_run_shows_parts_and_tokens_without_generating(shell, emulator, caps
     assert "image/png" in out and "64x48" in out and "'Compare'" in out
     assert not [r for r in emulator.requests if "enerateContent" in r.path]
     body = [r for r in emulator.requests if r.path.endswith(":countTokens")][-1].json
-    parts = body["generateContentRequest"]["contents"][0]["parts"]
+    parts = body.get("generateContentRequest", body)["contents"][0]["parts"]
     assert [list(p) for p in parts] == [["text"], ["inlineData"], ["text"], ["text"]]
 
 

@@ -16,58 +16,21 @@ Kernel objects in `contents` (images, DataFrames, figures, paths, ...) are conve
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..constants import DEFAULT_API_VERSION
-from ..errors import APIConnectionError, APITimeoutError, GeminiError, MissingAPIKeyError, error_from_text
-from ..request.body import build_contents, build_generate_request, model_path
+from ..errors import MissingAPIKeyError
+from ..request.body import count_tokens_body, model_path
+from ..request.pipeline import PreparedTurn, prepare_turn
+from ..request.settings import GenerationSettings, check_model
 from ..response import Response
-from ..wire.sse import JSONArrayDecoder, RawEvent, SSEDecoder
-from ..wire.endpoint import resolve_api_key, resolve_base_url
+from ..wire.endpoint import resolve_api_key, resolve_base_url, validate_api_version, validate_timeout
 from ..wire.transport import RetryPolicy, Transport, decode_json
+from .models import ModelInfo, TokenCount
+from .stream import ResponseStream
 
 DEFAULT_TIMEOUT = (10.0, 600.0)  # connect, read: thinking models can be silent for minutes
-
-
-@dataclass
-class ModelInfo:
-    """A model as `models.list` / `models.get` describe it."""
-
-    name: str
-    display_name: str = ""
-    description: str = ""
-    input_token_limit: int | None = None
-    output_token_limit: int | None = None
-    supported_methods: list[str] = field(default_factory=list)
-    thinking: bool | None = None
-    raw: dict = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_json(cls, data: dict) -> "ModelInfo":
-        return cls(name=data.get("name", ""), display_name=data.get("displayName", ""),
-                   description=data.get("description", ""), input_token_limit=data.get("inputTokenLimit"),
-                   output_token_limit=data.get("outputTokenLimit"),
-                   supported_methods=list(data.get("supportedGenerationMethods", [])),
-                   thinking=data.get("thinking"), raw=data)
-
-    @property
-    def id(self) -> str:
-        """The name without its `models/` prefix, as you would pass it to `-m`."""
-        return self.name.split("/", 1)[-1]
-
-
-@dataclass
-class TokenCount:
-    """What countTokens answered."""
-
-    total: int
-    cached: int = 0
-    details: list = field(default_factory=list)
-    raw: dict = field(default_factory=dict, repr=False)
 
 
 class Client:
@@ -85,8 +48,7 @@ class Client:
         if not key:
             raise MissingAPIKeyError()
         self.base_url, self.base_url_source = resolve_base_url(base_url)
-        if not isinstance(timeout, tuple):
-            timeout = (min(float(timeout), DEFAULT_TIMEOUT[0]), float(timeout))
+        api_version, timeout = validate_api_version(api_version), validate_timeout(timeout)
         retry = retry or RetryPolicy(max_retries=max_retries)
         self._transport = Transport(key, self.base_url, api_version, timeout, retry)
 
@@ -118,56 +80,61 @@ class Client:
         response = self._transport.send(method.upper(), path, json=json, params=params)
         return decode_json(response.content)
 
-    # --- generation -------------------------------------------------------------------------------
+    # --- generation: the turn pipeline (request/pipeline.py) ----------------------------------------
+
+    def prepare(self, model: str, contents: Any = None, *, request: dict | PreparedTurn | None = None,
+                settings: GenerationSettings | None = None, system: Any = None, history: list | None = None,
+                tools: list | None = None, tool_config: dict | None = None, cached_content: str | None = None,
+                config: dict | None = None, safety_settings: list | None = None, upload_progress: Any = None,
+                dry_run: bool = False, **generation: Any) -> PreparedTurn:
+        """The request `generate`/`stream` would send, as a `PreparedTurn` (`.body`, `.notes`).
+
+        Kernel objects become parts; when the request would be over the 20 MB inline limit, its largest
+        inline parts are uploaded through the Files API (notes say which). Generation settings come as
+        keyword arguments in the API's terms (`temperature=0.2`, `max_output_tokens=100`,
+        `thinking_level="low"`), as `config=` (a generationConfig dict) or as `settings=` (a
+        GenerationSettings); all are validated once (SettingsError). `request=` passes a body (or a
+        PreparedTurn) built before, as it is."""
+        if request is not None:
+            if contents is not None or generation or any(v is not None for v in (
+                    settings, system, history, tools, tool_config, cached_content, config, safety_settings)):
+                raise TypeError("Pass either request= or contents and options, not both.")
+            return request if isinstance(request, PreparedTurn) else PreparedTurn(check_model(model), request)
+        merged = GenerationSettings.from_options(config=config, safety_settings=safety_settings, **generation)
+        if settings is not None:
+            merged = settings.merged(merged)
+        return prepare_turn(contents, model=model, settings=merged, system=system, history=history, tools=tools,
+                            tool_config=tool_config, cached_content=cached_content, client=self,
+                            upload_progress=upload_progress, dry_run=dry_run)
 
     def build_request(self, contents: Any, **options: Any) -> dict:
-        """The GenerateContentRequest body `generate` would send (see request_body.build_generate_request).
+        """The GenerateContentRequest body `generate` would send (see `prepare`)."""
+        return self.prepare(options.pop("model", "gemini"), contents, **options).body
 
-        Kernel objects become parts; when the whole request would be over the 20 MB inline limit,
-        its largest inline parts are uploaded through the Files API and sent as fileData."""
-        from ..parts import fit_request
-
-        body = build_generate_request(contents, convert=self._convert, **options)
-        fit_request(body, client=self)
-        return body
-
-    def generate(self, model: str, contents: Any = None, *, request: dict | None = None,
-                 **options: Any) -> Response:
-        """One answer, in one piece. Options: `system`, `config`, `safety_settings`, `tools`,
-        `tool_config`, `cached_content`, and generation settings such as `temperature=0.2`.
-        `request=` sends a body built before (by `build_request`) as it is."""
-        body = self._body(contents, request, options)
+    def generate(self, model: str, contents: Any = None, **options: Any) -> Response:
+        """One answer, in one piece. Options as for `prepare`: `system`, `history`, `tools`, `tool_config`,
+        `cached_content`, `safety_settings`, `config`, `settings`, and generation settings such as
+        `temperature=0.2`. Raises SettingsError/ConversionError before sending, APIError and
+        APIConnectionError from the service (after retries)."""
+        turn = self.prepare(model, contents, **options)
         started = time.monotonic()
-        http = self._transport.send("POST", f"{model_path(model)}:generateContent", json=body)
-        response = Response([decode_json(http.content)], model=model, request=body)
+        http = self._transport.send("POST", f"{model_path(turn.model)}:generateContent", json=turn.body)
+        response = Response([decode_json(http.content)], model=turn.model, request=turn.body)
         response.elapsed = response.time_to_first_chunk = time.monotonic() - started
         return response
 
-    def stream(self, model: str, contents: Any = None, *, request: dict | None = None,
-               **options: Any) -> "ResponseStream":
-        """The answer as it is generated: iterate for per-chunk Responses; `.response` holds the whole."""
-        return ResponseStream(self._transport, model, self._body(contents, request, options))
+    def stream(self, model: str, contents: Any = None, **options: Any) -> ResponseStream:
+        """The answer as it is generated: iterate for per-chunk Responses; `.response` holds the whole.
+        Options as for `generate`; the request is prepared (and checked) now, sent on first iteration."""
+        return ResponseStream(self._transport, self.prepare(model, contents, **options))
 
-    def count_tokens(self, model: str, contents: Any = None, *, request: dict | None = None,
-                     **options: Any) -> TokenCount:
+    def count_tokens(self, model: str, contents: Any = None, **options: Any) -> TokenCount:
         """How many tokens the prompt costs. With a system instruction, settings or `request=`, counts
-        the whole GenerateContentRequest."""
-        if request is None and not options:
-            body = {"contents": build_contents(contents, self._convert)}
-        else:
-            body = {"generateContentRequest": {"model": model_path(model), **self._body(contents, request, options)}}
-        data = self.request("POST", f"{model_path(model)}:countTokens", json=body)
+        the whole GenerateContentRequest. Options as for `prepare`."""
+        turn = self.prepare(model, contents, **options)
+        data = self.request("POST", f"{model_path(turn.model)}:countTokens", json=count_tokens_body(turn.model, turn.body))
         return TokenCount(total=int(data.get("totalTokens", 0)), cached=int(data.get("cachedContentTokenCount", 0)),
                           details=data.get("promptTokensDetails", []), raw=data)
-
-    def _body(self, contents: Any, request: dict | None, options: dict) -> dict:
-        if request is not None:
-            if contents is not None or options:
-                raise TypeError("Pass either request= or contents and options, not both.")
-            return request
-        if contents is None:
-            raise TypeError("Nothing to send: pass contents (a string, objects, or a list of turns).")
-        return self.build_request(contents, **options)
 
     # --- models -----------------------------------------------------------------------------------
 
@@ -209,7 +176,9 @@ class Client:
     def get_file(self, name: str):
         from ..wire.upload import File
 
-        return File.from_json(self.request("GET", _file_path(name)))
+        from ..wire.upload import get_file
+
+        return get_file(self._transport, name)
 
     def list_files(self, page_size: int = 100) -> list:
         from ..wire.upload import File
@@ -217,131 +186,12 @@ class Client:
         return [File.from_json(f) for f in self.paginate("files", "files", page_size)]
 
     def delete_file(self, name: str) -> None:
-        self.request("DELETE", _file_path(name))
+        from ..wire.upload import delete_file
 
-    # --- helpers ----------------------------------------------------------------------------------
-
-    def _convert(self, obj: Any) -> dict:
-        from ..parts import to_part
-
-        return to_part(obj, client=self)
-
-
-def _is_read_timeout(exc: Exception) -> bool:
-    """requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's."""
-    import requests
-    from urllib3.exceptions import ReadTimeoutError
-
-    return isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
+        delete_file(self._transport, name)
 
 
 def _file_path(name: str) -> str:
-    name = getattr(name, "name", name)
-    return name if name.startswith("files/") else f"files/{name}"
+    from ..wire.upload import file_path
 
-
-class ResponseStream:
-    """A streamed answer. Iterate for one `Response` per chunk; `.response` is the whole answer so far.
-
-    The connection opens on first iteration and closes when the stream ends, fails, is closed or
-    the kernel is interrupted. Any error raised carries the partial answer in `error.response`, and
-    `.response` keeps it too (`incomplete` True, `interrupted` True after Ctrl-C / kernel interrupt).
-    """
-
-    def __init__(self, transport: Transport, model: str, body: dict) -> None:
-        self._transport = transport
-        self.model = model
-        self.response = Response(streamed=True, model=model, request=body)
-        self._http = None
-        self._started = False
-
-    def __iter__(self) -> Iterator[Response]:
-        if self._started:
-            raise GeminiError("A stream can be iterated once; use .response for the whole answer.")
-        self._started = True
-        retry, attempt, waited = self._transport.retry, 0, 0.0
-        started = time.monotonic()
-        while True:
-            try:
-                yield from self._receive(started)
-                return
-            except KeyboardInterrupt:
-                self.response.interrupted = True
-                raise
-            except GeminiError as error:
-                wait = retry.delay(attempt, error, waited) if not self.response.chunk_count else None
-                if wait is None:
-                    error.response = self.response
-                    self.response.error = error
-                    raise
-                self._transport.sleep(wait)
-                waited += wait
-                attempt += 1
-            finally:
-                self.close()
-                self.response.elapsed = time.monotonic() - started
-
-    def _receive(self, started: float) -> Iterator[Response]:
-        import requests
-
-        self._http = http = self._transport.send(
-            "POST", f"{model_path(self.model)}:streamGenerateContent", json=self.response.request,
-            params={"alt": "sse"}, stream=True, retry=False)  # retried by __iter__, before any data only
-        content_type = http.headers.get("Content-Type", "")
-        decoder = JSONArrayDecoder() if "json" in content_type else SSEDecoder()
-        response = self.response
-        try:
-            for piece in http.iter_content(chunk_size=None if http.raw.chunked else 1024):
-                for event in decoder.feed(piece):
-                    chunk = self._chunk(event)
-                    if response.time_to_first_chunk is None:
-                        response.time_to_first_chunk = time.monotonic() - started
-                    response.add_received(chunk, event.data)
-                    yield Response((chunk,), streamed=True, model=self.model)
-            for event in decoder.close():
-                chunk = self._chunk(event)
-                response.add_received(chunk, event.data)
-                yield Response((chunk,), streamed=True, model=self.model)
-        except requests.RequestException as exc:
-            received = response.chunk_count
-            if _is_read_timeout(exc):
-                error = APITimeoutError(
-                    f"No data from {self._transport.base_url} for {self._transport.timeout[1]:.0f} s after "
-                    f"{received} chunk(s) of the answer; the partial answer is kept.")
-                error.retryable = False  # it already cost the whole read timeout
-                raise error from None
-            raise APIConnectionError(self._transport.redact(
-                f"The connection dropped after {received} chunk(s) of the answer "
-                f"({exc.__class__.__name__}); the partial answer is kept.")) from None
-
-    def _chunk(self, event) -> dict:
-        try:
-            chunk = json.loads(event.data.decode("utf-8"))  # UTF-8 by the SSE spec: skip json's detection
-        except ValueError:
-            raise GeminiError(f"The stream sent an event that is not JSON: {event.data[:200]!r}") from None
-        if isinstance(chunk, dict) and "error" in chunk or isinstance(event, RawEvent):
-            # Parsed from the redacted text, so no field of the error can carry the key.
-            raise error_from_text(self._transport.redact(event.data.decode("utf-8", "replace")))
-        return chunk
-
-    def close(self) -> None:
-        """Close the connection (the answer so far stays in `.response`)."""
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-
-    def __enter__(self) -> "ResponseStream":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def until_done(self) -> Response:
-        """Consume the stream and return the whole answer."""
-        for _ in self:
-            pass
-        return self.response
-
-    @property
-    def text(self) -> str:
-        return self.response.text
+    return file_path(name)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import pathlib
 
 from . import registry as _registry
-from .core import Conversion, ConversionContext, convert, convert_all, fit_request, to_part, to_parts
+from .core import Conversion, ConversionContext, convert, convert_all, to_part, to_parts
 from .describe import describe_part
 from .media import Blob, sniff
 from .registry import find_converter, register_converter, unregister_converter
@@ -43,7 +43,7 @@ from .sizes import RequestTooLargeError, Settings, check_request_size, settings
 
 __all__ = [
     "Blob", "Conversion", "ConversionContext", "RequestTooLargeError", "Settings", "check_request_size",
-    "convert", "convert_all", "describe_part", "fit_request", "find_converter", "register_converter", "settings",
+    "convert", "convert_all", "describe_part", "find_converter", "register_converter", "settings",
     "sniff", "to_part", "to_parts", "unregister_converter",
 ]
 

@@ -10,6 +10,7 @@ from typing import Any
 from ..constants import INLINE_REQUEST_LIMIT
 from ..errors import ConversionError
 from . import registry
+from .builders import file_data, inline, is_part  # noqa: F401 (inline: re-exported for converters)
 from .sizes import Settings, check_request_size, megabytes, part_size, settings as default_settings
 
 
@@ -96,17 +97,6 @@ class ConversionContext:
 WOULD_UPLOAD = "(uploaded when sent) "
 
 
-def inline(mime_type: str, data: bytes) -> dict:
-    """An inlineData part (base64, standard alphabet)."""
-    return {"inlineData": {"mimeType": mime_type, "data": base64.b64encode(data).decode("ascii")}}
-
-
-def file_data(mime_type: str | None, uri: str) -> dict:
-    """A fileData part referring to an uploaded file (or a URL the API accepts)."""
-    data = {"mimeType": mime_type, "fileUri": uri} if mime_type else {"fileUri": uri}
-    return {"fileData": data}
-
-
 SUPPORTED = (
     "text, numbers, dict/list/tuple (as JSON; lists of images etc. element by element), "
     "PIL images, numpy arrays, pandas DataFrame/Series, matplotlib Figure/Axes, IPython.display "
@@ -162,7 +152,8 @@ def convert(obj: Any, *, client: Any = None) -> Conversion:
 
 def convert_all(items: Any, *, client: Any = None, upload_progress: Any = None,
                 dry_run: bool = False) -> Conversion:
-    """Convert a prompt's items (strings are text, the rest via `convert`) and fit the inline limit.
+    """Convert a prompt's items (strings are text, wire part dicts pass unchanged, the rest go through
+    `convert`) and fit the inline limit.
 
     Uploads of parts too large to send inline report through `upload_progress(label)`; with
     `dry_run`, nothing is uploaded (see ConversionContext)."""
@@ -172,25 +163,11 @@ def convert_all(items: Any, *, client: Any = None, upload_progress: Any = None,
         if isinstance(item, str):
             if item:
                 parts.append({"text": item})
+        elif is_part(item):
+            parts.append(item)
         else:
             parts.extend(context.convert(item))
     return Conversion(fit_inline_limit(parts, context), context.notes)
-
-
-def fit_request(body: dict, *, client: Any = None) -> Conversion:
-    """Make a GenerateContentRequest fit the inline limit, in place (see `fit_inline_limit`).
-
-    Returns the parts of every turn and the notes on what was uploaded.
-    """
-    context = ConversionContext(client)
-    contents = body.get("contents") or []
-    counts = [len(c.get("parts") or []) for c in contents]
-    parts = fit_inline_limit([p for c in contents for p in c.get("parts") or []], context)
-    start = 0
-    for content, count in zip(contents, counts):
-        content["parts"] = parts[start:start + count]
-        start += count
-    return Conversion(parts, context.notes)
 
 
 def fit_inline_limit(parts: list[dict], context: ConversionContext) -> list[dict]:

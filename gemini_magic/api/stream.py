@@ -1,0 +1,152 @@
+"""`ResponseStream`: one streamed answer, from the request to the closed `Response`.
+
+The stream owns its state: the prepared request it sends, the connection, and the `Response` it fills
+by merging each chunk. It is retried only before any data arrived (the wire's one retry policy), and
+the Response is closed at one commit point — complete, error or interrupted — which is what
+conversation history and row results read.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Iterator
+
+from ..errors import APIConnectionError, APITimeoutError, GeminiError, error_from_text
+from ..request.body import model_path
+from ..request.pipeline import PreparedTurn
+from ..response import Response
+from ..wire.sse import JSONArrayDecoder, RawEvent, SSEDecoder
+from ..wire.transport import Transport
+
+
+class ResponseStream:
+    """A streamed answer. Iterate for one `Response` per chunk; `.response` is the whole answer so far.
+
+    The connection opens on first iteration and closes when the stream ends, fails, is closed or
+    the kernel is interrupted. Any error raised carries the partial answer in `error.response`, and
+    `.response` keeps it too (`incomplete` True, `interrupted` True after Ctrl-C / kernel interrupt).
+    `.turn` is the prepared request (`.turn.body`, `.turn.notes`).
+    """
+
+    def __init__(self, transport: Transport, turn: PreparedTurn) -> None:
+        self._transport = transport
+        self.turn = turn
+        self.model = turn.model
+        self.response = Response(streamed=True, model=turn.model, request=turn.body)
+        self._http = None
+        self._started = False
+
+    def __iter__(self) -> Iterator[Response]:
+        if self._started:
+            raise GeminiError("A stream can be iterated once; use .response for the whole answer.")
+        self._started = True
+        retry, attempt, waited = self._transport.retry, 0, 0.0
+        started = time.monotonic()
+        response = self.response
+        while True:
+            try:
+                yield from self._receive(started)
+                _commit(response, started)
+                return
+            except KeyboardInterrupt:
+                _commit(response, started, interrupted=True)
+                raise
+            except GeminiError as error:
+                wait = retry.delay(attempt, error, waited) if not response.chunk_count else None
+                if wait is None:
+                    error.response = response
+                    _commit(response, started, error=error)
+                    raise
+                self._transport.sleep(wait)
+                waited += wait
+                attempt += 1
+            finally:
+                self.close()
+
+    def _receive(self, started: float) -> Iterator[Response]:
+        import requests
+
+        self._http = http = self._transport.send(
+            "POST", f"{model_path(self.model)}:streamGenerateContent", json=self.turn.body,
+            params={"alt": "sse"}, stream=True, retry=False)  # retried by __iter__, before any data only
+        content_type = http.headers.get("Content-Type", "")
+        decoder = JSONArrayDecoder() if "json" in content_type else SSEDecoder()
+        response = self.response
+        try:
+            for piece in http.iter_content(chunk_size=None if http.raw.chunked else 1024):
+                for event in decoder.feed(piece):
+                    chunk = self._chunk(event)
+                    if response.time_to_first_chunk is None:
+                        response.time_to_first_chunk = time.monotonic() - started
+                    response.add_received(chunk, event.data)
+                    yield Response((chunk,), streamed=True, model=self.model)
+            for event in decoder.close():
+                chunk = self._chunk(event)
+                response.add_received(chunk, event.data)
+                yield Response((chunk,), streamed=True, model=self.model)
+        except requests.RequestException as exc:
+            received = response.chunk_count
+            if _is_read_timeout(exc):
+                error = APITimeoutError(
+                    f"No data from {self._transport.base_url} for {self._transport.timeout[1]:.0f} s after "
+                    f"{_chunks(received)} of the answer{'; the partial answer is kept' if received else ''}.")
+                error.retryable = False  # it already cost the whole read timeout
+                raise error from None
+            raise APIConnectionError(self._transport.redact(
+                f"The connection dropped after {_chunks(received)} of the answer "
+                f"({exc.__class__.__name__}){'; the partial answer is kept' if received else ''}.")) from None
+
+    def _chunk(self, event) -> dict:
+        try:
+            chunk = json.loads(event.data.decode("utf-8"))  # UTF-8 by the SSE spec: skip json's detection
+        except ValueError:
+            raise GeminiError(self._transport.redact(
+                f"The stream sent an event that is not JSON: {event.data[:200]!r}")) from None
+        if isinstance(chunk, dict) and "error" in chunk or isinstance(event, RawEvent):
+            # Parsed from the redacted text, so no field of the error can carry the key.
+            raise error_from_text(self._transport.redact(event.data.decode("utf-8", "replace")))
+        return chunk
+
+    def close(self) -> None:
+        """Close the connection (the answer so far stays in `.response`)."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> "ResponseStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def until_done(self) -> Response:
+        """Consume the stream and return the whole answer."""
+        for _ in self:
+            pass
+        return self.response
+
+    @property
+    def text(self) -> str:
+        return self.response.text
+
+
+def _commit(response: Response, started: float, *, error: BaseException | None = None,
+            interrupted: bool = False) -> None:
+    """The one commit point of a streamed answer: complete, error or interrupted."""
+    response.interrupted = interrupted or response.interrupted
+    if error is not None:
+        response.error = error
+    response.elapsed = time.monotonic() - started
+
+
+def _chunks(count: int) -> str:
+    return f"{count} chunk" if count == 1 else f"{count} chunks"
+
+
+def _is_read_timeout(exc: Exception) -> bool:
+    """requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's."""
+    import requests
+    from urllib3.exceptions import ReadTimeoutError
+
+    return isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)

@@ -1,0 +1,149 @@
+"""The options of `%%gemini` / `%gemini`: their declaration, parsing, and the settings they make.
+
+Options become one `GenerationSettings` (request/settings.py) over the `%config` traits, through the
+same validation as `Client` keyword arguments; a mistake is one UsageError, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from ..constants import OUTPUT_FORMATS as FORMATS
+
+_PROMPT_OPTIONS = [
+    (("-m", "--model"), dict(help="Model name, e.g. gemini-2.5-flash (see %%gemini models).")),
+    (("-s", "--system"), dict(help="System instruction: text, or {name} of a str variable.")),
+    (("-t", "--temperature"), dict(type=float, help="Sampling temperature, 0 to 2.")),
+    (("--top-p",), dict(type=float, help="Nucleus sampling, 0 to 1.")),
+    (("--top-k",), dict(type=int, help="Top-k sampling, 1 or more.")),
+    (("--max-tokens",), dict(type=int, help="Most tokens in the answer (maxOutputTokens).")),
+    (("--stop",), dict(action="append", help="Stop sequence; repeat for several (at most 5).")),
+    (("--seed",), dict(type=int, help="Seed for sampling.")),
+    (("-n", "--candidates"), dict(type=int, help="How many candidate answers, 1 to 8.")),
+    (("--thinking-budget",), dict(type=int, help="Thinking tokens (0 turns thinking off, -1 dynamic).")),
+    (("--thinking-level",), dict(choices=("minimal", "low", "medium", "high"),
+                                 help="Thinking level for Gemini 3 models (instead of a budget).")),
+    (("--show-thoughts",), dict(action="store_true", help="Stream thought summaries into a collapsed section.")),
+    (("--json",), dict(action="store_true", help="Ask for a JSON answer (result.json() parses it).")),
+    (("--no-stream",), dict(action="store_true", help="One request, one display, no live view.")),
+    (("-o", "--out"), dict(help="Also bind the result to this variable (it is always in _gemini).")),
+    (("--format",), dict(choices=FORMATS, help="Show the answer as markdown, text, code or json.")),
+    (("--raw",), dict(action="store_true", help="Also show the request and response JSON (key redacted).")),
+    (("--attach",), dict(nargs="+", metavar="NAME", help="Kernel objects to add after the prompt text.")),
+    (("--dry-run",), dict(action="store_true", help="Show the parts and token count; generate nothing.")),
+]
+
+
+def prompt_arguments(func):
+    """Declare the options of `%%gemini` on the magic method (IPython's magic_arguments)."""
+    for flags, options in reversed(_PROMPT_OPTIONS):
+        func = argument(*flags, **options)(func)
+    return magic_arguments()(func)
+
+
+def parse_options(magic, line: str):
+    """Parse a magic's options with shell quoting (IPython's own split keeps the quotes)."""
+    try:
+        words = shlex.split(line, posix=True)
+    except ValueError as error:
+        raise UsageError(f"Could not read the options ({error}); check the quotes.") from None
+    return magic.parser.parse_args(words)
+
+
+def settings_from_args(args, traits) -> tuple[str, Any, dict]:
+    """The model, the GenerationSettings and the view's options for one prompt: the cell's options
+    over the `%config` traits, validated once (request/settings.py)."""
+    from ..errors import SettingsError
+    from ..request.settings import GenerationSettings, check_model
+
+    show_thoughts = bool(args.show_thoughts or traits.show_thoughts)
+    try:
+        defaults = GenerationSettings.from_options(
+            config=dict(traits.generation_config), safety_settings=list(traits.safety_settings) or None,
+            temperature=traits.temperature, top_p=traits.top_p, top_k=traits.top_k,
+            max_output_tokens=traits.max_tokens, thinking_budget=traits.thinking_budget)
+        cell = GenerationSettings.from_options(
+            temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, max_output_tokens=args.max_tokens,
+            stop_sequences=args.stop, seed=args.seed, candidate_count=args.candidates,
+            thinking_budget=args.thinking_budget, thinking_level=args.thinking_level,
+            include_thoughts=True if show_thoughts else None,
+            response_mime_type="application/json" if args.json else None)
+        settings = defaults.merged(cell)
+        model = check_model(args.model if args.model is not None else traits.model)
+    except (SettingsError, TypeError) as error:
+        raise UsageError(str(error)) from None
+    output_format = args.format or ("json" if args.json else traits.output_format)
+    view = {"show_thoughts": show_thoughts, "stream": traits.stream and not args.no_stream,
+            "format": output_format}
+    return model, settings, view
+
+
+_NUMBER = re.compile(r"-\d|-\.\d")
+
+
+def split_options(line: str, parser) -> tuple[str, str]:
+    """Split `%gemini -m x -t 0.2 What's up?` into the options and the prompt, keeping the prompt verbatim.
+
+    Options come first; the prompt starts at the first word that is not an option or an option's
+    value (or after `--`). Only the options are shell-split, so apostrophes in the prompt are fine.
+    A word before the prompt that starts with `-` and is no option is a typo: UsageError, with the
+    nearest option ("did you mean --temperature?"); `--` starts a prompt that begins with a dash.
+    """
+    actions = parser._option_string_actions
+    position = 0
+    expecting = 0
+    while position < len(line):
+        while position < len(line) and line[position].isspace():
+            position += 1
+        if position >= len(line):
+            break
+        lexer = shlex.shlex(line[position:], posix=True)
+        lexer.whitespace_split = True
+        lexer.commenters = ""
+        try:
+            token = lexer.get_token() or ""
+        except ValueError:
+            token = line[position:].split()[0]
+        end = position + _token_length(line[position:])
+        if expecting:
+            expecting -= 1
+        elif token == "--":
+            return line[:position], line[end:].strip()
+        elif token.startswith("-") and token.split("=")[0] in actions:
+            action = actions[token.split("=")[0]]
+            expecting = 0 if "=" in token or action.nargs == 0 else 1
+        elif token.startswith("-") and len(token) > 1 and not _NUMBER.match(token):
+            raise UsageError(unknown_option_message(token.split("=")[0], actions))
+        else:
+            return line[:position], line[position:]
+        position = end
+    return line, ""
+
+
+def unknown_option_message(word: str, actions) -> str:
+    """`--temprature is not an option of %gemini; did you mean --temperature?`"""
+    names = [name for name in actions if name.startswith("--") or len(name) == 2]
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]}?" if close else " %gemini? lists the options."
+    return (f"{word} is not an option of %gemini.{hint} To start a prompt with a dash, put -- before it: "
+            f"%gemini -- {word} ...")
+
+
+def _token_length(text: str) -> int:
+    """Length of the first shell word of text (quotes included)."""
+    quote = None
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char.isspace():
+            return index
+    return len(text)

@@ -1,0 +1,75 @@
+"""`%gemini models`, `%gemini config` and `%gemini files [delete NAME ...|--all]`."""
+
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+
+from ..errors import GeminiError, NotFoundError, PermissionDeniedError
+from . import explain
+from .display import show_markdown
+
+
+def models(magics, words) -> None:
+    try:
+        found = magics.backend.client().list_models()
+    except GeminiError as error:
+        raise UsageError(explain.message(error)) from None
+    rows = ["| model | name | input tokens | output tokens | methods |", "|---|---|---:|---:|---|"]
+    for m in found:
+        methods = ", ".join(m.supported_methods)
+        rows.append(f"| `{m.id}` | {m.display_name} | {m.input_token_limit or ''} | "
+                    f"{m.output_token_limit or ''} | {methods} |")
+    show_markdown("\n".join(rows))
+
+
+def config(magics, words) -> None:
+    from ..wire.endpoint import resolve_api_key, resolve_base_url
+
+    backend = magics.backend
+    try:
+        if backend.emulator is not None:
+            key_line = "not needed (local emulator)"
+            base_url, source = backend.emulator.base_url, "the local emulator (%gemini backend)"
+        else:
+            key, key_source = resolve_api_key()
+            key_line = f"set (from {key_source})" if key else "not set: set GOOGLE_API_KEY or GEMINI_API_KEY"
+            base_url, source = resolve_base_url(magics.base_url)
+    except GeminiError as error:
+        raise UsageError(explain.message(error)) from None
+    lines = [f"- **API key:** {key_line}", f"- **Base URL:** {base_url} ({source})",
+             f"- **API version:** {magics.api_version}"]
+    for name in sorted(magics.trait_names(config=True)):
+        if name not in ("base_url", "api_version"):
+            lines.append(f"- `GeminiMagics.{name}` = `{getattr(magics, name)!r}`")
+    show_markdown("\n".join(lines))
+
+
+def files(magics, words) -> None:
+    """`%gemini files` lists uploaded files; `%gemini files delete NAME [NAME ...]|--all` deletes."""
+    from ..render.files_table import files_markdown
+
+    client = magics.backend.client()
+    if words and (words[0] != "delete" or len(words) < 2):
+        raise UsageError("Use %gemini files, or %gemini files delete NAME [NAME ...], or "
+                         "%gemini files delete --all.")
+    try:
+        if not words:
+            show_markdown(files_markdown(client.list_files()))
+            return
+        names = [f.name for f in client.list_files()] if words[1:] == ["--all"] else words[1:]
+        deleted = []
+        for name in names:
+            target = getattr(magics.shell.user_ns.get(name), "name", name)
+            try:
+                client.delete_file(target)
+            except (NotFoundError, PermissionDeniedError):  # the service answers 403 for a name it has not
+                raise UsageError(f"There is no file {name!r} (it may have expired after 48 hours or been "
+                                 "deleted already); %gemini files lists yours.") from None
+            deleted.append(name)
+    except GeminiError as error:
+        raise UsageError(explain.message(error)) from None
+    if not names:
+        show_markdown("No files to delete.")
+    else:
+        noun = "file" if len(deleted) == 1 else "files"
+        show_markdown(f"Deleted {len(deleted)} {noun}: {', '.join(deleted)}")
