@@ -10,6 +10,18 @@
 
 Importing this package is cheap: requests, ipywidgets, Pillow, pandas, numpy and matplotlib are only
 imported when something first needs them.
+
+Layers, top-down: a module imports only from its own layer or the layers below it, with no circles
+(tests/test_layering.py reads this list and checks every import, those inside functions included).
+
+    layer 1: magics
+    layer 2: render
+    layer 3: api
+    layer 4: request, prompt, parts
+    layer 5: response, interaction
+    layer 6: wire, errors, sniff
+    layer 7: constants, _version, units, part_kinds
+    apart: emulator (may import constants only)
 """
 
 from ._version import __version__

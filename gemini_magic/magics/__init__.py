@@ -18,7 +18,7 @@ import math
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
-from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, validate
+from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, validate
 
 from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL
 from .backend import Backend
@@ -56,6 +56,7 @@ class GeminiMagics(Magics):
         self.uploads = Uploads()
 
     # --- settings are checked when they are set (the same checks as Client's arguments) ------------
+    # A TraitError: %config then logs the message as one line and keeps the previous value.
 
     @validate("temperature", "top_p", "top_k", "max_tokens", "thinking_budget", "generation_config",
               "safety_settings", "model")
@@ -71,18 +72,18 @@ class GeminiMagics(Magics):
             if value is not None:
                 GenerationSettings.from_options(**{keyword: value})
         except (SettingsError, TypeError) as error:
-            raise UsageError(f"GeminiMagics.{name}: {error}") from None
+            raise TraitError(f"GeminiMagics.{name}: {error}") from None
         return value
 
     @validate("timeout", "update_interval", "max_retries", "api_version", "base_url")
     def _check_client_setting(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
         if name in ("timeout", "update_interval") and not (math.isfinite(value) and value > 0):
-            raise UsageError(f"GeminiMagics.{name} must be a number of seconds above 0; got {value!r}.")
+            raise TraitError(f"GeminiMagics.{name} must be a number of seconds above 0; got {value!r}.")
         if name == "max_retries" and value < 0:
-            raise UsageError(f"GeminiMagics.max_retries must be 0 or more; got {value}.")
+            raise TraitError(f"GeminiMagics.max_retries must be 0 or more; got {value}.")
         if name == "api_version" and (not value.strip("/ ") or any(c.isspace() for c in value.strip())):
-            raise UsageError(f"GeminiMagics.api_version must be a version such as 'v1beta'; got {value!r}.")
+            raise TraitError(f"GeminiMagics.api_version must be a version such as 'v1beta'; got {value!r}.")
         if name == "base_url" and value is not None:
             from ..errors import GeminiError
             from ..wire.endpoint import resolve_base_url
@@ -90,7 +91,7 @@ class GeminiMagics(Magics):
             try:
                 resolve_base_url(value)
             except GeminiError as error:
-                raise UsageError(f"GeminiMagics.base_url: {error}") from None
+                raise TraitError(f"GeminiMagics.base_url: {error}") from None
         return value
 
     # --- %%gemini / %gemini ------------------------------------------------------------------------

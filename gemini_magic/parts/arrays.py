@@ -18,7 +18,7 @@ import io
 import sys
 from typing import Any
 
-from .core import inline
+from .builders import inline
 from .sizes import cut_description, rows_within_budget
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from ..constants import INLINE_REQUEST_LIMIT
 from ..errors import ConversionError
 from . import registry
-from .builders import file_data, inline, is_part  # noqa: F401 (inline: re-exported for converters)
+from .builders import file_data, is_part
 from .sizes import Settings, check_request_size, megabytes, part_size, settings as default_settings
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConversionError
-from .core import file_data
+from .builders import file_data
 from .media import media_part, sniff
 from .values import to_json_text
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import inline
+from .builders import inline
 from .sizes import cut_description, rows_within_budget
 
 MAX_LISTED_COLUMNS = 40

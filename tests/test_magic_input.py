@@ -1,0 +1,104 @@
+"""The magics' own input edges: option typos on the line magic, `?` at the end of a one-line prompt
+(through a real shell's input path), `-o` that would replace a user's variable, settings refused when set."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+
+
+def _sent(emulator):
+    return [r for r in emulator.requests if "enerateContent" in r.path]
+
+
+@pytest.mark.parametrize("line, suggestion", [
+    ("--temprature 0.3 Hello", "--temperature"),
+    ("--jsn List three facts", "--json"),
+    ("-x 3 hi", None),
+])
+def test_a_typo_in_an_option_is_refused_not_sent(shell, emulator, line, suggestion):
+    with pytest.raises(UsageError) as caught:
+        shell.run_line_magic("gemini", line)
+    message = str(caught.value)
+    assert "is not an option of %gemini" in message
+    if suggestion:
+        assert f"Did you mean {suggestion}?" in message
+    assert not _sent(emulator)
+
+
+def test_a_prompt_may_start_with_a_dash_after_double_dash(shell, emulator):
+    shell.run_line_magic("gemini", "-- -5 degrees: is that cold?")
+    assert _sent(emulator)[-1].json["contents"][0]["parts"][0]["text"] == "-5 degrees: is that cold?"
+
+
+def test_negative_numbers_start_a_prompt(shell, emulator):
+    shell.run_line_magic("gemini", "-5 degrees: is that cold")
+    assert _sent(emulator)[-1].json["contents"][0]["parts"][0]["text"] == "-5 degrees: is that cold"
+
+
+def test_a_one_line_prompt_ending_in_a_question_mark_is_sent(shell, emulator):
+    result = shell.run_cell("%gemini --no-stream What is the capital of France?")
+    assert result.error_in_exec is None and result.error_before_exec is None
+    assert _sent(emulator)[-1].json["contents"][0]["parts"][0]["text"] == "What is the capital of France?"
+    assert shell.user_ns["_gemini"].text.startswith("[gemini_magic emulator]")
+
+
+def test_the_magics_own_help_still_works(shell, emulator, capsys):
+    shell.run_cell("%gemini?")
+    assert not _sent(emulator)
+
+
+def test_question_mark_lines_inside_a_cell_are_prompts_too(shell, emulator):
+    shell.run_cell("x = 1\n%gemini --no-stream Is x one?\ny = 2")
+    assert _sent(emulator)[-1].json["contents"][0]["parts"][0]["text"] == "Is x one?"
+    assert shell.user_ns["y"] == 2
+
+
+def test_out_never_replaces_a_users_variable(shell, emulator):
+    shell.user_ns["df"] = [1, 2, 3]
+    with pytest.raises(UsageError, match=r"already holds a list.*del df"):
+        shell.run_cell_magic("gemini", "-o df", "hi")
+    assert shell.user_ns["df"] == [1, 2, 3] and not _sent(emulator)
+    shell.run_cell_magic("gemini", "-o answer", "hi")
+    shell.run_cell_magic("gemini", "-o answer", "again")  # an earlier result may be replaced
+    assert "again" in shell.user_ns["answer"].text
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("timeout = -1", "above 0"),
+    ("timeout = 0", "above 0"),
+    ("model = ''", "model name is empty"),
+    ("model = ' '", "model name is empty"),
+    ("temperature = float('nan')", "between 0 and 2; got nan"),
+    ("top_p = 3.0", "between 0 and 1"),
+    ("api_version = ''", "version such as 'v1beta'"),
+    ("max_retries = -2", "0 or more"),
+])
+def test_bad_settings_are_refused_when_set(shell, emulator, caplog, assignment, message):
+    """%config reports the refusal as one logged line (IPython's config magic logs what a trait refuses)."""
+    magics = shell.magics_manager.registry["GeminiMagics"]
+    name = assignment.split()[0]
+    before = getattr(magics, name)
+    shell.run_line_magic("config", f"GeminiMagics.{assignment}")
+    assert getattr(magics, name) == before
+    assert [r.getMessage() for r in caplog.records if message in r.getMessage()], caplog.text
+    shell.run_cell_magic("gemini", "", "still works")
+    assert _sent(emulator)
+
+
+def test_bad_settings_show_no_traceback_through_run_cell(shell, capsys):
+    result = shell.run_cell("%config GeminiMagics.timeout = -1")
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err and result.error_in_exec is None
+    from traitlets import TraitError
+
+    with pytest.raises(TraitError, match="above 0"):
+        shell.magics_manager.registry["GeminiMagics"].timeout = -1
+
+
+def test_a_misspelt_model_gets_one_message_with_a_suggestion(shell, emulator, capsys):
+    with pytest.raises(UsageError) as caught:
+        shell.run_line_magic("gemini", "-m gemini-2.5-flsh Hello")
+    assert "Did you mean gemini-2.5-flash?" in str(caught.value)
+    out = capsys.readouterr().out
+    assert "No answer" not in out and "tokens" not in out  # no empty answer, footer or warning besides
