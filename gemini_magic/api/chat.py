@@ -1,0 +1,421 @@
+"""`Chat`: a conversation whose history you can trust, over generateContent or the Interactions API.
+
+    from gemini_magic import Client
+    from gemini_magic.api.chat import Chat
+    chat = Chat(Client(), "gemini-3-flash-preview", system="Be brief.")
+    chat.send(["I have two dogs and a cat. Plan a weekend in Đà Lạt with them.", photo])
+    for chunk in chat.stream("Which of those places allow cats?"):
+        print(chunk.text, end="")
+    chat.history        # the Content list the next request carries
+    chat.turns[-1]      # Turn(user, reply, response, cell_id, ...)
+    chat.undo(); chat.save("trip.json"); Chat.load("trip.json", client)
+
+Rules that keep the history intact:
+- A turn enters history only when its answer completed: not blocked, not cut short, not failed, not
+  interrupted. Otherwise the history is exactly as before and an error says so, with the partial
+  answer in `error.response` (an interrupted stream re-raises KeyboardInterrupt, history untouched).
+- The user's objects are converted to parts once, when the turn is sent; history keeps those parts,
+  so an image of turn 1 is not encoded again on turns 2...k. The model's parts come back into
+  history exactly as received (`Response.to_content()`: thoughtSignatures, function calls, inline data).
+- `send(..., cell_id=ID)`: when a turn with that cell id exists at index k, the new turn replaces it
+  and the turns after it are dropped (`last_replaced == (k, dropped)`); without a cell id, it appends.
+- `interactions=True`: each turn sends only its new input with `previous_interaction_id` (the server
+  keeps the state; re-running turn k branches from turn k-1's interaction). With `store=False` the
+  service keeps nothing: the chat keeps every step and sends them all each turn (seeds/003).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterator
+
+from ..errors import APIConnectionError, GeminiError, PromptBlockedError
+from ..interaction import Interaction
+from ..response import Response
+from .interactions import build_interaction_request, parts_to_input, send_interaction
+from .user_turn import user_parts
+
+#: Finish reasons of a complete answer (MAX_TOKENS: cut by the limit asked for, still a whole turn).
+COMPLETE_FINISH = frozenset({"STOP", "MAX_TOKENS"})
+#: Finish reasons that mean the answer was withheld by the service's filters.
+BLOCKED_FINISH = frozenset({"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
+                            "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION"})
+SAVE_FORMAT = "gemini_magic.chat"
+
+
+@dataclass
+class Turn:
+    """One exchange: the user's Content as sent, the model's Content as received, and the answer.
+
+    `input_steps`/`steps` hold the Interactions steps sent and received (interactions mode only);
+    `notes` say what the conversion of the user's objects changed."""
+
+    user: dict
+    reply: dict
+    response: Any = field(repr=False, default=None)  # a Response or an Interaction
+    cell_id: str | None = None
+    model: str | None = None
+    interaction_id: str | None = None
+    input_steps: list = field(default_factory=list, repr=False)
+    steps: list = field(default_factory=list, repr=False)
+    notes: list = field(default_factory=list, repr=False)
+
+    @property
+    def usage(self) -> dict:
+        """The answer's token counts (usageMetadata, or the Interaction's usage)."""
+        return dict(getattr(self.response, "usage", None) or {})
+
+    @property
+    def tokens(self) -> int:
+        usage = self.usage
+        return int(usage.get("totalTokenCount", usage.get("total_tokens", 0)) or 0)
+
+
+@dataclass
+class _Pending:
+    """A turn prepared and sent, not committed yet."""
+
+    user: dict
+    base: int
+    model: str
+    cell_id: str | None
+    notes: list
+    input_steps: list = field(default_factory=list)
+    contents: list | None = None
+    body: dict | None = None
+
+
+class Chat:
+    """A conversation with one model. Arguments: `client`, `model`, `system` (the system instruction),
+    `interactions` (use the Interactions API), `store` (with interactions: let the service keep the
+    state), `name` (how messages name it), and default settings for every turn (`temperature=0.2`,
+    `tools=[...]`; with interactions, `generation_config={...}` and snake_case fields such as
+    `thinking_level="low"`)."""
+
+    def __init__(self, client: Any, model: str, system: Any = None, interactions: bool = False, store: bool = True,
+                 *, name: str | None = None, **settings: Any) -> None:
+        self.client = client
+        self.model = model
+        self.system = system
+        self.interactions = bool(interactions)
+        self.store = bool(store)
+        self.name = name
+        self.settings = settings
+        self.turns: list[Turn] = []
+        #: (k, dropped) when the last turn sent replaced turn k and dropped the turns after it, else None.
+        self.last_replaced: tuple[int, int] | None = None
+
+    # --- sending --------------------------------------------------------------------------------------
+
+    def send(self, prompt: Any, *, cell_id: str | None = None, model: str | None = None, **settings: Any):
+        """Send one turn and add it to the history when it completed; returns the Response (or the
+        Interaction with `interactions=True`). `settings` apply to this turn only.
+
+        Raises what `Client.generate` / `interact` raise (the history unchanged), PromptBlockedError
+        when the prompt or answer was blocked, APIConnectionError when the answer was cut short,
+        GeminiError for an answer that cannot continue the conversation; each with `.response`."""
+        pending = self._prepare(prompt, cell_id, model, settings, stream=False)
+        if self.interactions:
+            result = send_interaction(self.client, pending.body)
+        else:
+            result = self.client.generate(pending.model, pending.contents, **pending.body)
+        self._commit(pending, result)
+        return result
+
+    def stream(self, prompt: Any, *, cell_id: str | None = None, model: str | None = None,
+               **settings: Any) -> "ChatStream":
+        """Like `send`, streamed: iterate for what `Client.stream` yields (per-chunk Responses; with
+        interactions, InteractionEvents). The turn is added when the stream ended complete."""
+        pending = self._prepare(prompt, cell_id, model, settings, stream=True)
+        if self.interactions:
+            inner = send_interaction(self.client, pending.body)
+        else:
+            inner = self.client.stream(pending.model, pending.contents, **pending.body)
+        return ChatStream(self, pending, inner)
+
+    def build_request(self, prompt: Any, *, cell_id: str | None = None, model: str | None = None,
+                      **settings: Any) -> dict:
+        """The request body `send` would send for this prompt (nothing is sent, history unchanged)."""
+        pending = self._prepare(prompt, cell_id, model, settings, stream=False)
+        if self.interactions:
+            return pending.body
+        return self.client.build_request(pending.contents, **pending.body)
+
+    def _prepare(self, prompt: Any, cell_id: str | None, model: str | None, settings: dict, *,
+                 stream: bool) -> _Pending:
+        self.last_replaced = None
+        conversion = user_parts(prompt, client=self.client)
+        user = {"role": "user", "parts": conversion.parts}
+        base = self._index_of(cell_id)
+        turns = self.turns[:base]
+        pending = _Pending(user, base, model or self.model, cell_id, list(conversion.notes))
+        options = {**self.settings, **settings}
+        if not self.interactions:
+            # Shallow copies: the client may swap a turn's parts list (fit_request), never our history's.
+            pending.contents = [dict(c) for turn in turns for c in (turn.user, turn.reply)] + [dict(user)]
+            if self.system is not None:
+                options["system"] = self.system
+            pending.body = options
+            return pending
+        pending.input_steps = parts_to_input(user["parts"])
+        previous = turns[-1].interaction_id if turns else None
+        if self.store and (previous or not turns):
+            sent = pending.input_steps
+        else:  # stateless, or a stored chat whose last turn has no id: the whole history, step by step
+            sent = [step for turn in turns for step in (*turn.input_steps, *turn.steps)] + pending.input_steps
+            previous = None
+        tools = options.pop("tools", None)
+        config = dict(options.pop("generation_config", None) or {})
+        config.update((key, value) for key, value in options.items() if value is not None)
+        pending.body = build_interaction_request(
+            pending.model, sent, previous_interaction_id=previous, store=self.store, stream=stream,
+            system_instruction=self.system, generation_config=config, tools=tools)
+        return pending
+
+    def _index_of(self, cell_id: str | None) -> int:
+        if cell_id is not None:
+            for index, turn in enumerate(self.turns):
+                if turn.cell_id == cell_id:
+                    return index
+        return len(self.turns)
+
+    def _commit(self, pending: _Pending, result: Any) -> Turn:
+        problem = _why_not_complete(result)
+        if problem is not None:
+            kind, what = problem
+            error = kind(f"{what}; the turn was not added to {self.label}. Run the cell again.")
+            error.response = result
+            raise error
+        turn = Turn(pending.user, result.to_content(), result, pending.cell_id, pending.model,
+                    getattr(result, "id", None) if isinstance(result, Interaction) else None,
+                    pending.input_steps, result.output_steps if isinstance(result, Interaction) else [],
+                    pending.notes)
+        kept = self.turns[:pending.base]
+        if pending.base < len(self.turns):
+            self.last_replaced = (pending.base, len(self.turns) - pending.base - 1)
+        self.turns = kept + [turn]
+        return turn
+
+    # --- reading and editing --------------------------------------------------------------------------
+
+    @property
+    def label(self) -> str:
+        return self.name or "the conversation"
+
+    @property
+    def history(self) -> list[dict]:
+        """The Content dicts (user, model, user, ...) the next request carries, as sent and received.
+        (With interactions they show the same turns; the wire carries steps, see `Turn.steps`.)"""
+        return [content for turn in self.turns for content in (turn.user, turn.reply)]
+
+    @property
+    def usage(self) -> dict:
+        """Token counts summed over the turns, per field of the answers' usage."""
+        totals: dict[str, int] = {}
+        for turn in self.turns:
+            for key, value in turn.usage.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    totals[key] = totals.get(key, 0) + value
+        return totals
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(turn.tokens for turn in self.turns)
+
+    def __len__(self) -> int:
+        return len(self.turns)
+
+    def undo(self) -> Turn:
+        """Remove the last exchange and return it. Raises GeminiError when there is none."""
+        if not self.turns:
+            raise GeminiError(f"There is no turn in {self.label} to undo.")
+        removed = self.turns[-1]
+        self.turns = self.turns[:-1]
+        self.last_replaced = None
+        return removed
+
+    def reset(self) -> None:
+        """Forget every turn (model, system instruction and settings stay)."""
+        self.turns = []
+        self.last_replaced = None
+
+    def fork(self, name: str | None = None) -> "Chat":
+        """A new Chat with the same settings and turns, to continue along another branch."""
+        other = Chat(self.client, self.model, self.system, self.interactions, self.store, name=name or self.name,
+                     **self.settings)
+        other.turns = [replace(turn) for turn in self.turns]
+        return other
+
+    # --- saving ---------------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the conversation as JSON (inline data kept, so it can be continued after a restart).
+
+        Raises GeminiError when a setting (a Python function as a tool, say) cannot be written as JSON."""
+        data = {"format": SAVE_FORMAT, "version": 1, "model": self.model, "system": self.system,
+                "interactions": self.interactions, "store": self.store, "name": self.name,
+                "settings": self.settings, "turns": [_turn_to_json(turn) for turn in self.turns]}
+        try:
+            text = json.dumps(data, ensure_ascii=False)
+        except (TypeError, ValueError) as error:
+            raise GeminiError(f"The conversation cannot be saved as JSON ({error}); pass such settings "
+                              "to each send() instead of to the Chat.") from None
+        path = os.fspath(path)
+        temporary = f"{path}.partial"
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)  # a failed save never leaves half a file in place of the old one
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, client: Any) -> "Chat":
+        """A Chat saved by `save`, talking through `client`. Raises GeminiError for another kind of file."""
+        with open(os.fspath(path), encoding="utf-8") as file:
+            try:
+                data = json.load(file)
+            except ValueError as error:
+                raise GeminiError(f"{os.fspath(path)} is not a saved conversation (not JSON: {error}).") from None
+        if not isinstance(data, dict) or data.get("format") != SAVE_FORMAT:
+            raise GeminiError(f"{os.fspath(path)} is not a conversation saved by Chat.save.")
+        chat = cls(client, data["model"], data.get("system"), data.get("interactions", False),
+                   data.get("store", True), name=data.get("name"), **(data.get("settings") or {}))
+        chat.turns = [_turn_from_json(item) for item in data.get("turns", ())]
+        return chat
+
+    # --- display --------------------------------------------------------------------------------------
+
+    def transcript(self) -> str:
+        """The conversation as Markdown: one section per turn, tokens per turn and in total."""
+        count, tokens = len(self.turns), self.total_tokens
+        api = "Interactions API" + ("" if self.store else ", not stored") if self.interactions else "generateContent"
+        lines = [f"**{self.name or 'Chat'}** · {self.model} · {api} · {count} turn{'s' if count != 1 else ''} · "
+                 f"{tokens:,} token{'s' if tokens != 1 else ''}"]
+        for number, turn in enumerate(self.turns, 1):
+            lines += ["", f"### Turn {number} · {turn.tokens:,} token{'s' if turn.tokens != 1 else ''}", "",
+                      f"**You:** {_describe(turn.user['parts'])}", "", f"**Gemini:** {_describe(turn.reply['parts'])}"]
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        return self.transcript()
+
+    def __repr__(self) -> str:
+        return self.transcript()
+
+
+class ChatStream:
+    """A streamed turn of a Chat: iterate for chunks (or events); `.response` is the answer so far.
+
+    When the stream ends complete, the turn is added to the chat; when it fails, is cut short or is
+    interrupted, the error propagates and the history is unchanged."""
+
+    def __init__(self, chat: Chat, pending: _Pending, inner: Any) -> None:
+        self._chat = chat
+        self._pending = pending
+        self._inner = inner
+        self.turn: Turn | None = None
+
+    @property
+    def response(self):
+        """The answer so far: a Response, or an Interaction with interactions."""
+        return self._inner.response
+
+    def __iter__(self) -> Iterator[Any]:
+        yield from self._inner
+        self.turn = self._chat._commit(self._pending, self.response)
+
+    def until_done(self):
+        """Consume the stream, add the turn, return the whole answer."""
+        for _ in self:
+            pass
+        return self.response
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __enter__(self) -> "ChatStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def text(self) -> str:
+        return self.response.text
+
+
+def _why_not_complete(result: Any) -> tuple[type, str] | None:
+    """Why an answer cannot enter the history (an error class and a sentence), or None when it can."""
+    if isinstance(result, Interaction):
+        status = result.status
+        if result.interrupted:
+            return GeminiError, "The answer was interrupted"
+        if status in (None, "in_progress", "queued"):
+            return APIConnectionError, "The stream ended before the interaction completed"
+        if status not in ("completed", "requires_action"):
+            return GeminiError, f"The interaction ended with status {status}"
+        return None
+    if result.interrupted:
+        return GeminiError, "The answer was interrupted"
+    if result.block_reason:
+        return PromptBlockedError, f"The prompt was blocked ({result.block_reason})"
+    finish = result.finish_reason
+    if finish is None:
+        return APIConnectionError, "The answer stopped before it was complete (no finish reason arrived)"
+    if finish in BLOCKED_FINISH:
+        return PromptBlockedError, f"The answer was stopped by the service's filters ({finish})"
+    if finish not in COMPLETE_FINISH:
+        return GeminiError, f"The answer ended with finish reason {finish}"
+    if not result.parts:
+        return GeminiError, f"The answer is empty (finish reason {finish})"
+    return None
+
+
+def _describe(parts: list[dict]) -> str:
+    pieces = []
+    for part in parts:
+        if part.get("thought"):
+            continue
+        if "text" in part:
+            pieces.append(part["text"])
+        elif "inlineData" in part:
+            pieces.append(f"[{part['inlineData'].get('mimeType', 'data')}]")
+        elif "fileData" in part:
+            pieces.append(f"[file {part['fileData'].get('fileUri', '')}]")
+        elif "functionCall" in part:
+            pieces.append(f"[call {part['functionCall'].get('name')}]")
+        elif "functionResponse" in part:
+            pieces.append(f"[result of {part['functionResponse'].get('name')}]")
+        else:
+            pieces.append(f"[{next(iter(part), 'part')}]")
+    return " ".join(piece for piece in pieces if piece) or "(nothing)"
+
+
+def _turn_to_json(turn: Turn) -> dict:
+    response = turn.response
+    item = {"user": turn.user, "reply": turn.reply, "usage": turn.usage, "cell_id": turn.cell_id,
+            "model": turn.model, "notes": turn.notes}
+    if isinstance(response, Interaction):
+        item.update(api="interactions", interaction_id=turn.interaction_id, status=response.status,
+                    input_steps=turn.input_steps, steps=turn.steps)
+    else:
+        item.update(api="generate", finish_reason=getattr(response, "finish_reason", None),
+                    model_version=getattr(response, "model_version", None))
+    return item
+
+
+def _turn_from_json(item: dict) -> Turn:
+    if item.get("api") == "interactions":
+        resource = {"status": item.get("status"), "steps": item.get("steps") or [], "usage": item.get("usage") or {}}
+        if item.get("interaction_id"):
+            resource["id"] = item["interaction_id"]
+        response: Any = Interaction(resource, model=item.get("model"))
+    else:
+        candidate = {"content": item["reply"], "finishReason": item.get("finish_reason") or "STOP", "index": 0}
+        chunk = {"candidates": [candidate], "usageMetadata": item.get("usage") or {}}
+        if item.get("model_version"):
+            chunk["modelVersion"] = item["model_version"]
+        response = Response([chunk], model=item.get("model"))
+    return Turn(item["user"], item["reply"], response, item.get("cell_id"), item.get("model"),
+                item.get("interaction_id"), list(item.get("input_steps") or []), list(item.get("steps") or []),
+                list(item.get("notes") or []))
