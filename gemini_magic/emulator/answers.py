@@ -3,8 +3,10 @@
 The answer to a request is Markdown that starts with ``EMULATOR_MARKER``, echoes the model, the
 system instruction, the last user turn's text verbatim and one line per attachment (what the bytes
 turned out to be: image size, table shape, audio length...), then a fixed sample of Markdown so
-renderers can be tested. With ``responseMimeType: application/json`` the same facts come as a JSON
-object instead (the marker then sits in its ``"emulator"`` field, keeping the JSON valid).
+renderers can be tested. A request with earlier turns also says which turn of the conversation it
+is and quotes the first words of each earlier user turn (``history.py``). With
+``responseMimeType: application/json`` the same facts come as a JSON object instead (the marker
+then sits in its ``"emulator"`` field, keeping the JSON valid).
 
 Token rule (deterministic, shared by generateContent, streamGenerateContent and countTokens):
 
@@ -25,7 +27,7 @@ import re
 
 from gemini_magic.constants import EMULATOR_MARKER
 
-from . import media
+from . import history, media
 
 IMAGE_TOKENS = 258
 WORDS_PER_CHUNK = 3
@@ -170,6 +172,7 @@ def markdown_answer(request, model: str, found: list[dict], candidate: int = 0, 
         lines += ["**Attachments:**", ""] + [_attachment_line(item) for item in found] + [""]
     if len(request.contents) > 1:
         lines += [f"**Turns:** {len(request.contents)}", ""]
+    lines += history.history_lines(request.contents)
     lines += [f"**Generation settings:** {settings_line(request.config)}", "", SAMPLE_MARKDOWN]
     return "\n".join(lines)
 
@@ -180,6 +183,9 @@ def json_answer(request, model: str, found: list[dict], candidate: int = 0, coun
         answer["systemInstruction"] = " ".join(p.text for p in request.system if p.kind == "text")
     answer["attachments"] = [{k: v for k, v in item.items() if k != "file" or v} for item in found]
     answer["turns"] = len(request.contents)
+    conversation = history.history_json(request.contents)
+    if conversation:
+        answer["conversation"] = conversation
     answer["generationConfig"] = request.config
     if count > 1:
         answer["candidate"] = f"{candidate + 1} of {count}"

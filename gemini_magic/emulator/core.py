@@ -25,6 +25,7 @@ from gemini_magic.constants import DEFAULT_UPLOAD_GRANULARITY, FILE_TTL_SECONDS
 
 from .faults import FaultQueue, make_fault, make_replay
 from .files import FileStore
+from .interactions import InteractionStore
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -75,6 +76,7 @@ class Emulator:
         weakref.finalize(self, shutil.rmtree, self._directory, True)
         self.store = FileStore(self._directory, int(upload_granularity), float(file_processing_delay),
                                float(file_ttl))
+        self.interactions = InteractionStore()  # kept Interactions API answers, by id
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._server = None
@@ -139,8 +141,9 @@ class Emulator:
         return len(self.faults)
 
     def reset(self) -> None:
-        """Forget faults, replays, recorded requests, files and upload counters."""
+        """Forget faults, replays, recorded requests, files, interactions and upload counters."""
         self.faults.clear()
+        self.interactions.clear()
         with self._lock:
             self._requests.clear()
         self.store.clear()

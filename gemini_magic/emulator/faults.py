@@ -13,7 +13,8 @@ import threading
 from dataclasses import dataclass, field
 
 # Request categories, as given to ``match``.
-MATCHES = ("any", "generate", "stream", "count", "models", "upload", "upload_chunk", "files")
+MATCHES = ("any", "generate", "stream", "count", "models", "upload", "upload_chunk", "files",
+           "interactions")
 
 _GENERATION = {"generate", "stream"}
 # Which request categories each fault kind can act on ("*" = every request).
@@ -21,12 +22,12 @@ APPLIES_TO = {
     "status": {"*"},
     "drop": {"*"},
     "slow": {"*"},
-    "drop_after": {"stream"},
-    "error_mid_stream": {"stream"},
-    "cut": {"stream"},
+    "drop_after": {"stream", "interactions"},  # interactions: streamed creates only (others put it back)
+    "error_mid_stream": {"stream", "interactions"},
+    "cut": {"stream", "interactions"},
     "block_prompt": _GENERATION,
     "finish": _GENERATION,
-    "thoughts": _GENERATION,
+    "thoughts": _GENERATION | {"interactions"},
     "upload_status": {"upload_finalize"},
     "drop_at_offset": {"upload_chunk"},
 }

@@ -20,11 +20,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from gemini_magic.constants import INLINE_REQUEST_LIMIT
 
-from . import control, models, validation
+from . import control, history, models, validation
 from .answers import prompt_tokens
 from .errors import KEY_IN_URL, UNREGISTERED_CALLER, ApiError, injected, invalid_api_key, method_not_found
 from .faults import Fault, Replay
 from .framing import BodyReader, to_json
+from .interactions import InteractionRun
 from .responses import Generation
 
 API_PATH = re.compile(r"^/(v1beta|v1|v1alpha)/(.+)$")
@@ -34,8 +35,10 @@ UPLOAD_PATH = re.compile(r"^/upload/(v1beta|v1|v1alpha)/files$")
 class Route:
     """What a request asks for: its fault-matching category and the names in its path."""
 
-    def __init__(self, category: str, action: str = "", model: str = "", file_id: str = ""):
+    def __init__(self, category: str, action: str = "", model: str = "", file_id: str = "",
+                 interaction_id: str = ""):
         self.category, self.action, self.model, self.file_id = category, action, model, file_id
+        self.interaction_id = interaction_id
 
 
 def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
@@ -60,6 +63,12 @@ def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
         actions = {"generateContent": "generate", "streamGenerateContent": "stream", "countTokens": "count"}
         if method == "POST" and rpc in actions and len(segments) >= 2:
             return Route(actions[rpc], actions[rpc], segments[-1])
+    if segments and segments[0] == "interactions" and not rpc:
+        if len(segments) == 1 and method == "POST":
+            return Route("interactions", "create_interaction")
+        if len(segments) == 2 and method in ("GET", "DELETE"):
+            action = "get_interaction" if method == "GET" else "delete_interaction"
+            return Route("interactions", action, interaction_id=segments[1])
     if segments and segments[0] == "files" and not rpc:
         if len(segments) == 1 and method == "GET":
             return Route("files", "list_files")
@@ -190,6 +199,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, models.get_model(route.model))
         if action in ("generate", "stream", "count"):
             return self.generate(route, query, body, fault)
+        if action in ("create_interaction", "get_interaction", "delete_interaction"):
+            return self.interaction(route, query, body, fault)
         if action == "tuned_model":
             raise ApiError(404, f"{route.model} is not found for API version v1beta, or is not supported "
                                 "for generateContent. Call ListModels to see the list of available models "
@@ -222,10 +233,45 @@ class Handler(BaseHTTPRequestHandler):
         if route.action == "count":
             total, details = prompt_tokens(validation.parse_count(parsed, resolve))
             return self.send_json(200, {"totalTokens": total, "promptTokensDetails": details})
-        generation = Generation(validation.parse_generate(parsed, resolve), route.model, fault)
+        request = validation.parse_generate(parsed, resolve)
+        history.check_turns(request.contents, route.model)
+        generation = Generation(request, route.model, fault)
         if route.action == "generate":
             return self.send_json(200, generation.unary())
         self.stream(generation, fault, sse=query.get("alt") == "sse")
+
+    # -- interactions ---------------------------------------------------------------------------
+    def interaction(self, route: Route, query, body: bytes, fault) -> None:
+        emulator = self.server.emulator
+        book = emulator.interactions
+        if route.action != "create_interaction":
+            self.put_back_unused(fault, ())
+            if route.action == "delete_interaction":
+                book.delete(route.interaction_id)
+                return self.send_json(200, {})
+            item = book.get(route.interaction_id)
+            return self.send_json(200, item.to_json(include_input=query.get("include_input") == "true"))
+        try:
+            run = InteractionRun(validation.parse_json(body), emulator.store.resolve, book,
+                                 stream=query.get("alt") == "sse", fault=fault)
+        except ApiError:
+            self.put_back_unused(fault, ())
+            raise
+        if not run.stream:
+            self.put_back_unused(fault, ("thoughts",))
+            return self.send_json(200, run.unary())
+        self.start_chunked(200, "text/event-stream", {"Content-Disposition": "attachment"})
+        for event in run.wire_events():
+            time.sleep(emulator.pace)
+            self.write_chunk(b"data: " + to_json(event, pretty=False) + b"\r\n\r\n")
+        if fault is not None and fault.kind == "drop_after":
+            return self.drop()
+        self.end_chunked()
+
+    def put_back_unused(self, fault, used: tuple) -> None:
+        """A fault this request cannot act on (e.g. a stream cut taken by a GET) waits for the next one."""
+        if fault is not None and fault.kind not in used + ("status", "drop", "slow"):
+            self.server.emulator.faults.put_back(fault)
 
     # -- uploads --------------------------------------------------------------------------------
     def upload_chunk(self, route: Route, path, query, headers, reader: BodyReader) -> None:
