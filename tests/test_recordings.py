@@ -249,3 +249,29 @@ def test_each_chunk_text_matches_its_merged_text(client, emulator, body):
         merged = Response(chunk.raw)
         merged.candidates  # merge first, then compare
         assert chunk.text == merged.text
+
+
+@pytest.mark.parametrize("path", [p for p in all_recordings(".chunks.txt", ".json") if "interactions" in p.parts],
+                         ids=lambda p: p.name)
+def test_interactions_recording_through_the_client(client, emulator, path):
+    """Each Interactions recording, served over HTTP, merges into an Interaction with its exact text."""
+    from gemini_magic.api.interactions import interact
+
+    if path.name.endswith(".chunks.txt"):
+        events = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+        body = "".join(f"data: {json.dumps(e, ensure_ascii=False)}\r\n\r\n" for e in events).encode()
+        emulator.replay(body, chunk_size=61, match="interactions")
+        interaction = interact(client, "gemini-2.5-flash", "hello", stream=True).until_done()
+        text = "".join(e["delta"]["text"] for e in events
+                       if e["event_type"] == "step.delta" and e["delta"]["type"] == "text")
+        final = events[-1]["interaction"]
+        assert interaction.raw == events
+    else:
+        final = json.loads(path.read_bytes())
+        emulator.replay(path.read_bytes(), content_type="application/json; charset=UTF-8", match="interactions")
+        interaction = interact(client, "gemini-2.5-flash", "hello")
+        text = "".join(item["text"] for step in final["steps"] if step["type"] == "model_output"
+                       for item in step["content"] if item["type"] == "text")
+        assert interaction.steps == final["steps"]
+    assert interaction.text == text and interaction.status == final["status"]
+    assert interaction.id == final.get("id") and interaction.usage == final["usage"]
