@@ -299,8 +299,8 @@ def google_error(payload: Any) -> dict | None:
     """
     if isinstance(payload, list):
         payload = next((item for item in payload if google_error(item) is not None), None)
-    if not isinstance(payload, dict):
-        return None
+    if not isinstance(payload, dict) or len(payload) != 1:
+        return None  # an answer or an Operation may have an "error" field beside others: not an error body
     error = payload.get("error")
     if isinstance(error, dict) and any(key in error for key in ("code", "message", "status")):
         return error

@@ -238,7 +238,7 @@ def test_files_subcommand_lists_and_deletes(shell, emulator, capsys):
     out = capsys.readouterr().out
     assert "Report" in out and "application/pdf" in out and "ACTIVE" in out and " h " in out
     shell.run_line_magic("gemini", "files delete doc")
-    assert "Deleted 1 file(s)" in capsys.readouterr().out
+    assert "Deleted 1 file: doc" in capsys.readouterr().out
     assert emulator.files == {}
     shell.run_line_magic("gemini", "files delete --all")
     assert "No files to delete" in capsys.readouterr().out

@@ -12,6 +12,7 @@ Token rule (deterministic, shared by generateContent, streamGenerateContent and 
 
 * a text is ``ceil(len(text.encode("utf-8")) / 4)`` tokens;
 * an image (inline or file) is 258 tokens;
+* text-like inline data or file (text/*, CSV, JSON, XML, YAML) is ``ceil(size_in_bytes / 4)`` tokens;
 * any other inline data or file is ``ceil(size_in_bytes / 1000)`` tokens;
 * function calls and responses count as the text of their compact JSON.
 
@@ -71,12 +72,22 @@ def modality(mime_type: str) -> str:
     return "DOCUMENT" if mime == "application/pdf" else "TEXT"
 
 
+def is_text_like(mime_type: str) -> bool:
+    """text/*, CSV, JSON, XML, YAML and JavaScript data: counted as text (UTF-8 bytes / 4)."""
+    mime = (mime_type or "").lower().split(";")[0].strip()
+    subtype = mime.split("/", 1)[-1]
+    return mime.startswith("text/") or subtype in ("csv", "json", "xml", "yaml", "x-yaml", "javascript",
+                                                   "x-ndjson", "jsonl") or subtype.endswith(("+json", "+xml"))
+
+
 def part_tokens(part) -> tuple[str, int]:
     """(modality, tokens) of one received part, by the token rule above."""
     if part.kind == "text":
         return "TEXT", text_tokens(part.text)
     if part.kind in ("inline", "file"):
         size = part.file.size if part.kind == "file" else len(part.data)
+        if is_text_like(part.mime_type):  # a CSV or JSON file is text to the model, not media
+            return "TEXT", math.ceil(size / 4)
         kind = modality(part.mime_type)
         return kind, IMAGE_TOKENS if kind == "IMAGE" else math.ceil(size / 1000)
     return "TEXT", text_tokens(json.dumps(part.raw, separators=(",", ":"), ensure_ascii=False))

@@ -7,7 +7,8 @@ same controls are offered over HTTP (no API key needed; the server listens on lo
 * ``POST /emulator/replay``   ``{"body": "<base64>", "status": 200, "content_type": ..., "headers": {},
   "chunk_size": 64, "chunk_delay": 0.01, "match": "stream", "times": 1}`` (``"text"`` instead of
   ``"body"`` for a UTF-8 body)
-* ``GET  /emulator/requests`` the request log as a JSON list; bodies over 64 KiB are summarised
+* ``GET  /emulator/requests`` the request log as a JSON list; bodies over 64 KiB are summarised, and
+  the API key header is shown as ``[REDACTED]``
 * ``POST /emulator/reset``    forget faults, replays, requests and files
 * ``POST /emulator/config``   ``{"pace": 0.1, "file_processing_delay": 2}``; ``GET`` shows the
   settings, upload counters and the number of queued faults
@@ -63,7 +64,7 @@ def handle(emulator, method: str, path: str, query: dict, body: bytes) -> tuple[
 def summarise(request) -> dict:
     """A recorded request as JSON; a big body is replaced by its size and long strings are cut."""
     item = {"method": request.method, "path": request.path, "query": request.query,
-            "headers": request.headers, "body_size": request.body_size}
+            "headers": redact_headers(request.headers), "body_size": request.body_size}
     if request.body_size <= SUMMARY_LIMIT:
         item["body"] = request.body.decode("utf-8", "replace")
         item["json"] = request.json
@@ -72,6 +73,15 @@ def summarise(request) -> dict:
         item["body_summary"] = f"{request.body_size:,} bytes (over {SUMMARY_LIMIT // 1024} KiB, not shown)"
         item["json"] = _shorten(request.json)
     return item
+
+
+SECRET_HEADERS = ("x-goog-api-key", "authorization")
+
+
+def redact_headers(headers: dict) -> dict:
+    """Headers as served on the request log: a key is never shown to other local processes."""
+    return {name: "[REDACTED]" if name.lower() in SECRET_HEADERS and value else value
+            for name, value in headers.items()}
 
 
 def _shorten(value):

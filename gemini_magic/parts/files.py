@@ -16,11 +16,12 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConversionError
-from .core import file_data
+from .builders import file_data
 from .media import as_text, media_part, sniff
 
 LANGUAGES = {
@@ -49,13 +50,19 @@ def fenced(name: str, text: str, language: str) -> str:
 
 def path_part(obj: Any, context) -> dict:
     """A path to a file (pathlib.Path or any os.PathLike), typed by content and suffix."""
-    path = Path(os.fspath(obj)).expanduser()
-    if not path.exists():
-        raise ConversionError(f"No file at {path}. Check the name and the working directory ({Path.cwd()}).")
-    if path.is_dir():
-        raise ConversionError(f"{path} is a directory; name the files in it one by one, "
-                              f"e.g. {{files}} with files = sorted(Path({str(path)!r}).glob('*.png')).")
-    size = path.stat().st_size
+    from ..wire.upload import check_regular_file, display_name_of
+
+    path = Path(os.fsdecode(os.fspath(obj))).expanduser()
+    shown, name = display_name_of(str(path)), display_name_of(path.name)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ConversionError(f"No file at {shown}. Check the name and the working directory ({Path.cwd()}).") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConversionError(f"{shown} is a directory; name the files in it one by one, "
+                              f"e.g. {{files}} with files = sorted(Path({shown!r}).glob('*.png')).")
+    check_regular_file(info, shown, ConversionError)  # a FIFO or device would block the kernel on open
+    size = info.st_size
     with open(path, "rb") as file:
         head = file.read(SNIFF_SIZE)
     suffix = path.suffix.lower()
@@ -66,10 +73,10 @@ def path_part(obj: Any, context) -> dict:
             mime_type = guessed
         elif as_text(head[:-4] if len(head) == SNIFF_SIZE else head) is None:
             raise ConversionError(
-                f"Cannot tell what kind of file {path.name} is ({size:,} bytes, starting {head[:8]!r}). "
+                f"Cannot tell what kind of file {name} is ({size:,} bytes, starting {head[:8]!r}). "
                 "Send it with its MIME type: gemini_magic.parts.Blob(path.read_bytes(), \"type/subtype\"), "
                 "or upload it with client.upload_file(path, mime_type=...).")
-    what = f"The file {path}"
+    what = f"The file {shown}"
     if mime_type is None:
         if size > context.settings.inline_part_budget:
             return context.upload(path, "text/plain", what, size)
@@ -80,13 +87,15 @@ def path_part(obj: Any, context) -> dict:
 
 
 def _text_file(path: Path, suffix: str, context) -> dict:
+    from ..wire.upload import display_name_of
+
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="replace")
-        context.note(f"{path.name} is not valid UTF-8; undecodable bytes were replaced")
-    return {"text": fenced(path.name, text, LANGUAGES.get(suffix, ""))}
+        context.note(f"{display_name_of(path.name)} is not valid UTF-8; undecodable bytes were replaced")
+    return {"text": fenced(display_name_of(path.name), text, LANGUAGES.get(suffix, ""))}
 
 
 def uploaded_file_part(obj: Any, context) -> dict:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import ConversionError
 from ..sniff import sniff_mime_type as sniff
-from .core import inline
+from .builders import inline
 
 # Image types the API takes as they are; other image types are re-encoded by images.py.
 API_IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
@@ -53,18 +53,22 @@ def media_part(data: bytes, mime_type: str, context, what: str, source: Any = No
     if mime_type.startswith("image/") and mime_type not in ("image/heic", "image/heif"):
         from .images import image_bytes_part
 
-        return image_bytes_part(data, mime_type, context)
-    if len(data) > context.settings.inline_part_budget:
-        return context.upload(source if source is not None else data, mime_type, what, len(data))
+        return image_bytes_part(bytes(data), mime_type, context)
+    size = memoryview(data).nbytes
+    if size > context.settings.inline_part_budget:
+        return context.upload(source if source is not None else data, mime_type, what, size)
     return inline(mime_type, data)
 
 
 def bytes_part(obj: Any, context) -> dict:
-    """bytes, bytearray or memoryview: typed by their content."""
-    data = bytes(obj)
+    """bytes, bytearray or memoryview: typed by their content. Large media is uploaded from the
+    caller's buffer as it is (a 200 MB bytes object is not copied)."""
+    data = obj if isinstance(obj, bytes) else memoryview(obj).cast("B") if memoryview(obj).c_contiguous \
+        else bytes(obj)
     mime_type = sniff(data)
     if mime_type is not None:
         return media_part(data, mime_type, context, f"These {mime_type} bytes")
+    data = bytes(data)
     text = as_text(data)
     if text is not None:
         return {"text": text}

@@ -3,11 +3,20 @@
 - The key travels only in the `x-goog-api-key` header. It is never put in a URL (requests writes URLs
   into exception messages, which end up in saved notebooks), never logged, and scrubbed from any
   text that comes back. Redirects are not followed: a redirect to another host would carry the header.
-- Failures become the errors of `errors.py`: Google's error JSON when the body has it, its text when not.
+- Failures become the errors of `errors.py`, through one map (`map_request_exception`): Google's
+  error object when the body has one, its text when not.
 - Retries: exponential backoff with full jitter on 408/429/500/502/503/504 and connection failures,
   waiting at least what the service asks for (RetryInfo.retryDelay or Retry-After), bounded in attempts
-  and in total time. A per-day quota is not retried: minutes of waiting cannot help. A stream is only
-  retried before it has produced anything: `open` returns once the status line says 200.
+  and in total time. Nothing else is retried: a per-day quota (minutes of waiting cannot help), a read
+  timeout (it already cost the whole timeout), and whatever cannot be transient - an invalid URL,
+  header or body, a local file error - which fails at once with its own message.
+- One retry loop for everything: `Transport.retrying(call)` for a unary call, `Transport.attempts()`
+  for a stream (which is only retried before it has produced anything):
+
+      for attempt in transport.attempts(retry=lambda error: not received):
+          with attempt:
+              yield from receive()
+              return
 """
 
 from __future__ import annotations
@@ -17,16 +26,20 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, TypeVar, Union
 
 from .._version import __version__
 from ..constants import API_KEY_HEADER
-from ..errors import (APIConnectionError, APIError, APITimeoutError, GeminiError, RateLimitError,
-                     error_from_text, redact)
+from ..errors import (APIConnectionError, APIError, APITimeoutError, GeminiError, RateLimitError, RequestError,
+                      StreamProtocolError, error_from_text, redact, register_secret)
 
 log = logging.getLogger("gemini_magic")
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+T = TypeVar("T")
+#: retry= of `Transport.retrying` / `attempts`: True, False, or a test of the error (False: do not retry).
+RetryWhen = Union[bool, Callable[[GeminiError], bool]]
 
 
 @dataclass
@@ -51,17 +64,29 @@ class RetryPolicy:
         return wait
 
 
-def decode_json(content: bytes) -> Any:
-    """A response body as JSON ({} when empty); anything else is a clear GeminiError."""
+def decode_json(content: bytes, secret: str | None = None) -> Any:
+    """A response body as JSON ({} when empty).
+
+    Raises the APIError in it when it is Google's error object (a 200 can carry one), and
+    StreamProtocolError (keeping the start of what arrived, key redacted) when it is not JSON.
+    """
+    from ..errors import api_error
+
     if not content.strip():
         return {}
     try:
-        return json.loads(content)
+        value = json.loads(content)
     except ValueError:
-        raise GeminiError(f"The service answered with something that is not JSON: {content[:200]!r}") from None
+        text = redact(bytes(content[:2000]).decode("utf-8", "replace"), secret)
+        raise StreamProtocolError(f"The service answered with something that is not JSON: {text[:300]!r}") from None
+    error = api_error(value, secret=secret)
+    if error is not None:
+        raise error
+    return value
 
 
 def is_retryable(error: Exception) -> bool:
+    """True for 408/429/5xx answers (not a per-day quota) and connection failures (not a read timeout)."""
     if isinstance(error, RateLimitError) and error.is_daily_quota:
         return False
     if isinstance(error, APIError):
@@ -70,18 +95,121 @@ def is_retryable(error: Exception) -> bool:
     return isinstance(error, APIConnectionError) and getattr(error, "retryable", True)
 
 
+def map_request_exception(exc: BaseException, what: str, *, secret: str | None = None) -> GeminiError:
+    """The GeminiError for an exception raised while sending or reading (requests, urllib3, encoding, OS).
+
+    `what` starts the message ("Could not reach http://..."). Connection failures and connect
+    timeouts are APIConnectionError / APITimeoutError (retryable); a read timeout is an APITimeoutError
+    with `retryable = False`; an invalid URL, header value or body, and local file errors, are
+    RequestError (never retried). The key is redacted from the message, in any escaped form.
+    """
+    import requests
+    from requests import exceptions as rex
+
+    name = exc.__class__.__name__
+    if isinstance(exc, GeminiError):
+        return exc
+    if isinstance(exc, requests.Timeout) or _wraps_read_timeout(exc):
+        error = APITimeoutError(redact(f"{what}: no answer in time ({name}).", secret))
+        error.retryable = isinstance(exc, requests.ConnectTimeout)
+        return error
+    if isinstance(exc, (rex.InvalidURL, rex.MissingSchema, rex.InvalidSchema, rex.URLRequired)):
+        return RequestError(redact(f"{what}: the URL is not valid ({name}: {exc}). Check the base URL and "
+                                   "the model or file name; nothing was sent.", secret))
+    if isinstance(exc, rex.InvalidHeader):
+        # requests quotes the header's value in its message: never show it (it may be the key).
+        return RequestError(f"{what}: a request header has a value that cannot be sent (a line break, "
+                            "control character or surrounding space). Check the API key and any custom "
+                            "header; nothing was sent.")
+    encoding = isinstance(exc, (UnicodeError, TypeError, ValueError)) and not isinstance(exc, requests.RequestException)
+    if encoding or isinstance(exc, rex.InvalidJSONError):
+        return RequestError(redact(f"The request body cannot be encoded ({name}: {exc}). Check the values "
+                                   "in the prompt and settings (JSON takes no NaN or infinity); nothing was sent.",
+                                   secret))
+    if isinstance(exc, requests.RequestException):
+        return APIConnectionError(redact(f"{what}: {name}: {exc}", secret))
+    if isinstance(exc, OSError):
+        return RequestError(redact(f"{what}: a local file could not be read ({name}: {exc}).", secret))
+    return RequestError(redact(f"{what}: {name}: {exc}", secret))
+
+
+def _wraps_read_timeout(exc: BaseException) -> bool:
+    """requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's."""
+    try:
+        from urllib3.exceptions import ReadTimeoutError
+    except ImportError:  # pragma: no cover - urllib3 comes with requests
+        return False
+    return any(isinstance(arg, ReadTimeoutError) for arg in getattr(exc, "args", ()))
+
+
+class Attempt:
+    """One try of `Transport.attempts`: a context manager that decides what a failure inside it means.
+
+    A GeminiError (or any exception, mapped by `map_request_exception`) is redacted; when the policy
+    and `retry` allow, it is swallowed after the backoff wait so the loop tries again, else re-raised.
+    KeyboardInterrupt and GeneratorExit pass through untouched.
+    """
+
+    def __init__(self, retrying: "_Retrying") -> None:
+        self._retrying = retrying
+
+    def __enter__(self) -> "Attempt":
+        return self
+
+    def __exit__(self, kind, exc, traceback) -> bool:
+        if exc is None:
+            self._retrying.done = True
+            return False
+        if not isinstance(exc, Exception):
+            return False  # KeyboardInterrupt, GeneratorExit, SystemExit
+        transport = self._retrying.transport
+        error = exc if isinstance(exc, GeminiError) else map_request_exception(
+            exc, f"Could not reach {transport.base_url}", secret=transport._api_key)
+        transport.scrub(error)
+        wait = self._retrying.wait_for(error)
+        if wait is None:
+            if error is exc:
+                return False
+            raise error from None
+        log.info("Retrying in %.1f s after: %s", wait, error)
+        transport.sleep(wait)
+        return True
+
+
+class _Retrying:
+    def __init__(self, transport: "Transport", retry: RetryWhen) -> None:
+        self.transport, self.retry = transport, retry
+        self.attempt, self.waited, self.done = 0, 0.0, False
+
+    def __iter__(self) -> Iterator[Attempt]:
+        while not self.done:
+            yield Attempt(self)
+
+    def wait_for(self, error: GeminiError) -> float | None:
+        allowed = self.retry(error) if callable(self.retry) else self.retry
+        wait = self.transport.retry.delay(self.attempt, error, self.waited) if allowed else None
+        if wait is not None:
+            self.attempt += 1
+            self.waited += wait
+        return wait
+
+
 class Transport:
     """Sends requests to one API base with one key. Used by `Client`; rarely needed directly."""
 
     def __init__(self, api_key: str, base_url: str, api_version: str, timeout: tuple[float, float],
                  retry: RetryPolicy, sleep: Callable[[float], None] = time.sleep) -> None:
         self._api_key = api_key
+        register_secret(api_key)
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version.strip("/")
         self.timeout = timeout
         self.retry = retry
         self.sleep = sleep
         self._session = None
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r}, api_version={self.api_version!r}, api_key=<hidden>)"
 
     @property
     def session(self):
@@ -102,26 +230,38 @@ class Transport:
             return self.base_url + path
         return f"{self.base_url}/{self.api_version}/{path}"
 
+    # --- retries ----------------------------------------------------------------------------------
+
+    def attempts(self, *, retry: RetryWhen = True) -> Iterator[Attempt]:
+        """Attempts of one operation under the retry policy: `for attempt in ...: with attempt: ...`.
+
+        A failure inside `with attempt:` is retried (after the backoff wait) when it can be transient,
+        the policy has attempts and time left, and `retry` allows it (a bool, or a function of the
+        error, e.g. `lambda error: nothing_received_yet`); otherwise it is raised, as a GeminiError
+        with the key redacted. The loop ends after the first attempt that raises nothing.
+        """
+        return iter(_Retrying(self, retry))
+
+    def retrying(self, call: Callable[[], T], *, retry: RetryWhen = True) -> T:
+        """`call()`, retried as `attempts` allows; returns its result or raises a GeminiError."""
+        for attempt in self.attempts(retry=retry):
+            with attempt:
+                return call()
+        raise AssertionError("unreachable: attempts end by returning or raising")  # pragma: no cover
+
+    # --- sending ----------------------------------------------------------------------------------
+
     def send(self, method: str, path: str, *, json: Any = None, params: dict | None = None, data: Any = None,
-             headers: dict | None = None, stream: bool = False, retry: bool = True):
-        """Send one request, retrying as the policy allows; return a requests.Response with status < 400."""
-        attempt, waited = 0, 0.0
-        while True:
-            try:
-                return self._send_once(method, path, json=json, params=params, data=data,
-                                       headers=headers, stream=stream)
-            except (APIError, APIConnectionError) as error:
-                wait = self.retry.delay(attempt, error, waited) if retry else None
-                if wait is None:
-                    raise
-                log.info("Retrying %s %s in %.1f s after: %s", method, path, wait, error)
-                self.sleep(wait)
-                waited += wait
-                attempt += 1
+             headers: dict | None = None, stream: bool = False, retry: RetryWhen = True):
+        """Send one request, retrying as the policy allows; return a requests.Response with status < 400.
+
+        Raises APIError (an answer >= 400), APIConnectionError / APITimeoutError, RequestError (a
+        request that cannot be sent: nothing was sent, nothing retried).
+        """
+        return self.retrying(lambda: self._send_once(method, path, json=json, params=params, data=data,
+                                                     headers=headers, stream=stream), retry=retry)
 
     def _send_once(self, method, path, *, json, params, data, headers, stream):
-        import requests
-
         all_headers = {API_KEY_HEADER: self._api_key}
         if headers:
             all_headers.update(headers)
@@ -131,21 +271,17 @@ class Transport:
             response = self.session.request(method, url, json=json, params=params, data=data,
                                             headers=all_headers, stream=stream, timeout=self.timeout,
                                             allow_redirects=False)
-        except requests.Timeout as exc:
-            error = APITimeoutError(self._describe(exc, f"No answer from {self.base_url} in time"))
-            error.retryable = isinstance(exc, requests.ConnectTimeout)
-            raise error from None
-        except requests.RequestException as exc:
-            raise APIConnectionError(self._describe(exc, f"Could not reach {self.base_url}")) from None
+        except Exception as exc:  # requests, urllib3, encoding and OS errors: one map
+            raise self.map_exception(exc, f"Could not reach {self.base_url}") from None
         if response.status_code >= 400:
             try:
                 text = response.content.decode("utf-8", "replace")
-            except requests.RequestException:
+            except Exception:  # the error body itself was cut: the status still tells what happened
                 text = ""
             finally:
                 response.close()
-            raise error_from_text(redact(text, self._api_key), response.status_code,
-                                  response.headers.get("Retry-After"))
+            raise error_from_text(text, response.status_code, response.headers.get("Retry-After"),
+                                  secret=self._api_key)
         if response.is_redirect:
             response.close()
             raise APIError(f"{self.base_url} answered with a redirect ({response.status_code}); it was not "
@@ -153,11 +289,26 @@ class Transport:
                            status_code=response.status_code)
         return response
 
-    def _describe(self, exc: Exception, what: str) -> str:
-        return redact(f"{what}: {exc.__class__.__name__}: {exc}", self._api_key)
+    def map_exception(self, exc: BaseException, what: str) -> GeminiError:
+        """`map_request_exception` with this transport's key redacted."""
+        return map_request_exception(exc, what, secret=self._api_key)
+
+    def json(self, response) -> Any:
+        """The body of a requests.Response as JSON (see `decode_json`), key redacted from any error."""
+        return decode_json(response.content, self._api_key)
 
     def redact(self, text: str) -> str:
         return redact(text, self._api_key)
+
+    def scrub(self, error: BaseException) -> BaseException:
+        """Redact the key from an error's arguments and text attributes, in place; returns it."""
+        key = self._api_key
+        error.args = tuple(redact(a, key) if isinstance(a, (str, dict, list)) else a for a in error.args)
+        for name in ("message", "body", "details", "status"):
+            value = getattr(error, name, None)
+            if isinstance(value, (str, dict, list)):
+                setattr(error, name, redact(value, key))
+        return error
 
     def close(self) -> None:
         if self._session is not None:

@@ -18,18 +18,21 @@ import io
 import logging
 import mimetypes
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
 from ..constants import DEFAULT_UPLOAD_GRANULARITY, MAX_FILE_SIZE
-from ..errors import APIConnectionError, GeminiError, ServerError, UploadError
-from .transport import decode_json
+from ..errors import (APIConnectionError, APIError, GeminiError, NotFoundError, PermissionDeniedError, ServerError,
+                      UploadError)
+from .transport import decode_json  # noqa: F401 (re-exported)
 
 log = logging.getLogger("gemini_magic")
 
-#: progress(sent_bytes, total_bytes, phase) with phase "uploading", "processing" or "done".
+#: progress(sent_bytes, total_bytes, phase) with phase "checking" (looking for an earlier upload of the
+#: same content: listing files, hashing), "uploading", "processing" or "done".
 Progress = Callable[[int, int, str], None]
 
 MAX_RESUMES = 8
@@ -43,6 +46,8 @@ class UploadSession:
     chunk_size: int = DEFAULT_UPLOAD_GRANULARITY
     sent: int = 0
     total: int = 0
+
+
 _HASH_BLOCK = 1024 * 1024
 
 
@@ -83,57 +88,170 @@ class File:
 
 
 class _Source:
-    """What to upload, readable at any offset: a path (streamed from disk), bytes, or a binary file object."""
+    """What to upload, readable at any offset without copying: a path (streamed from disk), bytes-like
+    data (sent from a memoryview of it), or a binary file object.
+
+    Everything that cannot be uploaded is refused here, before anything is opened or sent: a path that
+    is not a regular file (a directory, FIFO, device or socket would block or never end), a file
+    without read permission, a text-mode file object, an empty or too large source.
+    """
 
     def __init__(self, source: Any) -> None:
         self.path: Path | None = None
+        self.view: memoryview | None = None
+        self.stream: BinaryIO | None = None
+        self._start = 0
         if isinstance(source, (str, os.PathLike)):
-            path = Path(source).expanduser()
-            if not path.exists():
-                raise UploadError(f"No file at {path}. Check the path (relative paths start at {Path.cwd()}).")
-            if path.is_dir():
-                raise UploadError(f"{path} is a directory; upload the files in it one at a time.")
-            self.path = path
-            self.stream: BinaryIO = open(path, "rb")
-            self.size = path.stat().st_size
-            self.name = path.name
+            self._open_path(source)
         elif isinstance(source, (bytes, bytearray, memoryview)):
-            self.stream = io.BytesIO(bytes(source))
-            self.size = len(self.stream.getbuffer())
+            view = memoryview(source)
+            if not view.c_contiguous:
+                view = memoryview(view.tobytes())  # a strided view cannot be sent as it is
+            self.view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+            self.size = self.view.nbytes
             self.name = ""
         elif hasattr(source, "read") and hasattr(source, "seek"):
-            self.stream = source
-            start = source.tell()
-            self.size = source.seek(0, io.SEEK_END) - start
-            source.seek(start)
-            self._start = start
-            self.name = Path(getattr(source, "name", "") or "").name
+            self._open_stream(source)
         else:
-            raise UploadError(f"Cannot upload a {type(source).__name__}: pass a path, bytes or a binary file object.")
-        self._start = getattr(self, "_start", 0)
+            raise UploadError(f"Cannot upload a {type(source).__name__}: pass a path, bytes or a binary file "
+                              "object (open(path, 'rb')).")
         if self.size == 0:
+            self.close()
             raise UploadError(f"{self.name or 'The data'} is empty: there is nothing to upload.")
         if self.size > MAX_FILE_SIZE:
+            self.close()
             raise UploadError(f"{self.name or 'The data'} is {self.size / 1e9:.2f} GB; the Files API takes at most "
                               f"{MAX_FILE_SIZE / 1e9:.0f} GB per file.")
 
-    def read(self, offset: int, size: int) -> bytes:
+    def _open_path(self, source: Any) -> None:
+        path = Path(os.fsdecode(source)).expanduser()
+        self.name = display_name_of(path.name)
+        shown = display_name_of(str(path))
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            raise UploadError(f"No file at {shown}. Check the path (relative paths start at {Path.cwd()}).") from None
+        except OSError as error:
+            raise UploadError(f"Cannot read {shown}: {error.strerror or error}.") from None
+        check_regular_file(info, shown, UploadError)
+        try:
+            self.stream = open(path, "rb")
+        except PermissionError:
+            raise UploadError(f"No permission to read {shown}. Check its permissions (chmod u+r) or "
+                              "upload a copy you can read.") from None
+        except OSError as error:
+            raise UploadError(f"Cannot open {shown}: {error.strerror or error}.") from None
+        self.path = path
+        self.size = os.fstat(self.stream.fileno()).st_size
+
+    def _open_stream(self, source: Any) -> None:
+        self.name = display_name_of(Path(os.fsdecode(getattr(source, "name", "") or "")).name) \
+            if isinstance(getattr(source, "name", None), (str, bytes, os.PathLike)) else ""
+        if isinstance(source, io.TextIOBase) or "b" not in getattr(source, "mode", "b"):
+            raise UploadError(f"{self.name or 'This file'} is open in text mode; open it in binary mode to "
+                              "upload it: open(path, 'rb').")
+        try:
+            start = source.tell()
+            end = source.seek(0, io.SEEK_END)
+            source.seek(start)
+        except (OSError, ValueError) as error:
+            raise UploadError(f"Cannot upload {self.name or 'this file object'}: it cannot seek ({error}). "
+                              "Pass its path, or its bytes.") from None
+        self.stream, self._start, self.size = source, start, end - start
+
+    def read(self, offset: int, size: int):
+        """`size` bytes from `offset`: a memoryview slice for data in memory (no copy), bytes from a file."""
+        if self.view is not None:
+            return self.view[offset:offset + size]
         self.stream.seek(self._start + offset)
-        return self.stream.read(size)
+        data = self.stream.read(size)
+        if isinstance(data, str):
+            raise UploadError(f"{self.name or 'This file'} is open in text mode; open it in binary mode to "
+                              "upload it: open(path, 'rb').")
+        return data
 
     def sha256(self) -> bytes:
+        if self.view is not None:
+            return hashlib.sha256(self.view).digest()
         digest = hashlib.sha256()
-        self.stream.seek(self._start)
-        while block := self.stream.read(_HASH_BLOCK):
+        offset = 0
+        while block := self.read(offset, _HASH_BLOCK):
             digest.update(block)
+            offset += len(block)
         return digest.digest()
 
     def head(self, size: int = 4096) -> bytes:
-        return self.read(0, size)
+        return bytes(self.read(0, size))
 
     def close(self) -> None:
-        if self.path is not None:
+        if self.path is not None and self.stream is not None:
             self.stream.close()
+
+
+def display_name_of(name: str) -> str:
+    """A file name as text that can be sent: bytes that are not UTF-8 (surrogate escapes) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def check_regular_file(info: os.stat_result, shown: str, error: type[Exception]) -> None:
+    """Raise `error` unless `info` (os.stat) is a regular file: say what it is and what to do instead."""
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise error(f"{shown} is a directory; name the files in it one at a time.")
+    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    raise error(f"{shown} is {kind}, not a regular file: reading it could block or never end. Save the data "
+                "to a file first, or pass its bytes.")
+
+
+def file_path(name: Any) -> str:
+    """The API path of an uploaded file: "files/abc" from "abc", "files/abc" or a File.
+
+    Raises ValueError for an empty name or one with a slash, space or '?' in it (it would name
+    another method).
+    """
+    name = getattr(name, "name", name)
+    if not isinstance(name, str):
+        raise TypeError(f"A file name must be a string such as 'files/abc123' or a File, not {type(name).__name__}.")
+    bare = name.strip()
+    bare = bare[len("files/"):] if bare.startswith("files/") else bare
+    if not bare:
+        raise UploadError("The file name is empty; pass a name such as 'files/abc123' (client.list_files() "
+                          "or %gemini files lists yours).")
+    if any(c in bare for c in "/?# ") or any(ord(c) < 32 for c in bare):
+        raise UploadError(f"{name!r} is not a file name; pass a name such as 'files/abc123' "
+                          "(client.list_files() or %gemini files lists yours).")
+    return f"files/{bare}"
+
+
+def get_file(transport, name: Any) -> File:
+    """The File named `name` ("files/abc" or "abc"); NotFoundError "No file named ..." when there is none."""
+    path = file_path(name)
+    try:
+        return File.from_json(transport.json(transport.send("GET", path)))
+    except NotFoundError as error:
+        raise _no_file(path, error) from None
+
+
+def delete_file(transport, name: Any) -> None:
+    """Delete the file named `name`; NotFoundError "No file named ..." when there is none.
+
+    The service answers 403 (not 404) for a name that is not one of this key's files; both mean the
+    same to the caller, so both raise NotFoundError.
+    """
+    path = file_path(name)
+    try:
+        transport.send("DELETE", path)
+    except (NotFoundError, PermissionDeniedError) as error:
+        raise _no_file(path, error) from None
+
+
+def _no_file(path: str, error: APIError) -> NotFoundError:
+    return NotFoundError(f"No file named {path}: it may have expired (files are kept 48 hours) or been "
+                         "deleted already; client.list_files() or %gemini files lists yours.",
+                         status_code=error.status_code, status=error.status, details=error.details)
 
 
 def guess_mime_type(source: _Source) -> str | None:
@@ -160,18 +278,33 @@ def upload_file(transport, source: Any, *, mime_type: str | None = None, display
                               "(for example mime_type='video/mp4', or --mime video/mp4 in %gemini_upload).")
         session = session if session is not None else UploadSession()
         if reuse and list_files is not None and not session.url:
-            digest = data.sha256()
-            for existing in list_files():
-                if existing.matches_sha256(digest) and existing.state != "FAILED":
-                    existing.reused = True
-                    log.info("Reusing %s: the same content is already uploaded.", existing.name)
-                    if progress:
-                        progress(data.size, data.size, "done")
-                    return wait_until_active(transport, existing, progress, timeout) if wait else existing
-        file = _upload(transport, data, mime_type, display_name or data.name, progress, session)
+            existing = _earlier_upload(data, list_files, progress)
+            if existing is not None:
+                log.info("Reusing %s: the same content is already uploaded.", existing.name)
+                if progress:
+                    progress(data.size, data.size, "done")
+                return wait_until_active(transport, existing, progress, timeout) if wait else existing
+        name = display_name_of(display_name) if isinstance(display_name, str) else data.name
+        file = _upload(transport, data, mime_type, name, progress, session)
     finally:
         data.close()
     return wait_until_active(transport, file, progress, timeout) if wait else file
+
+
+def _earlier_upload(data: _Source, list_files: Callable[[], list], progress: Progress | None) -> File | None:
+    """A live file with the same content, or None. Only files of the same size are compared, so the
+    data is hashed (one pass) only when one exists; progress says "checking" meanwhile."""
+    if progress:
+        progress(0, data.size, "checking")
+    candidates = [f for f in list_files() if f.state != "FAILED" and f.size_bytes in (0, data.size)]
+    if not candidates:
+        return None
+    digest = data.sha256()
+    for existing in candidates:
+        if existing.matches_sha256(digest):
+            existing.reused = True
+            return existing
+    return None
 
 
 def _upload(transport, data: _Source, mime_type: str, display_name: str, progress: Progress | None,
@@ -214,7 +347,7 @@ def _upload(transport, data: _Source, mime_type: str, display_name: str, progres
             progress(offset, data.size, "uploading")
         if last:
             session.url = None
-            return File.from_json(reply.json())
+            return File.from_json(transport.json(reply))
 
 
 def _start(transport, data: _Source, mime_type: str, display_name: str) -> tuple[str, int]:
@@ -251,7 +384,7 @@ def wait_until_active(transport, file: File, progress: Progress | None = None, t
         transport.sleep(delay)
         delay = min(delay * 1.5, 5.0)
         reused = file.reused
-        file = File.from_json(decode_json(transport.send("GET", file.name).content))
+        file = File.from_json(transport.json(transport.send("GET", file_path(file.name))))
         file.reused = reused
     if file.state == "FAILED":
         reason = (file.error or {}).get("message", "no reason given")
