@@ -102,3 +102,26 @@ def test_a_misspelt_model_gets_one_message_with_a_suggestion(shell, emulator, ca
     assert "Did you mean gemini-2.5-flash?" in str(caught.value)
     out = capsys.readouterr().out
     assert "No answer" not in out and "tokens" not in out  # no empty answer, footer or warning besides
+
+
+def test_in_out_and_last_error_put_the_notebook_in_the_prompt(shell, emulator):
+    shell.run_cell("value = 6 * 7", store_history=True)
+    number = shell.execution_count - 1
+    shell.run_cell("value", store_history=True)
+    shell.run_cell("1 / 0", store_history=True)
+    shell.run_cell_magic("gemini", "--no-stream", "Code: {In[%d]} Error: {last_error}" % number)
+    text = _sent(emulator)[-1].json["contents"][0]["parts"][0]["text"]
+    assert "```python\nvalue = 6 * 7\n```" in text
+    assert "ZeroDivisionError: division by zero" in text and "Traceback" in text and "\x1b[" not in text
+    assert "site-packages/IPython" not in text  # the user's frames only
+    shell.run_cell_magic("gemini", "--no-stream", "The answer was {Out[%d]}." % (number + 1))
+    parts = _sent(emulator)[-1].json["contents"][0]["parts"]
+    assert "".join(p["text"] for p in parts) == "The answer was 42."
+
+
+def test_last_error_says_when_there_is_none(shell, emulator):
+    magics = shell.magics_manager.registry["GeminiMagics"]
+    magics.context.last_error = None
+    with pytest.raises(UsageError, match="there is none yet"):
+        shell.run_cell_magic("gemini", "", "Explain {last_error}")
+    assert not _sent(emulator)

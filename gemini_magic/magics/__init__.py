@@ -7,7 +7,8 @@ as one line, without a traceback). One module a job:
 - `options`: the options of `%%gemini`, their parsing and the GenerationSettings they make;
 - `cell`: one prompt through `Client.prepare` / `stream` / `generate`, shown and bound;
 - `subcommands`: `%gemini models | config | files`; `backend`: the client cache and emulator;
-- `upload`: `%gemini_upload`; `input`: keeps `%gemini ...?` a prompt; `explain`: error messages;
+- `upload`: `%gemini_upload`; `input`: keeps `%gemini ...?` a prompt; `context`: `{In[k]}`,
+  `{last_error}` and the running cell's id; `explain`: error messages;
   `display`: status lines as display data.
 """
 
@@ -22,6 +23,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, v
 
 from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL
 from .backend import Backend
+from .context import NotebookContext
 from .options import FORMATS, parse_options, prompt_arguments, split_options
 from .upload import Uploads
 
@@ -54,6 +56,9 @@ class GeminiMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self.backend = Backend(self)
         self.uploads = Uploads()
+        self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}
+        if shell is not None:
+            self.context.register(shell)
 
     # --- settings are checked when they are set (the same checks as Client's arguments) ------------
     # A TraitError: %config then logs the message as one line and keeps the previous value.
@@ -183,3 +188,5 @@ class GeminiMagics(Magics):
     def shutdown(self) -> None:
         """Release connections and stop the backend emulator (`%unload_ext`, `%reload_ext`)."""
         self.backend.shutdown()
+        if self.shell is not None:
+            self.context.unregister(self.shell)

@@ -26,7 +26,7 @@ def run_prompt(magics, args, prompt_text: str):
     namespace = magics.shell.user_ns if magics.shell is not None else {}
     check_out_name(args.out, namespace)
     client = magics.backend.client()
-    contents, system = resolve(prompt_text, args, namespace, magics.system)
+    contents, system = resolve(prompt_text, args, magics.context.namespace(namespace), magics.system)
     try:
         turn = client.prepare(model, contents, system=system, settings=settings,
                               upload_progress=UploadProgress, dry_run=args.dry_run)
@@ -83,8 +83,9 @@ def run_prompt(magics, args, prompt_text: str):
     return None
 
 
-def resolve(prompt_text: str, args, namespace: dict, default_system: str) -> tuple[list, Any]:
-    """The prompt as text and kernel objects in order, and the system instruction."""
+def resolve(prompt_text: str, args, namespace, default_system: str) -> tuple[list, Any]:
+    """The prompt as text and kernel objects in order, and the system instruction. `namespace` has a
+    `.get` (the user's variables, plus `{In[k]}` and `{last_error}`: see context.py)."""
     from ..prompt import split_template
 
     try:

@@ -1,0 +1,101 @@
+"""The notebook itself as context: `{In[4]}`, `{Out[4]}`, `{last_error}` in a prompt, and the id of
+the cell being run (for conversations, where re-running a cell replaces its turn).
+
+- `{In[4]}` is that cell's source as a fenced code block (text); `{Out[4]}` is that output object,
+  converted like any kernel object (IPython keeps it in `Out`).
+- `{last_error}` is the last exception raised by the user's code in this kernel, with its traceback as
+  plain text (ANSI colour codes removed); our own one-line UsageErrors do not count. A variable named
+  `last_error` wins over it.
+- The cell id comes with each execution from JupyterLab, Notebook 7 and VS Code; IPython hands it to
+  the `pre_run_cell` event's info (`info.cell_id`). Terminal IPython has none.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from typing import Any
+
+from ..prompt import UndefinedNameError
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+class NotebookContext:
+    """Tracks the running cell's id and the last error of the user's code (IPython events)."""
+
+    def __init__(self) -> None:
+        self.cell_id: str | None = None
+        self.last_error: tuple | None = None   # (type, value, traceback)
+
+    def register(self, shell) -> None:
+        shell.events.register("pre_run_cell", self._pre_run_cell)
+        shell.events.register("post_run_cell", self._post_run_cell)
+
+    def unregister(self, shell) -> None:
+        for event, callback in (("pre_run_cell", self._pre_run_cell), ("post_run_cell", self._post_run_cell)):
+            try:
+                shell.events.unregister(event, callback)
+            except ValueError:
+                pass
+
+    def _pre_run_cell(self, info) -> None:
+        self.cell_id = getattr(info, "cell_id", None) or None
+
+    def _post_run_cell(self, result) -> None:
+        from IPython.core.error import UsageError
+
+        error = result.error_in_exec
+        if error is not None and not isinstance(error, (UsageError, KeyboardInterrupt)):
+            self.last_error = (type(error), error, error.__traceback__)
+
+    def namespace(self, user_ns: dict) -> "PromptNamespace":
+        return PromptNamespace(user_ns, self)
+
+
+class PromptNamespace:
+    """What `{names}` in a prompt resolve against: the user's variables, plus `In` as code blocks and
+    `last_error` as a traceback (only `.get` is used, see prompt.split_template)."""
+
+    def __init__(self, user_ns: dict, context: NotebookContext) -> None:
+        self.user_ns = user_ns
+        self.context = context
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name == "In" and isinstance(self.user_ns.get("In"), list):
+            return CellSources(self.user_ns["In"])
+        if name == "last_error" and name not in self.user_ns:
+            return last_error_text(self.context.last_error)
+        return self.user_ns.get(name, default)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.user_ns or name in ("In", "last_error")
+
+
+class CellSources:
+    """`In[k]` as a fenced Python code block (text in the prompt)."""
+
+    def __init__(self, sources: list) -> None:
+        self.sources = sources
+
+    def __getitem__(self, index):
+        source = self.sources[index]
+        if not isinstance(index, int):
+            raise TypeError("use one cell number, as in {In[4]}")
+        return f"\n```python\n{source.rstrip()}\n```\n"
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+
+def last_error_text(error: tuple | None) -> str:
+    """The exception and its traceback as plain text; UndefinedNameError when there is none."""
+    if error is None:
+        raise UndefinedNameError("`{last_error}` names the last error of this kernel, and there is none yet "
+                                 "(errors of %gemini itself do not count). Run the failing cell first.",
+                                 "last_error")
+    etype, value, tb = error
+    while tb is not None and "IPython" in tb.tb_frame.f_code.co_filename.replace("\\", "/").split("/"):
+        tb = tb.tb_next  # IPython's own frames (run_code's exec) come first: the user's code starts after
+    text = "".join(traceback.format_exception(etype, value, tb))
+    return f"\n```text\n{_ANSI.sub('', text).rstrip()}\n```\n"
