@@ -71,10 +71,10 @@ def test_three_turns_say_which_turn_and_echo_the_earlier_ones(emu, streamed):
     assert first.startswith(EMULATOR_MARKER)
     assert "**Conversation:**" not in first and "Earlier turns" not in first  # a single turn is as before
     assert "**Conversation:** turn 2, with 1 earlier turn received" in second
-    assert '- turn 1: "I have two dogs and a cat, and…"' in second
+    assert f'- turn 1: "I have two dogs and a cat, and…" → answered in {len(first):,} characters\n' in second
     assert "**Conversation:** turn 3, with 2 earlier turns received" in third
     assert '- turn 1: "I have two dogs and a cat, and…"' in third
-    assert '- turn 2: "Which of those places allow cats?"' in third
+    assert f'- turn 2: "Which of those places allow cats?" → answered in {len(second):,} characters\n' in third
     assert '**Prompt:** "And which one is closest to the lake?"' in third
     assert "**Turns:** 5" in third
 
@@ -87,7 +87,8 @@ def test_json_answers_carry_the_conversation(emu):
     body = {"contents": [user("first question here"), model("an answer"), user("second")],
             "generationConfig": {"responseMimeType": "application/json"}}
     answer = json.loads(answer_text(call(emu, "POST", GENERATE, body).json))
-    assert answer["conversation"] == {"turn": 2, "earlierTurns": ['"first question here"']}
+    assert answer["conversation"] == {"turn": 2, "earlierTurns": [
+        {"user": '"first question here"', "model": "answered in 9 characters"}]}
     single = json.loads(answer_text(call(emu, "POST", GENERATE, {
         "contents": [user("alone")], "generationConfig": {"responseMimeType": "application/json"}}).json))
     assert "conversation" not in single
@@ -102,8 +103,16 @@ def test_function_response_turns_continue_the_turn_they_answer(emu):
     contents += [model("5 and 9."), user("Now double them.")]
     text = answer_text(call(emu, "POST", GENERATE, {"contents": contents}).json)
     assert "**Conversation:** turn 2, with 1 earlier turn received" in text
-    assert '- turn 1: "What is 2+3 and 4+5?"' in text
+    assert '- turn 1: "What is 2+3 and 4+5?" → answered in 8 characters, 2 function calls\n' in text
 
+
+def test_the_echo_counts_the_thought_signatures_that_came_back(emu):
+    contents = [user("first"), {"role": "model", "parts": [{"text": "", "thoughtSignature": SIGNATURE},
+                                                          {"text": "Hello!", "thoughtSignature": "b3RoZXI="}]},
+                user("second"), user("third")]
+    text = answer_text(call(emu, "POST", GEMINI_3, {"contents": contents}).json)
+    assert '- turn 1: "first" → answered in 6 characters, 2 thought signatures' in text
+    assert '- turn 2: "second" → no answer' in text
 
 def test_a_turn_without_text_is_echoed_as_such(emu):
     image = {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}

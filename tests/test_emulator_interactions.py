@@ -184,7 +184,8 @@ def test_streamed_and_unary_answers_agree(emu):
 def assert_third_turn(text: str) -> None:
     assert "**Conversation:** turn 3, with 2 earlier turns received" in text
     assert '- turn 1: "I have 2 dogs in my house and…"' in text
-    assert '- turn 2: "How many paws are in my house?"' in text
+    assert '- turn 2: "How many paws are in my house?" → answered in ' in text
+    assert "characters, 1 thought signature\n" in text  # the thought step came back with its signature
     assert '**Prompt:** "And how many tails?"' in text
 
 
@@ -359,3 +360,14 @@ def test_a_get_does_not_use_up_a_stream_fault(emu):
     emu.inject("cut", chunks=3)
     assert call(emu, "GET", f"{CREATE}/{created['id']}").status == 200
     assert emu.pending() == 1
+
+
+def test_stream_true_in_the_body_alone_streams(emu):
+    wire = raw_request(emu, "POST", CREATE, {"model": MODEL, "input": "Hi", "stream": True})
+    assert wire.status == 200 and wire.headers["content-type"] == "text/event-stream"
+    assert sse_events(wire.body)[-1]["event_type"] == "interaction.completed"
+
+
+def test_the_key_rules_hold_for_interactions(emu):
+    assert call(emu, "POST", CREATE, {"model": MODEL, "input": "Hi"}, key=None).status == 403
+    assert call(emu, "GET", f"{CREATE}/anything?key=AIzaSy-in-the-url").status == 400

@@ -20,9 +20,10 @@ no ``details``, as there):
 Consecutive user turns are accepted, as the service accepts them.
 
 The echo: a request with earlier turns is "turn N" of a conversation; ``history_lines`` says so,
-how many earlier turns arrived, and quotes the first words of each earlier user turn, so a test
-(and a person) can see the history intact. A user turn holding only function responses continues
-the turn before it; it is not a new turn.
+how many earlier turns arrived, quotes the first words of each earlier user turn and says what came
+back of the model's answer to it (characters of text, thought signatures, function calls), so a
+test (and a person) can see the history intact. A user turn holding only function responses
+continues the turn before it; it is not a new turn.
 """
 
 from __future__ import annotations
@@ -120,6 +121,39 @@ def earlier_turns(contents: list) -> list:
     return user_turns(contents[:current_turn_start(contents)])
 
 
+def _signature(part) -> str | None:
+    raw = part.raw if isinstance(part.raw, dict) else {}
+    if raw.get("type") == "thought":  # an Interactions API thought step
+        return raw.get("signature") or None
+    return raw.get("thoughtSignature") or raw.get("thought_signature") or None
+
+
+def answered(contents: list, turn) -> str:
+    """What the model contents after ``turn`` (up to the next turn) hold, e.g. "1,234 characters"."""
+    start = next(index for index, content in enumerate(contents) if content is turn) + 1
+    characters, signatures, calls, found = 0, set(), 0, False
+    for content in contents[start:]:
+        if content.role == "user" and not _is_response_turn(content):
+            break
+        if content.role != "model":
+            continue
+        found = True
+        for part in content.parts:
+            if part.kind == "text" and not part.thought:
+                characters += len(part.text)
+            calls += part.kind == "function_call"
+            if _signature(part):
+                signatures.add(_signature(part))
+    if not found:
+        return "no answer"
+    facts = [f"{characters:,} character{'s' if characters != 1 else ''}"]
+    if calls:
+        facts.append(f"{calls} function call{'s' if calls != 1 else ''}")
+    if signatures:
+        facts.append(f"{len(signatures)} thought signature{'s' if len(signatures) != 1 else ''}")
+    return "answered in " + ", ".join(facts)
+
+
 def history_lines(contents: list) -> list[str]:
     """Markdown lines naming the turn and echoing earlier user turns; [] for a first turn."""
     earlier = earlier_turns(contents)
@@ -128,13 +162,15 @@ def history_lines(contents: list) -> list[str]:
     count = len(earlier)
     lines = [f"**Conversation:** turn {count + 1}, with {count} earlier turn{'s' if count != 1 else ''} "
              "received", "", "**Earlier turns:**", ""]
-    lines += [f"- turn {number}: {first_words(content)}" for number, content in enumerate(earlier, 1)]
+    lines += [f"- turn {number}: {first_words(content)} → {answered(contents, content)}"
+              for number, content in enumerate(earlier, 1)]
     return lines + [""]
 
 
 def history_json(contents: list) -> dict | None:
-    """The same facts for JSON answers: ``{"turn", "earlierTurns": [first words...]}``, or None."""
+    """The same facts for JSON answers: ``{"turn", "earlierTurns": [{"user", "model"}...]}``, or None."""
     earlier = earlier_turns(contents)
     if not earlier:
         return None
-    return {"turn": len(earlier) + 1, "earlierTurns": [first_words(content) for content in earlier]}
+    return {"turn": len(earlier) + 1, "earlierTurns": [
+        {"user": first_words(content), "model": answered(contents, content)} for content in earlier]}

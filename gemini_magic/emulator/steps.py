@@ -92,8 +92,7 @@ def to_contents(steps: list[dict], resolve_file) -> list[ReceivedContent]:
             signature = step.get("signature") or signature
             summary = step.get("summary") or []
             text = "".join(item.get("text", "") for item in summary if isinstance(item, dict))
-            if text:
-                parts = [ReceivedPart("text", text=text, thought=True, raw=step)]
+            parts = [ReceivedPart("text", text=text, thought=True, raw=step)]  # raw keeps the signature
         elif kind == "function_call":
             name = str(step.get("name", ""))
             call = {"name": name, "args": step.get("arguments") or {}}
