@@ -327,11 +327,6 @@ class Response:
             state = f"blocked: {self.block_reason}"
         return f"<Response {self.model_version or self.model or ''} {state} text={_short(self.text)!r}>"
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        from .render.explore import response_bundle  # the notebook view, built on first display
-
-        return response_bundle(self)
-
 
 def _single_chunk_text(chunk: dict) -> str:
     """What `.text` gives for a response of this one chunk (merging joins text, so the join is the same)."""

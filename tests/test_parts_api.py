@@ -186,14 +186,14 @@ def test_describe_text_image_table_audio_pdf_and_uploads():
     table = describe_part(encoded("text/csv", b'a,b\n1,"x\ny"\n2,z\n'))
     assert (table["kind"], table["summary"]) == ("table", "CSV 2 rows x 2 columns")
     assert describe_part(encoded("audio/wav", wav_bytes(1.5)))["summary"] == "WAV 1.50 s, 1 ch, 8000 Hz"
-    assert describe_part(encoded("application/pdf", pdf_bytes()))["summary"] == "PDF 1 pages"
+    assert describe_part(encoded("application/pdf", pdf_bytes()))["summary"] == "PDF 1 page"
     upload = describe_part({"fileData": {"mimeType": "video/mp4", "fileUri": "https://x/files/1"}})
     assert upload == {"kind": "video", "mime_type": "video/mp4", "bytes": 0,
                       "summary": "uploaded file https://x/files/1", "note": None}
     youtube = describe_part({"fileData": {"fileUri": "https://www.youtube.com/watch?v=x"}})
     assert (youtube["kind"], youtube["mime_type"], youtube["bytes"]) == ("file", "", 0)
     call = describe_part({"functionCall": {"name": "f"}})
-    assert (call["kind"], call["mime_type"], call["bytes"]) == ("other", "", 31)
+    assert (call["kind"], call["mime_type"], call["bytes"], call["summary"]) == ("function call", "", 31, "f({})")
 
 
 def test_conversion_describe_carries_the_notes():

@@ -164,7 +164,7 @@ def test_an_image_over_the_inline_budget_is_shrunk_until_it_fits(parts_settings)
     result = convert(img)
     mime, data = inline_bytes(result.parts[0])
     assert mime == "image/jpeg" and len(data) <= 60_000
-    assert any("to fit the 0.1 MB inline budget" in note for note in result.notes)
+    assert any("to fit the 60.0 kB inline budget" in note for note in result.notes)
 
 
 def test_a_transparent_image_over_the_budget_stays_png_but_smaller(parts_settings):

@@ -207,7 +207,7 @@ def test_a_file_over_the_inline_budget_without_a_client_says_how_to_upload(tmp_p
     with pytest.raises(ConversionError) as caught:
         to_part(path)
     message = str(caught.value)
-    assert "long.wav is 0.0 MB" in message and "20 MB" in message
+    assert "long.wav is 32.0 kB" in message and "20 MB" in message
     assert "%gemini_upload" in message and "client.upload_file" in message
 
 

@@ -96,8 +96,8 @@ def test_5000_chunks_as_fast_as_possible_are_drawn_a_bounded_number_of_times():
     assert len(sent) <= elapsed * 20 + 2
     assert len(sent) < 50
     whole = "".join(pieces)
-    assert sent[-1][0]["data"]["text/markdown"] == whole  # the final flush drew everything
-    assert view.render_count == len(sent)
+    assert whole.startswith(sent[-1][0]["data"]["text/markdown"]) and len(sent[-1][0]["data"]["text/markdown"]) < len(whole)
+    assert view.render_count == len(sent)  # no last widget draw: the final display below is the only full send
     assert view.answer_output.outputs == ()  # emptied after the display was replaced: stored once
     (kind, bundle, kwargs), = [call for call in recorder.calls if call[0] == "update"]
     assert kwargs == {"raw": True}
@@ -115,7 +115,7 @@ def test_5000_chunks_with_pauses_stream_live_and_stay_under_20_renders_per_secon
     assert len(sent) >= min(5, elapsed * 5)  # it really was live, not only a final draw
     texts = [outputs[0]["data"]["text/markdown"] for outputs in sent]
     assert all(later.startswith(earlier) for earlier, later in zip(texts, texts[1:]))
-    assert texts[-1] == "".join(pieces)
+    assert "".join(pieces).startswith(texts[-1])  # the whole answer goes out once, in the final display
 
 
 def test_the_interval_grows_with_the_text_so_bytes_per_second_stay_bounded():
@@ -126,7 +126,7 @@ def test_the_interval_grows_with_the_text_so_bytes_per_second_stay_bounded():
     response, elapsed = stream_through(view, pieces, sleep=0.001)
     sizes = [len(outputs[0]["data"]["text/markdown"]) * 2 for outputs in sent]
     assert sum(sizes[:-1]) <= WIDGET_BYTES_PER_SECOND * elapsed + max(sizes)
-    assert sent[-1][0]["data"]["text/plain"] == "".join(pieces)
+    assert "".join(pieces).startswith(sent[-1][0]["data"]["text/plain"])
 
 
 class CountingResponse(Response):
@@ -182,7 +182,7 @@ def test_widget_view_structure_and_final_replacement():
     view.finish(response)
     kind, bundle, kwargs = recorder.calls[-1]
     assert kind == "update" and kwargs == {"raw": True}
-    assert "<details><summary>Thoughts</summary>\n\nPondering.\n\n</details>" in bundle["text/markdown"]
+    assert "<details><summary>Thoughts</summary>\n\n> Pondering.\n\n</details>" in bundle["text/markdown"]
     assert "**Answer**" in bundle["text/markdown"]
     assert "gemini-2.5-flash · STOP · tokens: prompt 7 / answer 11 / thoughts 5 / total 23" in bundle["text/markdown"]
     assert bundle["text/markdown"].count("**Answer**") == 1
@@ -478,7 +478,7 @@ def test_thoughts_in_a_collapsed_details_only_when_asked():
     hidden = final_bundle(response)["text/markdown"]
     shown = final_bundle(response, show_thoughts=True)["text/markdown"]
     assert "Calculating Prime Sum" not in hidden and "<details" not in hidden
-    assert shown.startswith("<details><summary>Thoughts</summary>\n\n**Calculating Prime Sum**")
+    assert shown.startswith("<details><summary>Thoughts</summary>\n\n> **Calculating Prime Sum**")
     details_end = shown.index("</details>")
     assert shown.index("The sum of the first 50 prime numbers is 5117.") > details_end
     assert "tokens: prompt 51 / answer 745 / thoughts 1,234 / total 2,030" in shown
@@ -486,17 +486,47 @@ def test_thoughts_in_a_collapsed_details_only_when_asked():
     assert "[thoughts]\n**Calculating Prime Sum**" in final_bundle(response, show_thoughts=True)["text/plain"]
 
 
-def test_several_candidates_each_under_a_heading():
+def test_expanded_thoughts_stay_apart_from_the_answer():
+    """Saved output: the thoughts are a block quote, so expanded they cannot run into the answer."""
+    mistune = pytest.importorskip("mistune")
+    thoughts = "**Reading the prompt**\n\nThe prompt asks for a haiku.\n\n\n**Writing**\n\nFive, seven, five.\n\n\n"
+    response = Response([{"candidates": [{"content": {"parts": [{"text": thoughts, "thought": True},
+                                                                {"text": "An old silent pond"}]},
+                                          "finishReason": "STOP"}]}])
+    markdown = final_bundle(response, show_thoughts=True)["text/markdown"]
+    inside = markdown[:markdown.index("</details>")]
+    assert all(line.startswith(">") for line in inside.split("\n\n", 1)[1].strip().splitlines())
+    rendered = mistune.html(markdown)
+    quote = rendered[rendered.index("<blockquote>"):rendered.index("</blockquote>")]
+    assert "<strong>Reading the prompt</strong>" in quote and "Five, seven, five." in quote
+    assert "An old silent pond" not in quote and rendered.index("An old silent pond") > rendered.index("</details>")
+
+
+def test_several_candidates_are_numbered_from_one_under_headings_apart():
     chunk = {"candidates": [
         {"content": {"parts": [{"text": "Second answer"}]}, "finishReason": "MAX_TOKENS", "index": 1},
-        {"content": {"parts": [{"text": "First answer"}]}, "finishReason": "STOP", "index": 0}]}
+        {"content": {"parts": [{"text": "## Its own heading\n\nFirst answer"}]}, "finishReason": "STOP", "index": 0}]}
     bundle = final_bundle(Response([chunk]))
     markdown = bundle["text/markdown"]
-    assert markdown.index("### Candidate 0\n\nFirst answer") < markdown.index("### Candidate 1\n\nSecond answer")
+    assert markdown.startswith("## Candidate 1 of 2\n\n## Its own heading\n\nFirst answer")
+    assert "\n\n---\n\n## Candidate 2 of 2 (MAX_TOKENS)\n\nSecond answer" in markdown  # a rule between them
+    assert "Candidate 0" not in markdown and "Candidate 0" not in bundle["text/plain"]
     assert "⚠️ The answer reached the output token limit" in markdown
-    assert markdown.index("raise --max-tokens") > markdown.index("### Candidate 1")
+    assert markdown.index("raise --max-tokens") > markdown.index("## Candidate 2 of 2")
     assert "STOP, MAX_TOKENS" in markdown
-    assert "Candidate 0:\n\nFirst answer\n\nCandidate 1:" in bundle["text/plain"]
+    assert bundle["text/plain"].startswith("=== Candidate 1 of 2 ===\n\n## Its own heading\n\nFirst answer\n\n"
+                                           "=== Candidate 2 of 2 (MAX_TOKENS) ===\n\nSecond answer")
+
+
+def test_terminal_view_numbers_the_other_candidates_from_one(capsys):
+    view = StreamView("m", mode="terminal")
+    chunk = {"candidates": [{"content": {"parts": [{"text": "First"}]}, "finishReason": "STOP", "index": 0},
+                            {"content": {"parts": [{"text": "Second"}]}, "finishReason": "STOP", "index": 1}]}
+    response = Response([chunk])
+    view.update(response)
+    view.finish(response)
+    out = capsys.readouterr().out
+    assert out.startswith("First\n\n[candidate 2 of 2]\nSecond\n\n---\n")
 
 
 def test_code_execution_parts_are_shown_in_order():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..constants import INLINE_REQUEST_LIMIT
 from ..errors import ConversionError
+from ..units import human_size
 
 
 @dataclass
@@ -46,9 +47,8 @@ class RequestTooLargeError(ConversionError):
     """The parts of one request add up to more than the API takes inline."""
 
 
-def megabytes(size: int) -> str:
-    """`12_345_678` → "12.3 MB" (decimal megabytes, as the API's limits are stated)."""
-    return f"{size / 1e6:.1f} MB"
+#: The converters' old name for the one size formatter (`1_234_567` → "1.2 MB", `500` → "500 bytes").
+megabytes = human_size
 
 
 def row_window(total: int, max_rows: int) -> tuple[int, int]:

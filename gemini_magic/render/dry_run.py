@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html
 
-from .explore import thumbnail
 from ..parts import describe_part
+from ..units import plural
+from .part_kinds import part_thumbnail
 
 
 def dry_run_rows(body: dict) -> list[dict]:
@@ -24,20 +25,24 @@ def dry_run_rows(body: dict) -> list[dict]:
 
 
 def dry_run_bundle(model: str, body: dict, tokens, notes: list[str] = ()) -> dict:
+    """`{"text/plain", "text/markdown", "text/html"}`: a head line, a table of the parts (numbered from 1)
+    and the conversion notes. `tokens` is a TokenCount (`.total`) or the reason the count failed."""
     rows = dry_run_rows(body)
     total_bytes = sum(row["bytes"] for row in rows)
-    token_text = f"{tokens.total:,} tokens (countTokens)" if hasattr(tokens, "total") else f"token count unavailable: {tokens}"
-    head = f"Dry run for {model}: {len(rows)} part(s), {total_bytes:,} bytes, {token_text}. Nothing was generated."
+    token_text = (f"{plural(tokens.total, 'token')} (countTokens)" if hasattr(tokens, "total")
+                  else f"token count unavailable: {tokens}")
+    head = (f"Dry run for {model}: {plural(len(rows), 'part')}, {plural(total_bytes, 'byte')}, {token_text}. "
+            "Nothing was generated.")
     lines = [head, "", "| # | turn | kind | MIME type | bytes | what |", "|---:|---|---|---|---:|---|"]
     html_rows = []
-    for index, row in enumerate(rows):
+    for index, row in enumerate(rows, start=1):
         what = row["summary"] + (f" ({row['note']})" if row.get("note") else "")
         cell = what.replace("|", "\\|")
         lines.append(f"| {index} | {row['turn']} | {row['kind']} | {row['mime_type']} | {row['bytes']:,} | {cell} |")
         html_rows.append(
             f"<tr><td>{index}</td><td>{row['turn']}</td><td>{html.escape(row['kind'])}</td>"
             f"<td>{html.escape(row['mime_type'])}</td><td style='text-align:right'>{row['bytes']:,}</td>"
-            f"<td>{html.escape(what)}</td><td>{_thumbnail(row['part'])}</td></tr>")
+            f"<td>{html.escape(what)}</td><td>{part_thumbnail(row['part'])}</td></tr>")
     lines.extend(f"- {note}" for note in notes)
     notes_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     page = (f"<p><b>{html.escape(head)}</b></p><table><tr><th>#</th><th>turn</th><th>kind</th><th>MIME type</th>"
@@ -45,12 +50,6 @@ def dry_run_bundle(model: str, body: dict, tokens, notes: list[str] = ()) -> dic
             + (f"<ul>{notes_html}</ul>" if notes else ""))
     text = "\n".join(lines)
     return {"text/plain": text, "text/markdown": text, "text/html": page}
-
-
-def _thumbnail(part: dict) -> str:
-    blob = part.get("inlineData") or {}
-    mime = blob.get("mimeType", "")
-    return thumbnail(mime, blob.get("data", "")) if mime.startswith("image/") else ""
 
 
 def show_dry_run(model: str, body: dict, tokens, notes: list[str] = ()) -> None:

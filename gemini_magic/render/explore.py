@@ -1,11 +1,14 @@
 """How a `Response` shows itself in a notebook: the answer, then collapsed sections to explore it.
 
-`Response._repr_mimebundle_` calls `response_bundle`, so evaluating `_gemini` (or `--out NAME`) in a
-cell shows the answer first and, below it, `<details>` sections: Parts (with image thumbnails),
-Usage, Safety ratings, Citations, Grounding, Thoughts, Prompt feedback, Request body and Raw JSON.
-Plain HTML with no JavaScript, so it works the same in a saved notebook. Everything from the
-service is escaped; long strings (base64 media, signatures) are cut at 2,000 characters so a 2 MB
-image answer still gives a small, fast page.
+`response_bundle` is the display of a result (`_gemini`, `--out NAME`) once the extension is loaded
+(render/display.py registers it): the answer rendered exactly like the final view of `%%gemini`
+(Markdown, JSON answers highlighted), then `<details>` sections: Thoughts, Parts (with image
+thumbnails), Safety ratings, Citations, Grounding, Usage, Prompt feedback, Request body and Raw JSON.
+The bundle has no text/html: JupyterLab prefers HTML to Markdown, and the answer must render as
+Markdown; the sections are raw HTML inside the Markdown, on one line so that Markdown keeps them whole.
+`response_html` gives the same as one HTML page. Plain HTML with no JavaScript, so it works the same
+in a saved notebook. Everything from the service is escaped in the sections; long strings (base64
+media, signatures) are cut at 2,000 characters so a 2 MB image answer still gives a small, fast page.
 
     response                                      # last line of a cell: the view above
     print(response_bundle(response)["text/plain"])  # the summary a terminal shows
@@ -13,60 +16,79 @@ image answer still gives a small, fast page.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 
-from .final import (NO_TEXT, answer_text, base64_size, empty_reason, final_bundle, footer_line,
-                           human_size, response_warnings)
+from ..units import plural
+from .final import (NO_TEXT, answer_text, candidate_heading, empty_reason, final_bundle, footer_line, parse_json,
+                    response_warnings)
+from .part_kinds import PRE as _PRE, STRING_LIMIT, cut as _cut, kind_of, part_html, thumbnail
 
-STRING_LIMIT = 2_000          # characters kept of each long string in the JSON sections
+__all__ = ["response_bundle", "response_html", "details_html", "truncate_strings", "display_format", "thumbnail",
+           "STRING_LIMIT", "RAW_LIMIT"]
+
 RAW_LIMIT = 300_000           # characters of raw JSON shown in all; `.raw` keeps everything
-THUMBNAIL_PX = 256
-THUMBNAIL_REUSE_LIMIT = 200_000  # base64 characters: smaller images are shown with their own bytes
 
 _TABLE = '<table style="border-collapse:collapse;font-size:smaller">'
 _CELL = 'style="border:1px solid #8884;padding:2px 6px;text-align:left;vertical-align:top"'
 _FLAGGED = 'style="background:#f8d7da"'
-_PRE = '<pre style="white-space:pre-wrap;max-height:30em;overflow:auto;font-size:smaller">'
 
 
 def response_bundle(response) -> dict:
-    """`{"text/plain", "text/markdown", "text/html"}` for a Response: the answer, then the details."""
-    final = final_bundle(response)
+    """`{"text/markdown", "text/plain"}` for a Response: the answer as the final view shows it, then details.
+
+    text/markdown is `final_bundle`'s Markdown (JSON answers fenced as JSON) followed by the sections of
+    `details_html` as raw HTML on one line; text/plain is the repr and the plain final view.
+    """
+    final = final_bundle(response, output_format=display_format(response))
+    sections = details_html(response, answers=False).replace("\n", "&#10;")  # one line: one HTML block
     return {
+        "text/markdown": f"{final['text/markdown']}\n\n{sections}\n",
         "text/plain": f"{response!r}\n\n{final['text/plain']}",
-        "text/markdown": final["text/markdown"],
-        "text/html": response_html(response),
     }
 
 
+def display_format(response) -> str:
+    """ "json" when the answer was asked for as JSON or is a JSON object or array, else "markdown"."""
+    config = (getattr(response, "request", None) or {}).get("generationConfig") or {}
+    if config.get("responseMimeType") == "application/json":
+        return "json"
+    text = response.text.strip()
+    return "json" if text[:1] in ("{", "[") and parse_json(text) is not None else "markdown"
+
+
 def response_html(response) -> str:
-    """The answer as escaped text, the footer and warnings, then collapsed sections (no JavaScript)."""
+    """The answer as escaped text, the footer and warnings, then the collapsed sections (no JavaScript)."""
+    candidates = response.candidates
+    head = [_answer_html(response, candidates[0] if candidates else None)] if len(candidates) <= 1 else []
+    return "".join(head) + _footer_html(response) + details_html(response, answers=len(candidates) > 1)
+
+
+def details_html(response, *, answers: bool = False) -> str:
+    """The collapsed sections, in a `<div class="gemini-response">`.
+
+    One candidate: its sections, then the response's. Several: a section per candidate, numbered from
+    1, holding the candidate's answer (when `answers`) and its sections.
+    """
     candidates = response.candidates
     out = ['<div class="gemini-response">']
-    if len(candidates) <= 1:
-        candidate = candidates[0] if candidates else None
-        out.append(_answer_html(response, candidate))
-        out.append(_footer_html(response))
-        if candidate is not None:
-            out.append(_candidate_sections(candidate))
+    if len(candidates) == 1:
+        out.append(_candidate_sections(candidates[0]))
     else:
-        out.append(_footer_html(response))
-        for candidate in candidates:
+        for number, candidate in enumerate(candidates, start=1):
+            heading = html.escape(candidate_heading(number, len(candidates)))
             reason = html.escape(candidate.finish_reason or "incomplete")
-            out.append(f'<details open><summary><b>Candidate {candidate.index}</b> · {reason}</summary>'
-                       f'<div style="margin-left:1em">{_answer_html(response, candidate)}'
-                       f"{_candidate_sections(candidate)}</div></details>")
+            answer = _answer_html(response, candidate) if answers else ""
+            out.append(f'<details open><summary><b>{heading}</b> · {reason}</summary>'
+                       f'<div style="margin-left:1em">{answer}{_candidate_sections(candidate)}</div></details>')
     out.append(_usage_section(response.usage))
     feedback = response.prompt_feedback
     if feedback:
         out.append(_details("Prompt feedback", _safety_table(feedback.get("safetyRatings") or ())
                             + _json_pre({k: v for k, v in feedback.items() if k != "safetyRatings"})))
-    if response.request:
+    if getattr(response, "request", None):
         out.append(_details("Request body", _json_pre(response.request)))
-    out.append(_details(f"Raw JSON ({len(response.raw)} chunk{'s' * (len(response.raw) != 1)})",
-                        _raw_json(response.raw)))
+    out.append(_details(f"Raw JSON ({plural(len(response.raw), 'chunk')})", _raw_json(response.raw)))
     out.append("</div>")
     return "".join(out)
 
@@ -108,73 +130,14 @@ def _candidate_sections(candidate) -> str:
 
 def _parts_table(parts: list[dict]) -> str:
     rows = [f"<tr><th {_CELL}>#</th><th {_CELL}>kind</th><th {_CELL}>content</th></tr>"]
-    for index, part in enumerate(parts):
-        kind, content = _describe_part(part)
+    for number, part in enumerate(parts, start=1):
+        content = part_html(part)
         if "thoughtSignature" in part:
-            content += f' <span style="opacity:0.6">(thought signature, {len(part["thoughtSignature"]):,} chars)</span>'
-        rows.append(f"<tr><td {_CELL}>{index}</td><td {_CELL}>{html.escape(kind)}</td><td {_CELL}>{content}</td></tr>")
+            signature = plural(len(part["thoughtSignature"]), "character")
+            content += f' <span style="opacity:0.6">(thought signature, {signature})</span>'
+        label = html.escape(kind_of(part).label_for(part))
+        rows.append(f"<tr><td {_CELL}>{number}</td><td {_CELL}>{label}</td><td {_CELL}>{content}</td></tr>")
     return _TABLE + "".join(rows) + "</table>"
-
-
-def _describe_part(part: dict) -> tuple[str, str]:
-    """(kind, HTML describing the part) for one row of the parts table."""
-    if "text" in part:
-        text = part["text"]
-        return ("thought" if part.get("thought") else "text"), f"{len(text):,} chars: {_preview(text)}"
-    if "inlineData" in part:
-        blob = part["inlineData"]
-        mime = str(blob.get("mimeType", ""))
-        data = blob.get("data", "")
-        label = html.escape(f"{mime}, {human_size(base64_size(data))}")
-        preview = thumbnail(mime, data) if mime.startswith("image/") else ""
-        return "inlineData", label + (f"<br>{preview}" if preview else "")
-    if "executableCode" in part:
-        code = part["executableCode"]
-        return "executableCode", html.escape(str(code.get("language", ""))) + _PRE + html.escape(code.get("code", "")) + "</pre>"
-    if "codeExecutionResult" in part:
-        result = part["codeExecutionResult"]
-        return "codeExecutionResult", (html.escape(str(result.get("outcome", ""))) + _PRE
-                                       + html.escape(_cut(result.get("output", ""))) + "</pre>")
-    if "functionCall" in part:
-        call = part["functionCall"]
-        args = json.dumps(truncate_strings(call.get("args", {})), ensure_ascii=False)
-        return "functionCall", f"<code>{html.escape(str(call.get('name', '?')))}({html.escape(args)})</code>"
-    if "fileData" in part:
-        data = part["fileData"]
-        return "fileData", html.escape(f"{data.get('mimeType', '')} {data.get('fileUri', '')}".strip())
-    kind = next((k for k in part if k != "thoughtSignature"), "empty")
-    return kind, _json_pre({k: v for k, v in part.items() if k != "thoughtSignature"})
-
-
-def thumbnail(mime: str, data: str) -> str:
-    """An `<img>` at most 256 px: the part's own base64 when small, else a shrunk copy (Pillow)."""
-    if not data:
-        return ""
-    if len(data) > THUMBNAIL_REUSE_LIMIT:
-        # Embedding megabytes to draw 256 px would make every display (and the saved notebook) huge.
-        try:
-            mime, data = _shrink(data)
-        except Exception:  # noqa: BLE001 - an undecodable image just gets no preview
-            return '<i>(no preview: the image could not be decoded; see <code>.images</code>)</i>'
-    style = f"max-width:{THUMBNAIL_PX}px;max-height:{THUMBNAIL_PX}px"
-    return f'<img src="data:{html.escape(mime)};base64,{html.escape(data)}" style="{style}" alt="{html.escape(mime)}">'
-
-
-def _shrink(data: str) -> tuple[str, str]:
-    import io
-
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(base64.b64decode(data)))
-    image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-    buffer = io.BytesIO()
-    if image.mode in ("RGBA", "LA", "P"):
-        image.save(buffer, format="PNG", optimize=True)
-        mime = "image/png"
-    else:
-        image.convert("RGB").save(buffer, format="JPEG", quality=85)
-        mime = "image/jpeg"
-    return mime, base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _usage_section(usage: dict) -> str:
@@ -243,7 +206,7 @@ def truncate_strings(value, limit: int = STRING_LIMIT):
     """A copy of a JSON value with every string longer than `limit` cut short, saying how much is left.
 
         >>> truncate_strings({"data": "A" * 2005, "n": [1, "ok"]}, limit=3)
-        {'data': 'AAA… (2,002 more chars)', 'n': [1, 'ok']}
+        {'data': 'AAA… (2,002 more characters)', 'n': [1, 'ok']}
     """
     if isinstance(value, str):
         return _cut(value, limit)
@@ -252,15 +215,6 @@ def truncate_strings(value, limit: int = STRING_LIMIT):
     if isinstance(value, (list, tuple)):
         return [truncate_strings(item, limit) for item in value]
     return value
-
-
-def _cut(text: str, limit: int = STRING_LIMIT) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more chars)"
-
-
-def _preview(text: str, limit: int = 200) -> str:
-    short = text if len(text) <= limit else text[:limit] + "…"
-    return f"<code>{html.escape(short)}</code>"
 
 
 def _details(summary: str, body: str) -> str:

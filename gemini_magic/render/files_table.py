@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from .final import human_size
+from ..units import human_size
 
 
 def expires_in(expiration_time: str, now: datetime | None = None) -> str:

@@ -17,14 +17,14 @@ well without a kernel or widget state (nbconvert, GitHub).
 from __future__ import annotations
 
 import json
-import re
 
+from ..part_kinds import fence, kind_of
 from ..response import json_from_text
+from ..units import human_size, plural
 
 OUTPUT_FORMATS = ("markdown", "text", "code", "json")
 NO_TEXT = "(no text in the answer)"
 
-_BACKTICKS = re.compile(r"`{3,}")
 _USAGE_FIELDS = (  # (usageMetadata key, label in the footer)
     ("promptTokenCount", "prompt"),
     ("cachedContentTokenCount", "cached"),
@@ -39,8 +39,9 @@ def final_bundle(response, *, show_thoughts: bool = False, output_format: str = 
                  message: str | None = None, elapsed: float | None = None) -> dict:
     """The finished answer as a display bundle: `{"text/markdown": ..., "text/plain": ...}`.
 
-    The answer (each candidate under a "### Candidate i" heading when there are several), the
-    thoughts in a collapsed `<details>` when `show_thoughts`, a footer (model, finish reason, tokens,
+    The answer (each candidate under a "Candidate 1 of 2" heading, apart from the next by a rule, when
+    there are several), the thoughts in a collapsed `<details>` (quoted, so that when expanded they
+    stay apart from the answer) when `show_thoughts`, a footer (model, finish reason, tokens,
     timings) and one plain warning line per problem (blocked prompt, non-STOP finish, stream cut short
     or interrupted, `message`). `output_format="text"` gives `text/plain` only. `elapsed` is shown
     when the response carries no timing of its own.
@@ -50,26 +51,32 @@ def final_bundle(response, *, show_thoughts: bool = False, output_format: str = 
     """
     check_output_format(output_format)
     candidates = response.candidates
-    several = len(candidates) > 1
+    count = len(candidates)
     md_parts: list[str] = []
     plain_parts: list[str] = []
-    for candidate in candidates or [None]:
-        if several:
-            md_parts.append(f"### Candidate {candidate.index}")
-            plain_parts.append(f"Candidate {candidate.index}:")
+    for number, candidate in enumerate(candidates or [None], start=1):
+        if count > 1:
+            # A rule and a heading of its own: the answers carry their own headings, and a bare
+            # "### Candidate" would read as one of them.
+            heading = candidate_heading(number, count, candidate)
+            md_parts.append(("---\n\n" if number > 1 else "") + f"## {heading}")
+            plain_parts.append(f"=== {heading} ===")
         thoughts = candidate.thoughts if candidate is not None and show_thoughts else ""
         if thoughts:
-            md_parts.append(f"<details><summary>Thoughts</summary>\n\n{thoughts.strip()}\n\n</details>")
+            md_parts.append(thoughts_markdown(thoughts))
             plain_parts.append(f"[thoughts]\n{thoughts.strip()}\n[/thoughts]")
-        text = answer_text(candidate) if candidate is not None else ""
+        if candidate is not None:
+            text, plain = answer_text(candidate), answer_text(candidate, markdown=False)
+        else:
+            text = plain = ""
         if text.strip():
             md_parts.append(formatted(text, output_format, markdown=True))
-            plain_parts.append(formatted(text, output_format, markdown=False))
+            plain_parts.append(formatted(plain, output_format, markdown=False))
         else:
             empty = f"{NO_TEXT} — {empty_reason(response, candidate)}"
             md_parts.append(f"*{empty}*")
             plain_parts.append(empty)
-        if several:
+        if count > 1:
             for line in candidate_warnings(candidate, output_format, prefix=""):
                 md_parts.append(f"⚠️ {line}")
                 plain_parts.append(f"Warning: {line}")
@@ -87,21 +94,26 @@ def check_output_format(output_format: str) -> None:
         raise ValueError(f"Unknown output format {output_format!r}: use one of {', '.join(OUTPUT_FORMATS)}.")
 
 
-def answer_text(candidate) -> str:
+def answer_text(candidate, *, markdown: bool = True) -> str:
     """The candidate's answer: its text parts joined, other parts (code, calls, media) as short blocks.
 
-    Append-only while a stream grows (parts only arrive at the end, the last text part only grows),
-    so a terminal can print just the new characters. Thoughts are left out.
+    Each non-text part reads as its kind's `markdown` (or plain `text` when `markdown=False`), from
+    the table in `gemini_magic.part_kinds`. Append-only while a stream grows (parts only arrive at the
+    end, the last text part only grows), so a terminal can print just the new characters. Thoughts
+    are left out.
     """
     pieces: list[str] = []
     after_block = False
     for part in candidate.parts:
-        if "text" in part:
+        if "text" in part:  # the common case first: a stream is mostly text
             if not part.get("thought") and part["text"]:
                 pieces.append(("\n\n" if after_block else "") + part["text"])
                 after_block = False
             continue
-        block = _part_block(part)
+        kind = kind_of(part)
+        if not kind.in_answer:
+            continue
+        block = kind.markdown(part) if markdown else kind.text(part)
         if pieces and not after_block:
             block = ("" if pieces[-1].endswith("\n\n") else "\n" if pieces[-1].endswith("\n") else "\n\n") + block
         elif after_block:
@@ -109,6 +121,18 @@ def answer_text(candidate) -> str:
         pieces.append(block)
         after_block = True
     return "".join(pieces)
+
+
+def candidate_heading(number: int, count: int, candidate=None) -> str:
+    """`Candidate 2 of 3` (numbered from 1, as people count), with its finish reason when not STOP."""
+    reason = getattr(candidate, "finish_reason", None)
+    return f"Candidate {number} of {count}" + (f" ({reason})" if reason not in (None, "STOP") else "")
+
+
+def thoughts_markdown(thoughts: str) -> str:
+    """Thoughts in a collapsed `<details>`, as a block quote: expanded, they stay apart from the answer."""
+    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in thoughts.strip().splitlines())
+    return f"<details><summary>Thoughts</summary>\n\n{quoted}\n\n</details>"
 
 
 def formatted(text: str, output_format: str, *, markdown: bool) -> str:
@@ -135,54 +159,9 @@ def parse_json(text: str):
         return None
 
 
-def fence(body: str, language: str = "") -> str:
-    """A fenced code block that no run of backticks inside `body` can close early."""
-    longest = max((len(m.group()) for m in _BACKTICKS.finditer(body)), default=2)
-    ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{language}\n{body.rstrip(chr(10))}\n{ticks}"
-
-
 def _is_fenced(text: str) -> bool:
     body = text.strip()
     return body.startswith("```") and body.endswith("```") and len(body) > 6
-
-
-def _part_block(part: dict) -> str:
-    if "executableCode" in part:
-        code = part["executableCode"]
-        return fence(code.get("code", ""), str(code.get("language", "")).lower().replace("language_unspecified", ""))
-    if "codeExecutionResult" in part:
-        result = part["codeExecutionResult"]
-        outcome = result.get("outcome", "")
-        label = "Output" if outcome in ("OUTCOME_OK", "") else f"Output ({outcome})"
-        return f"{label}:\n\n" + fence(result.get("output", ""))
-    if "functionCall" in part:
-        call = part["functionCall"]
-        args = json.dumps(call.get("args", {}), ensure_ascii=False)
-        return f"→ function call: `{call.get('name', '?')}({args})`"
-    if "functionResponse" in part:
-        return f"→ function response: `{part['functionResponse'].get('name', '?')}`"
-    if "inlineData" in part:
-        blob = part["inlineData"]
-        return f"[{blob.get('mimeType', 'data')}, {human_size(base64_size(blob.get('data', '')))}]"
-    if "fileData" in part:
-        data = part["fileData"]
-        return f"[file {data.get('mimeType', '')}: {data.get('fileUri', '')}]".replace(" :", ":")
-    return "[" + ", ".join(k for k in part if k != "thoughtSignature") + "]"
-
-
-def base64_size(data: str) -> int:
-    """Decoded size of a base64 string, without decoding it."""
-    return len(data) * 3 // 4 - data[-2:].count("=") if data else 0
-
-
-def human_size(size: float) -> str:
-    """`1234567` → "1.2 MB" (decimal units, as the API states its limits)."""
-    if size < 1000:
-        return f"{size:.0f} bytes"
-    for unit, scale in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9)):
-        if size < scale * 1000 or unit == "GB":
-            return f"{size / scale:.1f} {unit}"
 
 
 def footer_line(response, *, elapsed: float | None = None, first_chunk: float | None = None,
@@ -230,8 +209,9 @@ def response_warnings(response, output_format: str = "markdown", *, message: str
     elif response.interrupted:
         lines.append("Interrupted: the partial answer is kept in the result.")
     elif response.error is not None:
-        lines.append(f"The stream failed ({type(response.error).__name__}: {_first_line(response.error)}); "
-                     "the partial answer is shown and kept in the result.")
+        kept = ("the partial answer is shown and kept in the result" if _has_answer(response)
+                else "no answer arrived before it")
+        lines.append(f"The stream failed ({type(response.error).__name__}: {_first_line(response.error)}); {kept}.")
     elif response.incomplete and not response.block_reason:
         lines.append("The stream ended before the model finished; the partial answer is shown.")
     return lines
@@ -252,7 +232,7 @@ def candidate_warnings(candidate, output_format: str = "markdown", *, usage: dic
                      f"{detail}: rephrase the prompt or ask for an answer in your own terms.")
     elif reason == "MAX_TOKENS":
         thinking = (usage or {}).get("thoughtsTokenCount")
-        spent = f"; thinking used {thinking:,} tokens of it" if isinstance(thinking, int) and thinking else ""
+        spent = f"; thinking used {plural(thinking, 'token')} of it" if isinstance(thinking, int) and thinking else ""
         lines.append(f"The answer reached the output token limit (finish reason MAX_TOKENS){spent}{detail}: "
                      "raise --max-tokens.")
     elif reason == "MALFORMED_FUNCTION_CALL":
@@ -302,22 +282,23 @@ def _flagged(ratings) -> str:
     return ", ".join(names)
 
 
+def _has_answer(response) -> bool:
+    return any(candidate.parts for candidate in response.candidates)
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else "no message"
 
 
-_DISPLAYABLE_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
-
-
 def image_bundles(response) -> list[dict]:
-    """One display bundle per inline image of the answer (its base64 reused as is), in order."""
+    """One display bundle per displayable image of the answer (its base64 reused as is), in order."""
     bundles = []
     for candidate in response.candidates:
         for part in candidate.parts:
-            blob = part.get("inlineData") or {}
-            mime = blob.get("mimeType")
-            if mime in _DISPLAYABLE_IMAGES and blob.get("data"):
-                size = human_size(base64_size(blob["data"]))
-                bundles.append({mime: blob["data"], "text/plain": f"<{mime} image, {size}>"})
+            kind = kind_of(part)
+            image = kind.image(part)
+            if image is not None:
+                mime, data = image
+                bundles.append({mime: data, "text/plain": f"<{mime} image, {human_size(kind.size(part))}>"})
     return bundles

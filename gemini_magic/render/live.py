@@ -31,8 +31,8 @@ import html
 import sys
 import time
 
-from .final import (NO_TEXT, answer_text, check_output_format, empty_reason, final_bundle, footer_line, formatted,
-                    image_bundles)
+from .final import (NO_TEXT, answer_text, candidate_heading, check_output_format, empty_reason, final_bundle,
+                    footer_line, formatted, image_bundles)
 
 MODES = ("widget", "terminal", "plain")
 MIN_INTERVAL = 0.05          # never more than 20 draws per second, whatever update_interval says
@@ -264,9 +264,9 @@ class StreamView:
         first = candidates[0] if candidates else None
         if first is None or not answer_text(first).strip():
             written.append(("\n\n" if self._section else "") + f"{NO_TEXT} — {empty_reason(response, first)}")
-        for candidate in candidates[1:]:
+        for number, candidate in enumerate(candidates[1:], start=2):
             text = answer_text(candidate).strip() or f"{NO_TEXT} — {empty_reason(response, candidate)}"
-            written.append(f"\n\n[candidate {candidate.index}]\n{text}")
+            written.append(f"\n\n[{candidate_heading(number, len(candidates)).lower()}]\n{text}")
         tail = bundle["text/plain"].rsplit("\n\n---\n", 1)[-1]
         ends_with_newline = ("".join(written) or self._last_printed).endswith("\n")
         written.append(("\n---\n" if ends_with_newline else "\n\n---\n") + tail + "\n")

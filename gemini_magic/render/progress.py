@@ -7,10 +7,11 @@ when the upload ends, so a saved notebook shows the outcome without widget state
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
-from .final import human_size
+from ..units import human_size
 from .live import detect_mode
 
 
@@ -47,7 +48,7 @@ class UploadProgress:
             return f"{human_size(total)} uploaded"
         rate = sent / elapsed if elapsed > 0 else 0.0
         left = (total - sent) / rate if rate > 0 else float("inf")
-        eta = f"{left:.0f} s left" if left != float("inf") else "estimating…"
+        eta = f"{math.ceil(left)} s left" if left != float("inf") else "estimating…"  # never "0 s left" early
         percent = 100.0 * sent / total if total else 100.0
         return f"{percent:5.1f}% · {human_size(sent)} of {human_size(total)} · {human_size(rate)}/s · {eta}"
 

@@ -1,0 +1,327 @@
+"""The one table of part kinds: what each kind of wire part is called and how it reads as text.
+
+Pure (standard library only) and below both the converters (`parts/describe.py`, the dry run's
+descriptions) and the views (`render/`), so that every place that shows a part asks the same table.
+Each kind gives, for one wire part:
+
+- `label`: its name for people ("text", "thought", "image", "function call", ...);
+- `summary(part)`: one line of what it holds ("12 characters: 'Hello world!'", "image/png, 1.2 kB");
+- `detail(part)`: a longer monospace body when it has one (code, its output, JSON arguments), else None;
+- `text(part)` / `markdown(part)`: how it reads inside an answer, in plain text and in Markdown;
+- `image(part)`: `(mime_type, base64)` when it is an image a browser can show (its thumbnail), else None;
+- `mime_type(part)` and `size(part)` (bytes it carries inside a request).
+
+The views build their HTML from these (render/part_kinds.py), so a new kind is one entry in `KINDS`.
+
+    >>> kind_of({"functionCall": {"name": "get_rainfall", "args": {"city": "Kraków"}}}).markdown(
+    ...     {"functionCall": {"name": "get_rainfall", "args": {"city": "Kraków"}}})
+    '→ function call: `get_rainfall({"city": "Kraków"})`'
+    >>> kind_of({"text": "Hi", "thought": True}).label
+    'thought'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .units import base64_size, human_size, plural
+
+PREVIEW_CHARS = 60
+_BACKTICKS = re.compile(r"`{3,}")
+#: Image types every browser shows, so an `<img>` of the part's own bytes works as a thumbnail.
+DISPLAYABLE_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
+_MEDIA_PREFIXES = ("image/", "audio/", "video/")  # inline data with a kind of its own
+
+
+def fence(body: str, language: str = "") -> str:
+    """A fenced code block that no run of backticks inside `body` can close early."""
+    longest = max((len(m.group()) for m in _BACKTICKS.finditer(body)), default=2)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{language}\n{body.rstrip(chr(10))}\n{ticks}"
+
+
+def preview(text: str, width: int = PREVIEW_CHARS) -> str:
+    """The text on one line, cut at `width` characters, quoted: `'Hello world …'`."""
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= width else flat[:width - 1] + "…")
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+class PartKind:
+    """One kind of part. Subclasses set `name`/`label` and override what differs; the base is the fallback."""
+
+    name = "unknown"
+    label = "part"
+    #: Whether the kind belongs to the answer a person reads (thoughts do not: they are shown apart).
+    in_answer = True
+
+    def matches(self, part: dict) -> bool:
+        return True
+
+    def mime_type(self, part: dict) -> str:
+        return ""
+
+    def size(self, part: dict) -> int:
+        return len(_json(part).encode("utf-8"))
+
+    def label_for(self, part: dict) -> str:
+        """The label of this part: the kind's, or for an unknown part the wire field it carries."""
+        return self.label if self.name != "unknown" else self.key(part)
+
+    def key(self, part: dict) -> str:
+        """The wire field that makes the part what it is (the fallback's first field but the signature)."""
+        return next((k for k in part if k != "thoughtSignature"), "empty")
+
+    def summary(self, part: dict) -> str:
+        return f"{self.key(part)} part"
+
+    def detail(self, part: dict) -> str | None:
+        rest = {k: v for k, v in part.items() if k != "thoughtSignature"}
+        return json.dumps(rest, indent=2, ensure_ascii=False, default=str) if rest else None
+
+    def text(self, part: dict) -> str:
+        return f"[{self.key(part)}]"
+
+    def markdown(self, part: dict) -> str:
+        return self.text(part)
+
+    def image(self, part: dict) -> tuple[str, str] | None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<PartKind {self.name}>"
+
+
+class TextKind(PartKind):
+    name = label = "text"
+
+    def matches(self, part):
+        return isinstance(part.get("text"), str) and not part.get("thought")
+
+    def mime_type(self, part):
+        return "text/plain"
+
+    def size(self, part):
+        return len(part["text"].encode("utf-8"))
+
+    def summary(self, part):
+        return f"{plural(len(part['text']), 'character')}: {preview(part['text'])}"
+
+    def detail(self, part):
+        return None
+
+    def text(self, part):
+        return part["text"]
+
+    markdown = text
+
+
+class ThoughtKind(TextKind):
+    name = label = "thought"
+    in_answer = False
+
+    def matches(self, part):
+        return isinstance(part.get("text"), str) and bool(part.get("thought"))
+
+
+class InlineDataKind(PartKind):
+    """Bytes inside the request (`inlineData`) that are not image, audio or video (its subkinds)."""
+
+    name = "inline data"
+    label = "inline data"
+    prefix = ""
+
+    def matches(self, part):
+        blob = _inline(part)
+        if not isinstance(blob, dict):
+            return False
+        mime = str(_mime(blob))
+        return mime.startswith(self.prefix) if self.prefix else not mime.startswith(_MEDIA_PREFIXES)
+
+    def mime_type(self, part):
+        return _mime(_inline(part)) or "application/octet-stream"
+
+    def size(self, part):
+        return base64_size(str(_inline(part).get("data") or ""))
+
+    def summary(self, part):
+        return f"{self.mime_type(part)}, {human_size(self.size(part))}"
+
+    def detail(self, part):
+        return None
+
+    def text(self, part):
+        return f"[{self.summary(part)}]"
+
+
+class ImageKind(InlineDataKind):
+    name = label = "image"
+    prefix = "image/"
+
+    def image(self, part):
+        mime, data = self.mime_type(part), _inline(part).get("data")
+        return (mime, data) if mime in DISPLAYABLE_IMAGES and data else None
+
+
+class AudioKind(InlineDataKind):
+    name = label = "audio"
+    prefix = "audio/"
+
+
+class VideoKind(InlineDataKind):
+    name = label = "video"
+    prefix = "video/"
+
+
+class FileDataKind(PartKind):
+    """An uploaded file (or a YouTube URL) the request refers to (`fileData`): no bytes inside."""
+
+    name = "file"
+    label = "file"
+
+    def matches(self, part):
+        return isinstance(part.get("fileData") or part.get("file_data"), dict)
+
+    def _data(self, part):
+        return part.get("fileData") or part.get("file_data")
+
+    def mime_type(self, part):
+        data = self._data(part)
+        return data.get("mimeType") or data.get("mime_type") or ""
+
+    def uri(self, part) -> str:
+        data = self._data(part)
+        return str(data.get("fileUri") or data.get("file_uri") or "")
+
+    def size(self, part):
+        return 0
+
+    def summary(self, part):
+        return f"uploaded file {self.uri(part)}"
+
+    def detail(self, part):
+        return None
+
+    def text(self, part):
+        mime = self.mime_type(part)
+        return f"[file {mime}: {self.uri(part)}]" if mime else f"[file: {self.uri(part)}]"
+
+
+class FunctionCallKind(PartKind):
+    name = label = "function call"
+
+    def matches(self, part):
+        return isinstance(part.get("functionCall"), dict)
+
+    def call(self, part) -> str:
+        call = part["functionCall"]
+        return f"{call.get('name', '?')}({_json(call.get('args', {}))})"
+
+    def summary(self, part):
+        return self.call(part)
+
+    def detail(self, part):
+        return None
+
+    def text(self, part):
+        return f"→ function call: {self.call(part)}"
+
+    def markdown(self, part):
+        return f"→ function call: `{self.call(part)}`"
+
+
+class FunctionResponseKind(PartKind):
+    name = label = "function response"
+
+    def matches(self, part):
+        return isinstance(part.get("functionResponse"), dict)
+
+    def summary(self, part):
+        return str(part["functionResponse"].get("name", "?"))
+
+    def detail(self, part):
+        response = part["functionResponse"].get("response")
+        return json.dumps(response, indent=2, ensure_ascii=False, default=str) if response is not None else None
+
+    def text(self, part):
+        return f"→ function response: {self.summary(part)}"
+
+    def markdown(self, part):
+        return f"→ function response: `{self.summary(part)}`"
+
+
+class ExecutableCodeKind(PartKind):
+    name = "executable code"
+    label = "code"
+
+    def matches(self, part):
+        return isinstance(part.get("executableCode"), dict)
+
+    def language(self, part) -> str:
+        language = str(part["executableCode"].get("language", "")).lower()
+        return "" if language == "language_unspecified" else language
+
+    def summary(self, part):
+        code = str(part["executableCode"].get("code", ""))
+        return f"{self.language(part) or 'code'}, {plural(len(code.splitlines()), 'line')}"
+
+    def detail(self, part):
+        return str(part["executableCode"].get("code", ""))
+
+    def text(self, part):
+        return fence(self.detail(part), self.language(part))
+
+
+class CodeExecutionResultKind(PartKind):
+    name = "code execution result"
+    label = "code output"
+
+    def matches(self, part):
+        return isinstance(part.get("codeExecutionResult"), dict)
+
+    def outcome(self, part) -> str:
+        return str(part["codeExecutionResult"].get("outcome", ""))
+
+    def summary(self, part):
+        return self.outcome(part) or "output"
+
+    def detail(self, part):
+        return str(part["codeExecutionResult"].get("output", ""))
+
+    def text(self, part):
+        outcome = self.outcome(part)
+        label = "Output" if outcome in ("OUTCOME_OK", "") else f"Output ({outcome})"
+        return f"{label}:\n\n" + fence(self.detail(part))
+
+
+def _inline(part: dict):
+    return part.get("inlineData") or part.get("inline_data")
+
+
+def _mime(blob: dict) -> str:
+    return blob.get("mimeType") or blob.get("mime_type") or ""
+
+
+#: Every kind, looked up in order: the first that matches wins, the last (the fallback) matches all.
+KINDS: tuple[PartKind, ...] = (
+    TextKind(), ThoughtKind(), ImageKind(), AudioKind(), VideoKind(), InlineDataKind(), FileDataKind(),
+    FunctionCallKind(), FunctionResponseKind(), ExecutableCodeKind(), CodeExecutionResultKind(), PartKind(),
+)
+_BY_NAME = {kind.name: kind for kind in KINDS}
+
+
+def kind_of(part: dict) -> PartKind:
+    """The kind of a wire part (always one: unknown parts get the fallback, named "unknown")."""
+    for kind in KINDS:
+        if kind.matches(part):
+            return kind
+    raise AssertionError("the fallback kind matches every part")  # pragma: no cover
+
+
+def kind_named(name: str) -> PartKind:
+    """The kind called `name` ("text", "image", "function call", ...); KeyError for others."""
+    return _BY_NAME[name]

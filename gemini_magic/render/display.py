@@ -1,0 +1,31 @@
+"""The notebook display of a `Response`, registered with IPython when the extension loads.
+
+`Response` is a pure answer model and imports no view: `register(ip)` tells IPython's
+mimebundle formatter, by type name (so registering imports nothing), to show a Response with
+`response_bundle` (render/explore.py): the answer rendered like the final view of `%%gemini`, then
+collapsed sections to explore it. Without the extension, a Response shows its plain repr.
+
+    from gemini_magic.render.display import register
+    register(get_ipython())          # what `%load_ext gemini_magic` does
+"""
+
+from __future__ import annotations
+
+RESPONSE_TYPE = ("gemini_magic.response", "Response")
+
+
+def register(ip) -> None:
+    """Show `Response` objects with `response_bundle` in `ip` (an InteractiveShell)."""
+    ip.display_formatter.mimebundle_formatter.for_type_by_name(*RESPONSE_TYPE, _response_bundle)
+
+
+def unregister(ip) -> None:
+    """Undo `register` (for `%unload_ext`): Responses show their plain repr again."""
+    ip.display_formatter.mimebundle_formatter.pop(".".join(RESPONSE_TYPE), None)
+
+
+def _response_bundle(response) -> dict:
+    # IPython applies display(include=..., exclude=...) to what this returns.
+    from .explore import response_bundle  # the view is built on first display, not at %load_ext
+
+    return response_bundle(response)
