@@ -19,7 +19,7 @@ Layers, top-down: a module imports only from its own layer or the layers below i
     layer 3: api
     layer 4: request, prompt, parts
     layer 5: response, interaction
-    layer 6: wire, errors, sniff
+    layer 6: wire, errors, sniff, media_out
     layer 7: constants, _version, units, part_kinds
     apart: emulator (may import constants only)
 """
@@ -32,6 +32,8 @@ _LAZY = {
     "ModelInfo": "api.client",
     "TokenCount": "api.client",
     "GenerationSettings": "request.settings",
+    "Chat": "api.chat",
+    "Interaction": "interaction",
     "PreparedTurn": "request.pipeline",
     "Response": "response",
     "Candidate": "response",

@@ -136,6 +136,39 @@ class Client:
         return TokenCount(total=int(data.get("totalTokens", 0)), cached=int(data.get("cachedContentTokenCount", 0)),
                           details=data.get("promptTokensDetails", []), raw=data)
 
+    # --- conversations -------------------------------------------------------------------------------
+
+    def chat(self, model: str, system: Any = None, interactions: bool = False, store: bool = True,
+             **settings: Any):
+        """A `Chat` with `model`: `chat.send(prompt)`, `chat.stream(prompt)`, `chat.history`, `chat.undo()`,
+        `chat.save(path)` (see api/chat.py). A turn enters the history only when its answer completed."""
+        from .chat import Chat
+
+        return Chat(self, model, system, interactions=interactions, store=store, **settings)
+
+    def interact(self, model: str, input: Any, *, previous_interaction_id: str | None = None, store: bool = True,
+                 stream: bool = False, system_instruction: str | None = None,
+                 generation_config: dict | None = None, tools: list | None = None):
+        """One call of the Interactions API (`POST /v1beta/interactions`): an `Interaction` (`.id`,
+        `.status`, `.steps`, `.text`, `.usage`), or with `stream=True` an event stream whose
+        `.interaction` is the answer so far. See api/interactions.py."""
+        from .interactions import interact
+
+        return interact(self, model, input, previous_interaction_id=previous_interaction_id, store=store,
+                        stream=stream, system_instruction=system_instruction,
+                        generation_config=generation_config, tools=tools)
+
+    def get_interaction(self, interaction_id: str, *, include_input: bool = False):
+        """A stored interaction by id (`NotFoundError` when the service has none)."""
+        from .interactions import get_interaction
+
+        return get_interaction(self, interaction_id, include_input=include_input)
+
+    def delete_interaction(self, interaction_id: str) -> None:
+        from .interactions import delete_interaction
+
+        delete_interaction(self, interaction_id)
+
     # --- models -----------------------------------------------------------------------------------
 
     def list_models(self, page_size: int = 1000) -> list[ModelInfo]:
@@ -174,8 +207,6 @@ class Client:
                            list_files=self.list_files, session=session)
 
     def get_file(self, name: str):
-        from ..wire.upload import File
-
         from ..wire.upload import get_file
 
         return get_file(self._transport, name)

@@ -27,7 +27,7 @@ from .context import NotebookContext
 from .options import FORMATS, parse_options, prompt_arguments, split_options
 from .upload import Uploads
 
-SUBCOMMANDS = ("models", "config", "files", "backend")
+SUBCOMMANDS = ("models", "config", "files", "backend", "chat")
 
 
 @magics_class
@@ -109,7 +109,11 @@ class GeminiMagics(Magics):
 
         Cell magic: the cell is the prompt. Line magic: the rest of the line is the prompt, or a
         subcommand: `%gemini models`, `%gemini config`, `%gemini files [delete NAME|--all]`,
-        `%gemini backend [auto|api|emulator]`.
+        `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`.
+
+        `--chat NAME` continues the conversation in the variable NAME (a Chat, made on first use);
+        re-running a cell replaces its turn, and a failed turn leaves the history as it was.
+        `{In[4]}`, `{Out[4]}` and `{last_error}` put the notebook's cells and last error in a prompt.
 
         `{name}` in the prompt places a kernel object there (an image, DataFrame, figure, array, path,
         uploaded file...); `{{` and `}}` are literal braces.
@@ -138,10 +142,14 @@ class GeminiMagics(Magics):
         command = words[0] if words else ""
         # "%gemini models are great, why?" is a prompt, not the models subcommand.
         takes_words = {"models": False, "config": False, "files": words[1:2] == ["delete"],
-                       "backend": len(words) == 2}
+                       "backend": len(words) == 2, "chat": _names_a_chat(words[1:], self.shell.user_ns)}
         if command in SUBCOMMANDS and (len(words) == 1 or takes_words[command]):
             if command == "backend":
                 return self.backend.choose(words[1:])
+            if command == "chat":
+                from .chat import subcommand
+
+                return subcommand(self, words[1:])
             return getattr(subcommands, command)(self, words[1:])
         options, prompt = split_options(line, self.gemini.parser)
         args = parse_options(self.gemini, options)
@@ -190,3 +198,14 @@ class GeminiMagics(Magics):
         self.backend.shutdown()
         if self.shell is not None:
             self.context.unregister(self.shell)
+
+
+def _names_a_chat(words: list[str], namespace: dict) -> bool:
+    """`%gemini chat undo trip` is the subcommand; `%gemini chat about the weather` is a prompt."""
+    if words[:1] in (["undo"], ["reset"], ["show"]):
+        return len(words) <= 2
+    if len(words) != 1:
+        return len(words) == 0
+    from ..api.chat import Chat
+
+    return isinstance(namespace.get(words[0]), Chat)

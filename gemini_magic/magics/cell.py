@@ -18,7 +18,6 @@ from .display import show_markdown
 
 def run_prompt(magics, args, prompt_text: str):
     """Send one prompt; returns None (the answer is displayed and bound to `_gemini` / `-o`)."""
-    from ..render import StreamView
     from ..render.progress import UploadProgress
     from .options import settings_from_args
 
@@ -27,6 +26,8 @@ def run_prompt(magics, args, prompt_text: str):
     check_out_name(args.out, namespace)
     client = magics.backend.client()
     contents, system = resolve(prompt_text, args, magics.context.namespace(namespace), magics.system)
+    if args.chat:
+        return run_chat_turn(magics, args, contents, model, system, settings, view_options)
     try:
         turn = client.prepare(model, contents, system=system, settings=settings,
                               upload_progress=UploadProgress, dry_run=args.dry_run)
@@ -42,45 +43,123 @@ def run_prompt(magics, args, prompt_text: str):
     if args.raw:
         method = "streamGenerateContent?alt=sse" if view_options["stream"] else "generateContent"
         show_json("Request", client.transport.url(f"models/{model}:{method}"), turn.body)
+    show_answer(magics, args, view_options, model,
+                start=lambda: client.stream(model, request=turn) if view_options["stream"] else None,
+                send=lambda: client.generate(model, request=turn),
+                failed=lambda error: _model_not_found(client, model, error))
+
+
+def run_chat_turn(magics, args, contents, model, system, settings, view_options):
+    """One turn of the `--chat` conversation (magics/chat.py), shown like any answer."""
+    from .chat import footer, get_chat, not_added, turn_options
+
+    chat, created = get_chat(magics, args, model, system)
+    options = turn_options(chat, args, model, system, settings)
+    cell_id = magics.context.cell_id
+    if args.dry_run:
+        try:
+            body = chat.build_request(contents, cell_id=cell_id, **options)
+        except (GeminiError, TypeError, ValueError) as error:
+            raise UsageError(explain.message(error)) from None
+        if chat.interactions:
+            return show_json("Request (Interactions API, nothing sent)", None, body)
+        from ..request.pipeline import PreparedTurn
+
+        return dry_run(chat.client, PreparedTurn(options.get("model", chat.model), body))
+    try:
+        if view_options["stream"]:
+            stream = chat.stream(contents, cell_id=cell_id, **options)
+            start, send = (lambda: stream), None
+        else:
+            start, send = None, (lambda: chat.send(contents, cell_id=cell_id, **options))
+    except (GeminiError, TypeError, ValueError) as error:
+        raise UsageError(explain.message(error)) from None
+    response = show_answer(magics, args, view_options, options.get("model", chat.model), start=start, send=send,
+                           failed=lambda error: not_added(chat), extra=lambda: footer(chat))
+    if chat.last_replaced is not None:
+        index, dropped = chat.last_replaced
+        later = f"; the {dropped} later turn{'s' if dropped != 1 else ''} were dropped" if dropped else ""
+        show_markdown(f"Re-ran turn {index + 1} of {chat.name}: it replaces the earlier answer{later}.")
+    return response
+
+
+def show_answer(magics, args, view_options, model, *, start, send, failed, extra=None):
+    """Stream (`start()` gives the stream) or send (`send()` gives the answer) into a view, bind the
+    result, and turn failures into one UsageError; `failed(error)` may give that message (else
+    explain.message), `extra()` a line after a complete answer."""
+    from ..render import StreamView
+
     view = StreamView(model=model, show_thoughts=view_options["show_thoughts"],
                       update_interval=magics.update_interval, output_format=view_options["format"],
                       mode="plain" if not view_options["stream"] else None)
     response = None
+    stream = start() if view_options["stream"] else None
     try:
-        if view_options["stream"]:
-            stream = client.stream(model, request=turn)
+        if stream is not None:
             response = stream.response
             view.start()  # shows "waiting…" while a thinking model is silent
             try:
                 for _ in stream:
-                    view.update(response)
+                    response = stream.response
+                    view.update(viewable(response))
             finally:
                 stream.close()
         else:
-            response = client.generate(model, request=turn)
-        view.finish(response)
+            response = send()
+        view.finish(viewable(response))
     except KeyboardInterrupt:
+        response = stream.response if stream is not None else response
         if response is None or not response.chunk_count:
-            if response is not None:  # replace the live view's "waiting…"
-                view.finish(response)
+            view.discard()
             raise UsageError("Interrupted before the answer started; nothing was kept.") from None
         response.interrupted = True
         bind(magics, args, response)
-        view.finish(response)  # the partial answer, marked interrupted in its footer
+        view.finish(viewable(response))  # the partial answer, marked interrupted in its footer
+        note = f" {failed(None)}" if extra is not None else ""
         raise UsageError(f"Interrupted after {_count(len(response.text), 'character')}; the partial answer is "
-                         f"in {args.out or '_gemini'} (marked interrupted).") from None
+                         f"in {args.out or '_gemini'} (marked interrupted).{note}") from None
     except GeminiError as error:
+        response = error.response if error.response is not None else response
         if response is not None and response.chunk_count:
             bind(magics, args, response)
-            view.fail(response, f"The answer stopped early ({error.__class__.__name__}); "
-                                "the partial answer is kept in the result.")
-        elif response is not None:  # nothing arrived: no answer, no footer; the previous result stays bound
-            view.discard()
-        raise UsageError(_model_not_found(client, model, error) or explain.message(error, partial=response)) from None
+            view.finish(viewable(response))
+            message = explain.message(error)
+            if extra is not None:
+                message = f"{message}\n{failed(error)}"
+            raise UsageError(f"{message}\nThe partial answer is in {args.out or '_gemini'} (marked incomplete).") \
+                from None
+        view.discard()  # nothing arrived: no answer, no footer; the previous result stays bound
+        message = failed(error) if extra is None else None
+        text = message or explain.message(error)
+        if extra is not None:
+            text = f"{text}\n{failed(error)}"
+        raise UsageError(text) from None
     bind(magics, args, response)
+    if extra is not None:
+        show_markdown(f"*{extra()}*")
     if args.raw:
         show_json("Response", None, response.raw)
     return None
+
+
+def viewable(response):
+    """What the views draw: a Response as it is; an Interaction as the Response it amounts to (its
+    output steps as parts, its usage as usageMetadata; finished when its status is final)."""
+    from ..interaction import Interaction
+    from ..response import Response
+
+    if not isinstance(response, Interaction):
+        return response
+    candidate = {"content": response.to_content(), "index": 0}
+    if response.status in ("completed", "requires_action"):
+        candidate["finishReason"] = "STOP"
+    chunk = {"candidates": [candidate], "usageMetadata": response.usage_metadata}
+    if response.model:
+        chunk["modelVersion"] = response.model
+    shown = Response([chunk], streamed=response.streamed, model=response.model)
+    shown.interrupted, shown.error = response.interrupted, response.error
+    shown.elapsed, shown.time_to_first_chunk = response.elapsed, response.time_to_first_chunk
+    return shown
 
 
 def resolve(prompt_text: str, args, namespace, default_system: str) -> tuple[list, Any]:

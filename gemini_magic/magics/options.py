@@ -37,6 +37,12 @@ _PROMPT_OPTIONS = [
     (("--raw",), dict(action="store_true", help="Also show the request and response JSON (key redacted).")),
     (("--attach",), dict(nargs="+", metavar="NAME", help="Kernel objects to add after the prompt text.")),
     (("--dry-run",), dict(action="store_true", help="Show the parts and token count; generate nothing.")),
+    (("-c", "--chat"), dict(nargs="?", const="chat", metavar="NAME",
+                            help="Continue the conversation in variable NAME (default: chat), creating it.")),
+    (("--interactions",), dict(action="store_true",
+                               help="With --chat: a new conversation through the Interactions API.")),
+    (("--no-store",), dict(action="store_true",
+                           help="With --interactions: the service keeps nothing; each turn sends the history.")),
 ]
 
 
