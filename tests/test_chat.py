@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import signal
 
 import pytest
@@ -24,7 +25,8 @@ def conversation_line(text: str) -> str:
 
 
 def earlier_turns(text: str) -> list[str]:
-    return [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("- turn ")]
+    """The first words of each earlier user turn, as the emulator quotes them."""
+    return [re.search(r'"[^"]*"', line).group(0) for line in text.splitlines() if line.startswith("- turn ")]
 
 
 @pytest.fixture
@@ -148,23 +150,30 @@ def test_stopping_the_loop_with_an_interrupt_adds_nothing(chat):
 
 
 def test_a_kernel_interrupt_inside_the_stream_adds_nothing(chat, emulator):
-    """SIGINT arriving while the stream waits for data (as Jupyter's interrupt does)."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
+    """SIGINT arriving while the stream waits for data, as Jupyter's interrupt does: the alarm is set
+    after the first chunk and goes off while the next one is half a second away, so it lands in the read."""
+    armed = []
 
-    emulator.pace = 0.05  # seconds between chunks
+    def interrupt(signum, frame):
+        if armed:
+            armed.clear()
+            raise KeyboardInterrupt
+
+    emulator.pace = 0.5  # seconds between chunks
     previous = signal.signal(signal.SIGALRM, interrupt)
     stream = chat.stream("a long answer")
     try:
-        signal.setitimer(signal.ITIMER_REAL, 0.12)
         with pytest.raises(KeyboardInterrupt):
             for _ in stream:
-                pass
+                if not armed:
+                    armed.append(True)
+                    signal.setitimer(signal.ITIMER_REAL, 0.1)
     finally:
+        armed.clear()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert stream.response.interrupted and stream.response.incomplete
-    assert chat.turns == []
+    assert stream.response.chunk_count == 1 and chat.turns == []
 
 
 def test_rerunning_a_cell_replaces_its_turn_and_drops_the_later_ones(chat):
@@ -311,3 +320,34 @@ def test_save_refuses_settings_json_cannot_hold(client, tmp_path):
     with pytest.raises(errors.GeminiError, match="cannot be saved as JSON"):
         chat.save(tmp_path / "x.json")
     assert not (tmp_path / "x.json").exists()
+
+
+def test_a_turn_may_bring_its_own_system_instruction(client, emulator):
+    chat = Chat(client, MODEL, system="Be brief.")
+    chat.send("one", system="Answer in French.")
+    chat.send("two")
+    bodies = [r.json for r in emulator.requests if r.path.endswith(":generateContent")]
+    assert [b["systemInstruction"]["parts"][0]["text"] for b in bodies] == ["Answer in French.", "Be brief."]
+
+
+def test_history_over_the_inline_limit_uploads_once_and_keeps_the_upload(chat, emulator):
+    """Two 8 MB blobs are 21 MB of base64: the client uploads the larger, and history keeps its fileData."""
+    import os
+
+    from gemini_magic.parts import Blob
+
+    def uploads():
+        return sum(1 for r in emulator.requests if r.path.startswith("/upload/") and r.method == "POST"
+                   and "upload_id" not in str(r.query))
+
+    chat.send(["first blob", Blob(os.urandom(8_000_000), "application/pdf")])
+    assert uploads() == 0 and "inlineData" in chat.history[0]["parts"][1]
+    chat.send(["second blob", Blob(os.urandom(8_100_000), "application/pdf")])
+    assert uploads() == 1
+    moved = [p for c in chat.history for p in c["parts"] if "fileData" in p]
+    assert len(moved) == 1 and moved[0]["fileData"]["mimeType"] == "application/pdf"
+    assert chat.history[2]["parts"][1] == moved[0]  # the larger blob went; the other stays inline
+    assert "inlineData" in chat.history[0]["parts"][1]
+    third = chat.send("third")
+    assert uploads() == 1 and conversation_line(third.text) == "turn 3, with 2 earlier turns received"
+    assert emulator.requests[-1].json["contents"][2]["parts"][1] == moved[0]

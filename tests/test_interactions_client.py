@@ -309,3 +309,13 @@ def test_save_and_load_a_stateless_interactions_chat(client, emulator, tmp_path)
     assert [t.steps for t in loaded.turns] == [t.steps for t in chat.turns]
     answer = loaded.send("third")
     assert conversation_line(answer.text) == "turn 3, with 2 earlier turns received"
+
+
+def test_chat_settings_become_generation_config_and_a_turn_may_change_them(client, emulator):
+    chat = Chat(client, MODEL, system="You are a cat.", interactions=True, thinking_level="low")
+    chat.send("Hello there")
+    chat.send("And now?", system="You are a dog.", generation_config={"max_output_tokens": 500})
+    first, second = [r.json for r in emulator.requests if r.path.endswith("/interactions")]
+    assert first["system_instruction"] == "You are a cat." and first["generation_config"] == {"thinking_level": "low"}
+    assert second["system_instruction"] == "You are a dog."
+    assert second["generation_config"] == {"max_output_tokens": 500, "thinking_level": "low"}

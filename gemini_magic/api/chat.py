@@ -141,7 +141,7 @@ class Chat:
         pending = self._prepare(prompt, cell_id, model, settings, stream=False)
         if self.interactions:
             return pending.body
-        return self.client.build_request(pending.contents, **pending.body)
+        return self.client.prepare(pending.model, pending.contents, **pending.body).body
 
     def _prepare(self, prompt: Any, cell_id: str | None, model: str | None, settings: dict, *,
                  stream: bool) -> _Pending:
@@ -155,8 +155,8 @@ class Chat:
         if not self.interactions:
             # Shallow copies: the client may swap a turn's parts list (fit_request), never our history's.
             pending.contents = [dict(c) for turn in turns for c in (turn.user, turn.reply)] + [dict(user)]
-            if self.system is not None:
-                options["system"] = self.system
+            if self.system is not None and options.get("system") is None:
+                options["system"] = self.system  # a turn's own system= wins for that turn
             pending.body = options
             return pending
         pending.input_steps = parts_to_input(user["parts"])
@@ -167,11 +167,13 @@ class Chat:
             sent = [step for turn in turns for step in (*turn.input_steps, *turn.steps)] + pending.input_steps
             previous = None
         tools = options.pop("tools", None)
+        system = options.pop("system", None), options.pop("system_instruction", None)
+        system = system[0] or system[1] or self.system  # a turn's own system instruction wins for that turn
         config = dict(options.pop("generation_config", None) or {})
         config.update((key, value) for key, value in options.items() if value is not None)
         pending.body = build_interaction_request(
             pending.model, sent, previous_interaction_id=previous, store=self.store, stream=stream,
-            system_instruction=self.system, generation_config=config, tools=tools)
+            system_instruction=system, generation_config=config, tools=tools)
         return pending
 
     def _index_of(self, cell_id: str | None) -> int:
@@ -188,11 +190,20 @@ class Chat:
             error = kind(f"{what}; the turn was not added to {self.label}. Run the cell again.")
             error.response = result
             raise error
-        turn = Turn(pending.user, result.to_content(), result, pending.cell_id, pending.model,
+        kept = self.turns[:pending.base]
+        user = pending.user
+        sent = None if isinstance(result, Interaction) else getattr(result, "request", None)
+        contents = sent.get("contents") if isinstance(sent, dict) else None
+        if isinstance(contents, list) and len(contents) == 2 * len(kept) + 1:
+            # Parts the client uploaded to fit the inline limit stay uploaded: later turns send the
+            # fileData instead of uploading the same bytes again.
+            kept = [_adopt(turn, contents[2 * i], contents[2 * i + 1]) for i, turn in enumerate(kept)]
+            if contents[-1].get("parts") != user["parts"]:
+                user = {"role": "user", "parts": list(contents[-1]["parts"])}
+        turn = Turn(user, result.to_content(), result, pending.cell_id, pending.model,
                     getattr(result, "id", None) if isinstance(result, Interaction) else None,
                     pending.input_steps, result.output_steps if isinstance(result, Interaction) else [],
                     pending.notes)
-        kept = self.turns[:pending.base]
         if pending.base < len(self.turns):
             self.last_replaced = (pending.base, len(self.turns) - pending.base - 1)
         self.turns = kept + [turn]
@@ -369,6 +380,16 @@ def _why_not_complete(result: Any) -> tuple[type, str] | None:
     if not result.parts:
         return GeminiError, f"The answer is empty (finish reason {finish})"
     return None
+
+
+def _adopt(turn: Turn, user: dict, reply: dict) -> Turn:
+    """The turn with the parts as last sent, when the client replaced some (uploads); else itself."""
+    changed = {}
+    if user.get("parts") != turn.user["parts"]:
+        changed["user"] = {"role": "user", "parts": list(user["parts"])}
+    if reply.get("parts") != turn.reply["parts"]:
+        changed["reply"] = {"role": "model", "parts": list(reply["parts"])}
+    return replace(turn, **changed) if changed else turn
 
 
 def _describe(parts: list[dict]) -> str:
