@@ -18,7 +18,7 @@ import re
 import typing
 from typing import Any
 
-from .schema import classification_labels
+from .schema import classification_labels, json_schema
 from .schema_errors import SchemaError, SchemaMismatchError
 from .typeforms import (MAPPING_ORIGINS, NoneType, is_dataclass_type, is_enum, is_pydantic_model,
                         is_record, is_typeddict, is_union, record_fields, sequence_item, type_name, unwrap)
@@ -57,7 +57,7 @@ def parse_as(tp: Any, data: Any, path: str = "$") -> Any:
                 return value
         return _mismatch(path, type_name(tp), data)
     if data is None:
-        _mismatch(path, type_name(tp), data)
+        return _mismatch(path, type_name(tp), data)
     if tp is str:
         return data if isinstance(data, str) else _mismatch(path, "str", data)
     if tp is bool:
@@ -94,8 +94,6 @@ def parse_as(tp: Any, data: Any, path: str = "$") -> Any:
             return _mismatch(path, type_name(tp), data)
         value_type = args[1] if len(args) == 2 else Any
         return {key: parse_as(value_type, value, child(path, key)) for key, value in data.items()}
-    from .schema import json_schema
-
     json_schema(tp)  # raises the SchemaError that explains what is wrong with the type
     raise SchemaError(f"{type_name(tp)} cannot be read from JSON.")
 
