@@ -223,6 +223,47 @@ def test_unsupported_types_raise_a_clear_schema_error(tp, words):
     assert isinstance(caught.value, GeminiError)
 
 
+@dataclasses.dataclass
+class Endless:
+    name: str
+    children: list[Endless]
+
+
+@dataclasses.dataclass
+class Parent:
+    name: str
+    parent: Parent | None
+
+
+@dataclasses.dataclass
+class Department:
+    name: str
+    head: Employee
+
+
+@dataclasses.dataclass
+class Employee:
+    name: str
+    department: Department | None = None
+
+
+@pytest.mark.parametrize("tp", [Endless, list[Parent]])
+def test_a_record_that_recurs_only_through_required_fields_is_refused(tp):
+    with pytest.raises(SchemaError, match="contains itself through required fields only, so an answer could "
+                                          "never end; give one of those fields a default"):
+        json_schema(tp)
+
+
+def test_mutual_recursion_through_an_optional_field_is_accepted():
+    employee = {"type": "object", "properties": {"name": STRING, "department": {
+        "anyOf": [{"type": "object", "properties": {"name": STRING, "head": {"$ref": "#/$defs/Employee"}},
+                   "required": ["name", "head"]}, NULL]}}, "required": ["name"]}
+    assert json_schema(Employee) == {"$ref": "#/$defs/Employee", "$defs": {"Employee": employee}}
+    value = {"name": "Lan", "department": {"name": "Rain", "head": {"name": "Minh"}}}
+    validate(json_schema(Employee), value)
+    assert parse_as(Employee, value) == Employee("Lan", Department("Rain", Employee("Minh")))
+
+
 def test_an_unresolvable_forward_reference_is_a_schema_error():
     @dataclasses.dataclass
     class Broken:

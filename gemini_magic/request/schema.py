@@ -27,7 +27,9 @@ Annotation → schema (keys in the order the class declares them; the service ke
                                     (default, pattern, ...) dropped; pydantic still checks them
     Annotated[X, "text"]            X with "description": "text"
     NewType("Id", X)                X
-    a recursive record              {"$ref": "#/$defs/Name"} with the record under "$defs"
+    a recursive record              {"$ref": "#/$defs/Name"} with the record under "$defs"; it must
+                                    recur through a field with a default (the service unrolls
+                                    cycles only through non-required properties)
     a dict                          taken as a JSON Schema and passed through unchanged
 
 Refused with a SchemaError: sets, bytes, dict keys other than str, bool literals, functions, instances
@@ -137,6 +139,7 @@ class _Builder:
         self.defs: dict[str, dict] = {}
         self.stack: list[type] = []
         self.names: dict[type, str] = {}
+        self.open_refs: list[str] = []  # references back up the stack not yet behind an optional field
 
     def build(self, tp: Any) -> dict:
         tp, description = unwrap(tp)
@@ -190,6 +193,7 @@ class _Builder:
 
     def _record(self, tp: type) -> dict:
         if tp in self.stack:
+            self.open_refs.append(self._name(tp))
             return {"$ref": f"#/$defs/{self._name(tp)}"}
         if is_pydantic_model(tp):
             return _PydanticAdapter(self).adapt(tp.model_json_schema(), tp.__name__)
@@ -198,14 +202,23 @@ class _Builder:
             body = with_description(self.fields(record_fields(tp)), class_description(tp))
         finally:
             self.stack.pop()
+        if tp in self.names and self.names[tp] in self.open_refs:
+            # the service unrolls cycles only through non-required properties (GenerationConfig docs)
+            raise SchemaError(f"{tp.__name__} contains itself through required fields only, so an answer "
+                              "could never end; give one of those fields a default (for example "
+                              "field(default_factory=list) or = None).")
         if tp in self.names:  # it referred to itself: define it once, refer to it everywhere
             self.defs[self.names[tp]] = body
             return {"$ref": f"#/$defs/{self.names[tp]}"}
         return body
 
     def fields(self, fields: list[Field]) -> dict:
-        properties = {field.name: with_description(self.build(field.tp), field.description)
-                      for field in fields}
+        properties = {}
+        for field in fields:
+            mark = len(self.open_refs)
+            properties[field.name] = with_description(self.build(field.tp), field.description)
+            if not field.required:
+                del self.open_refs[mark:]  # an optional field lets the recursion stop here
         required = [field.name for field in fields if field.required]
         return {"type": "object", "properties": properties, **({"required": required} if required else {})}
 
