@@ -266,8 +266,22 @@ class Interaction:
 
     @property
     def function_calls(self) -> list[dict]:
-        """The `function_call` steps ({id, name, arguments}) to answer with `function_result` steps."""
+        """The calls to run, as on `Response`: functionCall dicts ({id, name, args})."""
+        return [part["functionCall"] for part in self.parts if "functionCall" in part]
+
+    @property
+    def function_call_steps(self) -> list[dict]:
+        """The `function_call` steps as sent ({id, type, name, arguments}); answer each with a
+        `function_result` step ({type, call_id, name, result})."""
         return [step for step in self.steps if step.get("type") == "function_call"]
+
+    # What `Response` offers that an interaction has no such thing for, so views can read either.
+    block_reason = None
+    prompt_feedback = None
+
+    @property
+    def model_version(self) -> str | None:
+        return self._fields.get("model") or self.model
 
     @property
     def parts(self) -> list[dict]:

@@ -91,8 +91,9 @@ def test_search_recording_keeps_calls_and_results_after_the_answer():
 def test_unary_recordings():
     tool = Interaction(json.loads(recording("interactions/vercel_tool-call-step1_requires_action.json").read_text()))
     assert tool.status == "requires_action" and not tool.incomplete and tool.text == ""
-    assert tool.function_calls == [{"id": "zggxzq8r", "type": "function_call", "name": "getWeather",
-                                    "arguments": {"location": "San Francisco"}}]
+    assert tool.function_call_steps == [{"id": "zggxzq8r", "type": "function_call", "name": "getWeather",
+                                         "arguments": {"location": "San Francisco"}}]
+    assert tool.function_calls == [{"id": "zggxzq8r", "name": "getWeather", "args": {"location": "San Francisco"}}]
     assert tool.parts[1] == {"functionCall": {"id": "zggxzq8r", "name": "getWeather",
                                               "args": {"location": "San Francisco"}}}
     no_id = Interaction(json.loads(recording("interactions/vercel_no-id_top-k.json").read_text()))
@@ -319,3 +320,38 @@ def test_chat_settings_become_generation_config_and_a_turn_may_change_them(clien
     assert first["system_instruction"] == "You are a cat." and first["generation_config"] == {"thinking_level": "low"}
     assert second["system_instruction"] == "You are a dog."
     assert second["generation_config"] == {"max_output_tokens": 500, "thinking_level": "low"}
+
+
+def test_a_stream_is_retried_before_any_event(client, emulator):
+    emulator.inject("status", code=503, match="interactions")
+    interaction = interact(client, MODEL, "hi", stream=True).until_done()
+    assert interaction.status == "completed" and interaction.text
+    assert sum(1 for r in emulator.requests if r.path.endswith("/interactions")) == 2
+
+
+def test_event_lines_and_done_marker_are_tolerated(client, emulator):
+    """API_NOTES: events may carry `event:` and `event_id`, and the stream may end with `data: [DONE]`."""
+    events = recorded_events(CHUNK_FILES[0])
+    body = "".join(f"event: {e['event_type']}\r\ndata: {json.dumps({**e, 'event_id': str(n)})}\r\n\r\n"
+                   for n, e in enumerate(events)) + "data: [DONE]\r\n\r\n"
+    emulator.replay(body.encode(), chunk_size=13, match="interactions")
+    stream = interact(client, "gemini-2.5-flash", "hello", stream=True)
+    assert len(list(stream)) == len(events)
+    assert stream.interaction.text == oracle(events)["text"] and not stream.interaction.incomplete
+
+
+def test_an_error_event_raises_with_the_partial_answer_and_no_key(client, emulator):
+    from conftest import TEST_KEY
+
+    events = recorded_events(CHUNK_FILES[1])[:8]
+    error = {"event_type": "error", "error": {"code": 500, "status": "INTERNAL",
+                                              "message": f"Internal error for key {TEST_KEY}"}}
+    emulator.replay(sse_body(events + [error]), match="interactions")
+    stream = interact(client, "gemini-2.5-flash", "hello", stream=True)
+    with pytest.raises(errors.ServerError) as caught:
+        stream.until_done()
+    assert TEST_KEY not in str(caught.value) and "Internal error" in str(caught.value)
+    partial = caught.value.response
+    assert partial is stream.interaction and partial.incomplete and partial.status == "failed"
+    sent_text = "".join(e["delta"]["text"] for e in events if e.get("delta", {}).get("type") == "text")
+    assert partial.text == sent_text != ""
