@@ -80,6 +80,24 @@ def test_a_recursive_model_keeps_one_definition_and_a_bare_ref():
     assert parse_as(Node, value) == Node(name="root", children=[Node(name="leaf")])
 
 
+class Endless(pydantic.BaseModel):
+    name: str
+    children: list[Endless]
+
+
+class Chain(pydantic.BaseModel):
+    name: str
+    next: Chain | None
+
+
+@pytest.mark.parametrize("tp", [Endless, list[Chain]])
+def test_a_model_that_recurs_only_through_required_fields_is_refused(tp):
+    from gemini_magic.request.schema import SchemaError
+
+    with pytest.raises(SchemaError, match="contains itself through required fields only"):
+        json_schema(tp)
+
+
 def test_a_model_round_trips_inside_a_list_and_a_dataclass():
     validate(json_schema(list[Reading]), [VALUE])
     parsed = parse_as(list[Reading], [VALUE])

@@ -275,8 +275,7 @@ class _PydanticAdapter:
             elif key == "title" and value == auto_title:
                 continue
             elif key == "properties":
-                out[key] = {name: self.walk(sub, stack, name.replace("_", " ").title())
-                            for name, sub in value.items()}
+                out[key] = self.properties(value, node.get("required", ()), stack)
             elif key == "$defs":
                 continue  # inlined where referred to; recursive ones are collected by the builder
             elif key in ("enum", "required", "propertyOrdering", "title", "description", "format"):
@@ -288,6 +287,15 @@ class _PydanticAdapter:
                                   "accept allOf. Use a single model type for the field.")
         return out
 
+    def properties(self, properties: dict, required: Any, stack: tuple[str, ...]) -> dict:
+        out = {}
+        for name, sub in properties.items():
+            mark = len(self.builder.open_refs)
+            out[name] = self.walk(sub, stack, name.replace("_", " ").title())
+            if name not in required:
+                del self.builder.open_refs[mark:]  # an optional property lets the recursion stop here
+        return out
+
     def reference(self, node: dict, stack: tuple[str, ...]) -> dict:
         ref = node["$ref"]
         if not ref.startswith("#/$defs/") or ref[8:] not in self.source:
@@ -296,8 +304,12 @@ class _PydanticAdapter:
         if name in stack:
             if name not in self.renamed:
                 self.renamed[name] = self.builder.free_name(name)
+            self.builder.open_refs.append(self.renamed[name])
             return {"$ref": f"#/$defs/{self.renamed[name]}"}
         body = self.walk(self.source[name], (*stack, name), name)
+        if name in self.renamed and self.renamed[name] in self.builder.open_refs:
+            raise SchemaError(f"{name} contains itself through required fields only, so an answer could "
+                              "never end; give one of those fields a default (for example = [] or = None).")
         siblings = self.walk({key: value for key, value in node.items() if key != "$ref"}, stack)
         return {**body, **siblings}
 
