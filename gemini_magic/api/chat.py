@@ -31,46 +31,11 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
-from ..errors import APIConnectionError, GeminiError, PromptBlockedError
+from ..errors import GeminiError
 from ..interaction import Interaction
-from ..response import Response
 from .interactions import build_interaction_request, parts_to_input, send_interaction
+from .turns import SAVE_FORMAT, Turn, describe_parts, turn_from_json, turn_to_json, why_not_complete
 from .user_turn import user_parts
-
-#: Finish reasons of a complete answer (MAX_TOKENS: cut by the limit asked for, still a whole turn).
-COMPLETE_FINISH = frozenset({"STOP", "MAX_TOKENS"})
-#: Finish reasons that mean the answer was withheld by the service's filters.
-BLOCKED_FINISH = frozenset({"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
-                            "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION"})
-SAVE_FORMAT = "gemini_magic.chat"
-
-
-@dataclass
-class Turn:
-    """One exchange: the user's Content as sent, the model's Content as received, and the answer.
-
-    `input_steps`/`steps` hold the Interactions steps sent and received (interactions mode only);
-    `notes` say what the conversion of the user's objects changed."""
-
-    user: dict
-    reply: dict
-    response: Any = field(repr=False, default=None)  # a Response or an Interaction
-    cell_id: str | None = None
-    model: str | None = None
-    interaction_id: str | None = None
-    input_steps: list = field(default_factory=list, repr=False)
-    steps: list = field(default_factory=list, repr=False)
-    notes: list = field(default_factory=list, repr=False)
-
-    @property
-    def usage(self) -> dict:
-        """The answer's token counts (usageMetadata, or the Interaction's usage)."""
-        return dict(getattr(self.response, "usage", None) or {})
-
-    @property
-    def tokens(self) -> int:
-        usage = self.usage
-        return int(usage.get("totalTokenCount", usage.get("total_tokens", 0)) or 0)
 
 
 @dataclass
@@ -153,7 +118,7 @@ class Chat:
         pending = _Pending(user, base, model or self.model, cell_id, list(conversion.notes))
         options = {**self.settings, **settings}
         if not self.interactions:
-            # Shallow copies: the client may swap a turn's parts list (fit_request), never our history's.
+            # Shallow copies: whatever the client does to the request's Content dicts stays out of history.
             pending.contents = [dict(c) for turn in turns for c in (turn.user, turn.reply)] + [dict(user)]
             if self.system is not None and options.get("system") is None:
                 options["system"] = self.system  # a turn's own system= wins for that turn
@@ -184,7 +149,7 @@ class Chat:
         return len(self.turns)
 
     def _commit(self, pending: _Pending, result: Any) -> Turn:
-        problem = _why_not_complete(result)
+        problem = why_not_complete(result)
         if problem is not None:
             kind, what = problem
             error = kind(f"{what}; the turn was not added to {self.label}. Run the cell again.")
@@ -267,7 +232,7 @@ class Chat:
         Raises GeminiError when a setting (a Python function as a tool, say) cannot be written as JSON."""
         data = {"format": SAVE_FORMAT, "version": 1, "model": self.model, "system": self.system,
                 "interactions": self.interactions, "store": self.store, "name": self.name,
-                "settings": self.settings, "turns": [_turn_to_json(turn) for turn in self.turns]}
+                "settings": self.settings, "turns": [turn_to_json(turn) for turn in self.turns]}
         try:
             text = json.dumps(data, ensure_ascii=False)
         except (TypeError, ValueError) as error:
@@ -291,7 +256,7 @@ class Chat:
             raise GeminiError(f"{os.fspath(path)} is not a conversation saved by Chat.save.")
         chat = cls(client, data["model"], data.get("system"), data.get("interactions", False),
                    data.get("store", True), name=data.get("name"), **(data.get("settings") or {}))
-        chat.turns = [_turn_from_json(item) for item in data.get("turns", ())]
+        chat.turns = [turn_from_json(item) for item in data.get("turns", ())]
         return chat
 
     # --- display --------------------------------------------------------------------------------------
@@ -304,7 +269,7 @@ class Chat:
                  f"{tokens:,} token{'s' if tokens != 1 else ''}"]
         for number, turn in enumerate(self.turns, 1):
             lines += ["", f"### Turn {number} · {turn.tokens:,} token{'s' if turn.tokens != 1 else ''}", "",
-                      f"**You:** {_describe(turn.user['parts'])}", "", f"**Gemini:** {_describe(turn.reply['parts'])}"]
+                      f"**You:** {describe_parts(turn.user['parts'])}", "", f"**Gemini:** {describe_parts(turn.reply['parts'])}"]
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
@@ -355,33 +320,6 @@ class ChatStream:
         return self.response.text
 
 
-def _why_not_complete(result: Any) -> tuple[type, str] | None:
-    """Why an answer cannot enter the history (an error class and a sentence), or None when it can."""
-    if isinstance(result, Interaction):
-        status = result.status
-        if result.interrupted:
-            return GeminiError, "The answer was interrupted"
-        if status in (None, "in_progress", "queued"):
-            return APIConnectionError, "The stream ended before the interaction completed"
-        if status not in ("completed", "requires_action"):
-            return GeminiError, f"The interaction ended with status {status}"
-        return None
-    if result.interrupted:
-        return GeminiError, "The answer was interrupted"
-    if result.block_reason:
-        return PromptBlockedError, f"The prompt was blocked ({result.block_reason})"
-    finish = result.finish_reason
-    if finish is None:
-        return APIConnectionError, "The answer stopped before it was complete (no finish reason arrived)"
-    if finish in BLOCKED_FINISH:
-        return PromptBlockedError, f"The answer was stopped by the service's filters ({finish})"
-    if finish not in COMPLETE_FINISH:
-        return GeminiError, f"The answer ended with finish reason {finish}"
-    if not result.parts:
-        return GeminiError, f"The answer is empty (finish reason {finish})"
-    return None
-
-
 def _adopt(turn: Turn, user: dict, reply: dict) -> Turn:
     """The turn with the parts as last sent, when the client replaced some (uploads); else itself."""
     changed = {}
@@ -392,51 +330,3 @@ def _adopt(turn: Turn, user: dict, reply: dict) -> Turn:
     return replace(turn, **changed) if changed else turn
 
 
-def _describe(parts: list[dict]) -> str:
-    pieces = []
-    for part in parts:
-        if part.get("thought"):
-            continue
-        if "text" in part:
-            pieces.append(part["text"])
-        elif "inlineData" in part:
-            pieces.append(f"[{part['inlineData'].get('mimeType', 'data')}]")
-        elif "fileData" in part:
-            pieces.append(f"[file {part['fileData'].get('fileUri', '')}]")
-        elif "functionCall" in part:
-            pieces.append(f"[call {part['functionCall'].get('name')}]")
-        elif "functionResponse" in part:
-            pieces.append(f"[result of {part['functionResponse'].get('name')}]")
-        else:
-            pieces.append(f"[{next(iter(part), 'part')}]")
-    return " ".join(piece for piece in pieces if piece) or "(nothing)"
-
-
-def _turn_to_json(turn: Turn) -> dict:
-    response = turn.response
-    item = {"user": turn.user, "reply": turn.reply, "usage": turn.usage, "cell_id": turn.cell_id,
-            "model": turn.model, "notes": turn.notes}
-    if isinstance(response, Interaction):
-        item.update(api="interactions", interaction_id=turn.interaction_id, status=response.status,
-                    input_steps=turn.input_steps, steps=turn.steps)
-    else:
-        item.update(api="generate", finish_reason=getattr(response, "finish_reason", None),
-                    model_version=getattr(response, "model_version", None))
-    return item
-
-
-def _turn_from_json(item: dict) -> Turn:
-    if item.get("api") == "interactions":
-        resource = {"status": item.get("status"), "steps": item.get("steps") or [], "usage": item.get("usage") or {}}
-        if item.get("interaction_id"):
-            resource["id"] = item["interaction_id"]
-        response: Any = Interaction(resource, model=item.get("model"))
-    else:
-        candidate = {"content": item["reply"], "finishReason": item.get("finish_reason") or "STOP", "index": 0}
-        chunk = {"candidates": [candidate], "usageMetadata": item.get("usage") or {}}
-        if item.get("model_version"):
-            chunk["modelVersion"] = item["model_version"]
-        response = Response([chunk], model=item.get("model"))
-    return Turn(item["user"], item["reply"], response, item.get("cell_id"), item.get("model"),
-                item.get("interaction_id"), list(item.get("input_steps") or []), list(item.get("steps") or []),
-                list(item.get("notes") or []))
