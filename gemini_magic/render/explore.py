@@ -191,7 +191,7 @@ def _raw_json(raw: list[dict]) -> str:
     for index, chunk in enumerate(raw):
         text = json.dumps(truncate_strings(chunk), indent=2, ensure_ascii=False)
         if size + len(text) > RAW_LIMIT and pieces:
-            pieces.append(f"… {len(raw) - index} more chunks not shown (all of them are in .raw)")
+            pieces.append(f"… {plural(len(raw) - index, 'more chunk')} not shown (all of them are in .raw)")
             break
         pieces.append(text)
         size += len(text)
