@@ -126,8 +126,10 @@ def map_request_exception(exc: BaseException, what: str, *, secret: str | None =
         return RequestError(redact(f"The request body cannot be encoded ({name}: {exc}). Check the values "
                                    "in the prompt and settings (JSON takes no NaN or infinity); nothing was sent.",
                                    secret))
-    if isinstance(exc, requests.RequestException):
+    if isinstance(exc, (requests.RequestException, ConnectionError)):  # ConnectionError: the builtin (resets)
         return APIConnectionError(redact(f"{what}: {name}: {exc}", secret))
+    if isinstance(exc, TimeoutError):
+        return APITimeoutError(redact(f"{what}: no answer in time ({name}).", secret))
     if isinstance(exc, OSError):
         return RequestError(redact(f"{what}: a local file could not be read ({name}: {exc}).", secret))
     return RequestError(redact(f"{what}: {name}: {exc}", secret))

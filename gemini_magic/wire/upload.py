@@ -227,11 +227,12 @@ def file_path(name: Any) -> str:
 
 
 def get_file(transport, name: Any) -> File:
-    """The File named `name` ("files/abc" or "abc"); NotFoundError "No file named ..." when there is none."""
+    """The File named `name` ("files/abc" or "abc"); NotFoundError "No file named ..." when there is none
+    (the service answers 403 for a name that is not one of this key's files)."""
     path = file_path(name)
     try:
         return File.from_json(transport.json(transport.send("GET", path)))
-    except NotFoundError as error:
+    except (NotFoundError, PermissionDeniedError) as error:
         raise _no_file(path, error) from None
 
 
