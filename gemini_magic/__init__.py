@@ -33,6 +33,8 @@ _LAZY = {
     "TokenCount": "api.client",
     "GenerationSettings": "request.settings",
     "Chat": "api.chat",
+    "json_schema": "request.schema",
+    "function_declaration": "request.declarations",
     "Interaction": "interaction",
     "PreparedTurn": "request.pipeline",
     "Response": "response",

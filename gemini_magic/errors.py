@@ -17,6 +17,8 @@ r"""Every error gemini_magic raises, in one hierarchy.
     ├── ConversionError             a kernel object could not become a request part
     ├── SettingsError               a setting (temperature, model, base URL, timeout, ...) that cannot be
     │                               sent; also a ValueError
+    ├── SchemaError                 a Python type (or a function) cannot be described as a JSON Schema
+    ├── SchemaMismatchError         JSON (an answer, a tool call's arguments) does not fit the type asked for
     ├── PromptBlockedError          the prompt was blocked by safety filters
     └── UploadError                 a Files API upload did not complete
 
@@ -56,6 +58,24 @@ class GeminiError(Exception):
 
 class SettingsError(GeminiError, ValueError):
     """A generation setting, model name or client setting that cannot be sent (checked before sending)."""
+
+
+class SchemaError(GeminiError, TypeError):
+    """A Python type, or a function offered as a tool, cannot be described to the model."""
+
+
+class SchemaMismatchError(GeminiError, ValueError):
+    """JSON data does not fit the type asked for: the first problem, where it is and what was found.
+
+    Attributes: `path` (a JSON path such as "$[2].rainfall_mm"), `expected` (the type, as text),
+    `found` (what was there, as text; None when the problem is not about one value).
+    """
+
+    def __init__(self, message: str, *, path: str = "$", expected: str = "", found: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.expected = expected
+        self.found = found
 
 
 class MissingAPIKeyError(GeminiError):

@@ -33,7 +33,7 @@ from typing import Any, Callable
 from .docstrings import parse_docstring
 from .parsing import child, parse_as
 from .schema import object_schema
-from .schema_errors import SchemaError, SchemaMismatchError
+from ..errors import SchemaError, SchemaMismatchError
 from .typeforms import Field, class_description, type_hints, type_name, unwrap
 
 __all__ = ["function_declaration", "call_arguments", "tool_name"]

@@ -19,7 +19,7 @@ import typing
 from typing import Any
 
 from .schema import classification_labels, json_schema
-from .schema_errors import SchemaError, SchemaMismatchError
+from ..errors import SchemaError, SchemaMismatchError
 from .typeforms import (MAPPING_ORIGINS, NoneType, is_dataclass_type, is_enum, is_pydantic_model,
                         is_record, is_typeddict, is_union, record_fields, sequence_item, type_name, unwrap)
 

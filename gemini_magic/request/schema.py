@@ -43,7 +43,7 @@ import copy
 import typing
 from typing import Any
 
-from .schema_errors import SchemaError, SchemaMismatchError
+from ..errors import SchemaError, SchemaMismatchError
 from .typeforms import (DATE_FORMATS, Field, MAPPING_ORIGINS, SET_ORIGINS, NoneType, class_description, is_enum,
                         is_pydantic_model, is_record, is_union, record_fields, sequence_item, type_name,
                         unwrap)

@@ -14,7 +14,7 @@ import types
 import typing
 from typing import Any
 
-from .schema_errors import SchemaError
+from ..errors import SchemaError
 
 NoneType = type(None)
 

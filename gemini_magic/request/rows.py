@@ -1,0 +1,163 @@
+"""One prompt per row: `{row.col}` templates over rows, and the cache key of a request. Pure, no I/O.
+
+    >>> template = RowTemplate("Classify: {row.text} ({row['stars']} stars) {{literal}}", {})
+    >>> template.render({"text": "Great kettle", "stars": 5})
+    ["Classify: Great kettle (5 stars) {literal}"]
+    >>> template.columns
+    ['text', 'stars']
+
+- `{row.col}` is always the column `col` of the row, even where a pandas row has an attribute of
+  that name (`name`, `size`, `index`, `T`, ...); `{row["col name"]}` reaches any column name.
+  `{row}` is the whole row: the value itself for a list of values or a Series.
+- Every other `{name}` is a kernel object from `namespace`, resolved once when the template is
+  built (`prompt.split_template` rules), and so converted once, not per row.
+- A row value that is text or a number joins the text; any other object (an image in a column)
+  stays an object for the part converters.
+
+`table_rows(rows)` turns a DataFrame, Series, list of dicts or list of values into (index, rows)
+without importing pandas (it is recognised by type name). `request_key(model, body)` is the hash
+the row cache uses: the same model and request body always give the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import numbers
+from typing import Any
+
+from ..errors import GeminiError
+from ..prompt import split_template
+
+ROW_NAME = "row"
+
+
+class RowTemplateError(GeminiError, ValueError):
+    """A `{row...}` reference names a column the rows do not have, or rows are not a table."""
+
+
+class _Field:
+    """A `{row...}` reference met while splitting the template: the lookup steps after `row`."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: tuple = ()) -> None:
+        self.steps = steps
+
+    def __getattr__(self, name: str) -> "_Field":
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Field(self.steps + (name,))
+
+    def __getitem__(self, key: Any) -> "_Field":
+        return _Field(self.steps + (key,))
+
+    @property
+    def column(self) -> Any:
+        return self.steps[0] if self.steps else None
+
+
+class RowTemplate:
+    """A prompt template compiled once: text, kernel objects and `{row...}` fields in order.
+
+    `columns` lists the columns it reads (first step of each `{row...}`); `render(row)` returns the
+    contents for one row (a list of str and objects). Raises UndefinedNameError (from prompt.py) for
+    a kernel name that does not exist.
+    """
+
+    def __init__(self, template: str, namespace: dict | None = None) -> None:
+        if not isinstance(template, str):
+            raise TypeError(f"A row template is a str, not {type(template).__name__}.")
+        self.template = template
+        scope = dict(namespace or {})
+        scope[ROW_NAME] = _Field()
+        self.items = split_template(template, scope)
+        self.columns: list = []
+        for item in self.items:
+            if isinstance(item, _Field) and item.steps and item.column not in self.columns:
+                self.columns.append(item.column)
+
+    @property
+    def objects(self) -> list:
+        """The kernel objects the template names (resolved once), in order."""
+        return [item for item in self.items if not isinstance(item, (str, _Field))]
+
+    def check(self, sample: Any) -> None:
+        """Raise RowTemplateError when the first row lacks a column the template reads."""
+        if not self.columns:
+            return
+        if not isinstance(sample, dict):
+            raise RowTemplateError(
+                f"The template reads {_names(self.columns)} but the rows are plain values "
+                f"({type(sample).__name__}); write {{row}} for the value, or pass a DataFrame or dicts.")
+        missing = [c for c in self.columns if c not in sample]
+        if missing:
+            have = ", ".join(repr(c) for c in list(sample)[:20])
+            raise RowTemplateError(f"The template reads {_names(missing)}, which the rows do not have "
+                                   f"(columns: {have}). Fix the name; write {{row[\"a b\"]}} for a name with spaces.")
+
+    def render(self, row: Any, replace: dict | None = None) -> list:
+        """The contents for one row; `replace` maps id(kernel object) to its converted parts (a list)."""
+        out: list = []
+        for item in self.items:
+            if isinstance(item, _Field):
+                value = _lookup(row, item.steps)
+            elif replace and not isinstance(item, str) and id(item) in replace:
+                out.extend(replace[id(item)])  # the object's parts, converted once for every row
+                continue
+            else:
+                value = item
+            if isinstance(value, (numbers.Number, str)) and not isinstance(value, bool) or value is None:
+                value = "" if value is None else str(value)
+            elif isinstance(value, bool):
+                value = str(value)
+            if isinstance(value, str):
+                if not value:
+                    continue
+                if out and isinstance(out[-1], str):
+                    out[-1] += value
+                    continue
+            out.append(value)
+        return out
+
+
+def _lookup(row: Any, steps: tuple) -> Any:
+    value = row
+    for step in steps:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            value = getattr(value, step) if isinstance(step, str) and hasattr(value, step) else None
+            if value is None:
+                raise RowTemplateError(f"A row has no {step!r} (in {{row{''.join(f'[{s!r}]' for s in steps)}}}).")
+    return value
+
+
+def _names(columns: list) -> str:
+    return ", ".join(f"{{row.{c}}}" if isinstance(c, str) and c.isidentifier() else f"{{row[{c!r}]}}" for c in columns)
+
+
+def table_rows(rows: Any) -> tuple[list, list]:
+    """(index labels, rows): a DataFrame gives dicts by column, a Series or list gives its values.
+
+    Raises RowTemplateError for something that is not a table or a sequence (a str, a dict)."""
+    kind = type(rows).__name__
+    module = type(rows).__module__ or ""
+    if module.startswith("pandas") and kind == "DataFrame":
+        columns = list(rows.columns)
+        records = [dict(zip(columns, values)) for values in rows.itertuples(index=False, name=None)]
+        return list(rows.index), records
+    if module.startswith("pandas") and kind == "Series":
+        return list(rows.index), list(rows.tolist())
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise RowTemplateError(f"Rows must be a DataFrame, a Series or a list, not {kind}.")
+    values = list(rows)
+    return list(range(len(values))), values
+
+
+def request_key(model: str, body: dict) -> str:
+    """The cache key of one request: sha256 of the model and the body's canonical JSON (hex)."""
+    name = model[len("models/"):] if model.startswith("models/") else model
+    text = json.dumps({"model": name, "body": body}, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
