@@ -327,6 +327,41 @@ class Response:
             state = f"blocked: {self.block_reason}"
         return f"<Response {self.model_version or self.model or ''} {state} text={_short(self.text)!r}>"
 
+    # -- media the model made (issue 16; media_out.py) ------------------------------------------
+    @property
+    def audio(self) -> bytes | None:
+        """The first audio part as a playable file: raw PCM (`audio/L16;codec=pcm;rate=24000`, what
+        TTS models send) wrapped into WAV, other audio types as sent; None when there is no audio."""
+        from .media_out import is_pcm, pcm_to_wav
+
+        for blob in self.inline_data:
+            mime = str(blob["mimeType"] or "")
+            if mime.lower().startswith("audio/"):
+                return pcm_to_wav(blob["data"], mime) if is_pcm(mime) else blob["data"]
+        return None
+
+    def save_images(self, folder) -> list:
+        """Write the answer's images to `folder` (created if missing) with their original bytes, as
+        image-1.png, image-2.jpg, ... without overwriting files there. Returns the paths ([] when the
+        answer has no image). Raises OSError when the folder cannot be written."""
+        from .media_out import save_images
+
+        return save_images(self.inline_data, folder)
+
+    def save_audio(self, path):
+        """Write `.audio` (WAV for the PCM that TTS models send) to `path`; returns it as a Path.
+        Raises GeminiError when the answer has no audio, OSError when the file cannot be written."""
+        from pathlib import Path
+
+        data = self.audio
+        if data is None:
+            raise GeminiError("The answer has no audio to save: ask a TTS model (such as "
+                              "gemini-2.5-flash-preview-tts) for speech.")
+        target = Path(path).expanduser()
+        target.write_bytes(data)
+        return target
+
+
 
 def _single_chunk_text(chunk: dict) -> str:
     """What `.text` gives for a response of this one chunk (merging joins text, so the join is the same)."""

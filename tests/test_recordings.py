@@ -275,3 +275,41 @@ def test_interactions_recording_through_the_client(client, emulator, path):
         assert interaction.steps == final["steps"]
     assert interaction.text == text and interaction.status == final["status"]
     assert interaction.id == final.get("id") and interaction.usage == final["usage"]
+
+
+# -- image_output (issue 16): the recorded images decode, are saved byte for byte, and stay out of the text --
+
+def test_image_output_recording_decodes_and_saves_its_png(client, emulator, tmp_path):
+    """The recorded gemini-2.5-flash-image answer: its text, then a real 1024x1024 PNG kept exactly as sent."""
+    import base64
+
+    path = recording("image_output/pydantic_gemini-2.5-flash-image_text+png_FULL.json")
+    recorded = json.loads(path.read_bytes())
+    blob = recorded["candidates"][0]["content"]["parts"][1]["inlineData"]
+    emulator.replay(path.read_bytes(), content_type="application/json; charset=UTF-8", match="generate")
+    response = client.generate("gemini-2.5-flash-image", "Generate an image of an axolotl.")
+    assert response.text == "Here's an image of an axolotl for you! "
+    image = response.images[0]
+    image.load()
+    assert (image.format, image.size) == ("PNG", (1024, 1024))
+    paths = response.save_images(tmp_path)
+    assert [p.name for p in paths] == ["image-1.png"]
+    assert paths[0].read_bytes() == base64.b64decode(blob["data"])  # no re-encoding
+    assert response.usage["candidatesTokensDetails"] == [{"modality": "IMAGE", "tokenCount": 1290}]
+    assert response.audio is None
+
+
+@pytest.mark.parametrize("chunk_size", [None, 97])
+def test_image_tokens_without_image_parts_recording(client, emulator, tmp_path, chunk_size):
+    """A streamed image answer whose last chunk has no parts: the text is whole, there is no image to save."""
+    path = recording("image_output/fb_stream_image-tokens-but-no-parts.sse")
+    events = oracle_events(path.read_bytes())
+    emulator.replay(path.read_bytes(), chunk_size=chunk_size, match="stream")
+    stream = client.stream("gemini-2.0-flash-preview-image-generation", "A pig with wings")
+    list(stream)
+    response = stream.response
+    assert response.text == "".join(p["text"] for e in events for c in e["candidates"]
+                                     for p in c["content"].get("parts", []))
+    assert response.finish_reason == "STOP" and not response.incomplete
+    assert response.images == [] and response.save_images(tmp_path) == [] and list(tmp_path.iterdir()) == []
+    assert response.usage["candidatesTokensDetails"] == [{"modality": "IMAGE", "tokenCount": 1290}]

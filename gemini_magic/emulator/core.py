@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from gemini_magic.constants import DEFAULT_UPLOAD_GRANULARITY, FILE_TTL_SECONDS
 
+from .caches import CacheStore
 from .faults import FaultQueue, make_fault, make_replay
 from .files import FileStore
 from .interactions import InteractionStore
@@ -77,6 +78,7 @@ class Emulator:
         self.store = FileStore(self._directory, int(upload_granularity), float(file_processing_delay),
                                float(file_ttl))
         self.interactions = InteractionStore()  # kept Interactions API answers, by id
+        self.caches = CacheStore()  # cachedContents, by id
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._server = None
@@ -141,9 +143,10 @@ class Emulator:
         return len(self.faults)
 
     def reset(self) -> None:
-        """Forget faults, replays, recorded requests, files, interactions and upload counters."""
+        """Forget faults, replays, recorded requests, files, interactions, caches and upload counters."""
         self.faults.clear()
         self.interactions.clear()
+        self.caches.clear()
         with self._lock:
             self._requests.clear()
         self.store.clear()

@@ -13,7 +13,7 @@ import secrets
 
 from gemini_magic.constants import EMULATOR_MODEL_VERSION_SUFFIX
 
-from . import answers, models
+from . import answers, media_out, models
 
 CATEGORIES = ("HARM_CATEGORY_HATE_SPEECH", "HARM_CATEGORY_DANGEROUS_CONTENT",
               "HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_SEXUALLY_EXPLICIT")
@@ -34,7 +34,7 @@ def safety_ratings(blocked_category: str | None = None) -> list[dict]:
 class Generation:
     """Everything the emulator answers to one generate request."""
 
-    def __init__(self, request, model: str, fault=None):
+    def __init__(self, request, model: str, fault=None, cache=None):
         self.request = request
         self.model = model
         self.fault = fault
@@ -42,6 +42,9 @@ class Generation:
         self.version = model + EMULATOR_MODEL_VERSION_SUFFIX
         self.response_id = secrets.token_urlsafe(17)[:23]
         self.prompt_tokens, self.prompt_details = answers.prompt_tokens(request)
+        self.cache = cache  # a StoredCache (emulator/caches.py) named by the request's cachedContent
+        if cache is not None:
+            self.prompt_tokens, self.prompt_details = cache.add_to_prompt(self.prompt_tokens, self.prompt_details)
         settings = request.settings
         thinking_config = settings.get("thinkingConfig") or {}
         self.thinks = models.thinks(model) and thinking_config.get("thinkingBudget", -1) != 0
@@ -52,9 +55,14 @@ class Generation:
         self.thoughts = answers.thought_chunks(request, self.found)
         self.thought_tokens = answers.text_tokens("".join(self.thoughts)) if self.thinks else 0
         count = settings.get("candidateCount") or 1
+        self.media = media_out.plan(request, model, answers.prompt_text(request))  # image or speech out
         self.candidates = []
         for index in range(count):
             text = answers.answer_text(request, model, self.found, index, count)
+            if cache is not None:
+                text = cache.mention(text, model)
+            if self.media is not None:
+                text = self.media.text
             text, finish = answers.apply_limits(text, settings)
             self.candidates.append((answers.chunk_text(text), finish))
 
@@ -64,6 +72,8 @@ class Generation:
         if self.kind == "block_prompt":
             return [self.blocked()]
         events = self._thought_events() + self._answer_events()
+        if self.media is not None:
+            events = media_out.with_media(events, self.media)
         if self.kind in ("finish",) + STREAM_ONLY_CUTS:
             keep = self.fault.get("chunks")
             keep = max(1, len(events) // 2) if keep is None else int(keep)
@@ -85,6 +95,8 @@ class Generation:
         usage["promptTokensDetails"] = self.prompt_details
         if self.thinks:
             usage["thoughtsTokenCount"] = thought_tokens
+        if self.cache is not None:
+            self.cache.add_to_usage(usage)
         return usage
 
     def _event(self, candidates: list[dict], usage: dict) -> dict:
@@ -170,6 +182,9 @@ class Generation:
                 index = candidate["index"]
                 target = merged.setdefault(index, {"thought": "", "text": "", "extra": {}})
                 for part in candidate["content"]["parts"]:
+                    if "text" not in part:  # an image or audio part, kept as it is
+                        target.setdefault("media", []).append(part)
+                        continue
                     target["thought" if part.get("thought") else "text"] += part["text"]
                 for key in ("finishReason", "safetyRatings", "citationMetadata"):
                     if key in candidate:
@@ -178,7 +193,9 @@ class Generation:
         for index in sorted(merged):
             item = merged[index]
             parts = [{"text": item["thought"], "thought": True}] if item["thought"] else []
-            parts.append({"text": item["text"]})
+            if item["text"] or not item.get("media"):
+                parts.append({"text": item["text"]})
+            parts.extend(item.get("media", []))
             candidate = {"content": {"parts": parts, "role": "model"}}
             candidate.update({k: v for k, v in item["extra"].items() if k == "finishReason"})
             candidate.update({k: v for k, v in item["extra"].items() if k != "finishReason"})

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from gemini_magic.constants import INLINE_REQUEST_LIMIT
 
-from . import control, history, models, validation
+from . import caches, control, history, models, validation
 from .answers import prompt_tokens
 from .errors import KEY_IN_URL, UNREGISTERED_CALLER, ApiError, injected, invalid_api_key, method_not_found
 from .faults import Fault, Replay
@@ -69,6 +69,11 @@ def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
         if len(segments) == 2 and method in ("GET", "DELETE"):
             action = "get_interaction" if method == "GET" else "delete_interaction"
             return Route("interactions", action, interaction_id=segments[1])
+    if segments and segments[0] == "cachedContents" and not rpc and caches.route(method, segments):
+        action, cache_id = caches.route(method, segments)
+        route = Route("caches", action)
+        route.cache_id = cache_id
+        return route
     if segments and segments[0] == "files" and not rpc:
         if len(segments) == 1 and method == "GET":
             return Route("files", "list_files")
@@ -201,6 +206,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.generate(route, query, body, fault)
         if action in ("create_interaction", "get_interaction", "delete_interaction"):
             return self.interaction(route, query, body, fault)
+        if route.category == "caches":
+            return self.send_json(200, caches.answer(emulator.caches, action, route.cache_id, query,
+                                                     validation.parse_json(body), store.resolve))
         if action == "tuned_model":
             raise ApiError(404, f"{route.model} is not found for API version v1beta, or is not supported "
                                 "for generateContent. Call ListModels to see the list of available models "
@@ -235,7 +243,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {"totalTokens": total, "promptTokensDetails": details})
         request = validation.parse_generate(parsed, resolve)
         history.check_turns(request.contents, route.model)
-        generation = Generation(request, route.model, fault)
+        cached = validation.pick(parsed, "cachedContent")
+        cache = None if cached is None else self.server.emulator.caches.use(cached, route.model, parsed)
+        generation = Generation(request, route.model, fault, cache)
         if route.action == "generate":
             return self.send_json(200, generation.unary())
         self.stream(generation, fault, sse=query.get("alt") == "sse")
