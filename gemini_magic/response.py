@@ -328,25 +328,34 @@ class Response:
         return f"<Response {self.model_version or self.model or ''} {state} text={_short(self.text)!r}>"
 
     # -- media the model made (issue 16; media_out.py) ------------------------------------------
+    def _answer_media(self) -> list[dict]:
+        """Inline media parts of the answer as `{"mimeType", "data": bytes}`, thought parts left out."""
+        return [{"mimeType": str(part["inlineData"].get("mimeType") or ""),
+                 "data": base64.b64decode(part["inlineData"].get("data", ""))}
+                for part in self.parts if part.get("inlineData") and not part.get("thought")]
+
     @property
     def audio(self) -> bytes | None:
-        """The first audio part as a playable file: raw PCM (`audio/L16;codec=pcm;rate=24000`, what
-        TTS models send) wrapped into WAV, other audio types as sent; None when there is no audio."""
+        """The answer's speech as a playable file, or None when there is no audio part. Raw PCM
+        (`audio/L16;codec=pcm;rate=24000`, what TTS models send) is wrapped into WAV, the pieces of a
+        streamed answer joined in order; other audio types come as sent (the first audio part)."""
         from .media_out import is_pcm, pcm_to_wav
 
-        for blob in self.inline_data:
-            mime = str(blob["mimeType"] or "")
-            if mime.lower().startswith("audio/"):
-                return pcm_to_wav(blob["data"], mime) if is_pcm(mime) else blob["data"]
-        return None
+        audio = [blob for blob in self._answer_media() if blob["mimeType"].lower().startswith("audio/")]
+        if not audio:
+            return None
+        first = audio[0]["mimeType"]
+        if not is_pcm(first):
+            return audio[0]["data"]
+        return pcm_to_wav(b"".join(blob["data"] for blob in audio if blob["mimeType"] == first), first)
 
     def save_images(self, folder) -> list:
-        """Write the answer's images to `folder` (created if missing) with their original bytes, as
-        image-1.png, image-2.jpg, ... without overwriting files there. Returns the paths ([] when the
-        answer has no image). Raises OSError when the folder cannot be written."""
+        """Write the answer's images (thought images left out) to `folder` (created if missing) with
+        their original bytes, as image-1.png, image-2.jpg, ... without overwriting files there.
+        Returns the paths ([] when the answer has no image). Raises OSError when it cannot write."""
         from .media_out import save_images
 
-        return save_images(self.inline_data, folder)
+        return save_images(self._answer_media(), folder)
 
     def save_audio(self, path):
         """Write `.audio` (WAV for the PCM that TTS models send) to `path`; returns it as a Path.

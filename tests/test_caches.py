@@ -194,3 +194,14 @@ def test_cache_names_and_the_recorded_create_answer():
         with pytest.raises(SettingsError, match="is not a cached content"):
             cache_name(bad)
     assert parse_time("2024-07-11T18:02:48Z").tzinfo is not None and parse_time(None) is None
+
+
+def test_count_tokens_with_a_cache_counts_the_cached_tokens(client, emulator):
+    cache = create_cache(client, FLASH, LECTURE)
+    counted = client.count_tokens(FLASH, "Why are there two tides a day?", cached_content=cache.name)
+    assert counted.cached == cache.total_tokens and counted.total == cache.total_tokens + 8
+    sent = emulator.requests[-1].json
+    assert sent["generateContentRequest"]["cachedContent"] == cache.name
+    assert client.count_tokens(FLASH, "Why are there two tides a day?").cached == 0
+    with pytest.raises(BadRequestError, match="has to be the same"):
+        client.count_tokens("gemini-2.5-pro", "Why?", cached_content=cache.name)

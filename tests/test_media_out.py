@@ -129,3 +129,22 @@ def test_response_without_audio(tmp_path):
         response.save_audio(tmp_path / "x.wav")
     assert not (tmp_path / "x.wav").exists()
     assert _response(_inline("audio/wav", b"RIFF....WAVE")).audio == b"RIFF....WAVE"  # already a file: as sent
+
+
+def test_streamed_pcm_pieces_are_joined_into_one_wav():
+    """The service streams speech in pieces: `.audio` is all of them, in order, in one WAV."""
+    mime = "audio/L16;codec=pcm;rate=24000"
+    chunks = [{"candidates": [{"content": {"role": "model", "parts": [_inline(mime, piece)]}}]}
+              for piece in (b"\x01\x00" * 100, b"\x02\x00" * 50, b"\x03\x00" * 25)]
+    chunks[-1]["candidates"][0]["finishReason"] = "STOP"
+    response = Response(chunks)
+    _, _, _, frames, samples = read_wav(response.audio)
+    assert frames == 175 and samples == b"\x01\x00" * 100 + b"\x02\x00" * 50 + b"\x03\x00" * 25
+
+
+def test_thought_images_are_not_saved(tmp_path):
+    """Gemini 3 image models may show draft images as thoughts: only the answer's images are saved."""
+    draft = dict(_inline("image/png", b"draft"), thought=True)
+    response = _response(draft, {"text": "Final:"}, _inline("image/jpeg", JPEG))
+    paths = response.save_images(tmp_path)
+    assert [p.name for p in paths] == ["image-1.jpg"] and paths[0].read_bytes() == JPEG

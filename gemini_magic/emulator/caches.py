@@ -327,6 +327,19 @@ class CacheStore:
         return cache
 
 
+def count_answer(store: CacheStore, body: dict, model: str, total: int, details: list) -> dict:
+    """The countTokens answer; when its ``generateContentRequest`` names a ``cachedContent``, the
+    cached tokens count in ``totalTokens`` and are reported in ``cachedContentTokenCount``."""
+    answer = {"totalTokens": total, "promptTokensDetails": details}
+    inner = validation.pick(body, "generateContentRequest")
+    name = validation.pick(inner, "cachedContent") if isinstance(inner, dict) else None
+    if name is None:
+        return answer
+    cache = store.use(name, model, inner)
+    total, details = cache.add_to_prompt(total, details)
+    return {"totalTokens": total, "cachedContentTokenCount": cache.tokens, "promptTokensDetails": details}
+
+
 def _attachments(request) -> list[dict]:
     """What the cached contents' non-text parts are, described like a prompt's attachments."""
     found = []

@@ -240,7 +240,8 @@ class Handler(BaseHTTPRequestHandler):
         resolve = self.server.emulator.store.resolve
         if route.action == "count":
             total, details = prompt_tokens(validation.parse_count(parsed, resolve))
-            return self.send_json(200, {"totalTokens": total, "promptTokensDetails": details})
+            return self.send_json(200, caches.count_answer(self.server.emulator.caches, parsed, route.model,
+                                                           total, details))
         request = validation.parse_generate(parsed, resolve)
         history.check_turns(request.contents, route.model)
         cached = validation.pick(parsed, "cachedContent")
