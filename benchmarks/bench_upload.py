@@ -12,6 +12,17 @@ growth of the client process, and the emulator's CPU during the upload (to see w
 Every upload is checked (GET files/{id} -> sizeBytes) and deleted. gemini_magic's default reuse=True
 (which first hashes the file to find a duplicate) is run a few times to show its extra cost.
 Targets: gemini_magic >= 0.8x curl's throughput, RSS growth < 64 MiB.
+
+    python benchmarks/bench_upload.py --bytes-mib 200 [--repeats 5] [--gemini-magic-root DIR]
+
+The in-memory row (issue 11): a 200 MiB `bytes` object (a WebM header, then random bytes) already in
+the kernel, sent by gemini_magic through a prompt (`to_parts(["Describe", data], client=client)`: the
+automatic Files-API path, reuse=True as by default) and by `Client.upload_file(data)` (reuse=True and
+reuse=False), beside google-genai's `client.files.upload(file=io.BytesIO(data))`. Each contender runs in
+a fresh subprocess that first loads the bytes and warms up (one listing), then resets its peak RSS:
+the RSS column is what the upload itself adds. `--gemini-magic-root` runs another checkout of
+gemini_magic (e.g. an older commit from `git archive`) to measure before and after.
+Goals: <= 1.0x the SDK's wall time and <= its RSS growth.
 """
 
 from __future__ import annotations
@@ -124,11 +135,131 @@ def run_one(emulator: Emulator, name: str, path: str, size: int, baseline_kib: i
     return result
 
 
+# --- 200 MiB of bytes already in memory (issue 11) -----------------------------------------------------
+
+BYTES_MIME = "video/webm"
+BYTES_CONTENDERS = [
+    ("bytes_prompt_gm", "gemini_magic: bytes in a prompt (auto Files API, reuse=True)"),
+    ("bytes_upload_gm", "gemini_magic: upload_file(bytes), reuse=True (default)"),
+    ("bytes_upload_gm_noreuse", "gemini_magic: upload_file(bytes, reuse=False)"),
+    ("bytes_sdk", "google-genai: files.upload(file=BytesIO(bytes))"),
+]
+
+
+def make_bytes_file(path: str, size: int) -> None:
+    """A WebM header (so the prompt path types the bytes as video/webm) and random bytes."""
+    make_file(path, size)
+    with open(path, "r+b") as out:
+        out.write(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm")
+
+
+def bytes_child(name: str, base_url: str, path: str) -> dict:
+    """One in-memory contender, in this (fresh) process: load, warm up, reset the peak, measure."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _runner import proc_status_kib, reset_peak_rss
+
+    with open(path, "rb") as source:
+        data = source.read()
+    if name == "bytes_sdk":
+        import io
+
+        from google import genai
+
+        client = genai.Client(api_key="k", http_options=genai.types.HttpOptions(base_url=base_url))
+        list(client.files.list())
+        upload = lambda: client.files.upload(file=io.BytesIO(data), config={"mime_type": BYTES_MIME}).name  # noqa: E731
+    else:
+        from gemini_magic import Client
+        from gemini_magic.parts import to_parts
+
+        client = Client(api_key="k", base_url=base_url)
+        client.list_files()
+        if name == "bytes_prompt_gm":
+            def upload():
+                parts = to_parts(["Describe", data], client=client)
+                return parts[1]["fileData"]["fileUri"].rsplit("/", 1)[-1]
+        else:
+            reuse = name == "bytes_upload_gm"
+            upload = lambda: client.upload_file(data, mime_type=BYTES_MIME, reuse=reuse, wait=False).name  # noqa: E731
+    reset = reset_peak_rss()
+    rss0 = proc_status_kib("VmRSS")
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    file_name = upload()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    file_name = file_name if file_name.startswith("files/") else "files/" + file_name
+    return {"cpu": cpu, "wall": wall, "rss_before_kib": rss0, "rss_peak_kib": proc_status_kib("VmHWM"),
+            "peak_reset": reset, "file": file_name}
+
+
+def run_bytes_child(name: str, base_url: str, path: str, root: str) -> dict:
+    from _common import child_env
+
+    env = child_env()
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", name, base_url, path],
+                          env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main_bytes(args) -> None:
+    size = args.bytes_mib * MIB
+    started = time.perf_counter()
+    directory = tempfile.mkdtemp(prefix="bench-upload-bytes-")
+    emulator = None
+    try:
+        path = os.path.join(directory, "data.webm")
+        make_bytes_file(path, size)
+        emulator = Emulator()
+        root = os.path.abspath(args.gemini_magic_root)
+        print(f"bench_upload --bytes-mib: {size / MIB:.0f} MiB bytes object, emulator {emulator.base_url}; "
+              f"gemini_magic from {root}; Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+        results = {name: [] for name, _ in BYTES_CONTENDERS}
+        for _ in range(args.repeats):  # round-robin
+            for name, _ in BYTES_CONTENDERS:
+                result = run_bytes_child(name, emulator.base_url, path, root)
+                check_and_delete(emulator, result["file"], size)
+                results[name].append(result)
+        sdk_wall = median([r["wall"] for r in results["bytes_sdk"]])
+        sdk_growth = median([r["rss_peak_kib"] - r["rss_before_kib"] for r in results["bytes_sdk"]]) / 1024
+        rows = []
+        for name, description in BYTES_CONTENDERS:
+            runs = results[name]
+            wall = median([r["wall"] for r in runs])
+            growth = median([r["rss_peak_kib"] - r["rss_before_kib"] for r in runs]) / 1024
+            rows.append([description, len(runs), f"{wall:.3f}", f"{min(r['wall'] for r in runs):.3f}",
+                         f"{wall / sdk_wall:.2f}x", f"{median([r['cpu'] for r in runs]):.3f}",
+                         f"{growth:.1f}", f"{growth / sdk_growth:.2f}x" if sdk_growth > 0 else "n/a"])
+        print("\nmedians of fresh processes; RSS growth = peak RSS during the upload - RSS before it (bytes loaded)")
+        print(table(["contender", "runs", "wall s", "best s", "wall vs SDK", "CPU s", "RSS growth MiB",
+                     "RSS vs SDK"], rows))
+        for name in ("bytes_prompt_gm", "bytes_upload_gm"):
+            wall = median([r["wall"] for r in results[name]])
+            growth = median([r["rss_peak_kib"] - r["rss_before_kib"] for r in results[name]]) / 1024
+            print(f"goal {name}: wall {wall / sdk_wall:.2f}x the SDK ({'met' if wall <= sdk_wall else 'MISSED'}), "
+                  f"RSS growth {growth:.1f} vs {sdk_growth:.1f} MiB ({'met' if growth <= sdk_growth else 'MISSED'})")
+        print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    finally:
+        if emulator is not None:
+            emulator.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        print(json.dumps(bytes_child(*sys.argv[2:5])))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--bytes-mib", type=int, default=0,
+                        help="run the in-memory bytes benchmark with this many MiB instead of the file one")
+    parser.add_argument("--gemini-magic-root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        help="the checkout whose gemini_magic the bytes benchmark runs")
     args = parser.parse_args()
+    if args.bytes_mib:
+        return main_bytes(args)
     size = args.size_mib * MIB
     started = time.perf_counter()
     directory = tempfile.mkdtemp(prefix="bench-upload-")
