@@ -351,3 +351,19 @@ def test_history_over_the_inline_limit_uploads_once_and_keeps_the_upload(chat, e
     third = chat.send("third")
     assert uploads() == 1 and conversation_line(third.text) == "turn 3, with 2 earlier turns received"
     assert emulator.requests[-1].json["contents"][2]["parts"][1] == moved[0]
+
+
+def test_a_dry_run_uploads_nothing_and_changes_nothing(chat, emulator):
+    import os
+
+    from gemini_magic.parts import Blob
+
+    chat.send("one", cell_id="c1")
+    chat.send("two", cell_id="c2")
+    chat.send("one, edited", cell_id="c1")
+    assert chat.last_replaced == (0, 1)
+    count = len(emulator.requests)
+    body = chat.build_request(["a big file", Blob(os.urandom(16_000_000), "application/pdf")], dry_run=True)
+    placeholder = body["contents"][-1]["parts"][1]["fileData"]
+    assert placeholder["fileUri"].startswith("(uploaded when sent)")
+    assert len(emulator.requests) == count and len(chat.turns) == 1 and chat.last_replaced == (0, 1)

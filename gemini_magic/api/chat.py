@@ -74,14 +74,17 @@ class Chat:
 
     # --- sending --------------------------------------------------------------------------------------
 
-    def send(self, prompt: Any, *, cell_id: str | None = None, model: str | None = None, **settings: Any):
+    def send(self, prompt: Any, *, cell_id: str | None = None, model: str | None = None,
+             upload_progress: Any = None, **settings: Any):
         """Send one turn and add it to the history when it completed; returns the Response (or the
-        Interaction with `interactions=True`). `settings` apply to this turn only.
+        Interaction with `interactions=True`). `settings` apply to this turn only; `upload_progress`
+        reports uploads of objects too large to send inline (see gemini_magic.parts.convert_all).
 
         Raises what `Client.generate` / `interact` raise (the history unchanged), PromptBlockedError
         when the prompt or answer was blocked, APIConnectionError when the answer was cut short,
         GeminiError for an answer that cannot continue the conversation; each with `.response`."""
-        pending = self._prepare(prompt, cell_id, model, settings, stream=False)
+        self.last_replaced = None
+        pending = self._prepare(prompt, cell_id, model, settings, stream=False, upload_progress=upload_progress)
         if self.interactions:
             result = send_interaction(self.client, pending.body)
         else:
@@ -90,10 +93,11 @@ class Chat:
         return result
 
     def stream(self, prompt: Any, *, cell_id: str | None = None, model: str | None = None,
-               **settings: Any) -> "ChatStream":
+               upload_progress: Any = None, **settings: Any) -> "ChatStream":
         """Like `send`, streamed: iterate for what `Client.stream` yields (per-chunk Responses; with
         interactions, InteractionEvents). The turn is added when the stream ended complete."""
-        pending = self._prepare(prompt, cell_id, model, settings, stream=True)
+        self.last_replaced = None
+        pending = self._prepare(prompt, cell_id, model, settings, stream=True, upload_progress=upload_progress)
         if self.interactions:
             inner = send_interaction(self.client, pending.body)
         else:
@@ -101,17 +105,17 @@ class Chat:
         return ChatStream(self, pending, inner)
 
     def build_request(self, prompt: Any, *, cell_id: str | None = None, model: str | None = None,
-                      **settings: Any) -> dict:
-        """The request body `send` would send for this prompt (nothing is sent, history unchanged)."""
-        pending = self._prepare(prompt, cell_id, model, settings, stream=False)
+                      dry_run: bool = False, **settings: Any) -> dict:
+        """The request body `send` would send for this prompt (nothing is sent, history unchanged;
+        with `dry_run`, nothing is uploaded either: placeholders stand for what would be)."""
+        pending = self._prepare(prompt, cell_id, model, settings, stream=False, dry_run=dry_run)
         if self.interactions:
             return pending.body
-        return self.client.prepare(pending.model, pending.contents, **pending.body).body
+        return self.client.prepare(pending.model, pending.contents, dry_run=dry_run, **pending.body).body
 
     def _prepare(self, prompt: Any, cell_id: str | None, model: str | None, settings: dict, *,
-                 stream: bool) -> _Pending:
-        self.last_replaced = None
-        conversion = user_parts(prompt, client=self.client)
+                 stream: bool, upload_progress: Any = None, dry_run: bool = False) -> _Pending:
+        conversion = user_parts(prompt, client=self.client, upload_progress=upload_progress, dry_run=dry_run)
         user = {"role": "user", "parts": conversion.parts}
         base = self._index_of(cell_id)
         turns = self.turns[:base]
@@ -295,6 +299,11 @@ class ChatStream:
     def response(self):
         """The answer so far: a Response, or an Interaction with interactions."""
         return self._inner.response
+
+    @property
+    def notes(self) -> list[str]:
+        """What converting the user's objects changed (an image scaled down, a file uploaded ...)."""
+        return list(self._pending.notes)
 
     def __iter__(self) -> Iterator[Any]:
         yield from self._inner
