@@ -133,3 +133,30 @@ def test_the_emulator_still_counts_media_as_media(client):
     part = {"inlineData": {"mimeType": "audio/wav", "data": __import__("base64").b64encode(data).decode()}}
     count = client.count_tokens("gemini-2.5-flash", [part])
     assert count.total == 5 and count.details[0]["modality"] == "AUDIO"
+
+
+# --- a JSON-array answer under an SSE content type ------------------------------------------------------
+
+CHUNKS = [{"candidates": [{"content": {"role": "model", "parts": [{"text": "Hello "}]}}]},
+          {"candidates": [{"content": {"role": "model", "parts": [{"text": "world"}]}, "finishReason": "STOP"}]}]
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_json_array_answer_sent_as_an_event_stream_decodes(client, emulator, indent):
+    emulator.replay(json.dumps(CHUNKS, indent=indent).encode(), match="stream", content_type="text/event-stream")
+    response = client.stream("gemini-2.5-flash", "hi").until_done()
+    assert response.text == "Hello world" and response.finish_reason == "STOP"
+    assert response.raw == CHUNKS and response.error is None
+
+
+def test_a_list_wrapped_error_sent_as_an_event_stream_is_the_api_error(client, emulator):
+    body = json.dumps([error_object(400, "INVALID_ARGUMENT", "Bad field")]).encode()
+    emulator.replay(body, match="stream", content_type="text/event-stream")
+    with pytest.raises(errors.BadRequestError, match="Bad field"):
+        client.stream("gemini-2.5-flash", "hi").until_done()
+
+
+def test_json_that_is_not_an_answer_is_a_protocol_error_keeping_what_arrived(client, emulator):
+    emulator.replay(b'data: [1, 2, 3]\n\n', match="stream", content_type="text/event-stream")
+    with pytest.raises(errors.StreamProtocolError, match=r"not an answer: '\[1, 2, 3\]'"):
+        client.stream("gemini-2.5-flash", "hi").until_done()

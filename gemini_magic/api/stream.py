@@ -12,11 +12,11 @@ import json
 import time
 from typing import Iterator
 
-from ..errors import APIConnectionError, APITimeoutError, GeminiError, error_from_text
+from ..errors import APIConnectionError, APITimeoutError, GeminiError
 from ..request.body import model_path
 from ..request.pipeline import PreparedTurn
 from ..response import Response
-from ..wire.sse import JSONArrayDecoder, RawEvent, SSEDecoder
+from ..wire.sse import JSONArrayDecoder, SSEDecoder
 from ..wire.transport import Transport
 
 
@@ -76,15 +76,15 @@ class ResponseStream:
         try:
             for piece in http.iter_content(chunk_size=None if http.raw.chunked else 1024):
                 for event in decoder.feed(piece):
-                    chunk = self._chunk(event)
-                    if response.time_to_first_chunk is None:
-                        response.time_to_first_chunk = time.monotonic() - started
-                    response.add_received(chunk, event.data)
-                    yield Response((chunk,), streamed=True, model=self.model)
+                    for chunk, data in self._chunks(event):
+                        if response.time_to_first_chunk is None:
+                            response.time_to_first_chunk = time.monotonic() - started
+                        response.add_received(chunk, data)
+                        yield Response((chunk,), streamed=True, model=self.model)
             for event in decoder.close():
-                chunk = self._chunk(event)
-                response.add_received(chunk, event.data)
-                yield Response((chunk,), streamed=True, model=self.model)
+                for chunk, data in self._chunks(event):
+                    response.add_received(chunk, data)
+                    yield Response((chunk,), streamed=True, model=self.model)
         except requests.RequestException as exc:
             received = response.chunk_count
             if _is_read_timeout(exc):
@@ -97,16 +97,13 @@ class ResponseStream:
                 f"The connection dropped after {_chunks(received)} of the answer "
                 f"({exc.__class__.__name__}){'; the partial answer is kept' if received else ''}.")) from None
 
-    def _chunk(self, event) -> dict:
-        try:
-            chunk = json.loads(event.data.decode("utf-8"))  # UTF-8 by the SSE spec: skip json's detection
-        except ValueError:
-            raise GeminiError(self._transport.redact(
-                f"The stream sent an event that is not JSON: {event.data[:200]!r}")) from None
-        if isinstance(chunk, dict) and "error" in chunk or isinstance(event, RawEvent):
-            # Parsed from the redacted text, so no field of the error can carry the key.
-            raise error_from_text(self._transport.redact(event.data.decode("utf-8", "replace")))
-        return chunk
+    def _chunks(self, event) -> list:
+        """(chunk, its JSON bytes) for each answer chunk in an event. Only Google's error object is an
+        API error; a JSON array sent under an SSE content type is an answer (wire.transport.decode_event)."""
+        chunks = self._transport.decode_event(event.data)
+        if len(chunks) == 1 and event.data.lstrip()[:1] == b"{":
+            return [(chunks[0], event.data)]
+        return [(chunk, json.dumps(chunk, ensure_ascii=False).encode("utf-8")) for chunk in chunks]
 
     def close(self) -> None:
         """Close the connection (the answer so far stays in `.response`)."""

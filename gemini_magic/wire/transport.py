@@ -85,6 +85,31 @@ def decode_json(content: bytes, secret: str | None = None) -> Any:
     return value
 
 
+def decode_event(data: bytes, *, secret: str | None = None) -> list:
+    """The answer chunks in one stream event (SSE `data:`, a JSON-array element, or text outside SSE framing).
+
+    A JSON object is one chunk; a JSON array is several (an answer sent as one array under an SSE
+    content type). Raises the APIError when the event is Google's error object (alone or
+    list-wrapped), and StreamProtocolError, keeping the start of what arrived (key redacted), when
+    it is not JSON or not answer objects.
+    """
+    from ..errors import api_error
+
+    try:
+        value = json.loads(data)
+    except ValueError:
+        text = redact(bytes(data[:300]).decode("utf-8", "replace"), secret)
+        raise StreamProtocolError(f"The stream sent an event that is not JSON: {text!r}") from None
+    error = api_error(value, secret=secret)
+    if error is not None:
+        raise error
+    chunks = value if isinstance(value, list) else [value]
+    if not all(isinstance(chunk, dict) for chunk in chunks):
+        text = redact(bytes(data[:300]).decode("utf-8", "replace"), secret)
+        raise StreamProtocolError(f"The stream sent JSON that is not an answer: {text!r}")
+    return chunks
+
+
 def is_retryable(error: Exception) -> bool:
     """True for 408/429/5xx answers (not a per-day quota) and connection failures (not a read timeout)."""
     if isinstance(error, RateLimitError) and error.is_daily_quota:
@@ -294,6 +319,10 @@ class Transport:
     def map_exception(self, exc: BaseException, what: str) -> GeminiError:
         """`map_request_exception` with this transport's key redacted."""
         return map_request_exception(exc, what, secret=self._api_key)
+
+    def decode_event(self, data: bytes) -> list:
+        """`decode_event` with this transport's key redacted from any error."""
+        return decode_event(data, secret=self._api_key)
 
     def json(self, response) -> Any:
         """The body of a requests.Response as JSON (see `decode_json`), key redacted from any error."""
