@@ -245,3 +245,45 @@ def test_retrying_returns_the_value_and_maps_foreign_exceptions(client):
     with pytest.raises(errors.RequestError, match="Permission denied"):
         client.transport.retrying(local)
     assert len(calls) == 1 and len(waits) == 2
+
+
+# --- the same through the magics: one UsageError, nothing sent ----------------------------------------
+
+def test_magic_with_a_key_file_line_break_works(shell, emulator, monkeypatch, capsys):
+    monkeypatch.setenv("GOOGLE_API_KEY", TEST_KEY + "\r\n")
+    shell.run_cell_magic("gemini", "--no-stream", "Hello")
+    assert emulator.requests[-1].headers["x-goog-api-key"] == TEST_KEY
+
+
+def test_magic_with_a_broken_key_names_the_variable(shell, emulator, monkeypatch, capsys):
+    from IPython.core.error import UsageError
+
+    monkeypatch.setenv("GOOGLE_API_KEY", TEST_KEY[:12] + "\n" + TEST_KEY[12:])
+    with pytest.raises(UsageError, match=r"\$GOOGLE_API_KEY has a line break inside") as caught:
+        shell.run_cell_magic("gemini", "", "Hello")
+    shown = str(caught.value) + capsys.readouterr().out
+    assert TEST_KEY[:12] not in shown and TEST_KEY[12:] not in shown
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("url", ["htp://127.0.0.1:9", "ftp://x", "http://[::1"])
+def test_magic_with_a_malformed_base_url_in_the_environment_fails_at_once(shell, emulator, monkeypatch, url):
+    from IPython.core.error import UsageError
+
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", url)
+    started = time.monotonic()
+    with pytest.raises(UsageError, match=r"\$GOOGLE_GEMINI_BASE_URL"):
+        shell.run_cell_magic("gemini", "", "Hello")
+    assert time.monotonic() - started < 1.0 and emulator.requests == []
+
+
+def test_magic_upload_of_a_text_mode_file_object_says_binary(shell, emulator, tmp_path):
+    from IPython.core.error import UsageError
+
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    with open(path) as handle:
+        shell.user_ns["handle"] = handle
+        with pytest.raises(UsageError, match=r"open it in binary mode"):
+            shell.run_line_magic("gemini_upload", "{handle} --mime text/plain")
+    assert emulator.requests == []
