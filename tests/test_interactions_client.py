@@ -123,7 +123,8 @@ def test_thought_summaries_arguments_and_media_deltas_merge():
         {"event_type": "step.stop", "index": 0},
         {"event_type": "step.start", "index": 1, "step": {"type": "function_call", "id": "f1", "name": "rain"}},
         {"event_type": "step.delta", "index": 1, "delta": {"type": "arguments_delta", "partial_arguments": '{"ci'}},
-        {"event_type": "step.delta", "index": 1, "delta": {"type": "arguments_delta", "partial_arguments": 'ty": "Huế"}'}},
+        {"event_type": "step.delta", "index": 1,
+         "delta": {"type": "arguments_delta", "partial_arguments": 'ty": "Huế"}'}},
         {"event_type": "step.stop", "index": 1},
         {"event_type": "step.start", "index": 2, "step": {"type": "model_output"}},
         {"event_type": "step.delta", "index": 2, "delta": {"type": "text", "text": "Here "}},
@@ -272,6 +273,8 @@ def test_failed_interaction_streams_leave_the_chat_unchanged(client, emulator, f
     assert (json.dumps(chat.history), [t.interaction_id for t in chat.turns]) == before
     if fault == "cut":
         assert "not added to trip" in str(caught.value)
+    if fault == "drop_after":
+        assert "after 4 events of the interaction" in str(caught.value)
     answer = chat.send("And a cat?")
     assert conversation_line(answer.text) == "turn 2, with 1 earlier turn received"
 
@@ -355,3 +358,19 @@ def test_an_error_event_raises_with_the_partial_answer_and_no_key(client, emulat
     assert partial is stream.interaction and partial.incomplete and partial.status == "failed"
     sent_text = "".join(e["delta"]["text"] for e in events if e.get("delta", {}).get("type") == "text")
     assert partial.text == sent_text != ""
+
+
+def test_a_silent_stream_times_out_with_the_partial_answer(emulator):
+    from conftest import TEST_KEY
+    from gemini_magic import Client, RetryPolicy
+
+    client = Client(api_key=TEST_KEY, base_url=emulator.base_url, timeout=(5.0, 0.3),
+                    retry=RetryPolicy(max_retries=0))
+    emulator.pace = 1.0  # a second between events: longer than the read timeout
+    stream = interact(client, MODEL, "hi", stream=True)
+    message = r"No data from .* for 0\.3 s after 0 events of the interaction\.$"
+    with pytest.raises(errors.APITimeoutError, match=message) as caught:
+        stream.until_done()
+    assert caught.value.response is stream.interaction and stream.interaction.incomplete
+    assert caught.value.retryable is False
+    assert sum(1 for r in emulator.requests if r.path.endswith("/interactions")) == 1  # not retried

@@ -273,7 +273,8 @@ class Chat:
                  f"{tokens:,} token{'s' if tokens != 1 else ''}"]
         for number, turn in enumerate(self.turns, 1):
             lines += ["", f"### Turn {number} · {turn.tokens:,} token{'s' if turn.tokens != 1 else ''}", "",
-                      f"**You:** {describe_parts(turn.user['parts'])}", "", f"**Gemini:** {describe_parts(turn.reply['parts'])}"]
+                      f"**You:** {describe_parts(turn.user['parts'])}", "",
+                      f"**Gemini:** {describe_parts(turn.reply['parts'])}"]
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:

@@ -308,15 +308,16 @@ class InteractionStream:
                     yield InteractionEvent(data)
         except requests.RequestException as exc:
             received = interaction.chunk_count
-            if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
+            kept = "; the partial answer is kept" if received else ""
+            if _is_read_timeout(exc):
                 error = APITimeoutError(
-                    f"No data from {self._transport.base_url} for {self._transport.timeout[1]:.0f} s after "
-                    f"{received} event(s) of the interaction; the partial answer is kept.")
-                error.retryable = False
+                    f"No data from {self._transport.base_url} for {self._transport.timeout[1]:g} s after "
+                    f"{_events(received)} of the interaction{kept}.")
+                error.retryable = False  # it already cost the whole read timeout
                 raise error from None
             raise APIConnectionError(self._transport.redact(
-                f"The connection dropped after {received} event(s) of the interaction "
-                f"({exc.__class__.__name__}); the partial answer is kept.")) from None
+                f"The connection dropped after {_events(received)} of the interaction "
+                f"({exc.__class__.__name__}){kept}.")) from None
 
     def _event(self, event) -> dict | None:
         if event.data.strip() == b"[DONE]":
@@ -357,3 +358,15 @@ class InteractionStream:
     @property
     def text(self) -> str:
         return self.interaction.text
+
+
+def _events(count: int) -> str:
+    return f"{count} event" if count == 1 else f"{count} events"
+
+
+def _is_read_timeout(exc: Exception) -> bool:
+    """requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's."""
+    import requests
+    from urllib3.exceptions import ReadTimeoutError
+
+    return isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
