@@ -341,3 +341,14 @@ def test_magic_upload_of_an_unreadable_file_is_one_clear_message(shell, emulator
     with pytest.raises(UsageError, match="No permission to read /proc/sys/vm/drop_caches"):
         shell.run_line_magic("gemini_upload", f"{path} --mime text/plain")
     assert not [r for r in emulator.requests if r.path.startswith("/upload/")]
+
+
+def test_magic_upload_of_a_name_that_is_not_utf8(shell, emulator, tmp_path, capsys):
+    raw = os.path.join(os.fsencode(tmp_path), b"\xff\xfe-notes.txt")
+    with open(raw, "wb") as out:
+        out.write(b"plain text")
+    shell.run_line_magic("gemini_upload", os.fsdecode(raw) + " --as notes")
+    out = capsys.readouterr().out
+    assert "Uploaded \ufffd\ufffd-notes.txt as files/" in out and "Bound to `notes`" in out
+    assert shell.user_ns["notes"].display_name == "\ufffd\ufffd-notes.txt"
+    assert emulator.files[shell.user_ns["notes"].name].data() == b"plain text"

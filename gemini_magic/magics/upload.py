@@ -18,9 +18,10 @@ class Uploads:
 
     def run(self, magics, args) -> None:
         from ..render.progress import UploadProgress
-        from ..wire.upload import UploadSession
+        from ..wire.upload import UploadSession, display_name_of
 
         source, label = upload_source(args.source, magics.shell.user_ns)
+        label = display_name_of(label)  # a file name that is not UTF-8 is shown with U+FFFD, not a traceback
         name = args.as_name or identifier_for(label)
         if not args.as_name and args.source.strip().strip("{} ") == name:
             name += "_file"  # `{video_bytes}` keeps its bytes; the File goes to video_bytes_file
