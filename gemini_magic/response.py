@@ -1,8 +1,16 @@
 """`Response`: one answer of the model, whether it arrived in one piece or as a stream of chunks.
 
-Pure: no I/O. Chunks are kept as received (`.raw`). A streamed answer keeps each chunk as the JSON
-bytes that arrived and merges it at once: bytes are not tracked by Python's garbage collector, so a
-20,000-chunk stream does not slow down as it grows; `.raw` parses them again when it is read.
+Pure: no I/O. Chunks are kept exactly as received (`.raw`). A streamed answer keeps the JSON bytes of
+its chunks back to back in one growing buffer, with one end offset per chunk, and merges each chunk
+at once; `.raw` parses them when it is first read. Bytes are not tracked by Python's garbage
+collector and one buffer costs no object per chunk, so a 1M-chunk stream stays light and does not
+slow down as it grows.
+
+Reading the answer so far costs O(new text), not O(all text): each candidate keeps its answer text
+and its thoughts as running strings, extended in place as pieces arrive (CPython extends a str in
+place when nothing else refers to it). A caller that keeps every version of `.text` gets a copy per
+version instead, as with any immutable string. Citations are merged by a hashable key, not by list
+membership.
 
 Merging rules (what the service sends, see ../shared/recordings):
 - consecutive text parts of the same kind (answer or thought) are joined into one part; a part that
@@ -11,7 +19,11 @@ Merging rules (what the service sends, see ../shared/recordings):
 - every other part (functionCall, inlineData, executableCode, codeExecutionResult, fileData, ...) is
   kept in order, unchanged;
 - `usageMetadata` is a running total: the LAST one wins (counts can go down between chunks);
+- citation sources are kept in order of arrival, each once;
 - a streamed answer that ended with no finishReason was cut short: `incomplete` is True.
+
+One commit point: the stream that fills a `Response` calls `close(...)` once, when the answer is
+complete, failed or interrupted; after that no chunk can be added. History reads closed answers only.
 
     >>> r = Response([{"candidates": [{"content": {"parts": [{"text": "Hel"}]}}]},
     ...               {"candidates": [{"content": {"parts": [{"text": "lo"}]}, "finishReason": "STOP"}]}])
@@ -23,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import json
+from array import array
 from typing import Any, Iterable
 
 from .errors import GeminiError, PromptBlockedError
@@ -33,7 +46,7 @@ _TEXT_KEYS = {"text", "thought", "thoughtSignature"}
 class Candidate:
     """One candidate answer (`-n 2` asks for several); `Response` shows the first."""
 
-    # Defaults live on the class so that creating a candidate per streamed chunk stays cheap.
+    # Defaults live on the class so that creating a candidate stays cheap.
     role = "model"
     finish_reason: str | None = None
     finish_message: str | None = None
@@ -41,14 +54,19 @@ class Candidate:
     url_context_metadata: dict | None = None
     avg_logprobs: float | None = None
     logprobs_result: dict | None = None
-    _open_text: list | None = None  # pieces of the last part while it is text
-    _open_thought = False  # whether that last text part is a thought
+    _open_start: int | None = None  # where the open (last, still growing) text part starts in its buffer
+    _open_thought = False  # whether that open text part is a thought
 
     def __init__(self, index: int) -> None:
         self.index = index
         self.safety_ratings: list[dict] = []
         self.citations: list[dict] = []
+        self._citation_keys: set = set()
+        # Part dicts in order. The open text part's "text" is stale: its text is the tail of
+        # _answer or _thoughts from _open_start, filled in when the part is sealed or copied out.
         self._parts: list[dict] = []
+        self._answer = ""  # every answer text piece so far, joined (extended in place)
+        self._thoughts = ""  # every thought text piece so far, joined
 
     def _absorb(self, data: dict) -> None:
         # One pass over the keys that are there: this runs once per streamed chunk.
@@ -64,8 +82,7 @@ class Candidate:
             elif key == "safetyRatings":
                 self.safety_ratings = list(value)
             elif key == "citationMetadata":
-                sources = (value or {}).get("citationSources") or ()
-                self.citations.extend(s for s in sources if s not in self.citations)
+                self._add_citations((value or {}).get("citationSources") or ())
             elif key == "groundingMetadata":
                 if value or self.grounding_metadata is None:  # the first chunk may carry an empty {}
                     self.grounding_metadata = value
@@ -76,48 +93,69 @@ class Candidate:
             elif key == "logprobsResult":
                 self.logprobs_result = value
 
+    def _add_citations(self, sources) -> None:
+        keys = self._citation_keys
+        for source in sources:
+            key = _citation_key(source)
+            if key not in keys:
+                keys.add(key)
+                self.citations.append(source)
+
     def _add_part(self, part: dict) -> None:
-        plain = len(part) == 1 and "text" in part  # the common case while streaming
-        is_text = plain or ("text" in part and part.keys() <= _TEXT_KEYS)
-        if is_text and self._open_text is not None and "thoughtSignature" not in part:
-            if bool(part.get("thought")) == self._open_thought:
-                self._open_text.append(part["text"])
-                return
+        if "text" not in part:
+            self._seal()
+            self._parts.append(dict(part))
+            return
+        thought = bool(part.get("thought"))
+        mergeable = len(part) == 1 or part.keys() <= _TEXT_KEYS
+        if (mergeable and self._open_start is not None and thought == self._open_thought
+                and "thoughtSignature" not in part):
+            self._extend(part["text"], thought)
+            return
         self._seal()
         self._parts.append(dict(part))
-        if is_text:
-            self._open_text = [part["text"]]
-            self._open_thought = bool(part.get("thought"))
+        if mergeable:
+            self._open_start = len(self._thoughts if thought else self._answer)
+            self._open_thought = thought
+        self._extend(part["text"], thought)
+
+    def _extend(self, piece: str, thought: bool) -> None:
+        # The attribute is cleared first so that the local is the only reference and `+=` can
+        # resize the string in place (CPython), which keeps reading the text so far O(new text).
+        if thought:
+            text, self._thoughts = self._thoughts, ""
+            text += piece
+            self._thoughts = text
         else:
-            self._open_text = None
+            text, self._answer = self._answer, ""
+            text += piece
+            self._answer = text
+
+    def _open_text(self) -> str:
+        return (self._thoughts if self._open_thought else self._answer)[self._open_start:]
 
     def _seal(self) -> None:
-        if self._open_text is not None and len(self._open_text) > 1:
-            joined = "".join(self._open_text)
-            self._parts[-1]["text"] = joined
-            self._open_text = [joined]
+        if self._open_start is not None:
+            self._parts[-1]["text"] = self._open_text()
+            self._open_start = None
 
     @property
     def parts(self) -> list[dict]:
         """The merged parts, in order (copies: changing them does not change the response)."""
-        self._seal()
-        return [dict(p) for p in self._parts]
+        parts = [dict(p) for p in self._parts]
+        if self._open_start is not None:
+            parts[-1]["text"] = self._open_text()
+        return parts
 
     @property
     def text(self) -> str:
         """The answer text, thoughts excluded; "" when there is none."""
-        self._seal()
-        parts = self._parts
-        if len(parts) == 1:  # one streamed chunk, or a plain answer
-            part = parts[0]
-            return part["text"] if "text" in part and not part.get("thought") else ""
-        return "".join(p["text"] for p in parts if "text" in p and not p.get("thought"))
+        return self._answer
 
     @property
     def thoughts(self) -> str:
         """Thought summaries (asked for with includeThoughts), joined; "" when there are none."""
-        self._seal()
-        return "".join(p["text"] for p in self._parts if "text" in p and p.get("thought"))
+        return self._thoughts
 
     @property
     def function_calls(self) -> list[dict]:
@@ -136,52 +174,90 @@ class Response:
 
     Attributes that describe how the answer arrived: `streamed`, `incomplete` (a stream ended without
     a finish reason, or failed, or was interrupted), `interrupted` (the user stopped it), `error` (the
-    exception that ended the stream, if any), `request` (the request body, key never included),
-    `model` (the model asked for).
+    exception that ended the stream, if any), `elapsed` (seconds), `request` (the request body, key
+    never included), `model` (the model asked for), `closed` (the stream that filled it has ended:
+    see `close`).
     """
 
-    # Defaults live on the class so that the per-chunk responses of a stream are cheap to create.
     interrupted = False
     error: BaseException | None = None
     elapsed: float | None = None
     time_to_first_chunk: float | None = None
+    closed = False
     _usage: dict = {}
     _prompt_feedback: dict | None = None
     _model_version: str | None = None
     _response_id: str | None = None
+    _first_index: int | None = None  # the lowest candidate index seen
 
     def __init__(self, chunks: Iterable[dict] = (), *, streamed: bool = False, model: str | None = None,
                  request: dict | None = None) -> None:
-        self._raw: list = list(chunks)  # chunk dicts, or the JSON bytes of streamed chunks
-        self._pending: list[dict] = list(self._raw)  # chunks added but not merged yet
+        self._dicts: list[dict] = list(chunks)  # chunks given as dicts (the constructor, `add`)
+        self._pending: list[dict] = list(self._dicts)  # chunks added but not merged yet
+        self._buffer = bytearray()  # the JSON bytes of received chunks, back to back
+        # One entry per chunk, in order: the end offset of its bytes in _buffer (>= 0), or ~i for _dicts[i].
+        self._order = array("q", [~i for i in range(len(self._dicts))])
+        self._parsed: list[dict] = []  # .raw parsed so far (the first len(_parsed) chunks)
+        self._parsed_to = 0  # where the next unparsed chunk's bytes start in _buffer
         self._candidates: dict[int, Candidate] = {}
         self.streamed = streamed
         self.model = model
         self.request = request
 
     def add(self, chunk: dict) -> None:
-        """Add one chunk as received (merged when a property is next read)."""
-        self._raw.append(chunk)
+        """Add one chunk as received (merged when a property is next read); GeminiError once closed."""
+        self._check_open()
+        self._order.append(~len(self._dicts))
+        self._dicts.append(chunk)
         self._pending.append(chunk)
 
     def add_received(self, chunk: dict, data: bytes) -> None:
-        """Add a streamed chunk and the JSON bytes it was parsed from: merged now, kept as bytes."""
+        """Add a streamed chunk and the JSON bytes it was parsed from (UTF-8): merged now, kept as bytes.
+
+        Raises GeminiError once the response is closed."""
+        self._check_open()
         self._sync()
-        self._raw.append(data)
+        self._buffer += data
+        self._order.append(len(self._buffer))
         self._merge(chunk)
+
+    def close(self, *, error: BaseException | None = None, interrupted: bool = False,
+              elapsed: float | None = None) -> None:
+        """The one commit point of a streamed answer: it is complete, failed (`error`) or was
+        interrupted. Sets those fields (and `elapsed`, seconds, when given) and `closed`; adding
+        chunks afterwards raises GeminiError, and so does closing twice."""
+        if self.closed:
+            raise GeminiError("This response is already closed; a stream closes its response once.")
+        if error is not None:
+            self.error = error
+        if interrupted:
+            self.interrupted = True
+        if elapsed is not None:
+            self.elapsed = elapsed
+        self.closed = True
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise GeminiError("This response is closed: its stream has ended, so no chunk can be added.")
 
     @property
     def raw(self) -> list[dict]:
         """The chunks as received (one dict for a unary answer)."""
-        raw = self._raw
-        for index, item in enumerate(raw):
-            if not isinstance(item, dict):
-                raw[index] = json.loads(item)
-        return list(raw)
+        parsed, order = self._parsed, self._order
+        if len(parsed) < len(order):
+            buffer, start = self._buffer, self._parsed_to
+            for entry in order[len(parsed):]:
+                if entry < 0:
+                    parsed.append(self._dicts[~entry])
+                else:
+                    parsed.append(json.loads(buffer[start:entry]))
+                    start = entry
+            self._parsed_to = start
+        return list(parsed)
 
     @property
     def chunk_count(self) -> int:
-        return len(self._raw)
+        return len(self._order)
 
     def _sync(self) -> None:
         if self._pending:
@@ -198,6 +274,8 @@ class Response:
                     candidate = self._candidates.get(index)
                     if candidate is None:
                         candidate = self._candidates[index] = Candidate(index)
+                        if self._first_index is None or index < self._first_index:
+                            self._first_index = index
                     candidate._absorb(data)
             elif key == "usageMetadata":
                 self._usage = value
@@ -217,10 +295,7 @@ class Response:
     def candidate(self) -> Candidate | None:
         """The first candidate (the one `.text` shows), or None when there is none."""
         self._sync()
-        found = self._candidates
-        if len(found) == 1:  # the usual case, read once per streamed chunk: no sorting
-            return next(iter(found.values()))
-        return found[min(found)] if found else None
+        return self._candidates[self._first_index] if self._candidates else None
 
     def _first(self, name: str, default: Any) -> Any:
         candidate = self.candidate
@@ -230,11 +305,16 @@ class Response:
     def text(self) -> str:
         """The answer text, thoughts excluded; "" when there is none."""
         if len(self._pending) == 1 and not self._candidates:
-            return _single_chunk_text(self._pending[0])  # a streamed chunk's own text, read once: no merge
+            return _single_chunk_text(self._pending[0])  # a one-chunk response read once: no merge
         candidate = self.candidate
-        return candidate.text if candidate is not None else ""
+        return candidate._answer if candidate is not None else ""
 
-    thoughts = property(lambda self: self._first("thoughts", ""), doc="Thought summaries, joined.")
+    @property
+    def thoughts(self) -> str:
+        """Thought summaries, joined; "" when there are none."""
+        candidate = self.candidate
+        return candidate._thoughts if candidate is not None else ""
+
     parts = property(lambda self: self._first("parts", []), doc="The first candidate's merged parts.")
     finish_reason = property(lambda self: self._first("finish_reason", None))
     finish_message = property(lambda self: self._first("finish_message", None))
@@ -279,7 +359,7 @@ class Response:
             return True
         if self.block_reason:
             return False
-        return not self._raw or self.finish_reason is None
+        return not self._order or self.finish_reason is None
 
     @property
     def inline_data(self) -> list[dict]:
@@ -370,10 +450,57 @@ class Response:
         target.write_bytes(data)
         return target
 
+class Chunk:
+    """One streamed chunk, as a stream yields it: `.text` (this chunk's answer text), `.thoughts`,
+    `.raw` (the chunk dict as received) and `.response` (the whole answer so far, or None).
+
+    Cheap: built from the chunk dict with no merging. Any other attribute of a one-chunk answer
+    (`.parts`, `.usage`, `.finish_reason`, `.function_calls`, ...) is read from a `Response` of this
+    chunk alone, built on first use.
+
+        Chunk(chunk_dict, response)
+    """
+
+    __slots__ = ("raw", "response", "_alone")
+
+    def __init__(self, raw: dict, response: Response | None = None) -> None:
+        self.raw = raw
+        self.response = response
+        self._alone: Response | None = None
+
+    @property
+    def text(self) -> str:
+        """This chunk's answer text (its first candidate's text parts, thoughts excluded)."""
+        return _single_chunk_text(self.raw)
+
+    @property
+    def thoughts(self) -> str:
+        """This chunk's thought text (its first candidate's thought parts)."""
+        return _single_chunk_text(self.raw, thought=True)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._alone is None:
+            self._alone = Response((self.raw,), streamed=True,
+                                   model=self.response.model if self.response is not None else None)
+        return getattr(self._alone, name)
+
+    def __repr__(self) -> str:
+        return f"<Chunk text={_short(self.text)!r}>"
 
 
-def _single_chunk_text(chunk: dict) -> str:
-    """What `.text` gives for a response of this one chunk (merging joins text, so the join is the same)."""
+def _citation_key(source: dict) -> Any:
+    """A hashable key equal for equal citation sources (like `==` on the dicts, key order ignored)."""
+    try:
+        return frozenset(source.items())
+    except TypeError:  # a nested value (publicationDate is a dict)
+        return json.dumps(source, sort_keys=True)
+
+
+def _single_chunk_text(chunk: dict, thought: bool = False) -> str:
+    """What `.text` (or `.thoughts`) gives for a response of this one chunk (merging joins text, so the join
+    is the same)."""
     candidates = chunk.get("candidates") or ()
     if not candidates:
         return ""
@@ -381,7 +508,7 @@ def _single_chunk_text(chunk: dict) -> str:
     if len(candidates) > 1:
         first = min(enumerate(candidates), key=lambda item: item[1].get("index", item[0]))[1]
     parts = (first.get("content") or {}).get("parts") or ()
-    return "".join(p["text"] for p in parts if "text" in p and not p.get("thought"))
+    return "".join(p["text"] for p in parts if "text" in p and bool(p.get("thought")) == thought)
 
 
 def json_from_text(text: str) -> Any:
