@@ -20,6 +20,7 @@ a complete JSON document.
 from __future__ import annotations
 
 import json
+import re
 from typing import NamedTuple
 
 from ..errors import StreamProtocolError
@@ -121,57 +122,162 @@ class SSEDecoder:
 class JSONArrayDecoder:
     """Decodes the stream sent without `alt=sse`: one JSON array, its elements arriving over time.
 
-    Yields each element's bytes as a DataEvent as soon as it is complete.
+    Yields each element's bytes, exactly as sent, as a DataEvent as soon as it is complete (a
+    RawEvent for an `{"error": ...}` element, or for a bare error object sent instead of an array).
+
+    Linear in the input: bytes are never decoded or parsed twice beyond a bounded amount. A small
+    element that arrives in pieces is tried with json's C decoder when a piece brings a closing
+    bracket, up to about four times its size in all; past that, or past 64 KiB, its end is found
+    by a scanner that keeps its place (depth, inside a string, after a backslash) across reads.
     """
 
     def __init__(self) -> None:
-        self._text = ""
-        self._pending = b""
-        self._decoder = json.JSONDecoder()
-        self._opened = False
+        self._buffer = bytearray()  # from the start of the current element (or unread separators)
+        self._opened = False  # the "[" (or a bare object) was seen
+        self._ended = False  # the "]" was seen
+        self._in_element = False  # the buffer starts with an element that is not complete yet
+        self._tried = 0  # bytes of the current element given to json's decoder so far
+        self._hint_from = 0  # no closing bracket in the buffer before this offset since the last try
+        self._scan: int | None = None  # scanner mode: where scanning resumes in the buffer
+        self._depth = 0
+        self._in_string = False
+        self._window = _WINDOW  # bytes decoded for a first try at the next element
 
     def feed(self, piece: bytes) -> list:
-        data = self._pending + piece
-        # Keep an incomplete UTF-8 sequence at the end for the next piece.
-        cut = _complete_utf8_prefix(data)
-        self._pending = data[cut:]
-        self._text += data[:cut].decode("utf-8")
+        if not piece:
+            return []
+        self._buffer += piece
         return self._drain()
 
     def close(self) -> list:
         events = self._drain()
-        rest = self._text.strip().lstrip(",").strip()
-        if rest not in ("", "]"):
-            raise StreamProtocolError(f"The JSON stream ended in the middle of an element: {rest[:200]!r}")
+        rest = bytes(self._buffer).strip()
+        if self._in_element or rest:
+            text = rest.decode("utf-8", "replace")
+            raise StreamProtocolError(f"The JSON stream ended in the middle of an element: {text[:200]!r}")
         return events
 
     def _drain(self) -> list:
-        events = []
-        text = self._text
+        events: list = []
+        buffer = self._buffer
         pos = 0
         while True:
-            while pos < len(text) and text[pos] in " \t\r\n,":
-                pos += 1
-            if not self._opened:
-                if pos < len(text) and text[pos] == "[":
+            if not self._in_element:
+                pos = _SEPARATORS.match(buffer, pos).end()
+                if pos >= len(buffer):
+                    break
+                byte = buffer[pos]
+                if self._ended:
+                    raise StreamProtocolError(f"The JSON stream went on after its end: {bytes(buffer[pos:pos + 200])!r}")
+                if not self._opened and byte == _OPEN_ARRAY:
                     self._opened = True
                     pos += 1
                     continue
-                if pos < len(text) and text[pos] == "{":
-                    self._opened = True  # a bare object (an error body) instead of an array
-                else:
-                    break
-            if pos >= len(text) or text[pos] == "]":
+                if self._opened and byte == _CLOSE_ARRAY:
+                    self._ended = True
+                    pos += 1
+                    continue
+                if byte != _OPEN_OBJECT:
+                    raise StreamProtocolError(f"The stream is not a JSON array of objects: "
+                                              f"{bytes(buffer[pos:pos + 200])!r}")
+                self._opened = True  # a bare object (an error body) instead of an array
+                self._in_element, self._tried, self._scan = True, 0, None
+                self._hint_from = pos
+            if pos:  # keep the buffer starting at the current element
+                del buffer[:pos]
+                self._hint_from -= pos
+                pos = 0
+            end = self._element_end(buffer)
+            if end is None:
                 break
-            try:
-                value, end = self._decoder.raw_decode(text, pos)
-            except ValueError:
-                break
-            raw = json.dumps(value).encode("utf-8")
-            events.append(RawEvent(raw) if isinstance(value, dict) and "error" in value else DataEvent(raw))
+            data = bytes(buffer[:end])
+            events.append(RawEvent(data) if _is_error(data) else DataEvent(data))
+            self._in_element = False
             pos = end
-        self._text = text[pos:]
+        if pos:
+            del buffer[:pos]
         return events
+
+    def _element_end(self, buffer: bytearray) -> int | None:
+        """Where the element at the start of the buffer ends, or None while it is incomplete."""
+        size = len(buffer)
+        if self._scan is None:
+            if size > _SMALL or self._tried > 3 * size + _SMALL:
+                self._scan, self._depth, self._in_string = 0, 0, False
+            else:
+                # Only a piece that brought a closing bracket can have completed the element.
+                if buffer.find(b"}", self._hint_from) < 0 and buffer.find(b"]", self._hint_from) < 0:
+                    return None
+                self._hint_from = size
+                return self._try_decode(buffer)
+        return self._scan_on(buffer)
+
+    def _try_decode(self, buffer: bytearray) -> int | None:
+        # The buffer may hold many later elements too: decode a window about twice the size of the
+        # last element, doubling it while the element does not fit, so each try costs O(element).
+        size = len(buffer)
+        window = min(size, self._window)
+        while True:
+            text = buffer[:window].decode("utf-8", "surrogateescape")
+            try:
+                _, end = _DECODER.raw_decode(text)
+            except ValueError:
+                if window >= size:
+                    self._tried += size
+                    return None
+                window = min(size, 2 * window)
+                continue
+            end = end if text.isascii() else len(text[:end].encode("utf-8", "surrogateescape"))
+            self._window = max(_WINDOW, 2 * end)
+            return end
+
+    def _scan_on(self, buffer: bytearray) -> int | None:
+        pos, depth, size = self._scan, self._depth, len(buffer)
+        while True:
+            if self._in_string:
+                pos = _STRING_BODY.match(buffer, pos).end()
+                if pos >= size or buffer[pos] != _QUOTE:  # the end of what arrived, or a lone trailing "\"
+                    break
+                self._in_string = False
+                pos += 1
+                continue
+            pos = _OUTSIDE_STRINGS.match(buffer, pos).end()
+            if pos >= size:
+                break
+            byte = buffer[pos]
+            pos += 1
+            if byte == _QUOTE:
+                self._in_string = True
+            elif byte in _OPENERS:
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    self._scan = None
+                    return pos
+        self._scan, self._depth = pos, depth
+        return None
+
+
+_SMALL = 64 * 1024
+_WINDOW = 512
+_DECODER = json.JSONDecoder()
+_SEPARATORS = re.compile(rb"[ \t\r\n,]*")
+_OUTSIDE_STRINGS = re.compile(rb'[^"{}\[\]]*')
+_STRING_BODY = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
+_QUOTE, _OPEN_OBJECT, _OPEN_ARRAY, _CLOSE_ARRAY = b'"{[]'
+_OPENERS = b"{["
+
+
+def _is_error(data: bytes) -> bool:
+    """Whether an element is an `{"error": ...}` object (parsed only when the word is there)."""
+    if b'"error"' not in data:
+        return False
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "error" in value
 
 
 def _complete_utf8_prefix(data: bytes) -> int:
