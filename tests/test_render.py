@@ -96,8 +96,8 @@ def test_5000_chunks_as_fast_as_possible_are_drawn_a_bounded_number_of_times():
     assert len(sent) <= elapsed * 20 + 2
     assert len(sent) < 50
     whole = "".join(pieces)
-    assert sent[-1][0]["data"]["text/markdown"] == whole  # the final flush drew everything
-    assert view.render_count == len(sent)
+    assert whole.startswith(sent[-1][0]["data"]["text/markdown"])
+    assert view.render_count == len(sent)  # no last widget draw: the final display below is the only full send
     assert view.answer_output.outputs == ()  # emptied after the display was replaced: stored once
     (kind, bundle, kwargs), = [call for call in recorder.calls if call[0] == "update"]
     assert kwargs == {"raw": True}
@@ -115,7 +115,7 @@ def test_5000_chunks_with_pauses_stream_live_and_stay_under_20_renders_per_secon
     assert len(sent) >= min(5, elapsed * 5)  # it really was live, not only a final draw
     texts = [outputs[0]["data"]["text/markdown"] for outputs in sent]
     assert all(later.startswith(earlier) for earlier, later in zip(texts, texts[1:]))
-    assert texts[-1] == "".join(pieces)
+    assert "".join(pieces).startswith(texts[-1])  # the whole answer goes out once, in the final display
 
 
 def test_the_interval_grows_with_the_text_so_bytes_per_second_stay_bounded():
@@ -126,7 +126,7 @@ def test_the_interval_grows_with_the_text_so_bytes_per_second_stay_bounded():
     response, elapsed = stream_through(view, pieces, sleep=0.001)
     sizes = [len(outputs[0]["data"]["text/markdown"]) * 2 for outputs in sent]
     assert sum(sizes[:-1]) <= WIDGET_BYTES_PER_SECOND * elapsed + max(sizes)
-    assert sent[-1][0]["data"]["text/plain"] == "".join(pieces)
+    assert "".join(pieces).startswith(sent[-1][0]["data"]["text/plain"])
 
 
 class CountingResponse(Response):

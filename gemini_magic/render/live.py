@@ -15,7 +15,8 @@ Feed it the growing `Response` after every chunk; it decides when to draw. Three
 Drawing is throttled: at most one draw per `update_interval` (never faster than 20 per second), and
 the interval grows with the answer so that the bytes sent per second stay bounded (each widget draw
 re-sends the whole text; Jupyter rate-limits output to about 1 MB/s). `update()` between draws only
-notes that something is pending: it reads nothing from the response. `finish()` always draws the rest.
+notes that something is pending: it reads nothing from the response. `finish()` shows the whole
+answer once, in the final display, without a last widget draw of the same text before it.
 
     view = StreamView("gemini-2.5-flash", show_thoughts=True)
     view.start()
@@ -143,8 +144,7 @@ class StreamView:
             self._print_tail(response, bundle)
             return
         if self.mode == "widget" and self.box is not None:
-            self._draw_widgets(response, time.monotonic())  # the final flush, in case nothing replaces it
-            self.render_count += 1
+            # No last widget draw: the final display holds the whole answer and is its only full send.
             if self._handle is not None:
                 self._handle.update(bundle, raw=True)
             else:
