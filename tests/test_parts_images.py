@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from gemini_magic.errors import ConversionError
 from gemini_magic.parts import convert, to_part
 from test_parts_helpers import inline_bytes, open_image, optional, photo, screenshot
 
@@ -152,10 +153,65 @@ def test_a_huge_image_is_scaled_to_the_longest_side_the_model_uses():
 
 
 def test_an_oversized_file_image_is_scaled_not_sent_as_is(tmp_path):
-    path = tmp_path / "big.jpg"
+    path = tmp_path / "big.png"
     Image.new("RGB", (3200, 100), (1, 2, 3)).save(path)
     _, sent = open_image(to_part(Image.open(path)))
     assert sent.size == (3072, 96)
+
+
+def test_an_oversized_jpeg_file_is_decoded_at_reduced_scale_and_the_callers_image_is_untouched(tmp_path):
+    path = tmp_path / "photo.jpg"
+    photo = Image.linear_gradient("L").resize((4000, 3000)).convert("RGB")
+    photo.paste((200, 30, 30), (0, 0, 2000, 1500))  # a red top-left quarter
+    photo.save(path, quality=90)
+    img = Image.open(path)
+    result = convert(img)
+    mime, sent = open_image(result.parts[0])
+    assert mime == "image/jpeg" and sent.size == (2000, 1500)
+    red, green, blue = sent.getpixel((500, 400))
+    assert red > 170 and green < 70 and blue < 70
+    assert result.notes == ["image scaled from 4000x3000 to 2000x1500 (the model uses at most 3072 px a side; "
+                            "the JPEG was decoded at 1/2 scale)"]
+    assert img.size == (4000, 3000) and img.tile  # the caller's image: same size, still not decoded
+
+
+@pytest.mark.parametrize("size, sent_size", [((7000, 100), (1750, 25)), ((3200, 100), (1600, 50)),
+                                             ((25000, 100), (3072, 12))])
+def test_a_jpeg_is_reduced_by_the_decoder_while_half_the_longest_side_is_kept(tmp_path, size, sent_size):
+    path = tmp_path / "wide.jpg"
+    Image.new("RGB", size, (1, 2, 3)).save(path)
+    _, sent = open_image(to_part(Image.open(path)))
+    assert sent.size == sent_size
+
+
+def test_a_decoded_or_changed_jpeg_is_resampled_at_full_scale(tmp_path):
+    path = tmp_path / "big.jpg"
+    Image.new("RGB", (3200, 100), (1, 2, 3)).save(path)
+    img = Image.open(path)
+    img.putpixel((3199, 99), (255, 255, 255))  # decodes it: the file no longer shows these pixels
+    _, sent = open_image(to_part(img))
+    assert sent.size == (3072, 96)
+
+
+def test_an_exif_rotated_oversized_jpeg_is_reduced_and_turned_upright(tmp_path):
+    path = tmp_path / "rotated.jpg"
+    img = Image.new("RGB", (4000, 200), (20, 20, 20))
+    img.paste((255, 0, 0), (0, 0, 200, 200))  # a red mark at the stored left end
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise
+    img.save(path, exif=exif.tobytes())
+    result = convert(Image.open(path))
+    _, sent = open_image(result.parts[0])
+    assert sent.size == (100, 2000)
+    red, green, blue = sent.getpixel((50, 50))  # the left end is now at the top
+    assert red > 200 and green < 60 and blue < 60
+    assert "image scaled from 200x4000 to 100x2000" in result.notes[-1]
+
+
+@pytest.mark.parametrize("size", [(0, 0), (0, 10), (10, 0)])
+def test_an_empty_image_is_a_clear_conversion_error(size):
+    with pytest.raises(ConversionError, match=rf"The image is empty \({size[0]}x{size[1]} pixels\); pass an image"):
+        to_part(Image.new("RGB", size))
 
 
 def test_an_image_over_the_inline_budget_is_shrunk_until_it_fits(parts_settings):

@@ -12,7 +12,9 @@ IPython's Image, a figure) follow the same size, orientation and budget rules.
 Otherwise the image is encoded: turned upright by its EXIF orientation; modes normalised (CMYK,
 YCbCr, RGBX → RGB; P or L/RGB with a transparency key → RGBA; 16-bit, 32-bit and float grayscale
 stretched from their min..max to 8-bit L; an alpha channel that is fully opaque is dropped); scaled
-so the longest side is at most 3072 px; then written as PNG when it has transparency, is a palette
+so the longest side is at most 3072 px (a JPEG file not decoded yet is decoded at 1/2, 1/4 or 1/8
+scale by the JPEG decoder itself, nearly free, as long as its longest side keeps at least half of
+that; a resample follows only if it is still too large); then written as PNG when it has transparency, is a palette
 or 1-bit image, has at most `settings.png_max_pixels` (0.5 MP), or looks like a graphic (at most 256
 colours, or at least half of neighbouring pixels equal: screenshots, charts, text); else as JPEG at
 `settings.jpeg_quality` (90). Above the inline budget, PNG without alpha turns into JPEG, JPEG
@@ -27,12 +29,13 @@ import os
 from typing import Any
 
 from ..errors import ConversionError
-from .core import inline
+from .builders import inline
 from .sizes import megabytes
 
 KEEP_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MIME = {"PNG": "image/png", "JPEG": "image/jpeg"}
 ORIENTATION_TAG = 0x0112
+DRAFT_FLOOR = 0.5  # a JPEG decoded at reduced scale keeps at least this share of max_image_side
 _DEPTH = {"F": "32-bit float", "I": "32-bit integer"}
 
 
@@ -84,7 +87,10 @@ def original_file_bytes(img, settings) -> bytes | None:
 
 
 def pil_image_part(img, context) -> dict:
-    """A PIL image: its file's bytes when unchanged, else encoded by the rules above."""
+    """A PIL image: its file's bytes when unchanged, else encoded by the rules above.
+
+    Raises ConversionError for an empty (0-pixel) image."""
+    _check_not_empty(img)
     data = original_file_bytes(img, context.settings)
     if data is not None:
         return inline(KEEP_FORMATS[img.format], data)
@@ -112,25 +118,69 @@ def image_bytes_part(data: bytes, mime_type: str, context) -> dict:
 
 
 def encode_image(img, context) -> dict:
-    """Encode a PIL image as PNG or JPEG by the rules in the module docstring."""
+    """Encode a PIL image as PNG or JPEG by the rules in the module docstring.
+
+    Raises ConversionError for an empty (0-pixel) image or a mode that cannot become RGB."""
     from PIL import ImageOps
 
+    _check_not_empty(img)
     settings = context.settings
     frames = getattr(img, "n_frames", 1)
     if frames > 1:
         context.note(f"animated image: frame {img.tell() + 1} of {frames} sent")
+    from_jpeg = img.format == "JPEG"
+    width, height = img.size
+    img, scale = _draft(img, settings.max_image_side)
     orientation = _orientation(img)
     if orientation != 1:
         img = ImageOps.exif_transpose(img)
         context.note(f"image turned upright (EXIF orientation {orientation})")
+        if orientation > 4:  # turned by a quarter: the sizes before it swap too
+            width, height = height, width
     img, alpha = _normalise(img, context)
-    width, height = img.size
-    if max(width, height) > settings.max_image_side:
-        img = _scaled(img, settings.max_image_side / max(width, height))
+    if max(img.size) > settings.max_image_side:
+        img = _scaled(img, settings.max_image_side / max(img.size))
+    if scale > 1 or img.size != (width, height):
+        how = f"; the JPEG was decoded at 1/{scale} scale" if scale > 1 else ""
         context.note(f"image scaled from {width}x{height} to {img.width}x{img.height} "
-                     f"(the model uses at most {settings.max_image_side} px a side)")
-    fmt = "PNG" if alpha or img.mode in ("P", "1") or _small_or_graphic(img, settings) else "JPEG"
+                     f"(the model uses at most {settings.max_image_side} px a side{how})")
+    # A JPEG source is a photo: its noise fails the graphic test anyway, which costs a resample.
+    graphic = _small(img, settings) if from_jpeg else _small_or_graphic(img, settings)
+    fmt = "PNG" if alpha or img.mode in ("P", "1") or graphic else "JPEG"
     return _fit(img, fmt, alpha, context)
+
+
+def _check_not_empty(img) -> None:
+    if img.width == 0 or img.height == 0:
+        raise ConversionError(f"The image is empty ({img.width}x{img.height} pixels); "
+                              "pass an image with at least one pixel.")
+
+
+def _draft(img, cap: int):
+    """(image, scale): a JPEG file over `cap` px, not decoded yet, reopened and decoded by the JPEG
+    decoder itself at 1/2, 1/4 or 1/8 scale (nearly free, unlike a resample of the full image),
+    as far as the longest side stays at least DRAFT_FLOOR x cap. The caller's image is not changed."""
+    from PIL import Image
+
+    filename = getattr(img, "filename", None)
+    side = max(img.size)
+    if (img.format != "JPEG" or side <= cap or _is_loaded(img) or img.tell() != 0 or not filename
+            or not isinstance(filename, (str, os.PathLike))):
+        return img, 1
+    scale = 1
+    while scale < 8 and side / (2 * scale) >= DRAFT_FLOOR * cap:
+        scale *= 2
+    if scale == 1:
+        return img, 1
+    try:
+        fresh = Image.open(filename)
+        if (fresh.format, fresh.size, fresh.mode) != (img.format, img.size, img.mode):
+            return img, 1  # the file changed since it was opened
+        fresh.draft(fresh.mode, (-(-img.width // scale), -(-img.height // scale)))
+        fresh.load()
+    except Exception:  # noqa: BLE001 - the file is gone or unreadable: decode the image we were given
+        return img, 1
+    return fresh, max(1, round(side / max(fresh.size)))
 
 
 def _normalise(img, context):
@@ -169,6 +219,10 @@ def _scaled(img, factor: float):
     size = (max(1, round(img.width * factor)), max(1, round(img.height * factor)))
     # Bicubic: sharp enough for a model, about 30% faster than Lanczos on a 12 MP photo.
     return img.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+
+
+def _small(img, settings) -> bool:
+    return img.width * img.height <= settings.png_max_pixels
 
 
 def _small_or_graphic(img, settings) -> bool:
