@@ -7,6 +7,8 @@ so it is the bundle a notebook receives when a cell ends with `_gemini`.
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
@@ -167,3 +169,13 @@ def test_a_dry_run_of_one_part_says_part_not_parts(shell, emulator):
     head = next(data["text/plain"] for data in rich_outputs(captured) if "Dry run" in data.get("text/plain", ""))
     assert head.startswith("Dry run for gemini-2.5-flash: 1 part, 1 byte, ")
     assert "(s)" not in head.splitlines()[0]
+
+
+def test_the_emulators_thoughts_count_in_proper_singular_and_plural(shell, emulator):
+    shell.run_cell_magic("gemini", "--show-thoughts --no-stream -o one", "x")
+    thoughts = shell.user_ns["one"].thoughts
+    assert "1 character of text in 1 turn." in thoughts and "There is no attachment to inspect." in thoughts
+    assert "(s)" not in thoughts
+    shell.user_ns["dot"] = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    shell.run_cell_magic("gemini", "--show-thoughts --no-stream -o two", "Look at {dot} and {dot}.")
+    assert "There are 2 attachments to inspect; each is opened" in shell.user_ns["two"].thoughts

@@ -209,14 +209,22 @@ def answer_text(request, model: str, found: list[dict], candidate: int = 0, coun
     return markdown_answer(request, model, found, candidate, count)
 
 
+def _count(number: int, noun: str) -> str:
+    """"1 turn", "2 turns": the emulator's own plural (it imports nothing of the client)."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def thought_chunks(request, found: list[dict]) -> list[str]:
     """Thought summaries in the service's shape: a bold heading, a paragraph, three newlines."""
     prompt = prompt_text(request)
+    attachments = "There is no attachment to inspect" if not found else (
+        "There is 1 attachment to inspect; it is" if len(found) == 1 else
+        f"There are {len(found)} attachments to inspect; each is")
     return [
         f"**Reading the prompt**\n\n{EMULATOR_MARKER} The emulator reads the last user turn: "
-        f"{len(prompt)} characters of text in {len(request.contents)} turn(s).\n\n\n",
-        f"**Looking at the attachments**\n\nThere are {len(found)} attachment(s) to inspect; each is "
-        "opened and described from its bytes.\n\n\n",
+        f"{_count(len(prompt), 'character')} of text in {_count(len(request.contents), 'turn')}.\n\n\n",
+        f"**Looking at the attachments**\n\n{attachments}"
+        + (" opened and described from its bytes.\n\n\n" if found else ".\n\n\n"),
         "**Writing the answer**\n\nThe answer lists what was received and ends with a sample of "
         "Markdown for renderers.\n\n\n",
     ]
