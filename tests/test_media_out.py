@@ -103,6 +103,11 @@ def test_unreadable_durations_say_how_to_write_one(value, words):
     assert '"90m"' in str(caught.value)
 
 
+def test_a_duration_below_a_nanosecond_is_refused():
+    with pytest.raises(SettingsError, match="shorter than a nanosecond"):
+        to_duration(1e-12)
+
+
 def _response(*parts) -> Response:
     return Response([{"candidates": [{"content": {"role": "model", "parts": list(parts)}, "finishReason": "STOP"}]}])
 

@@ -164,13 +164,12 @@ def tone(words: int, voice: str) -> bytes:
     beep = SAMPLE_RATE * MS_PER_WORD // 1000
     fade = beep // 6  # soft edges: no clicks between words
     samples = array.array("h")
-    for _ in range(max(1, words)):
-        for n in range(beep):
-            envelope = min(1.0, n / fade, (beep - n) / fade)
-            samples.append(int(9000 * envelope * math.sin(2 * math.pi * pitch * n / SAMPLE_RATE)))
+    for n in range(beep):
+        envelope = min(1.0, n / fade, (beep - n) / fade)
+        samples.append(int(9000 * envelope * math.sin(2 * math.pi * pitch * n / SAMPLE_RATE)))
     if sys.byteorder == "big":
         samples.byteswap()
-    return samples.tobytes()
+    return samples.tobytes() * max(1, words)
 
 
 def speech(text: str, voice: str) -> MediaAnswer:

@@ -57,6 +57,9 @@ def to_duration(value) -> str:
     Raises SettingsError for an unreadable or non-positive duration."""
     seconds = duration_seconds(value)
     nanos = round(seconds * 1e9)
+    if nanos == 0:
+        raise SettingsError(f"The duration {value!r} is shorter than a nanosecond: give a time to live of at least "
+                            "a second or so.")
     whole, fraction = divmod(nanos, 1_000_000_000)
     if not fraction:
         return f"{whole}s"
