@@ -106,6 +106,12 @@ class Candidate:
             self._seal()
             self._parts.append(dict(part))
             return
+        if len(part) == 1 and self._open_start is not None and not self._open_thought:
+            # The usual streamed piece, continuing the answer: extended in place, as in _extend.
+            text, self._answer = self._answer, ""
+            text += part["text"]
+            self._answer = text
+            return
         thought = bool(part.get("thought"))
         mergeable = len(part) == 1 or part.keys() <= _TEXT_KEYS
         if (mergeable and self._open_start is not None and thought == self._open_thought
@@ -194,9 +200,11 @@ class Response:
                  request: dict | None = None) -> None:
         self._dicts: list[dict] = list(chunks)  # chunks given as dicts (the constructor, `add`)
         self._pending: list[dict] = list(self._dicts)  # chunks added but not merged yet
-        self._buffer = bytearray()  # the JSON bytes of received chunks, back to back
-        # One entry per chunk, in order: the end offset of its bytes in _buffer (>= 0), or ~i for _dicts[i].
-        self._order = array("q", [~i for i in range(len(self._dicts))])
+        # Made by the first add_received (a unary answer needs neither): the JSON bytes of received
+        # chunks back to back, and one entry per chunk in order: the end offset of its bytes in
+        # _buffer (>= 0), or ~i for _dicts[i]. While _order is None, the chunks are _dicts in order.
+        self._buffer: bytearray | None = None
+        self._order: array | None = None
         self._parsed: list[dict] = []  # .raw parsed so far (the first len(_parsed) chunks)
         self._parsed_to = 0  # where the next unparsed chunk's bytes start in _buffer
         self._candidates: dict[int, Candidate] = {}
@@ -207,7 +215,8 @@ class Response:
     def add(self, chunk: dict) -> None:
         """Add one chunk as received (merged when a property is next read); GeminiError once closed."""
         self._check_open()
-        self._order.append(~len(self._dicts))
+        if self._order is not None:
+            self._order.append(~len(self._dicts))
         self._dicts.append(chunk)
         self._pending.append(chunk)
 
@@ -215,10 +224,16 @@ class Response:
         """Add a streamed chunk and the JSON bytes it was parsed from (UTF-8): merged now, kept as bytes.
 
         Raises GeminiError once the response is closed."""
-        self._check_open()
-        self._sync()
-        self._buffer += data
-        self._order.append(len(self._buffer))
+        if self.closed:
+            self._check_open()
+        if self._pending:
+            self._sync()
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = bytearray()
+            self._order = array("q", [~i for i in range(len(self._dicts))])
+        buffer += data
+        self._order.append(len(buffer))
         self._merge(chunk)
 
     def close(self, *, error: BaseException | None = None, interrupted: bool = False,
@@ -244,6 +259,8 @@ class Response:
     def raw(self) -> list[dict]:
         """The chunks as received (one dict for a unary answer)."""
         parsed, order = self._parsed, self._order
+        if order is None:
+            return list(self._dicts)
         if len(parsed) < len(order):
             buffer, start = self._buffer, self._parsed_to
             for entry in order[len(parsed):]:
@@ -257,7 +274,7 @@ class Response:
 
     @property
     def chunk_count(self) -> int:
-        return len(self._order)
+        return len(self._dicts) if self._order is None else len(self._order)
 
     def _sync(self) -> None:
         if self._pending:
@@ -359,7 +376,7 @@ class Response:
             return True
         if self.block_reason:
             return False
-        return not self._order or self.finish_reason is None
+        return not self.chunk_count or self.finish_reason is None
 
     @property
     def inline_data(self) -> list[dict]:
