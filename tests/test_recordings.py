@@ -246,7 +246,7 @@ def test_each_chunk_text_matches_its_merged_text(client, emulator, body):
 
     emulator.replay(body, match="stream")
     for chunk in client.stream("gemini-2.5-flash", "hello"):
-        merged = Response(chunk.raw)
+        merged = Response([chunk.raw])
         merged.candidates  # merge first, then compare
         assert chunk.text == merged.text
 

@@ -15,13 +15,14 @@ from typing import Iterator
 from ..errors import APIConnectionError, APITimeoutError, GeminiError
 from ..request.body import model_path
 from ..request.pipeline import PreparedTurn
-from ..response import Response
+from ..response import Chunk, Response
 from ..wire.sse import JSONArrayDecoder, SSEDecoder
-from ..wire.transport import Transport
+from ..wire.transport import Transport, map_request_exception
 
 
 class ResponseStream:
-    """A streamed answer. Iterate for one `Response` per chunk; `.response` is the whole answer so far.
+    """A streamed answer. Iterate for one `Chunk` per chunk (`.text`: that chunk's text); `.response` is
+    the whole answer so far, closed (response.close) when the stream ends, fails or is interrupted.
 
     The connection opens on first iteration and closes when the stream ends, fails, is closed or
     the kernel is interrupted. Any error raised carries the partial answer in `error.response`, and
@@ -37,34 +38,31 @@ class ResponseStream:
         self._http = None
         self._started = False
 
-    def __iter__(self) -> Iterator[Response]:
+    def __iter__(self) -> Iterator[Chunk]:
         if self._started:
             raise GeminiError("A stream can be iterated once; use .response for the whole answer.")
         self._started = True
-        retry, attempt, waited = self._transport.retry, 0, 0.0
         started = time.monotonic()
         response = self.response
-        while True:
-            try:
-                yield from self._receive(started)
-                _commit(response, started)
-                return
-            except KeyboardInterrupt:
-                _commit(response, started, interrupted=True)
-                raise
-            except GeminiError as error:
-                wait = retry.delay(attempt, error, waited) if not response.chunk_count else None
-                if wait is None:
-                    error.response = response
-                    _commit(response, started, error=error)
-                    raise
-                self._transport.sleep(wait)
-                waited += wait
-                attempt += 1
-            finally:
-                self.close()
+        try:
+            # The wire's one retry policy, applied only while nothing has arrived: a retry after
+            # the first chunk would send the user a second, different answer.
+            for attempt in self._transport.attempts(retry=lambda error: not response.chunk_count):
+                with attempt:
+                    try:
+                        yield from self._receive(started)
+                    finally:
+                        self.close()
+        except KeyboardInterrupt:
+            response.close(interrupted=True, elapsed=time.monotonic() - started)
+            raise
+        except GeminiError as error:
+            error.response = response
+            response.close(error=error, elapsed=time.monotonic() - started)
+            raise
+        response.close(elapsed=time.monotonic() - started)
 
-    def _receive(self, started: float) -> Iterator[Response]:
+    def _receive(self, started: float) -> Iterator[Chunk]:
         import requests
 
         self._http = http = self._transport.send(
@@ -80,22 +78,24 @@ class ResponseStream:
                         if response.time_to_first_chunk is None:
                             response.time_to_first_chunk = time.monotonic() - started
                         response.add_received(chunk, data)
-                        yield Response((chunk,), streamed=True, model=self.model)
+                        yield Chunk(chunk, response)
             for event in decoder.close():
                 for chunk, data in self._chunks(event):
                     response.add_received(chunk, data)
-                    yield Response((chunk,), streamed=True, model=self.model)
+                    yield Chunk(chunk, response)
         except requests.RequestException as exc:
             received = response.chunk_count
-            if _is_read_timeout(exc):
+            kept = "; the partial answer is kept" if received else ""
+            mapped = map_request_exception(exc, "The stream failed")
+            if isinstance(mapped, APITimeoutError):
                 error = APITimeoutError(
                     f"No data from {self._transport.base_url} for {self._transport.timeout[1]:.0f} s after "
-                    f"{_chunks(received)} of the answer{'; the partial answer is kept' if received else ''}.")
+                    f"{_chunks(received)} of the answer{kept}.")
                 error.retryable = False  # it already cost the whole read timeout
                 raise error from None
             raise APIConnectionError(self._transport.redact(
                 f"The connection dropped after {_chunks(received)} of the answer "
-                f"({exc.__class__.__name__}){'; the partial answer is kept' if received else ''}.")) from None
+                f"({exc.__class__.__name__}){kept}.")) from None
 
     def _chunks(self, event) -> list:
         """(chunk, its JSON bytes) for each answer chunk in an event. Only Google's error object is an
@@ -128,22 +128,5 @@ class ResponseStream:
         return self.response.text
 
 
-def _commit(response: Response, started: float, *, error: BaseException | None = None,
-            interrupted: bool = False) -> None:
-    """The one commit point of a streamed answer: complete, error or interrupted."""
-    response.interrupted = interrupted or response.interrupted
-    if error is not None:
-        response.error = error
-    response.elapsed = time.monotonic() - started
-
-
 def _chunks(count: int) -> str:
     return f"{count} chunk" if count == 1 else f"{count} chunks"
-
-
-def _is_read_timeout(exc: Exception) -> bool:
-    """requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's."""
-    import requests
-    from urllib3.exceptions import ReadTimeoutError
-
-    return isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
