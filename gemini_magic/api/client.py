@@ -86,18 +86,20 @@ class Client:
                 settings: GenerationSettings | None = None, system: Any = None, history: list | None = None,
                 tools: list | None = None, tool_config: dict | None = None, cached_content: str | None = None,
                 config: dict | None = None, safety_settings: list | None = None, upload_progress: Any = None,
-                dry_run: bool = False, **generation: Any) -> PreparedTurn:
+                dry_run: bool = False, schema: Any = None, **generation: Any) -> PreparedTurn:
         """The request `generate`/`stream` would send, as a `PreparedTurn` (`.body`, `.notes`).
 
         Kernel objects become parts; when the request would be over the 20 MB inline limit, its largest
         inline parts are uploaded through the Files API (notes say which). Generation settings come as
         keyword arguments in the API's terms (`temperature=0.2`, `max_output_tokens=100`,
         `thinking_level="low"`), as `config=` (a generationConfig dict) or as `settings=` (a
-        GenerationSettings); all are validated once (SettingsError). `request=` passes a body (or a
-        PreparedTurn) built before, as it is."""
+        GenerationSettings); all are validated once (SettingsError). `schema=` asks for an answer of a
+        Python type (a dataclass, pydantic model, TypedDict, Enum, Literal, list[...] of those, or a JSON
+        Schema dict): the response's `.parsed` and `.to_pandas()` read it back. `request=` passes a body
+        (or a PreparedTurn) built before, as it is."""
         if request is not None:
             if contents is not None or generation or any(v is not None for v in (
-                    settings, system, history, tools, tool_config, cached_content, config, safety_settings)):
+                    settings, system, history, tools, tool_config, cached_content, config, safety_settings, schema)):
                 raise TypeError("Pass either request= or contents and options, not both.")
             return request if isinstance(request, PreparedTurn) else PreparedTurn(check_model(model), request)
         merged = GenerationSettings.from_options(config=config, safety_settings=safety_settings, **generation)
@@ -105,7 +107,7 @@ class Client:
             merged = settings.merged(merged)
         return prepare_turn(contents, model=model, settings=merged, system=system, history=history, tools=tools,
                             tool_config=tool_config, cached_content=cached_content, client=self,
-                            upload_progress=upload_progress, dry_run=dry_run)
+                            upload_progress=upload_progress, dry_run=dry_run, schema=schema)
 
     def build_request(self, contents: Any, **options: Any) -> dict:
         """The GenerateContentRequest body `generate` would send (see `prepare`)."""
@@ -119,7 +121,8 @@ class Client:
         turn = self.prepare(model, contents, **options)
         started = time.monotonic()
         http = self._transport.send("POST", f"{model_path(turn.model)}:generateContent", json=turn.body)
-        response = Response([decode_json(http.content)], model=turn.model, request=turn.body)
+        response = Response([decode_json(http.content)], model=turn.model, request=turn.body,
+                            answer_type=turn.answer_type)
         response.elapsed = response.time_to_first_chunk = time.monotonic() - started
         return response
 

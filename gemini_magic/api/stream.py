@@ -34,7 +34,7 @@ class ResponseStream:
         self._transport = transport
         self.turn = turn
         self.model = turn.model
-        self.response = Response(streamed=True, model=turn.model, request=turn.body)
+        self.response = Response(streamed=True, model=turn.model, request=turn.body, answer_type=turn.answer_type)
         self._http = None
         self._started = False
 

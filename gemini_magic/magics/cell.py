@@ -26,10 +26,15 @@ def run_prompt(magics, args, prompt_text: str):
     check_out_name(args.out, namespace)
     client = magics.backend.client()
     contents, system = resolve(prompt_text, args, magics.context.namespace(namespace), magics.system)
+    schema = None
+    if args.schema:
+        from .type_expr import evaluate_type
+
+        schema = evaluate_type(args.schema, namespace)
     if args.chat:
-        return run_chat_turn(magics, args, contents, model, system, settings, view_options)
+        return run_chat_turn(magics, args, contents, model, system, settings, view_options, schema)
     try:
-        turn = client.prepare(model, contents, system=system, settings=settings,
+        turn = client.prepare(model, contents, system=system, settings=settings, schema=schema,
                               upload_progress=UploadProgress, dry_run=args.dry_run)
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
@@ -49,12 +54,14 @@ def run_prompt(magics, args, prompt_text: str):
                 failed=lambda error: _model_not_found(client, model, error))
 
 
-def run_chat_turn(magics, args, contents, model, system, settings, view_options):
+def run_chat_turn(magics, args, contents, model, system, settings, view_options, schema=None):
     """One turn of the `--chat` conversation (magics/chat.py), shown like any answer."""
     from .chat import footer, get_chat, not_added, turn_options
 
     chat, created = get_chat(magics, args, model, system)
     options = turn_options(chat, args, model, system, settings)
+    if schema is not None:
+        options["schema"] = schema
     cell_id = magics.context.cell_id
     if args.dry_run:
         try:
@@ -137,6 +144,11 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
     bind(magics, args, response)
     if extra is not None:
         show_markdown(f"*{extra()}*")
+    if getattr(response, "answer_type", None) is not None:
+        try:
+            response.parsed
+        except GeminiError as error:
+            raise UsageError(f"{error} The answer's text is in {args.out or '_gemini'}.text.") from None
     if args.raw:
         show_json("Response", None, response.raw)
     return None

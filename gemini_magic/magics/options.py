@@ -37,6 +37,8 @@ _PROMPT_OPTIONS = [
     (("--raw",), dict(action="store_true", help="Also show the request and response JSON (key redacted).")),
     (("--attach",), dict(nargs="+", metavar="NAME", help="Kernel objects to add after the prompt text.")),
     (("--dry-run",), dict(action="store_true", help="Show the parts and token count; generate nothing.")),
+    (("--schema",), dict(metavar="TYPE", help="Answer as this Python type (list[Place], an Enum, a pydantic "
+                                               "model...): result.parsed, result.to_pandas().")),
     (("-c", "--chat"), dict(nargs="?", const="chat", metavar="NAME",
                             help="Continue the conversation in variable NAME (default: chat), creating it.")),
     (("--interactions",), dict(action="store_true",
@@ -84,7 +86,7 @@ def settings_from_args(args, traits) -> tuple[str, Any, dict]:
         model = check_model(args.model if args.model is not None else traits.model)
     except (SettingsError, TypeError) as error:
         raise UsageError(str(error)) from None
-    output_format = args.format or ("json" if args.json else traits.output_format)
+    output_format = args.format or ("json" if args.json or args.schema else traits.output_format)
     view = {"show_thoughts": show_thoughts, "stream": traits.stream and not args.no_stream,
             "format": output_format}
     return model, settings, view

@@ -32,6 +32,7 @@ class PreparedTurn:
     model: str
     body: dict
     notes: list[str] = field(default_factory=list)
+    answer_type: Any = None  # request/answer_type.AnswerType when a schema was asked for
 
     @property
     def content(self) -> dict:
@@ -41,14 +42,21 @@ class PreparedTurn:
 def prepare_turn(contents: Any, *, model: str, settings: GenerationSettings | None = None,
                  system: Any = None, history: list[dict] | None = None, tools: list | None = None,
                  tool_config: dict | None = None, cached_content: str | None = None, client: Any = None,
-                 upload_progress: Any = None, dry_run: bool = False) -> PreparedTurn:
+                 upload_progress: Any = None, dry_run: bool = False, schema: Any = None) -> PreparedTurn:
     """Prepare one turn. `contents`: a string, one object, a list of strings/objects/wire parts (one
     user turn), or a list of Content dicts (a whole conversation, sent as given). `history`: Content
-    dicts that come before it. `system`: text, objects or parts for the system instruction.
+    dicts that come before it. `system`: text, objects or parts for the system instruction. `schema`:
+    a Python type (or JSON Schema dict) the answer must have (request/answer_type.py).
 
     Raises SettingsError (bad model or settings), ConversionError (an object that cannot be sent, a
     request too large), TypeError (nothing to send); uploads may raise the Files API's errors."""
     model = check_model(model)
+    answer_type = None
+    if schema is not None:
+        from .answer_type import AnswerType
+
+        answer_type = AnswerType(schema)
+        settings = (settings or GenerationSettings()).merged(GenerationSettings.from_options(config=answer_type.config))
     if contents is None:
         raise TypeError("Nothing to send: pass contents (a string, objects, or a list of turns).")
     if settings is not None and not isinstance(settings, GenerationSettings):
@@ -74,7 +82,7 @@ def prepare_turn(contents: Any, *, model: str, settings: GenerationSettings | No
             system_parts = convert_all(items, client=client).parts or None
     body = build_body(list(history or ()) + new, system_parts=system_parts, settings=settings,
                       tools=tools, tool_config=tool_config, cached_content=cached_content)
-    return PreparedTurn(model, body, context.notes)
+    return PreparedTurn(model, body, context.notes, answer_type)
 
 
 def _fit_contents(turns: list[dict], context: ConversionContext) -> list[dict]:
