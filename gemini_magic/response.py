@@ -190,6 +190,9 @@ class Response:
     elapsed: float | None = None
     time_to_first_chunk: float | None = None
     closed = False
+    answer_type: Any = None  # what was asked for with schema= (request/answer_type.py), else None
+    _parsed_value: Any = None
+    _parse_error: BaseException | None = None
     _usage: dict = {}
     _prompt_feedback: dict | None = None
     _model_version: str | None = None
@@ -197,7 +200,7 @@ class Response:
     _first_index: int | None = None  # the lowest candidate index seen
 
     def __init__(self, chunks: Iterable[dict] = (), *, streamed: bool = False, model: str | None = None,
-                 request: dict | None = None) -> None:
+                 request: dict | None = None, answer_type: Any = None) -> None:
         self._dicts: list[dict] = list(chunks)  # chunks given as dicts (the constructor, `add`)
         self._pending: list[dict] = list(self._dicts)  # chunks added but not merged yet
         # Made by the first add_received (a unary answer needs neither): the JSON bytes of received
@@ -210,6 +213,8 @@ class Response:
         self._candidates: dict[int, Candidate] = {}
         self.streamed = streamed
         self.model = model
+        if answer_type is not None:
+            self.answer_type = answer_type
         self.request = request
 
     def add(self, chunk: dict) -> None:
@@ -412,6 +417,32 @@ class Response:
         except ValueError as exc:
             raise GeminiError(f"The answer is not valid JSON ({exc}). Ask for JSON with --json "
                               "(responseMimeType application/json).") from None
+
+    @property
+    def parsed(self) -> Any:
+        """The answer as instances of the type asked for with `schema=` / `--schema` (nested dataclasses
+        and models built, enums as members). Raises SchemaMismatchError naming the first problem (a JSON
+        path and the expected type) when the answer is not valid JSON or does not fit; GeminiError when
+        no schema was asked for (then use `.json()`)."""
+        if self.answer_type is None:
+            raise GeminiError("No schema was asked for: pass schema=TYPE (or --schema TYPE) to get typed "
+                              "answers, or read JSON with .json().")
+        if self._parse_error is None and self._parsed_value is None:
+            try:
+                self._parsed_value = self.answer_type.parse(self.text, self.finish_reason)
+            except GeminiError as error:
+                self._parse_error = error
+        if self._parse_error is not None:
+            raise self._parse_error
+        return self._parsed_value
+
+    def to_pandas(self):
+        """`.parsed` as a pandas DataFrame: a list of records one row each (columns in schema order,
+        index from 0), one record as a one-row frame. Needs pandas; raises what `.parsed` raises."""
+        import pandas
+
+        columns, rows = self.answer_type.records(self.parsed) if self.answer_type is not None else ([], [])
+        return pandas.DataFrame(rows, columns=columns)
 
     def to_content(self) -> dict:
         """The first candidate as a Content for the next turn's history."""
