@@ -9,8 +9,8 @@ slow down as it grows.
 Reading the answer so far costs O(new text), not O(all text): each candidate keeps its answer text
 and its thoughts as running strings, extended in place as pieces arrive (CPython extends a str in
 place when nothing else refers to it). A caller that keeps every version of `.text` gets a copy per
-version instead, as with any immutable string. Citations are merged by a hashable key, not by list
-membership.
+version instead, as with any immutable string. Citation sources are looked up by hash (then
+compared with ==), not by a scan of the list so far.
 
 Merging rules (what the service sends, see ../shared/recordings):
 - consecutive text parts of the same kind (answer or thought) are joined into one part; a part that
@@ -61,7 +61,7 @@ class Candidate:
         self.index = index
         self.safety_ratings: list[dict] = []
         self.citations: list[dict] = []
-        self._citation_keys: set = set()
+        self._citation_index: dict = {}  # hash of a source -> its position in citations (a list on collision)
         # Part dicts in order. The open text part's "text" is stale: its text is the tail of
         # _answer or _thoughts from _open_start, filled in when the part is sealed or copied out.
         self._parts: list[dict] = []
@@ -94,12 +94,22 @@ class Candidate:
                 self.logprobs_result = value
 
     def _add_citations(self, sources) -> None:
-        keys = self._citation_keys
+        # Equal (==) sources are kept once, as a list-membership test would, but found by hash.
+        index, citations = self._citation_index, self.citations
         for source in sources:
-            key = _citation_key(source)
-            if key not in keys:
-                keys.add(key)
-                self.citations.append(source)
+            key = _citation_hash(source)
+            found = index.get(key)
+            if found is None:
+                index[key] = len(citations)
+            elif isinstance(found, int):
+                if citations[found] == source:
+                    continue
+                index[key] = [found, len(citations)]
+            elif any(citations[i] == source for i in found):
+                continue
+            else:
+                found.append(len(citations))
+            citations.append(source)
 
     def _add_part(self, part: dict) -> None:
         if "text" not in part:
@@ -538,12 +548,12 @@ class Chunk:
         return f"<Chunk text={_short(self.text)!r}>"
 
 
-def _citation_key(source: dict) -> Any:
-    """A hashable key equal for equal citation sources (like `==` on the dicts, key order ignored)."""
+def _citation_hash(source: dict) -> int:
+    """A hash equal for equal (==) citation sources, whatever their key order."""
     try:
-        return frozenset(source.items())
+        return hash(frozenset(source.items()))
     except TypeError:  # a nested value (publicationDate is a dict)
-        return json.dumps(source, sort_keys=True)
+        return hash(json.dumps(source, sort_keys=True, default=repr))
 
 
 def _single_chunk_text(chunk: dict, thought: bool = False) -> str:

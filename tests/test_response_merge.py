@@ -150,6 +150,17 @@ def test_citation_sources_with_nested_values_are_deduplicated_too():
     assert response.citations == [source, {"uri": "https://b"}]
 
 
+def test_citation_sources_whose_hashes_collide_are_still_compared(monkeypatch):
+    import gemini_magic.response as response_module
+
+    monkeypatch.setattr(response_module, "_citation_hash", lambda source: 7)  # every source collides
+    sources = [{"uri": "https://a"}, {"uri": "https://b"}, {"uri": "https://a"}, {"uri": "https://c"},
+               {"uri": "https://b"}]
+    chunk = chunk_of([{"text": "x"}])
+    chunk["candidates"][0]["citationMetadata"] = {"citationSources": sources}
+    assert [c["uri"] for c in Response([chunk]).citations] == ["https://a", "https://b", "https://c"]
+
+
 def test_raw_keeps_every_chunk_exactly_in_order_whichever_way_it_was_added():
     chunks = [chunk_of([{"text": f"piece {i} Zażółć 🙂"}]) for i in range(6)]
     response = Response(chunks[:1], streamed=True)
