@@ -86,7 +86,7 @@ class Client:
                 settings: GenerationSettings | None = None, system: Any = None, history: list | None = None,
                 tools: list | None = None, tool_config: dict | None = None, cached_content: str | None = None,
                 config: dict | None = None, safety_settings: list | None = None, upload_progress: Any = None,
-                dry_run: bool = False, schema: Any = None, **generation: Any) -> PreparedTurn:
+                dry_run: bool = False, schema: Any = None, cache: Any = None, **generation: Any) -> PreparedTurn:
         """The request `generate`/`stream` would send, as a `PreparedTurn` (`.body`, `.notes`).
 
         Kernel objects become parts; when the request would be over the 20 MB inline limit, its largest
@@ -95,13 +95,21 @@ class Client:
         `thinking_level="low"`), as `config=` (a generationConfig dict) or as `settings=` (a
         GenerationSettings); all are validated once (SettingsError). `schema=` asks for an answer of a
         Python type (a dataclass, pydantic model, TypedDict, Enum, Literal, list[...] of those, or a JSON
-        Schema dict): the response's `.parsed` and `.to_pandas()` read it back. `request=` passes a body
-        (or a PreparedTurn) built before, as it is."""
+        Schema dict): the response's `.parsed` and `.to_pandas()` read it back. `cache=` uses a cached
+        content (what `create_cache` returned, or its name; the model must be the cache's). `request=`
+        passes a body (or a PreparedTurn) built before, as it is."""
         if request is not None:
             if contents is not None or generation or any(v is not None for v in (
-                    settings, system, history, tools, tool_config, cached_content, config, safety_settings, schema)):
+                    settings, system, history, tools, tool_config, cached_content, config, safety_settings, schema,
+                    cache)):
                 raise TypeError("Pass either request= or contents and options, not both.")
             return request if isinstance(request, PreparedTurn) else PreparedTurn(check_model(model), request)
+        if cache is not None:
+            from .caches import CachedContent, cache_name
+
+            if isinstance(cache, CachedContent):
+                cache.check_model(model)
+            cached_content = cache_name(cache)
         merged = GenerationSettings.from_options(config=config, safety_settings=safety_settings, **generation)
         if settings is not None:
             merged = settings.merged(merged)
@@ -171,6 +179,38 @@ class Client:
         from .interactions import delete_interaction
 
         delete_interaction(self, interaction_id)
+
+    # --- context caching (api/caches.py) --------------------------------------------------------------
+
+    def create_cache(self, model: str, contents: Any, system: Any = None, ttl: Any = "3600s",
+                     display_name: str | None = None, **options: Any):
+        """Cache `contents` (converted exactly as a prompt) for `model`; returns a CachedContent to pass as
+        `generate(..., cache=handle)`. `ttl`: "1h", "90m", "3600s" or seconds. Below the model's minimum
+        token count for caching, SettingsError before anything is created. See api/caches.py."""
+        from .caches import create_cache
+
+        return create_cache(self, model, contents, system=system, ttl=ttl, display_name=display_name, **options)
+
+    def get_cache(self, cache: Any):
+        from .caches import get_cache
+
+        return get_cache(self, cache)
+
+    def list_caches(self) -> list:
+        from .caches import list_caches
+
+        return list_caches(self)
+
+    def update_cache(self, cache: Any, ttl: Any = None, **options: Any):
+        """A new lifetime for a cache (`ttl="2h"` or `expire_time=datetime`); returns it updated."""
+        from .caches import update_cache
+
+        return update_cache(self, cache, ttl, **options)
+
+    def delete_cache(self, cache: Any) -> None:
+        from .caches import delete_cache
+
+        delete_cache(self, cache)
 
     # --- models -----------------------------------------------------------------------------------
 

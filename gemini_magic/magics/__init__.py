@@ -27,7 +27,7 @@ from .context import NotebookContext
 from .options import FORMATS, parse_options, prompt_arguments, split_options
 from .upload import Uploads
 
-SUBCOMMANDS = ("models", "config", "files", "backend", "chat")
+SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache")
 
 
 @magics_class
@@ -109,7 +109,8 @@ class GeminiMagics(Magics):
 
         Cell magic: the cell is the prompt. Line magic: the rest of the line is the prompt, or a
         subcommand: `%gemini models`, `%gemini config`, `%gemini files [delete NAME|--all]`,
-        `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`.
+        `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
+        `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`.
 
         `--chat NAME` continues the conversation in the variable NAME (a Chat, made on first use);
         re-running a cell replaces its turn, and a failed turn leaves the history as it was.
@@ -142,7 +143,8 @@ class GeminiMagics(Magics):
         command = words[0] if words else ""
         # "%gemini models are great, why?" is a prompt, not the models subcommand.
         takes_words = {"models": False, "config": False, "files": words[1:2] == ["delete"],
-                       "backend": len(words) == 2, "chat": _names_a_chat(words[1:], self.shell.user_ns)}
+                       "backend": len(words) == 2, "chat": _names_a_chat(words[1:], self.shell.user_ns),
+                       "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"])}
         if command in SUBCOMMANDS and (len(words) == 1 or takes_words[command]):
             if command == "backend":
                 return self.backend.choose(words[1:])
@@ -150,6 +152,10 @@ class GeminiMagics(Magics):
                 from .chat import subcommand
 
                 return subcommand(self, words[1:])
+            if command == "cache":
+                from . import caches
+
+                return caches.run(self, line.split(None, 1)[1] if len(words) > 1 else "")
             return getattr(subcommands, command)(self, words[1:])
         options, prompt = split_options(line, self.gemini.parser)
         args = parse_options(self.gemini, options)

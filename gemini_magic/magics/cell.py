@@ -33,8 +33,9 @@ def run_prompt(magics, args, prompt_text: str):
         schema = evaluate_type(args.schema, namespace)
     if args.chat:
         return run_chat_turn(magics, args, contents, model, system, settings, view_options, schema)
+    cache = cache_for(args.cache, namespace) if args.cache else None
     try:
-        turn = client.prepare(model, contents, system=system, settings=settings, schema=schema,
+        turn = client.prepare(model, contents, system=system, settings=settings, schema=schema, cache=cache,
                               upload_progress=UploadProgress, dry_run=args.dry_run)
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
@@ -172,6 +173,22 @@ def viewable(response):
     shown.interrupted, shown.error = response.interrupted, response.error
     shown.elapsed, shown.time_to_first_chunk = response.elapsed, response.time_to_first_chunk
     return shown
+
+
+def cache_for(name: str, namespace: dict):
+    """`--cache NAME`: the CachedContent in the variable NAME, or a cache's name as the service gives it."""
+    from ..api.caches import CachedContent
+
+    value = namespace.get(name.strip("{} "))
+    if isinstance(value, CachedContent):
+        return value
+    if value is not None:
+        raise UsageError(f"--cache {name}: the variable holds a {type(value).__name__}, not a cached content; "
+                         "make one with %gemini cache create {objects} -m MODEL --as NAME.")
+    if name.startswith("cachedContents/"):
+        return name
+    raise UsageError(f"--cache {name}: there is no cached content of that name. Make one with "
+                     f"%gemini cache create {{objects}} -m MODEL --as {name}; %gemini cache list shows yours.")
 
 
 def resolve(prompt_text: str, args, namespace, default_system: str) -> tuple[list, Any]:

@@ -39,6 +39,11 @@ _PROMPT_OPTIONS = [
     (("--dry-run",), dict(action="store_true", help="Show the parts and token count; generate nothing.")),
     (("--schema",), dict(metavar="TYPE", help="Answer as this Python type (list[Place], an Enum, a pydantic "
                                                "model...): result.parsed, result.to_pandas().")),
+    (("--image",), dict(action="store_true", help="Ask for images in the answer (responseModalities TEXT, IMAGE).")),
+    (("--aspect-ratio",), dict(metavar="W:H", help="Aspect ratio of images made (imageConfig), e.g. 16:9.")),
+    (("--speak",), dict(nargs="?", const="Kore", metavar="VOICE",
+                        help="Ask a TTS model for speech in a prebuilt voice (default Kore): result.audio.")),
+    (("--cache",), dict(metavar="NAME", help="Use a cached content (%%gemini cache create ... --as NAME).")),
     (("-c", "--chat"), dict(nargs="?", const="chat", metavar="NAME",
                             help="Continue the conversation in variable NAME (default: chat), creating it.")),
     (("--interactions",), dict(action="store_true",
@@ -81,7 +86,7 @@ def settings_from_args(args, traits) -> tuple[str, Any, dict]:
             stop_sequences=args.stop, seed=args.seed, candidate_count=args.candidates,
             thinking_budget=args.thinking_budget, thinking_level=args.thinking_level,
             include_thoughts=True if show_thoughts else None,
-            response_mime_type="application/json" if args.json else None)
+            response_mime_type="application/json" if args.json else None, config=media_config(args))
         settings = defaults.merged(cell)
         model = check_model(args.model if args.model is not None else traits.model)
     except (SettingsError, TypeError) as error:
@@ -90,6 +95,22 @@ def settings_from_args(args, traits) -> tuple[str, Any, dict]:
     view = {"show_thoughts": show_thoughts, "stream": traits.stream and not args.no_stream,
             "format": output_format}
     return model, settings, view
+
+
+def media_config(args) -> dict:
+    """generationConfig fields of `--image`, `--aspect-ratio` and `--speak` (the API's image and speech
+    generation guides: responseModalities, imageConfig.aspectRatio, speechConfig's prebuilt voice)."""
+    config: dict = {}
+    if args.speak:
+        config["responseModalities"] = ["AUDIO"]
+        config["speechConfig"] = {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": args.speak}}}
+    elif args.image or args.aspect_ratio:
+        config["responseModalities"] = ["TEXT", "IMAGE"]
+    if args.aspect_ratio:
+        if not re.fullmatch(r"\d{1,2}:\d{1,2}", args.aspect_ratio.strip()):
+            raise UsageError(f"--aspect-ratio {args.aspect_ratio!r}: write it as W:H, such as 16:9 or 1:1.")
+        config["imageConfig"] = {"aspectRatio": args.aspect_ratio.strip()}
+    return config
 
 
 _NUMBER = re.compile(r"-\d|-\.\d")
