@@ -26,7 +26,7 @@ from ..request.pipeline import PreparedTurn, prepare_turn
 from ..request.settings import GenerationSettings, check_model
 from ..response import Response
 from ..wire.endpoint import resolve_api_key, resolve_base_url, validate_api_version, validate_timeout
-from ..wire.transport import RetryPolicy, Transport, decode_json
+from ..wire.transport import RetryPolicy, Transport
 from .models import ModelInfo, TokenCount
 from .stream import ResponseStream
 
@@ -78,7 +78,7 @@ class Client:
         or absolute from the host (`"/upload/v1beta/files"`). Returns the decoded JSON ({} when empty).
         """
         response = self._transport.send(method.upper(), path, json=json, params=params)
-        return decode_json(response.content)
+        return self._transport.json(response)
 
     # --- generation: the turn pipeline (request/pipeline.py) ----------------------------------------
 
@@ -129,7 +129,7 @@ class Client:
         turn = self.prepare(model, contents, **options)
         started = time.monotonic()
         http = self._transport.send("POST", f"{model_path(turn.model)}:generateContent", json=turn.body)
-        response = Response([decode_json(http.content)], model=turn.model, request=turn.body,
+        response = Response([self._transport.json(http)], model=turn.model, request=turn.body,
                             answer_type=turn.answer_type)
         response.elapsed = response.time_to_first_chunk = time.monotonic() - started
         return response

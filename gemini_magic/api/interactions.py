@@ -27,7 +27,6 @@ from urllib.parse import quote
 from ..errors import APIConnectionError, APITimeoutError, GeminiError, error_from_text
 from ..interaction import Interaction
 from ..wire.sse import RawEvent, SSEDecoder
-from ..wire.transport import decode_json
 
 #: The API revision the seed's samples pin ("to avoid breaking changes when they become default").
 API_REVISION = "2026-05-20"
@@ -68,7 +67,7 @@ def send_interaction(client: Any, body: dict):
         return InteractionStream(client.transport, body)
     started = time.monotonic()
     http = client.transport.send("POST", "interactions", json=body, headers=HEADERS)
-    interaction = Interaction(decode_json(http.content), model=body.get("model"), request=body)
+    interaction = Interaction(client.transport.json(http), model=body.get("model"), request=body)
     interaction.elapsed = interaction.time_to_first_chunk = time.monotonic() - started
     return interaction
 
@@ -78,7 +77,7 @@ def get_interaction(client: Any, interaction_id: Any, *, include_input: bool = F
     path = _path(interaction_id)
     params = {"include_input": "true"} if include_input else None
     http = client.transport.send("GET", path, params=params, headers=HEADERS)
-    return Interaction(decode_json(http.content))
+    return Interaction(client.transport.json(http))
 
 
 def delete_interaction(client: Any, interaction_id: Any) -> None:
