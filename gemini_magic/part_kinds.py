@@ -8,7 +8,8 @@ Each kind gives, for one wire part:
 - `summary(part)`: one line of what it holds ("12 characters: 'Hello world!'", "image/png, 1.2 kB");
 - `detail(part)`: a longer monospace body when it has one (code, its output, JSON arguments), else None;
 - `text(part)` / `markdown(part)`: how it reads inside an answer, in plain text and in Markdown;
-- `image(part)`: `(mime_type, base64)` when it is an image a browser can show (its thumbnail), else None;
+- `image(part)`: `(mime_type, base64)` when it is an image (for its thumbnail), else None; browsers
+  show the types in `DISPLAYABLE_IMAGES` as they are, others must be converted first;
 - `mime_type(part)` and `size(part)` (bytes it carries inside a request).
 
 The views build their HTML from these (render/part_kinds.py), so a new kind is one entry in `KINDS`.
@@ -163,8 +164,8 @@ class ImageKind(InlineDataKind):
     prefix = "image/"
 
     def image(self, part):
-        mime, data = self.mime_type(part), _inline(part).get("data")
-        return (mime, data) if mime in DISPLAYABLE_IMAGES and data else None
+        data = _inline(part).get("data")
+        return (self.mime_type(part), data) if data else None
 
 
 class AudioKind(InlineDataKind):

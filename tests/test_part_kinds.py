@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
+import re
 
 import pytest
 
 from gemini_magic import part_kinds
 from gemini_magic.part_kinds import KINDS, PartKind, kind_named, kind_of
 from gemini_magic.parts import describe_part
-from gemini_magic.render import final_bundle
+from gemini_magic.render import final_bundle, image_bundles
 from gemini_magic.render.dry_run import dry_run_bundle
 from gemini_magic.render.explore import response_html
 from gemini_magic.render.part_kinds import part_html, part_thumbnail
@@ -72,8 +74,22 @@ def test_html_is_built_from_the_table_and_escaped():
     assert code.startswith("python, 1 line<pre ") and "if a &lt; b: print(&#x27;x&#x27;)</pre>" in code
     image = {"inlineData": {"mimeType": "image/png", "data": PNG_1PX}}
     assert part_thumbnail(image).startswith(f'<img src="data:image/png;base64,{PNG_1PX}"')
-    assert part_thumbnail({"inlineData": {"mimeType": "image/tiff", "data": "AAAA"}}) == ""  # browsers show no TIFF
+    assert "(no preview: the image could not be decoded" in part_thumbnail(
+        {"inlineData": {"mimeType": "image/tiff", "data": "AAAA"}})
     assert part_thumbnail({"text": "no image"}) == ""
+
+
+def test_an_image_type_browsers_cannot_show_gets_a_converted_thumbnail():
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 300), "blue").save(buffer, format="TIFF")
+    tiff = {"inlineData": {"mimeType": "image/tiff", "data": base64.b64encode(buffer.getvalue()).decode()}}
+    src = re.search(r'<img src="data:(image/\w+);base64,([^"]+)"', part_thumbnail(tiff))
+    assert src.group(1) == "image/jpeg"
+    assert Image.open(io.BytesIO(base64.b64decode(src.group(2)))).size == (256, 128)
+    response = Response([{"candidates": [{"content": {"parts": [tiff]}, "finishReason": "STOP"}]}])
+    assert image_bundles(response) == []  # shown in the explorer's thumbnail, not as TIFF display data
 
 
 def test_describe_uses_the_table_and_names_media_by_type():

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 
-from ..part_kinds import fence, kind_of
+from ..part_kinds import DISPLAYABLE_IMAGES, fence, kind_of
 from ..response import json_from_text
 from ..units import human_size, plural
 
@@ -298,7 +298,7 @@ def image_bundles(response) -> list[dict]:
         for part in candidate.parts:
             kind = kind_of(part)
             image = kind.image(part)
-            if image is not None:
+            if image is not None and image[0] in DISPLAYABLE_IMAGES:  # a frontend shows these as they are
                 mime, data = image
                 bundles.append({mime: data, "text/plain": f"<{mime} image, {human_size(kind.size(part))}>"})
     return bundles

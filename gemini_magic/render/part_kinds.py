@@ -45,11 +45,13 @@ def part_thumbnail(part: dict) -> str:
 
 
 def thumbnail(mime: str, data: str) -> str:
-    """An `<img>` at most 256 px: the part's own base64 when small, else a shrunk copy (Pillow)."""
+    """An `<img>` at most 256 px: the part's own base64 when small and a browser shows its type, else a
+    shrunk PNG or JPEG copy (Pillow); a note instead when the image cannot be decoded."""
     if not data:
         return ""
-    if len(data) > THUMBNAIL_REUSE_LIMIT:
-        # Embedding megabytes to draw 256 px would make every display (and the saved notebook) huge.
+    if len(data) > THUMBNAIL_REUSE_LIMIT or mime not in DISPLAYABLE_IMAGES:
+        # Embedding megabytes to draw 256 px would make every display (and the saved notebook) huge,
+        # and a browser draws no HEIC or TIFF.
         try:
             mime, data = _shrink(data)
         except Exception:  # noqa: BLE001 - an undecodable image just gets no preview
