@@ -54,6 +54,16 @@ EXPECTED = {
         ("deleting", r"Deleted 1 file\(s\)"),
         ("an empty list at the end", r"No uploaded files"),
     ],
+    "conversations.ipynb": [
+        ("the first turn", r"I have two dogs and a cat"),
+        ("the history arrived", r"turn 3, with 2 earlier turns received"),
+        ("the turns as a Python object", r"3 turns; \['user', 'model', 'user', 'model', 'user', 'model'\]"),
+        ("the transcript", r"### Turn 2"),
+        ("undo", r"2 turns left"),
+        ("the Interactions API", r"\[('[\w-]+', ){1}'[\w-]+'\]"),
+        ("{In[k]}", r"def average\(values\)"),
+        ("save and load", r"2 turns\nTrue"),
+    ],
     "exploring_responses.ipynb": [
         ("thoughts", r"<details><summary>Thoughts</summary>"),
         ("thoughts apart from the answer", r"THOUGHTS:\n\*\*Reading the prompt\*\*"),
