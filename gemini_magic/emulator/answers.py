@@ -6,7 +6,8 @@ turned out to be: image size, table shape, audio length...), then a fixed sample
 renderers can be tested. A request with earlier turns also says which turn of the conversation it
 is and quotes the first words of each earlier user turn (``history.py``). With
 ``responseMimeType: application/json`` the same facts come as a JSON object instead (the marker
-then sits in its ``"emulator"`` field, keeping the JSON valid).
+then sits in its ``"emulator"`` field, keeping the JSON valid); with a response schema the answer
+fits the schema instead (``structured.py``).
 
 Token rule (deterministic, shared by generateContent, streamGenerateContent and countTokens):
 
@@ -28,7 +29,7 @@ import re
 
 from gemini_magic.constants import EMULATOR_MARKER
 
-from . import history, media
+from . import history, media, structured
 
 IMAGE_TOKENS = 258
 WORDS_PER_CHUNK = 3
@@ -204,6 +205,9 @@ def json_answer(request, model: str, found: list[dict], candidate: int = 0, coun
 
 
 def answer_text(request, model: str, found: list[dict], candidate: int = 0, count: int = 1) -> str:
+    fitted = structured.answer(request.settings, prompt_text(request), candidate)  # a schema was given
+    if fitted is not None:
+        return fitted
     if request.settings.get("responseMimeType") == "application/json":
         return json_answer(request, model, found, candidate, count)
     return markdown_answer(request, model, found, candidate, count)
@@ -234,11 +238,14 @@ def apply_limits(text: str, settings: dict) -> tuple[str, str]:
     """Cut at the first stop sequence, then at maxOutputTokens; returns (text, finishReason).
 
     Stop sequences are looked for only in the sample of Markdown, the part standing in for what a
-    model would generate: the echo of the request above it names the stop sequences themselves.
+    model would generate: the echo of the request above it names the stop sequences themselves
+    (in structured output, everywhere).
     """
     stops = [s for s in settings.get("stopSequences") or [] if s]
     generated = text.find(SAMPLE_MARKDOWN[:20])
     generated = len(text) if generated < 0 else generated
+    if structured.wanted(settings):
+        generated = 0  # structured output is generated from its first byte
     positions = [text.find(s, generated) for s in stops if s in text[generated:]]
     if positions:
         text = text[:min(positions)]

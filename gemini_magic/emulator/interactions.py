@@ -35,7 +35,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import answers, history, models, steps
+from . import answers, history, models, steps, structured
 from .errors import DEFAULT_MESSAGES, ApiError, bad_request
 from .validation import GenerateRequest, ReceivedPart
 
@@ -195,11 +195,11 @@ class InteractionRun:
         self.fault = fault
         self.keep = body.get("store", True) is not False
         config, settings = _config(body.get("generation_config"), self.model)
-        response_format = body.get("response_format") or {}
-        mime = body.get("response_mime_type") or (response_format.get("mime_type")
-                                                  if isinstance(response_format, dict) else None)
-        if mime:
-            settings["responseMimeType"] = mime
+        settings.update(structured.interaction_settings(body))  # response_format: MIME type, schema
+        violations = structured.check(settings, "", {"json": "response_format.schema",
+                                                     "mime": "response_format.mime_type"})
+        if violations:
+            raise bad_request("".join(f"* {path}: {text}\n" for path, text in violations), violations)
         self.previous_id = body.get("previous_interaction_id") or None
         earlier = book.chain(self.previous_id) if self.previous_id else []
         self.input_steps = steps.normalise(body.get("input"))
@@ -230,7 +230,8 @@ class InteractionRun:
         self.summaries = summaries if show else []
         self.signature = base64.b64encode(f"gemini_magic emulator signature {secrets.token_hex(8)}"
                                           .encode()).decode() if thinks else None
-        self.text_pieces = answers.chunk_text(text)
+        self.text_pieces = structured.chunks(text) if structured.wanted(request.settings) else \
+            answers.chunk_text(text)
         input_tokens, details = answers.prompt_tokens(request)
         output_tokens = answers.text_tokens(text)
         thought_tokens = answers.text_tokens("".join(summaries)) if thinks else 0

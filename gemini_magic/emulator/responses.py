@@ -13,7 +13,7 @@ import secrets
 
 from gemini_magic.constants import EMULATOR_MODEL_VERSION_SUFFIX
 
-from . import answers, media_out, models
+from . import answers, media_out, models, structured
 
 CATEGORIES = ("HARM_CATEGORY_HATE_SPEECH", "HARM_CATEGORY_DANGEROUS_CONTENT",
               "HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_SEXUALLY_EXPLICIT")
@@ -59,12 +59,13 @@ class Generation:
         self.candidates = []
         for index in range(count):
             text = answers.answer_text(request, model, self.found, index, count)
-            if cache is not None:
+            if cache is not None and not structured.wanted(settings):  # JSON that must fit its schema
                 text = cache.mention(text, model)
             if self.media is not None:
                 text = self.media.text
             text, finish = answers.apply_limits(text, settings)
-            self.candidates.append((answers.chunk_text(text), finish))
+            pieces = structured.chunks(text) if structured.wanted(settings) else answers.chunk_text(text)
+            self.candidates.append((pieces, finish))
 
     # -- events ---------------------------------------------------------------------------------
     def events(self) -> list[dict]:

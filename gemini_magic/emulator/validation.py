@@ -16,6 +16,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from . import structured
 from .errors import ApiError, bad_request
 
 TOP_LEVEL = {"contents", "systemInstruction", "generationConfig", "safetySettings", "tools",
@@ -259,6 +260,8 @@ class _Checker:
         if mime is not None and mime not in RESPONSE_MIME_TYPES:
             self.violation(where + "response_mime_type", "allowed mimetypes are `text/plain`, "
                            "`application/json`, `application/xml`, `application/yaml` and `text/x.enum`.")
+        for path, text in structured.check(settings, where):  # response schemas (structured.py)
+            self.violation(path, text)
         thinking = settings.get("thinkingConfig")
         if thinking is not None:
             if not isinstance(thinking, dict):
