@@ -25,6 +25,9 @@ History: with ``previous_interaction_id`` the stored chain (inputs and outputs, 
 before the new input. ``system_instruction``, ``generation_config`` and ``tools`` are not inherited:
 they belong to the interaction that names them. The answer text is generateContent's, with the
 conversation lines of ``history.py``; input tokens count the whole history the model reads.
+
+Function tools (``{"type": "function", ...}``) are ``interaction_tools.py``'s: ``function_call`` steps
+and ``requires_action``, then the answer written from the ``function_result`` steps.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import answers, history, models, steps, structured
+from . import answers, history, interaction_tools, models, steps, structured
 from .errors import DEFAULT_MESSAGES, ApiError, bad_request
 from .validation import GenerateRequest, ReceivedPart
 
@@ -206,6 +209,7 @@ class InteractionRun:
         timeline = [step for item in earlier for step in item.input_steps + item.steps] + self.input_steps
         contents = steps.to_contents(timeline, resolve_file)
         history.check_turns(contents, self.model)
+        self.plan = interaction_tools.plan(body, contents, self.model)  # function tools: calls or their results
         system = body.get("system_instruction")
         if system is not None and not isinstance(system, str):
             raise bad_request("system_instruction must be a string.")
@@ -220,7 +224,8 @@ class InteractionRun:
 
     def _answer(self, config: dict) -> None:
         request, found = self.request, answers.attachments(self.request)
-        text = answers.answer_text(request, self.model, found)
+        text = self.plan.text if self.plan is not None and self.plan.text else \
+            answers.answer_text(request, self.model, found)
         text, finish = answers.apply_limits(text, request.settings)
         self.status = "completed" if finish == "STOP" else "incomplete"
         thinks = models.thinks(self.model)
@@ -253,6 +258,8 @@ class InteractionRun:
             thought["type"] = "thought"
             self.steps.append(thought)
         self.steps.append({"content": [{"text": text, "type": "text"}], "type": "model_output"})
+        if self.plan is not None and self.plan.calls:
+            interaction_tools.call_steps(self)  # function_call steps, status requires_action
 
     # -- answers --------------------------------------------------------------------------------
     def _head(self) -> dict:
@@ -268,6 +275,8 @@ class InteractionRun:
 
     def events(self) -> list[dict]:
         """Every event of the stream, in the recorded order and key order."""
+        if self.plan is not None and self.plan.calls:
+            return interaction_tools.events(self)
         events = [{"interaction": {**self._head(), "status": "in_progress", "object": "interaction",
                                    "model": self.model}, "event_type": "interaction.created"},
                   {**({"interaction_id": self.id} if self.id else {}), "status": "in_progress",

@@ -27,6 +27,7 @@ from .faults import Fault, Replay
 from .framing import BodyReader, to_json
 from .interactions import InteractionRun
 from .responses import Generation
+from .tool_generation import tool_generation
 
 API_PATH = re.compile(r"^/(v1beta|v1|v1alpha)/(.+)$")
 UPLOAD_PATH = re.compile(r"^/upload/(v1beta|v1|v1alpha)/files$")
@@ -246,7 +247,9 @@ class Handler(BaseHTTPRequestHandler):
         history.check_turns(request.contents, route.model)
         cached = validation.pick(parsed, "cachedContent")
         cache = None if cached is None else self.server.emulator.caches.use(cached, route.model, parsed)
-        generation = Generation(request, route.model, fault, cache)
+        # Tools (function calls, code execution, grounding) shape the answer: emulator/tool_generation.py
+        generation = tool_generation(request, parsed, route.model, fault, cache) or \
+            Generation(request, route.model, fault, cache)
         if route.action == "generate":
             return self.send_json(200, generation.unary())
         self.stream(generation, fault, sse=query.get("alt") == "sse")
