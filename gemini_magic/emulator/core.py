@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from gemini_magic.constants import DEFAULT_UPLOAD_GRANULARITY, FILE_TTL_SECONDS
 
 from .caches import CacheStore
+from .batches import BatchStore
 from .faults import FaultQueue, make_fault, make_replay
 from .files import FileStore
 from .interactions import InteractionStore
+from .ratelimit import RateLimits
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -55,13 +57,18 @@ class Emulator:
     are refused as the service refuses unknown keys; otherwise any non-empty key is accepted.
     ``file_processing_delay``: seconds an uploaded file stays PROCESSING. ``port=0`` picks a free
     port. ``upload_granularity``: the chunk granularity announced to uploaders. ``file_ttl``:
-    seconds before an uploaded file expires.
+    seconds before an uploaded file expires. ``latency``: seconds every generate request waits
+    before answering. ``rate_limit_rpm`` / ``rate_limit_rpd``: generate requests a minute (a token
+    bucket) and a day, per model, past which the service's 429 is answered (see ratelimit.py).
+    ``batch_step_seconds``: seconds per batch state change (None: one change per GET of the job).
     """
 
     def __init__(self, pace: float = 0.0, api_key: str | None = None, file_processing_delay: float = 0.0,
                  port: int = 0, host: str = "127.0.0.1",
                  upload_granularity: int = DEFAULT_UPLOAD_GRANULARITY,
-                 file_ttl: float = FILE_TTL_SECONDS, verbose: bool = False):
+                 file_ttl: float = FILE_TTL_SECONDS, verbose: bool = False, latency: float = 0.0,
+                 rate_limit_rpm: float | None = None, rate_limit_rpd: int | None = None,
+                 batch_step_seconds: float | None = None):
         if host not in LOOPBACK:
             raise ValueError(f"the emulator listens on loopback only, not {host!r}")
         if upload_granularity <= 0:
@@ -78,6 +85,9 @@ class Emulator:
         self.store = FileStore(self._directory, int(upload_granularity), float(file_processing_delay),
                                float(file_ttl))
         self.interactions = InteractionStore()  # kept Interactions API answers, by id
+        self.latency = self._initial_latency = float(latency)
+        self.rate_limits = RateLimits(rate_limit_rpm, rate_limit_rpd)
+        self.batches = BatchStore(self.store, batch_step_seconds)  # Batch API jobs, by id
         self.caches = CacheStore()  # cachedContents, by id
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -138,20 +148,33 @@ class Emulator:
         self.faults.add(make_replay(body, status, content_type, headers, chunk_size, chunk_delay,
                                     match, times))
 
+    def set_rate_limit(self, rpm: float | None = None, rpd: int | None = None) -> None:
+        """Limit generate requests per model: `rpm` a minute (token bucket), `rpd` a day; None: no limit."""
+        self.rate_limits.set(rpm, rpd)
+
+    def set_batch_state(self, name: str, state: str) -> dict:
+        """Force a batch job into a state ("FAILED", "CANCELLED", "EXPIRED", "SUCCEEDED", ...)."""
+        return self.batches.force(name, state)
+
     def pending(self) -> int:
         """How many faults and replays are still queued."""
         return len(self.faults)
 
     def reset(self) -> None:
-        """Forget faults, replays, recorded requests, files, interactions, caches and upload counters."""
+        """Forget faults, replays, recorded requests, files, interactions, caches, batch jobs and upload
+        counters; rate limits and latency go back to the constructor's values."""
         self.faults.clear()
         self.interactions.clear()
+        self.batches.clear()
+        self.rate_limits.reset()
+        self.latency = self._initial_latency
         self.caches.clear()
         with self._lock:
             self._requests.clear()
         self.store.clear()
 
-    def configure(self, pace=None, file_processing_delay=None, api_key=..., **unknown) -> None:
+    def configure(self, pace=None, file_processing_delay=None, api_key=..., latency=None,
+                  rate_limit_rpm=..., rate_limit_rpd=..., **unknown) -> None:
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         if pace is not None:
@@ -160,12 +183,18 @@ class Emulator:
             self.store.processing_delay = float(file_processing_delay)
         if api_key is not ...:
             self.api_key = api_key
+        if latency is not None:
+            self.latency = self._initial_latency = float(latency)
+        if rate_limit_rpm is not ... or rate_limit_rpd is not ...:
+            self.set_rate_limit(self.rate_limits.rpm if rate_limit_rpm is ... else rate_limit_rpm,
+                                self.rate_limits.rpd if rate_limit_rpd is ... else rate_limit_rpd)
 
     def describe(self) -> dict:
         return {"pace": self.pace, "file_processing_delay": self.store.processing_delay,
                 "upload_granularity": self.store.granularity, "file_ttl": self.store.ttl,
                 "api_key_required": self.api_key is not None, "upload_stats": self.upload_stats,
-                "pending_faults": self.pending(), "base_url": self.base_url}
+                "pending_faults": self.pending(), "base_url": self.base_url, "latency": self.latency,
+                **self.rate_limits.describe()}
 
     # -- observation ----------------------------------------------------------------------------
     @property

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 # Request categories, as given to ``match``.
 MATCHES = ("any", "generate", "stream", "count", "models", "upload", "upload_chunk", "files",
-           "interactions")
+           "interactions", "batches", "embed")
 
 _GENERATION = {"generate", "stream"}
 # Which request categories each fault kind can act on ("*" = every request).

@@ -20,17 +20,22 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from gemini_magic.constants import INLINE_REQUEST_LIMIT
 
-from . import caches, control, history, models, validation
+from . import batches, caches, control, embeddings, history, models, validation
 from .answers import prompt_tokens
 from .errors import KEY_IN_URL, UNREGISTERED_CALLER, ApiError, injected, invalid_api_key, method_not_found
 from .faults import Fault, Replay
 from .framing import BodyReader, to_json
 from .interactions import InteractionRun
 from .responses import Generation
-from .tool_generation import tool_generation
 
 API_PATH = re.compile(r"^/(v1beta|v1|v1alpha)/(.+)$")
 UPLOAD_PATH = re.compile(r"^/upload/(v1beta|v1|v1alpha)/files$")
+DOWNLOAD_PATH = re.compile(r"^/download/(v1beta|v1|v1alpha)/files/([a-z0-9-]+):download$")
+# Batch API and embeddings (emulator/batches.py, emulator/embeddings.py): rpc -> (category, action)
+ROWS_RPCS = {"batchGenerateContent": ("batches", "create_batch"), "embedContent": ("embed", "embed"),
+             "batchEmbedContents": ("embed", "batch_embed")}
+BATCH_ACTIONS = {("GET", 1, ""): "list_batches", ("GET", 2, ""): "get_batch", ("DELETE", 2, ""): "delete_batch",
+                 ("POST", 2, "cancel"): "cancel_batch"}
 
 
 class Route:
@@ -50,6 +55,9 @@ def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
         if "upload" in command or "finalize" in command:
             return Route("upload_chunk", "upload_chunk")
         return Route("upload", "upload_chunk")
+    download = DOWNLOAD_PATH.match(path)
+    if download and method == "GET":
+        return Route("files", "download_file", file_id=download.group(2))
     match = API_PATH.match(path)
     if not match:
         return Route("other")
@@ -64,6 +72,10 @@ def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
         actions = {"generateContent": "generate", "streamGenerateContent": "stream", "countTokens": "count"}
         if method == "POST" and rpc in actions and len(segments) >= 2:
             return Route(actions[rpc], actions[rpc], segments[-1])
+        if method == "POST" and rpc in ROWS_RPCS and len(segments) >= 2:
+            return Route(*ROWS_RPCS[rpc], segments[-1])
+    if segments and segments[0] == "batches" and (method, len(segments), rpc) in BATCH_ACTIONS:
+        return Route("batches", BATCH_ACTIONS[(method, len(segments), rpc)], file_id=segments[-1])
     if segments and segments[0] == "interactions" and not rpc:
         if len(segments) == 1 and method == "POST":
             return Route("interactions", "create_interaction")
@@ -142,7 +154,10 @@ class Handler(BaseHTTPRequestHandler):
         reader = BodyReader(self.rfile, headers)
         if path.startswith("/emulator/"):
             body, _ = reader.read_all(INLINE_REQUEST_LIMIT * 2)
-            code, answer = control.handle(emulator, self.command, path, query, body)
+            if path == "/emulator/batches":  # {"name": "batches/...", "state": "FAILED"}
+                code, answer = batches.control(emulator.batches, self.command, body)
+            else:
+                code, answer = control.handle(emulator, self.command, path, query, body)
             return self.send_json(code, answer)
         route = route_for(self.command, path, query, headers)
         self.started = False
@@ -207,6 +222,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.generate(route, query, body, fault)
         if action in ("create_interaction", "get_interaction", "delete_interaction"):
             return self.interaction(route, query, body, fault)
+        if route.category in ("batches", "embed") or action == "download_file":
+            return self.rows(route, query, body)
         if route.category == "caches":
             return self.send_json(200, caches.answer(emulator.caches, action, route.cache_id, query,
                                                      validation.parse_json(body), store.resolve))
@@ -247,12 +264,32 @@ class Handler(BaseHTTPRequestHandler):
         history.check_turns(request.contents, route.model)
         cached = validation.pick(parsed, "cachedContent")
         cache = None if cached is None else self.server.emulator.caches.use(cached, route.model, parsed)
-        # Tools (function calls, code execution, grounding) shape the answer: emulator/tool_generation.py
-        generation = tool_generation(request, parsed, route.model, fault, cache) or \
-            Generation(request, route.model, fault, cache)
+        self.server.emulator.rate_limits.take(route.model)  # 429 RESOURCE_EXHAUSTED past a limit
+        time.sleep(self.server.emulator.latency)
+        generation = Generation(request, route.model, fault, cache)
         if route.action == "generate":
             return self.send_json(200, generation.unary())
         self.stream(generation, fault, sse=query.get("alt") == "sse")
+
+    # -- Batch API, embeddings, downloads (emulator/batches.py, emulator/embeddings.py) ---------
+    def rows(self, route: Route, query, body: bytes) -> None:
+        emulator = self.server.emulator
+        jobs, action = emulator.batches, route.action
+        if action == "download_file":
+            data, mime_type = batches.download(emulator.store, route.file_id, query)
+            return self.send_bytes(200, data, mime_type)
+        if action == "create_batch":
+            return self.send_json(200, jobs.create(route.model, validation.parse_json(body)))
+        if action in ("embed", "batch_embed"):
+            embeddings.check_model(route.model)
+            parsed = validation.parse_json(body)
+            answer = embeddings.embed_one(parsed, route.model) if action == "embed" else \
+                embeddings.embed_batch(parsed, route.model)
+            return self.send_bytes(200, embeddings.encode(answer), "application/json; charset=UTF-8")
+        handlers = {"list_batches": lambda: jobs.list(query), "get_batch": lambda: jobs.get(route.file_id),
+                    "cancel_batch": lambda: jobs.cancel(route.file_id),
+                    "delete_batch": lambda: jobs.delete(route.file_id)}
+        return self.send_json(200, handlers[action]())
 
     # -- interactions ---------------------------------------------------------------------------
     def interaction(self, route: Route, query, body: bytes, fault) -> None:
@@ -343,6 +380,13 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_bytes(self, code: int, data: bytes, content_type: str) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
