@@ -27,6 +27,7 @@ from .faults import Fault, Replay
 from .framing import BodyReader, to_json
 from .interactions import InteractionRun
 from .responses import Generation
+from .tool_generation import tool_generation
 
 API_PATH = re.compile(r"^/(v1beta|v1|v1alpha)/(.+)$")
 UPLOAD_PATH = re.compile(r"^/upload/(v1beta|v1|v1alpha)/files$")
@@ -266,7 +267,9 @@ class Handler(BaseHTTPRequestHandler):
         cache = None if cached is None else self.server.emulator.caches.use(cached, route.model, parsed)
         self.server.emulator.rate_limits.take(route.model)  # 429 RESOURCE_EXHAUSTED past a limit
         time.sleep(self.server.emulator.latency)
-        generation = Generation(request, route.model, fault, cache)
+        # Tools (function calls, code execution, grounding) shape the answer: emulator/tool_generation.py
+        generation = tool_generation(request, parsed, route.model, fault, cache) or \
+            Generation(request, route.model, fault, cache)
         if route.action == "generate":
             return self.send_json(200, generation.unary())
         self.stream(generation, fault, sse=query.get("alt") == "sse")
