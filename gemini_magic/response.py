@@ -351,8 +351,8 @@ class Response:
     finish_reason = property(lambda self: self._first("finish_reason", None))
     finish_message = property(lambda self: self._first("finish_message", None))
     safety_ratings = property(lambda self: self._first("safety_ratings", []))
-    citations = property(lambda self: self._first("citations", []),
-                         doc="citationSources as sent; startIndex/endIndex are UTF-8 byte offsets.")
+    citation_sources = property(lambda self: self._first("citations", []),
+                                doc="citationSources as sent; startIndex/endIndex are UTF-8 byte offsets.")
     grounding_metadata = property(lambda self: self._first("grounding_metadata", None))
     url_context_metadata = property(lambda self: self._first("url_context_metadata", None))
     function_calls = property(lambda self: self._first("function_calls", []))
@@ -507,6 +507,37 @@ class Response:
         target = Path(path).expanduser()
         target.write_bytes(data)
         return target
+
+    # -- tools and citations (issue 13; api/tools.py, citations.py) ------------------------------
+    tool_note: str | None = None  # why an automatic calling loop stopped before an answer, else None
+    _steps: list | None = None
+    _history_contents: list | None = None
+
+    @property
+    def steps(self) -> list[dict]:
+        """The exchange that led to this answer, in order: `{"kind": "model" | "tool", "content": Content,
+        "response": Response | None, "calls": [{"name", "args", "id", "result" | "error", "seconds"}]}`.
+        Without automatic calling, one model step: this answer."""
+        if self._steps is not None:
+            return list(self._steps)
+        return [{"kind": "model", "content": self.to_content(), "response": self, "calls": []}]
+
+    @property
+    def history_contents(self) -> list[dict]:
+        """Every Content the exchange added after the user's turn (model call turns, function response
+        turns, the final model turn): what a conversation commits. Without calls, `[to_content()]`."""
+        if self._history_contents is not None:
+            return list(self._history_contents)
+        return [self.to_content()]
+
+    @property
+    def citations(self) -> list[tuple[int, int, list[dict]]]:
+        """`[(start, end, sources)]` over `.text` in characters (groundingSupports and citationMetadata
+        place them by UTF-8 byte offsets; see citations.py), each source `{"uri", "title"}`; sorted by
+        start. The citationMetadata sources as sent are `.citation_sources`."""
+        from .citations import citation_spans
+
+        return citation_spans(self.text, self.grounding_metadata, self.citation_sources)
 
 class Chunk:
     """One streamed chunk, as a stream yields it: `.text` (this chunk's answer text), `.thoughts`,

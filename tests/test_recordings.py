@@ -153,7 +153,7 @@ def test_recitation_citations_as_sent(client, emulator):
                 if s not in sources:
                     sources.append(s)
     assert response.finish_reason == "RECITATION"
-    assert response.citations == sources and sources
+    assert response.citation_sources == sources and sources
 
 
 def test_url_context_empty_grounding_then_metadata(client, emulator):

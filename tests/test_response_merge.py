@@ -139,7 +139,7 @@ def test_citations_on_every_chunk_merge_in_linear_time_in_order_and_once():
     long = per_chunk_cost(8_000, make, lambda r: None)
     assert long < 3 * short, (short, long)
     response = Response([make(i) for i in range(5)])
-    assert [c["uri"] for c in response.citations] == [f"https://example.com/{i}" for i in range(5)]
+    assert [c["uri"] for c in response.citation_sources] == [f"https://example.com/{i}" for i in range(5)]
 
 
 def test_citation_sources_with_nested_values_are_deduplicated_too():
@@ -147,7 +147,7 @@ def test_citation_sources_with_nested_values_are_deduplicated_too():
     chunk = chunk_of([{"text": "x"}])
     chunk["candidates"][0]["citationMetadata"] = {"citationSources": [source, dict(source), {"uri": "https://b"}]}
     response = Response([chunk, chunk])
-    assert response.citations == [source, {"uri": "https://b"}]
+    assert response.citation_sources == [source, {"uri": "https://b"}]
 
 
 def test_citation_sources_whose_hashes_collide_are_still_compared(monkeypatch):
@@ -158,7 +158,7 @@ def test_citation_sources_whose_hashes_collide_are_still_compared(monkeypatch):
                {"uri": "https://b"}]
     chunk = chunk_of([{"text": "x"}])
     chunk["candidates"][0]["citationMetadata"] = {"citationSources": sources}
-    assert [c["uri"] for c in Response([chunk]).citations] == ["https://a", "https://b", "https://c"]
+    assert [c["uri"] for c in Response([chunk]).citation_sources] == ["https://a", "https://b", "https://c"]
 
 
 def test_raw_keeps_every_chunk_exactly_in_order_whichever_way_it_was_added():

@@ -33,6 +33,7 @@ from typing import Any, Iterator
 
 from ..errors import GeminiError
 from ..interaction import Interaction
+from .interaction_tools import InteractionExchange, interaction_tool_options
 from .interactions import build_interaction_request, parts_to_input, send_interaction
 from .turns import SAVE_FORMAT, Turn, describe_parts, turn_from_json, turn_to_json, why_not_complete
 from .user_turn import user_parts
@@ -50,6 +51,7 @@ class _Pending:
     input_steps: list = field(default_factory=list)
     contents: list | None = None
     body: dict | None = None
+    tooling: Any = None  # api/tools.Tooling: kernel functions the Interactions API's calls run
 
 
 class Chat:
@@ -85,7 +87,9 @@ class Chat:
         GeminiError for an answer that cannot continue the conversation; each with `.response`."""
         self.last_replaced = None
         pending = self._prepare(prompt, cell_id, model, settings, stream=False, upload_progress=upload_progress)
-        if self.interactions:
+        if self.interactions and pending.tooling is not None:
+            result = InteractionExchange(self.client, pending.body, pending.tooling).send()
+        elif self.interactions:
             result = send_interaction(self.client, pending.body)
         else:
             result = self.client.generate(pending.model, pending.contents, **pending.body)
@@ -98,7 +102,9 @@ class Chat:
         interactions, InteractionEvents). The turn is added when the stream ended complete."""
         self.last_replaced = None
         pending = self._prepare(prompt, cell_id, model, settings, stream=True, upload_progress=upload_progress)
-        if self.interactions:
+        if self.interactions and pending.tooling is not None:
+            inner = InteractionExchange(self.client, pending.body, pending.tooling)
+        elif self.interactions:
             inner = send_interaction(self.client, pending.body)
         else:
             inner = self.client.stream(pending.model, pending.contents, **pending.body)
@@ -111,7 +117,8 @@ class Chat:
         pending = self._prepare(prompt, cell_id, model, settings, stream=False, dry_run=dry_run)
         if self.interactions:
             return pending.body
-        return self.client.prepare(pending.model, pending.contents, dry_run=dry_run, **pending.body).body
+        options = {key: value for key, value in pending.body.items() if key not in ("max_calls", "on_call")}
+        return self.client.prepare(pending.model, pending.contents, dry_run=dry_run, **options).body
 
     def _prepare(self, prompt: Any, cell_id: str | None, model: str | None, settings: dict, *,
                  stream: bool, upload_progress: Any = None, dry_run: bool = False) -> _Pending:
@@ -123,7 +130,7 @@ class Chat:
         options = {**self.settings, **settings}
         if not self.interactions:
             # Shallow copies: whatever the client does to the request's Content dicts stays out of history.
-            pending.contents = [dict(c) for turn in turns for c in (turn.user, turn.reply)] + [dict(user)]
+            pending.contents = [dict(c) for turn in turns for c in turn.contents] + [dict(user)]
             if self.system is not None and options.get("system") is None:
                 options["system"] = self.system  # a turn's own system= wins for that turn
             pending.body = options
@@ -135,7 +142,7 @@ class Chat:
         else:  # stateless, or a stored chat whose last turn has no id: the whole history, step by step
             sent = [step for turn in turns for step in (*turn.input_steps, *turn.steps)] + pending.input_steps
             previous = None
-        tools = options.pop("tools", None)
+        tools, pending.tooling = interaction_tool_options(options)
         system = options.pop("system", None), options.pop("system_instruction", None)
         system = system[0] or system[1] or self.system  # a turn's own system instruction wins for that turn
         config = dict(options.pop("generation_config", None) or {})
@@ -163,16 +170,27 @@ class Chat:
         user = pending.user
         sent = None if isinstance(result, Interaction) else getattr(result, "request", None)
         contents = sent.get("contents") if isinstance(sent, dict) else None
-        if isinstance(contents, list) and len(contents) == 2 * len(kept) + 1:
+        before = sum(len(turn.contents) for turn in kept)
+        if isinstance(contents, list) and len(contents) > before:
             # Parts the client uploaded to fit the inline limit stay uploaded: later turns send the
-            # fileData instead of uploading the same bytes again.
-            kept = [_adopt(turn, contents[2 * i], contents[2 * i + 1]) for i, turn in enumerate(kept)]
-            if contents[-1].get("parts") != user["parts"]:
-                user = {"role": "user", "parts": list(contents[-1]["parts"])}
-        turn = Turn(user, result.to_content(), result, pending.cell_id, pending.model,
+            # fileData instead of uploading the same bytes again. (With tools, the last request also
+            # carries the exchange after the user's turn.)
+            adopted, start = [], 0
+            for turn in kept:
+                adopted.append(_adopt(turn, contents[start:start + len(turn.contents)]))
+                start += len(turn.contents)
+            kept = adopted
+            if contents[before].get("parts") != user["parts"]:
+                user = {"role": "user", "parts": list(contents[before]["parts"])}
+        if isinstance(result, Interaction):
+            reply, exchange = result.to_content(), []
+            steps = getattr(result, "exchange_steps", None) or result.output_steps
+        else:  # with tools: model call turns and function responses before the answer
+            *exchange, reply = result.history_contents
+            steps = []
+        turn = Turn(user, reply, result, pending.cell_id, pending.model,
                     getattr(result, "id", None) if isinstance(result, Interaction) else None,
-                    pending.input_steps, result.output_steps if isinstance(result, Interaction) else [],
-                    pending.notes)
+                    pending.input_steps, steps, pending.notes, exchange)
         if pending.base < len(self.turns):
             self.last_replaced = (pending.base, len(self.turns) - pending.base - 1)
         self.turns = kept + [turn]
@@ -188,7 +206,7 @@ class Chat:
     def history(self) -> list[dict]:
         """The Content dicts (user, model, user, ...) the next request carries, as sent and received.
         (With interactions they show the same turns; the wire carries steps, see `Turn.steps`.)"""
-        return [content for turn in self.turns for content in (turn.user, turn.reply)]
+        return [content for turn in self.turns for content in turn.contents]
 
     @property
     def usage(self) -> dict:
@@ -274,6 +292,8 @@ class Chat:
         for number, turn in enumerate(self.turns, 1):
             lines += ["", f"### Turn {number} · {turn.tokens:,} token{'s' if turn.tokens != 1 else ''}", "",
                       f"**You:** {describe_parts(turn.user['parts'])}", "",
+                      *([f"**Tools:** {describe_parts([p for c in turn.exchange for p in c['parts']])}", ""]
+                        if turn.exchange else []),
                       f"**Gemini:** {describe_parts(turn.reply['parts'])}"]
         return "\n".join(lines)
 
@@ -330,13 +350,12 @@ class ChatStream:
         return self.response.text
 
 
-def _adopt(turn: Turn, user: dict, reply: dict) -> Turn:
-    """The turn with the parts as last sent, when the client replaced some (uploads); else itself."""
-    changed = {}
-    if user.get("parts") != turn.user["parts"]:
-        changed["user"] = {"role": "user", "parts": list(user["parts"])}
-    if reply.get("parts") != turn.reply["parts"]:
-        changed["reply"] = {"role": "model", "parts": list(reply["parts"])}
-    return replace(turn, **changed) if changed else turn
+def _adopt(turn: Turn, sent: list[dict]) -> Turn:
+    """The turn with the parts as last sent (`sent`: its contents as in the request), when the client
+    replaced some (uploads); else itself."""
+    if len(sent) != len(turn.contents) or all(a.get("parts") == b["parts"] for a, b in zip(sent, turn.contents)):
+        return turn
+    copies = [{**original, "parts": list(given.get("parts") or [])} for given, original in zip(sent, turn.contents)]
+    return replace(turn, user=copies[0], exchange=copies[1:-1], reply=copies[-1])
 
 

@@ -86,7 +86,8 @@ class Client:
                 settings: GenerationSettings | None = None, system: Any = None, history: list | None = None,
                 tools: list | None = None, tool_config: dict | None = None, cached_content: str | None = None,
                 config: dict | None = None, safety_settings: list | None = None, upload_progress: Any = None,
-                dry_run: bool = False, schema: Any = None, cache: Any = None, **generation: Any) -> PreparedTurn:
+                dry_run: bool = False, schema: Any = None, cache: Any = None, tool_mode: str | None = None,
+                **generation: Any) -> PreparedTurn:
         """The request `generate`/`stream` would send, as a `PreparedTurn` (`.body`, `.notes`).
 
         Kernel objects become parts; when the request would be over the 20 MB inline limit, its largest
@@ -96,14 +97,22 @@ class Client:
         GenerationSettings); all are validated once (SettingsError). `schema=` asks for an answer of a
         Python type (a dataclass, pydantic model, TypedDict, Enum, Literal, list[...] of those, or a JSON
         Schema dict): the response's `.parsed` and `.to_pandas()` read it back. `cache=` uses a cached
-        content (what `create_cache` returned, or its name; the model must be the cache's). `request=`
-        passes a body (or a PreparedTurn) built before, as it is."""
+        content (what `create_cache` returned, or its name; the model must be the cache's). `tools=` lists
+        kernel functions (declared from their signatures), built-in tool names ("google_search",
+        "url_context", "code_execution", "google_maps") and Tool dicts; `tool_mode=` "auto" | "any" |
+        "none" | "manual" becomes the toolConfig (request/tools.py). `request=` passes a body (or a
+        PreparedTurn) built before, as it is."""
         if request is not None:
             if contents is not None or generation or any(v is not None for v in (
                     settings, system, history, tools, tool_config, cached_content, config, safety_settings, schema,
-                    cache)):
+                    cache, tool_mode)):
                 raise TypeError("Pass either request= or contents and options, not both.")
             return request if isinstance(request, PreparedTurn) else PreparedTurn(check_model(model), request)
+        if tools is not None or tool_mode is not None:
+            from .tools import resolve_tools
+
+            found, tool_config, _ = resolve_tools(tools, tool_config, tool_mode)
+            tools = found.tools or None
         if cache is not None:
             from .caches import CachedContent, cache_name
 
@@ -123,9 +132,18 @@ class Client:
 
     def generate(self, model: str, contents: Any = None, **options: Any) -> Response:
         """One answer, in one piece. Options as for `prepare`: `system`, `history`, `tools`, `tool_config`,
-        `cached_content`, `safety_settings`, `config`, `settings`, and generation settings such as
-        `temperature=0.2`. Raises SettingsError/ConversionError before sending, APIError and
-        APIConnectionError from the service (after retries)."""
+        `tool_mode`, `cached_content`, `safety_settings`, `config`, `settings`, and generation settings
+        such as `temperature=0.2`. With kernel functions in `tools` (and tool_mode "auto" or "any"), the
+        model's calls run and their results go back until an answer, at most `max_calls` calls (default
+        10); `on_call(record)` sees each call. Then the last Response is returned, with `.steps` and
+        `.history_contents` (api/tools.py). Raises SettingsError/ConversionError before sending, APIError
+        and APIConnectionError from the service (after retries)."""
+        if "tools" in options or "max_calls" in options or "on_call" in options:
+            from .tools import generate_with_tools, tooling_for
+
+            tooling = tooling_for(options)
+            if tooling is not None:
+                return generate_with_tools(self, model, contents, tooling, options)
         turn = self.prepare(model, contents, **options)
         started = time.monotonic()
         http = self._transport.send("POST", f"{model_path(turn.model)}:generateContent", json=turn.body)
@@ -136,7 +154,15 @@ class Client:
 
     def stream(self, model: str, contents: Any = None, **options: Any) -> ResponseStream:
         """The answer as it is generated: iterate for per-chunk Responses; `.response` holds the whole.
-        Options as for `generate`; the request is prepared (and checked) now, sent on first iteration."""
+        Options as for `generate`; the request is prepared (and checked) now, sent on first iteration.
+        With kernel functions in `tools`, a `ToolStream` (api/tools.py) yields the chunks of each model
+        turn and runs the calls between turns."""
+        if "tools" in options or "max_calls" in options or "on_call" in options:
+            from .tools import ToolStream, tooling_for
+
+            tooling = tooling_for(options)
+            if tooling is not None:
+                return ToolStream(self, model, self.prepare(model, contents, **options), tooling)
         return ResponseStream(self._transport, self.prepare(model, contents, **options))
 
     def count_tokens(self, model: str, contents: Any = None, **options: Any) -> TokenCount:

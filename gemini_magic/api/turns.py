@@ -29,7 +29,9 @@ class Turn:
     """One exchange: the user's Content as sent, the model's Content as received, and the answer.
 
     `input_steps`/`steps` hold the Interactions steps sent and received (interactions mode only);
-    `notes` say what the conversion of the user's objects changed."""
+    `notes` say what the conversion of the user's objects changed. `exchange` holds the Contents
+    between the user's turn and the reply when tools were called (model call turns and function
+    response turns, in order); `contents` is the whole turn as history carries it."""
 
     user: dict
     reply: dict
@@ -40,6 +42,12 @@ class Turn:
     input_steps: list = field(default_factory=list, repr=False)
     steps: list = field(default_factory=list, repr=False)
     notes: list = field(default_factory=list, repr=False)
+    exchange: list = field(default_factory=list, repr=False)
+
+    @property
+    def contents(self) -> list[dict]:
+        """The turn's Contents in order: user, the tool exchange (if any), the reply."""
+        return [self.user, *self.exchange, self.reply]
 
     @property
     def usage(self) -> dict:
@@ -103,6 +111,8 @@ def turn_to_json(turn: Turn) -> dict:
     response = turn.response
     item = {"user": turn.user, "reply": turn.reply, "usage": turn.usage, "cell_id": turn.cell_id,
             "model": turn.model, "notes": turn.notes}
+    if turn.exchange:
+        item["exchange"] = turn.exchange
     if isinstance(response, Interaction):
         item.update(api="interactions", interaction_id=turn.interaction_id, status=response.status,
                     input_steps=turn.input_steps, steps=turn.steps)
@@ -126,4 +136,4 @@ def turn_from_json(item: dict) -> Turn:
         response = Response([chunk], model=item.get("model"))
     return Turn(item["user"], item["reply"], response, item.get("cell_id"), item.get("model"),
                 item.get("interaction_id"), list(item.get("input_steps") or []), list(item.get("steps") or []),
-                list(item.get("notes") or []))
+                list(item.get("notes") or []), list(item.get("exchange") or []))
