@@ -1,0 +1,468 @@
+"""One prompt over many rows: concurrent, rate-limit aware, resumable. `map_prompts` and `rows_frame`.
+
+    from gemini_magic.api.rows import map_prompts, rows_frame, RowCache
+    cache = RowCache("~/.cache/reviews")             # or {} for memory only
+    answers = map_prompts(client, "Classify: {row.text} ({row.stars} stars)", reviews,
+                          model="gemini-2.5-flash", concurrency=8, cache=cache)
+    frame = rows_frame(answers, reviews.index)       # text, finish_reason, tokens, error per row
+
+How it runs (threads, never `asyncio.run`, so it works inside a running Jupyter event loop):
+
+- Every row's request is prepared first (`client.prepare`; kernel `{names}` converted once), keyed
+  by `request_key(model, body)`; rows whose key is in `cache` are answered from it, unsent.
+- Worker threads send the rest through an `AdaptiveLimiter`: at most `concurrency` requests in
+  flight, paced to a rate when one is known (`rpm`, or what the service accepted). On a 429 it halves
+  the concurrency, paces to the rate the service was accepting (never above half of what was being
+  sent), and pauses everyone for the RetryInfo delay; each answer that arrives grows both again.
+- A row that gets 429 or a transient failure (408, 5xx, a dropped connection) is retried without
+  being lost; a row that still fails, or fails for good (400, a per-day quota...), gets a Response
+  whose `.error` says why. `map_prompts` never raises for a row.
+- Ctrl-C (KeyboardInterrupt, also raised by a `progress` callback) stops sending, lets requests
+  already in flight finish (a second Ctrl-C stops waiting), and raises `RowsInterrupted` holding
+  every finished row. Answers are cached as they arrive, so running again with the same cache sends
+  no request twice for a finished row.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import json
+import os
+import random
+import tempfile
+import threading
+import time
+from typing import Any, Callable
+
+from ..errors import APIConnectionError, APIError, GeminiError, RateLimitError, SettingsError
+from ..request.body import model_path
+from ..request.rows import RowTemplate, request_key, table_rows
+from ..response import Response
+
+RETRYABLE_STATUS = frozenset({408, 500, 502, 503, 504})
+Progress = Callable[[int, int, int, int], None]  # (done, total, errors, tokens)
+
+
+class RowsInterrupted(KeyboardInterrupt):
+    """Raised by `map_prompts` on Ctrl-C. `responses`: one per row, None where the row did not finish;
+    `done`: how many finished (all of them are in the cache)."""
+
+    def __init__(self, responses: list) -> None:
+        self.responses = responses
+        self.done = sum(r is not None for r in responses)
+        super().__init__(f"Interrupted after {self.done} of {len(responses)} row{'s' if len(responses) != 1 else ''}; "
+                         "run again with the same cache to continue where it stopped.")
+
+
+class RowCache:
+    """Answers by request key: in memory, and as one JSON file per answer in `directory` when given.
+
+    Thread-safe. `get(key)` returns the raw GenerateContentResponse dict or None; `put(key, raw)`
+    stores it (the file is written atomically, so an interrupt never leaves half a file)."""
+
+    def __init__(self, directory: str | os.PathLike | None = None) -> None:
+        self.directory = os.path.expanduser(os.fspath(directory)) if directory is not None else None
+        if self.directory:
+            os.makedirs(self.directory, exist_ok=True)
+        self._memory: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._memory)
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            if key in self._memory:
+                return self._memory[key]
+        if not self.directory:
+            return None
+        try:
+            with open(os.path.join(self.directory, key + ".json"), encoding="utf-8") as stream:
+                value = json.load(stream)
+        except (OSError, ValueError):
+            return None
+        with self._lock:
+            self._memory[key] = value
+        return value
+
+    def put(self, key: str, raw: Any) -> None:
+        with self._lock:
+            self._memory[key] = raw
+        if self.directory:
+            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(raw, stream, ensure_ascii=False)
+            os.replace(temporary, os.path.join(self.directory, key + ".json"))
+
+
+class _DictCache:
+    """A plain dict used as a cache (memory only)."""
+
+    def __init__(self, store: dict) -> None:
+        self.store, self._lock = store, threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            return self.store.get(key)
+
+    def put(self, key: str, raw: Any) -> None:
+        with self._lock:
+            self.store[key] = raw
+
+
+class _Stopped(Exception):
+    """The run was interrupted or a per-day quota ran out: send nothing more."""
+
+
+class AdaptiveLimiter:
+    """AIMD admission for requests: a concurrency limit and an optional pace (requests a second).
+
+    `acquire()` blocks until a request may start and returns its start time; then exactly one of
+    `succeeded()`, `rate_limited(delay, started)` or `failed()` ends it. Thread-safe. `rpm`: a hard
+    cap on the pace. One 429 decreases the limits once: 429s of requests sent before that decrease
+    (the rest of the same burst) only extend the pause.
+    """
+
+    WINDOW = 2.0  # seconds of answers that tell the rate the service accepts
+
+    def __init__(self, concurrency: int, rpm: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_concurrency = max(1, int(concurrency))
+        self.concurrency = float(self.max_concurrency)
+        self.cap = rpm / 60.0 if rpm else None
+        self.rate = self.cap  # requests a second; None: not paced
+        self.in_flight = 0
+        self.stopped = False
+        self.rate_limits = 0  # 429s seen
+        self._clock = clock
+        self._next_send = 0.0
+        self._paused_until = 0.0
+        self._decreased_at = float("-inf")
+        self._started = clock()
+        self._answers: collections.deque = collections.deque()
+        self._sends: collections.deque = collections.deque()
+        self._cond = threading.Condition()
+
+    def acquire(self) -> float:
+        """Wait for a slot (and the pace); the start time. Raises _Stopped once `stop()` was called."""
+        with self._cond:
+            while True:
+                if self.stopped:
+                    raise _Stopped()
+                now = self._clock()
+                waits = [self._paused_until - now, self._next_send - now]
+                if self.in_flight < max(1, int(self.concurrency)) and max(waits) <= 0:
+                    self.in_flight += 1
+                    if self.rate:
+                        self._next_send = max(now, self._next_send) + 1.0 / self.rate
+                    self._sends.append(now)
+                    return now
+                self._cond.wait(timeout=min(0.1, max(0.001, max(waits))))
+
+    def succeeded(self) -> None:
+        with self._cond:
+            now = self._clock()
+            self.in_flight -= 1
+            self._answers.append(now)
+            self.concurrency = min(self.max_concurrency, self.concurrency + 1.0 / max(1.0, self.concurrency))
+            if self.rate is not None:
+                grown = self.rate + 1.0 / self.rate  # about +1 request/s every second answers flow
+                self.rate = min(grown, self.cap) if self.cap else grown
+            self._cond.notify_all()
+
+    def rate_limited(self, delay: float | None, started: float | None = None) -> None:
+        """A 429: halve the concurrency, pace to the rate the service accepted (or half the pace),
+        and pause all for `delay` seconds (RetryInfo). `started`: when the refused request was sent."""
+        with self._cond:
+            now = self._clock()
+            self.in_flight -= 1
+            self.rate_limits += 1
+            if started is None or started >= self._decreased_at:
+                self._decreased_at = now
+                self.concurrency = max(1.0, self.concurrency / 2)
+                accepted = self._recent(self._answers, now)
+                if accepted > 0:
+                    target = max(accepted, (self.rate or self._recent(self._sends, now)) / 2)
+                else:  # no answer yet to learn a rate from: halve the pace if there is one
+                    target = self.rate / 2 if self.rate else None
+                if target is not None:
+                    target = max(target, 0.2)
+                    self.rate = min(target, self.cap) if self.cap else target
+            pause = delay if delay is not None else (1.0 / self.rate if self.rate else 1.0)
+            self._paused_until = max(self._paused_until, now + pause)
+            self._next_send = max(self._next_send, self._paused_until)
+            self._cond.notify_all()
+
+    def failed(self) -> None:
+        with self._cond:
+            self.in_flight -= 1
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self.stopped = True
+            self._cond.notify_all()
+
+    def _recent(self, times: collections.deque, now: float) -> float:
+        """Events a second over the last WINDOW seconds (or since the start, when younger)."""
+        while times and times[0] < now - self.WINDOW:
+            times.popleft()
+        span = min(self.WINDOW, max(now - self._started, 1e-3))
+        return len(times) / span
+
+
+def _prompts(template_or_prompts: Any, rows: Any, namespace: dict | None) -> tuple[list, list, RowTemplate | None]:
+    """(index, contents per row, template): a template over rows, or a list of ready prompts."""
+    if rows is None:
+        if isinstance(template_or_prompts, str):
+            raise TypeError("Pass rows= to run a template over them, or a list of prompts.")
+        prompts = list(template_or_prompts)
+        return list(range(len(prompts))), prompts, None
+    template = RowTemplate(template_or_prompts, namespace)
+    index, records = table_rows(rows)
+    if records:
+        template.check(records[0])
+    return index, records, template
+
+
+def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, model: str, concurrency: int = 8,
+                rpm: float | None = None, cache: Any = None, progress: Progress | None = None,
+                namespace: dict | None = None, max_attempts: int = 8, max_rate_limited: int = 50,
+                interrupt_grace: float = 30.0, **settings: Any) -> list[Response]:
+    """Answer one prompt per row, concurrently; a list of Responses in row order.
+
+    `template_or_prompts`: a template with `{row.col}` / `{row["col name"]}` / `{row}` fields (and
+    kernel `{names}` looked up in `namespace`, converted once) run over `rows` (a DataFrame, Series,
+    list of dicts or list of values), or, with `rows=None`, a list of prompts (each a str or a list
+    of contents). `concurrency`: most requests in flight. `rpm`: a cap on requests a minute.
+    `cache`: a dict or a RowCache (answers by request key; reused and filled). `progress(done, total,
+    errors, tokens)` is called from this thread as rows finish. Generation settings (`temperature=`,
+    `system=`, `config=`, `schema=` where the client supports it ...) go to `client.prepare`.
+    Per row: 429s are retried up to `max_rate_limited` times, transient failures up to `max_attempts`.
+
+    Returns `list[Response]`; a failed row's Response has `.error` set (and `.incomplete`). Raises
+    SettingsError / TypeError / RowTemplateError / UndefinedNameError for bad input before anything
+    is sent, and RowsInterrupted (a KeyboardInterrupt, with `.responses`) on interrupt.
+
+        answers = map_prompts(client, "Translate to French: {row}", ["cat", "dog"], model="gemini-2.5-flash")
+        [a.text for a in answers]
+    """
+    index, items, template = _prompts(template_or_prompts, rows, namespace)
+    store = cache if hasattr(cache, "put") and hasattr(cache, "get") else _DictCache({} if cache is None else cache)
+    total = len(items)
+    replace = {}
+    if template is not None:
+        for obj in template.objects:  # kernel objects: converted (or uploaded) once for every row
+            replace[id(obj)] = client.prepare(model, [obj], **settings).body["contents"][-1]["parts"]
+    responses: list[Response | None] = [None] * total
+    turns: list = [None] * total
+    for number, item in enumerate(items):
+        try:
+            contents = template.render(item, replace) if template is not None else item
+            turn = client.prepare(model, contents, **settings)
+        except (SettingsError, TypeError):
+            raise  # the same for every row: say so once, before sending anything
+        except GeminiError as error:
+            responses[number] = _failed(model, None, error)
+            continue
+        turns[number] = turn
+        raw = store.get(request_key(turn.model, turn.body))
+        if raw is not None:
+            responses[number] = _answered(raw, turn, elapsed=0.0)
+    runner = _Runner(client, store, AdaptiveLimiter(concurrency, rpm), max_attempts, max_rate_limited)
+    return runner.run(responses, turns, progress, interrupt_grace)
+
+
+class _Runner:
+    """Sends the rows that are not answered yet and collects their Responses."""
+
+    def __init__(self, client, store, limiter: AdaptiveLimiter, max_attempts: int, max_rate_limited: int) -> None:
+        self.client, self.store, self.limiter = client, store, limiter
+        self.max_attempts, self.max_rate_limited = max_attempts, max_rate_limited
+        self.daily: RateLimitError | None = None
+        self.sent = 0  # requests sent, retries included
+
+    def run(self, responses: list, turns: list, progress: Progress | None, grace: float) -> list[Response]:
+        todo = [n for n, r in enumerate(responses) if r is None]
+        counts = {"done": 0, "errors": 0, "tokens": 0}
+
+        def finished(response: Response) -> None:
+            counts["done"] += 1
+            counts["errors"] += response.error is not None
+            counts["tokens"] += int(response.usage.get("totalTokenCount", 0) or 0)
+
+        for response in responses:
+            if response is not None:
+                finished(response)
+        if progress is not None:
+            progress(counts["done"], len(responses), counts["errors"], counts["tokens"])
+        if not todo:
+            return responses
+        workers = min(self.limiter.max_concurrency, len(todo))
+        pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="gemini-rows")
+        futures = {pool.submit(self.one, turns[n]): n for n in todo}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = concurrent.futures.wait(pending, timeout=0.25,
+                                                        return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    responses[futures[future]] = response = future.result()
+                    finished(response)
+                if done and progress is not None:
+                    progress(counts["done"], len(responses), counts["errors"], counts["tokens"])
+        except KeyboardInterrupt:
+            self.limiter.stop()
+            for future in pending:
+                future.cancel()
+            try:  # requests already sent may still land in the cache; a second Ctrl-C stops waiting
+                concurrent.futures.wait(pending, timeout=grace)
+            except KeyboardInterrupt:
+                pass
+            for future, number in futures.items():
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    answer = future.result()
+                    responses[number] = answer if answer.error is None or not isinstance(answer.error, _Stopped) else None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise RowsInterrupted([r if r is not None and not isinstance(r.error, _Stopped) else None
+                                   for r in responses]) from None
+        pool.shutdown(wait=True)
+        return responses
+
+    def one(self, turn) -> Response:
+        """Send one row until it is answered or fails for good; never raises."""
+        transport = self.client.transport
+        attempts = rate_limited = 0
+        while True:
+            if self.daily is not None:
+                return _failed(turn.model, turn.body, self.daily)
+            try:
+                sent_at = self.limiter.acquire()
+            except _Stopped as stopped:
+                return _failed(turn.model, turn.body, self.daily or stopped)
+            started = time.monotonic()
+            try:
+                self.sent += 1
+                http = transport.send("POST", f"{model_path(turn.model)}:generateContent", json=turn.body, retry=False)
+                raw = transport.json(http)
+            except RateLimitError as error:
+                if error.is_daily_quota:  # hours away: the other rows fail at once instead of sending more
+                    self.daily = error
+                    self.limiter.failed()
+                    self.limiter.stop()
+                    return _failed(turn.model, turn.body, error)
+                self.limiter.rate_limited(error.retry_delay, sent_at)
+                rate_limited += 1
+                if rate_limited > self.max_rate_limited:
+                    return _failed(turn.model, turn.body, error)
+                continue
+            except GeminiError as error:
+                self.limiter.failed()
+                attempts += 1
+                if not _transient(error) or attempts >= self.max_attempts:
+                    return _failed(turn.model, turn.body, error)
+                transport.sleep(_backoff(transport.retry, attempts, getattr(error, "retry_delay", None)))
+                continue
+            except BaseException as error:  # a bug or an interrupt in this thread: the row records it
+                self.limiter.failed()
+                return _failed(turn.model, turn.body, error)
+            self.limiter.succeeded()
+            self.store.put(request_key(turn.model, turn.body), raw)
+            return _answered(raw, turn, elapsed=time.monotonic() - started)
+
+
+def _transient(error: GeminiError) -> bool:
+    if isinstance(error, APIError):
+        return error.status_code in RETRYABLE_STATUS
+    return isinstance(error, APIConnectionError) and getattr(error, "retryable", True)
+
+
+def _backoff(policy: Any, attempt: int, hinted: float | None) -> float:
+    """Full-jitter backoff on the client's RetryPolicy scale; at least what the service asked."""
+    wait = random.random() * min(policy.cap_delay, policy.base_delay * 2 ** attempt)
+    return max(wait, hinted) if hinted is not None else wait
+
+
+def _answered(raw: dict, turn, elapsed: float) -> Response:
+    response = Response([raw], model=turn.model, request=turn.body)
+    response.elapsed = response.time_to_first_chunk = elapsed
+    return response
+
+
+def _failed(model: str, body: dict | None, error: BaseException) -> Response:
+    response = Response([], model=model, request=body)
+    response.close(error=error)
+    return response
+
+
+def rows_frame(responses: list[Response], index: Any = None, schema: Any = None):
+    """A pandas DataFrame, one row per Response: text, finish_reason, prompt_tokens, output_tokens,
+    error (the error's message, or None); with `schema`, one more column per field of the parsed
+    answer (a "parsed" column when an answer is not one record). `index`: the input's index."""
+    import pandas as pd
+
+    columns: dict[str, list] = {"text": [], "finish_reason": [], "prompt_tokens": [], "output_tokens": [], "error": []}
+    parsed_rows: list = []
+    for response in responses:
+        usage = response.usage or {}
+        failed = response.error is not None
+        columns["text"].append(None if failed else response.text)
+        columns["finish_reason"].append(response.finish_reason)
+        columns["prompt_tokens"].append(usage.get("promptTokenCount"))
+        columns["output_tokens"].append(usage.get("candidatesTokenCount"))
+        columns["error"].append(str(response.error) if failed else None)
+        if schema is not None:
+            parsed_rows.append(None if failed else _parse(schema, response))
+    frame = pd.DataFrame(columns, index=index)
+    for column in ("prompt_tokens", "output_tokens"):
+        frame[column] = frame[column].astype("Int64")
+    if schema is not None:
+        _add_schema_columns(frame, schema, parsed_rows)
+    return frame
+
+
+def _parse(schema: Any, response: Response) -> Any:
+    try:
+        from ..request.parsing import parse_answer
+    except ImportError:  # structured output not available: plain JSON
+        try:
+            return response.json()
+        except Exception as error:
+            return error
+    try:
+        return parse_answer(schema, response.text, response.finish_reason)
+    except GeminiError as error:
+        return error
+
+
+def _add_schema_columns(frame, schema: Any, values: list) -> None:
+    try:
+        from ..request.parsing import records
+    except ImportError:
+        records = None
+    table: list[dict | None] = []
+    for value in values:
+        if value is None or isinstance(value, Exception):
+            table.append(None)
+            continue
+        if records is not None:
+            names, rows = records(schema, value)
+            table.append(dict(zip(names, rows[0])) if len(rows) == 1 else {"parsed": value})
+        else:
+            table.append(value if isinstance(value, dict) else {"parsed": value})
+    names: list[str] = []
+    for row in table:
+        for name in row or ():
+            if name not in names:
+                names.append(name)
+    for name in names:
+        if name in frame.columns:
+            continue
+        frame[name] = [None if row is None else row.get(name) for row in table]
+    for position, value in enumerate(values):  # an answer that does not fit the schema: say so in error
+        if isinstance(value, Exception) and frame["error"].iloc[position] is None:
+            frame.iloc[position, frame.columns.get_loc("error")] = str(value)
