@@ -2,11 +2,11 @@
 
     python benchmarks/bench_growth.py [--sizes 1000,10000,100000,1000000] [--repeats 3] [--budget 60]
 
-Every row runs over real HTTP on 127.0.0.1: a small server thread in this script answers each request
-with the next prepared body in 64 KiB transfer chunks (the emulator's control API takes bodies up
-to 40 MB only, and 1M chunks are about 100 MB of SSE), and each contender runs in a fresh subprocess (benchmarks/_runner.py): a warm-up stream, then
-the measured call (request plus the consuming loop), with its CPU time (process_time) and its peak
-RSS (VmHWM, reset after the warm-up). Each chunk carries 10 characters of answer text, so 1M chunks
+Every row runs over real HTTP on 127.0.0.1: a small server thread in this script answers each
+request with the next prepared body in 64 KiB transfer chunks (not the emulator: its control API
+takes bodies up to 40 MB, and 1M chunks are about 90 MB of SSE). Each contender runs in a fresh
+subprocess (benchmarks/_runner.py): a warm-up stream, then the measured call (request plus the
+consuming loop), with its CPU time (process_time) and its peak RSS (VmHWM, reset after the warm-up). Each chunk carries 10 characters of answer text, so 1M chunks
 are a 10 MB answer. Rows:
 
 - bare requests loop: iter_lines + json.loads, keeping each chunk's text (the yardstick);
@@ -20,8 +20,9 @@ are a 10 MB answer. Rows:
 - one JSON-array element holding all the text (10 characters per "chunk"), arriving in 64 KiB reads.
 
 Slopes are least-squares fits of log(CPU) and log(RSS growth) against log(chunks) over the sizes
-measured; 1.0 is linear. A run whose projected CPU is over `--budget` seconds is skipped. The largest
-size runs once (`--repeats-largest`), the others take the median of `--repeats` fresh processes.
+measured from 10k chunks (below that the request's fixed cost hides any growth); 1.0 is linear.
+A run whose projected CPU is over `--budget` seconds is skipped. The largest size runs once
+(`--repeats-largest`), the others take the median of `--repeats` fresh processes.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ ROWS = [  # (key, contender, body kind, content type, description)
     ("gm_big", "growth_gm", "big", ARRAY, "gemini_magic, one big element"),
 ]
 LARGEST_EIGHT = 100_000  # 8-candidate bodies are 8x larger: stop there
+FIT_FROM = 10_000  # slopes are fitted from here: below, the request's fixed cost hides the growth
 
 
 def chunk(i: int, count: int, kind: str) -> dict:
@@ -191,18 +193,18 @@ def report(rows, sizes, results) -> None:
         done = results[key]
         bare = results.get(yardstick.get(kind, "bare"), {})
         cells = [f"{done[n]['cpu'] / n * 1e6:.2f}" if n in done else "-" for n in sizes]
-        fit = slope([(n, r["cpu"]) for n, r in done.items()])
+        fit = slope([(n, r["cpu"]) for n, r in done.items() if n >= FIT_FROM])
         largest = max(done) if done else None
         versus = (f"{done[largest]['cpu'] / bare[largest]['cpu']:.2f}x" if largest in bare else "-")
         cpu_rows.append([description, *cells, f"{fit:.2f}" if fit is not None else "-", versus])
         peaks = [f"{done[n]['peak']:.0f}" if n in done else "-" for n in sizes]
-        rss_fit = slope([(n, r["growth"]) for n, r in done.items() if n >= 10_000])
+        rss_fit = slope([(n, r["growth"]) for n, r in done.items() if n >= FIT_FROM])
         rss_versus = f"{done[largest]['peak'] / bare[largest]['peak']:.2f}x" if largest in bare else "-"
         rss_rows.append([description, *peaks, f"{rss_fit:.2f}" if rss_fit is not None else "-", rss_versus])
-    print("\nCPU per chunk (us), median of fresh processes; slope of log CPU vs log chunks (1.0 = linear); "
-          "vs bare: at the largest size, against the bare row of the same body")
+    print(f"\nCPU per chunk (us), median of fresh processes; slope of log CPU vs log chunks from {FIT_FROM:,} "
+          "(1.0 = linear); vs bare: at the largest size, against the bare row of the same body")
     print(table(["contender", *[label[n] for n in sizes], "slope", "vs bare"], cpu_rows))
-    print("\npeak RSS (MiB) of the measuring process; slope of the RSS growth during the call, from 10k chunks")
+    print(f"\npeak RSS (MiB) of the measuring process; slope of the RSS growth during the call, from {FIT_FROM:,}")
     print(table(["contender", *[label[n] for n in sizes], "slope", "vs bare"], rss_rows))
 
 

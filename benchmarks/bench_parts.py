@@ -8,6 +8,10 @@ from a JPEG file, PNG for everything else (no scaling, no original bytes). Its t
 base64-encoding the blob, which the SDK does when it serialises the request, so both columns
 measure "object in, request-ready data out". Times are the median of several runs; each run of a
 file-based image reopens the file, so lazy decoding is counted every time.
+
+The 12 MP JPEG file is measured once more in fresh processes (`--child`), one per contender and
+run, for its peak RSS as well: VmHWM reset after imports and a warm-up on a small JPEG, against
+VmRSS there; time and peak are medians of 3 processes of 5 conversions each.
 """
 
 from __future__ import annotations
@@ -87,7 +91,50 @@ def sdk(obj):
     return blob.mime_type, len(blob.data), size
 
 
+def child(which: str, path: str) -> None:
+    """One contender converting the JPEG file in this fresh process; prints one JSON line."""
+    import json
+
+    from _runner import proc_status_kib, reset_peak_rss
+
+    run = ours if which == "ours" else sdk
+    small = Path(path).with_name("small.jpg")
+    photo_pixels(400, 300).save(small, quality=90)
+    run(Image.open(small))  # warm-up: imports and first-call set-up
+    reset = reset_peak_rss()
+    rss0 = proc_status_kib("VmRSS")
+    seconds, (mime, size, dims) = timed(lambda: Image.open(path), run)
+    print(json.dumps({"time": seconds, "growth_mib": (proc_status_kib("VmHWM") - rss0) / 1024, "reset": reset,
+                      "bytes": size, "dims": dims}))
+
+
+def fresh_processes(path: Path) -> None:
+    import json
+    import subprocess
+
+    results = {"ours": [], "sdk": []}
+    for _ in range(3):
+        for which in results:
+            done = subprocess.run([sys.executable, __file__, "--child", which, str(path)], capture_output=True,
+                                  text=True, check=True)
+            results[which].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print("\n12 MP JPEG photo file, fresh processes (median of 3, each 5 conversions):")
+    rows = {}
+    for which, label in (("ours", "gemini_magic"), ("sdk", "google-genai")):
+        runs = results[which]
+        rows[which] = (statistics.median(r["time"] for r in runs), statistics.median(r["growth_mib"] for r in runs))
+        dims = runs[0]["dims"]
+        print(f"  {label:13} {rows[which][0] * 1000:6.0f} ms  peak RSS growth {rows[which][1]:6.1f} MiB  "
+              f"sends {dims[0]}x{dims[1]} {runs[0]['bytes'] / 1e6:.2f} MB")
+    print(f"  gemini_magic vs google-genai: {rows['ours'][0] / rows['sdk'][0]:.2f}x time, "
+          f"{rows['ours'][1] / rows['sdk'][1]:.2f}x RSS growth")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        child(sys.argv[2], sys.argv[3])
+        return
     try:
         import google.genai  # noqa: F401
 
@@ -134,7 +181,10 @@ def main() -> None:
     print(f"{label:36} {'-':>9} | {'CSV 2,000 rows ' + f'{csv_size / 1e6:6.2f} MB':>32} {seconds * 1000:5.0f} ms | "
           f"{'(not supported)':>32}")
     print("\n! = over the 20 MB inline request limit once base64-encoded (the API would refuse it).")
-    print("gemini_magic notes:", "; ".join(convert(photo).notes))
+    print("gemini_magic notes:", "; ".join(convert(photo).notes) + ";",
+          "; ".join(convert(Image.open(folder / "photo.jpg")).notes))
+    if have_sdk:
+        fresh_processes(folder / "photo.jpg")
 
 
 if __name__ == "__main__":
