@@ -378,6 +378,43 @@ def test_interaction_tool_choice_none_answers_text(emu):
     assert answer["status"] == "completed" and answer["steps"][-1]["type"] == "model_output"
 
 
+def check_annotations(text: str, annotations: list[dict]) -> None:
+    data = text.encode("utf-8")
+    assert len(annotations) == 4  # three segments, the second with two sources
+    cited = [data[a["start_index"]:a["end_index"]].decode("utf-8") for a in annotations]
+    assert cited[0].startswith("Huế là cố đô") and cited[1].endswith("🌧️.") and cited[1] == cited[2]
+    assert all(a["type"] == "url_citation" and a["url"].startswith("https://example.org/") for a in annotations)
+
+
+def test_interaction_google_search_answer_carries_byte_offset_citations_and_search_steps(emu):
+    answer = create(emu, {"model": FLASH, "input": "Huế có gì đặc biệt?", "tools": [{"type": "google_search"}]})
+    assert answer["status"] == "completed"
+    assert [s["type"] for s in answer["steps"]] == ["thought", "model_output", "google_search_call",
+                                                    "google_search_result"]
+    item = answer["steps"][1]["content"][0]
+    check_annotations(item["text"], item["annotations"])
+    call_step, result_step = answer["steps"][2:]
+    assert call_step["arguments"] == {"queries": ["Huế có gì đặc biệt?"]} and call_step["signature"] == ""
+    assert result_step["call_id"] == call_step["id"]
+    assert "example.org/search?q=" in result_step["result"][0]["search_suggestions"]
+    assert answer["usage"]["total_tool_use_tokens"] > 0
+    assert answer["usage"]["tool_use_tokens_by_modality"] == [{"modality": "text",
+                                                                "tokens": answer["usage"]["total_tool_use_tokens"]}]
+
+
+def test_interaction_google_search_streams_like_the_recording(emu):
+    events = create(emu, {"model": FLASH, "input": "Huế có gì đặc biệt?", "tools": [{"type": "google_search"}]},
+                    sse=True)
+    starts = [e["step"] for e in events if e["event_type"] == "step.start"]
+    assert [s["type"] for s in starts] == ["thought", "model_output", "google_search_call", "google_search_result"]
+    assert set(starts[2]) == {"id", "signature", "type"} and starts[3]["call_id"] == starts[2]["id"]
+    deltas = [e["delta"] for e in events if e["event_type"] == "step.delta" and e["index"] == 1]
+    assert [d["type"] for d in deltas[-2:]] == ["text", "text_annotation_delta"]
+    text = "".join(d["text"] for d in deltas if d["type"] == "text")
+    check_annotations(text, deltas[-1]["annotations"])
+    assert events[-1]["interaction"]["status"] == "completed"
+
+
 # -- code execution ----------------------------------------------------------------------------------
 def test_code_execution_parts_unary_like_the_recordings(emu):
     prompt = "Đếm số từ trong câu này nhé 🙂"

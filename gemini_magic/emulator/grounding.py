@@ -17,6 +17,9 @@ sentences (diacritics, and one emoji) so that citation offsets are put to the te
 With URL context the candidate also carries ``urlContextMetadata.urlMetadata[] {retrievedUrl,
 urlRetrievalStatus: "URL_RETRIEVAL_STATUS_SUCCESS"}``, and streamed chunks before the last carry an
 empty ``groundingMetadata: {}``, as recorded (fb_stream_url-context.sse).
+
+The Interactions API carries the same citations as ``url_citation`` annotations on the text
+(``annotations``), also in UTF-8 bytes (recordings/interactions/vercel_google-search.chunks.txt).
 """
 
 from __future__ import annotations
@@ -79,7 +82,9 @@ def supports(text: str) -> list[dict]:
     data = text.encode("utf-8")
     found = []
     for number, sentence in enumerate(SENTENCES):
-        start = data.index(sentence.encode("utf-8"))
+        start = data.find(sentence.encode("utf-8"))
+        if start < 0:  # cut off (max_output_tokens): nothing to support
+            continue
         segment = {"startIndex": start, "endIndex": start + len(sentence.encode("utf-8")), "text": sentence}
         if start == 0:
             del segment["startIndex"]
@@ -106,6 +111,19 @@ def url_metadata(built_in: list, prompt: str) -> dict | None:
         return None
     return {"urlMetadata": [{"retrievedUrl": url, "urlRetrievalStatus": "URL_RETRIEVAL_STATUS_SUCCESS"}
                             for url in URL.findall(prompt)]}
+
+
+def annotations(built_in: list, prompt: str, text: str) -> list[dict]:
+    """Interactions API ``url_citation`` annotations: one per (supported segment, source), byte offsets."""
+    chunks = sources(built_in, prompt)
+    found = []
+    for support in supports(text):
+        segment = support["segment"]
+        for index in support["groundingChunkIndices"]:
+            source = chunks[index].get("web") or chunks[index].get("maps") or {}
+            found.append({"start_index": segment.get("startIndex", 0), "end_index": segment["endIndex"],
+                          "url": source.get("uri", ""), "title": source.get("title", ""), "type": "url_citation"})
+    return found
 
 
 def grounds(built_in: list) -> bool:

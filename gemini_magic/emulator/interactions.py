@@ -26,8 +26,8 @@ before the new input. ``system_instruction``, ``generation_config`` and ``tools`
 they belong to the interaction that names them. The answer text is generateContent's, with the
 conversation lines of ``history.py``; input tokens count the whole history the model reads.
 
-Function tools (``{"type": "function", ...}``) are ``interaction_tools.py``'s: ``function_call`` steps
-and ``requires_action``, then the answer written from the ``function_result`` steps.
+Tools are ``interaction_tools.py``'s: ``function_call`` steps and ``requires_action``, then the answer
+written from the ``function_result`` steps; grounded answers with ``url_citation`` annotations.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ class InteractionRun:
         timeline = [step for item in earlier for step in item.input_steps + item.steps] + self.input_steps
         contents = steps.to_contents(timeline, resolve_file)
         history.check_turns(contents, self.model)
-        self.plan = interaction_tools.plan(body, contents, self.model)  # function tools: calls or their results
+        self.plan = interaction_tools.plan(body, contents, self.model)  # tools: calls, their results, grounding
         system = body.get("system_instruction")
         if system is not None and not isinstance(system, str):
             raise bad_request("system_instruction must be a string.")
@@ -224,8 +224,7 @@ class InteractionRun:
 
     def _answer(self, config: dict) -> None:
         request, found = self.request, answers.attachments(self.request)
-        text = self.plan.text if self.plan is not None and self.plan.text else \
-            answers.answer_text(request, self.model, found)
+        text = interaction_tools.answer_text(self.plan, request) or answers.answer_text(request, self.model, found)
         text, finish = answers.apply_limits(text, request.settings)
         self.status = "completed" if finish == "STOP" else "incomplete"
         thinks = models.thinks(self.model)
@@ -258,8 +257,7 @@ class InteractionRun:
             thought["type"] = "thought"
             self.steps.append(thought)
         self.steps.append({"content": [{"text": text, "type": "text"}], "type": "model_output"})
-        if self.plan is not None and self.plan.calls:
-            interaction_tools.call_steps(self)  # function_call steps, status requires_action
+        interaction_tools.finish_steps(self)  # function_call steps (requires_action) or grounded ones
 
     # -- answers --------------------------------------------------------------------------------
     def _head(self) -> dict:
@@ -275,7 +273,7 @@ class InteractionRun:
 
     def events(self) -> list[dict]:
         """Every event of the stream, in the recorded order and key order."""
-        if self.plan is not None and self.plan.calls:
+        if interaction_tools.shapes_stream(self):
             return interaction_tools.events(self)
         events = [{"interaction": {**self._head(), "status": "in_progress", "object": "interaction",
                                    "model": self.model}, "event_type": "interaction.created"},

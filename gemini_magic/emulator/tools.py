@@ -51,10 +51,11 @@ class Call:
 
 @dataclass
 class Plan:
-    """Calls to make now (one model turn), or the final ``text`` written from the results."""
+    """Calls to make now (one model turn), the final ``text`` written from the results, or grounding."""
 
     calls: list = field(default_factory=list)
     text: str = ""
+    grounding: list = field(default_factory=list)  # built-in grounding tools (Interactions API)
 
 
 def signature() -> str:
