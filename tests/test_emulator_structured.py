@@ -257,6 +257,15 @@ def test_refused_json_schemas_name_the_field(emu, schema, field, words):
     assert message.startswith("* GenerateContentRequest.generation_config.response_json_schema")
 
 
+def test_a_schema_whose_answer_would_be_huge_is_refused_as_such(emu):
+    schema = {"type": "string"}
+    for _ in range(10):  # 3 ** 10 strings
+        schema = {"type": "array", "items": schema}
+    found = violations(ask(emu, schema))
+    assert "more than 20,000 values" in found[0]["description"]
+    assert "required properties" not in found[0]["description"]
+
+
 def test_refused_response_schema_fields_are_unknown_names(emu):
     schema = {"type": "OBJECT", "properties": {"a": {"type": "STRING"},
                                                "b": {"type": "ARRAY", "items": {"type": "STRING", "const": "x"}}}}

@@ -14,8 +14,8 @@ import json
 import re
 
 from .errors import bad_request
-from .schema_values import (FALLBACK_WORD, OPENAPI_FIELDS, SNAKE_FIELDS, SchemaCycle, Writer, count, normalise,
-                            resolve, schema_type)
+from .schema_values import (FALLBACK_WORD, MAX_VALUES, OPENAPI_FIELDS, SNAKE_FIELDS, SchemaCycle, Writer, count,
+                            normalise, resolve, schema_type)
 
 JSON_MIME = "application/json"
 ENUM_MIME = "text/x.enum"
@@ -50,7 +50,10 @@ def schema_violations(kind: str, schema, field: str, mime: str) -> list[tuple[st
         return []
     try:
         Writer(schema, [FALLBACK_WORD]).value(schema)
-    except SchemaCycle:
+    except SchemaCycle as cycle:
+        if cycle.too_large:
+            return [(field, f"an answer to this schema would hold more than {MAX_VALUES:,} values; nest fewer "
+                            "arrays or bound them with maxItems.")]
         return [(field, "the schema refers to itself through required properties only, so no answer could "
                         "end; make one property on the cycle optional (leave it out of required).")]
     return []

@@ -22,7 +22,12 @@ SNAKE_FIELDS = {re.sub(r"([A-Z])", r"_\1", name).lower(): name for name in OPENA
 
 
 class SchemaCycle(Exception):
-    """The schema recurs through required properties only (or is too large to write)."""
+    """The schema recurs through required properties only (``too_large`` False), or its one answer
+    would hold more than MAX_VALUES values (``too_large`` True)."""
+
+    def __init__(self, too_large: bool = False):
+        super().__init__("too large" if too_large else "a cycle through required properties")
+        self.too_large = too_large
 
 
 def words_of(prompt: str) -> list[str]:
@@ -83,7 +88,7 @@ class Writer:
     def value(self, schema, depth: int = 0):
         self.written += 1
         if depth > MAX_DEPTH or self.written > MAX_VALUES:
-            raise SchemaCycle()
+            raise SchemaCycle(too_large=depth <= MAX_DEPTH)
         if schema is True or not isinstance(schema, dict):
             schema = {}
         if "$ref" in schema:
