@@ -9,6 +9,7 @@ conversation history and row results read.
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Iterator
 
@@ -17,6 +18,7 @@ from ..request.body import model_path
 from ..request.pipeline import PreparedTurn
 from ..response import Chunk, Response
 from ..wire.sse import JSONArrayDecoder, SSEDecoder
+from ..units import plural
 from ..wire.transport import Transport, map_request_exception
 
 
@@ -89,7 +91,7 @@ class ResponseStream:
             mapped = map_request_exception(exc, "The stream failed")
             if isinstance(mapped, APITimeoutError):
                 error = APITimeoutError(
-                    f"No data from {self._transport.base_url} for {self._transport.timeout[1]:.0f} s after "
+                    f"No data from {self._transport.base_url} for {math.ceil(self._transport.timeout[1])} s after "
                     f"{_chunks(received)} of the answer{kept}.")
                 error.retryable = False  # it already cost the whole read timeout
                 raise error from None
@@ -129,4 +131,4 @@ class ResponseStream:
 
 
 def _chunks(count: int) -> str:
-    return f"{count} chunk" if count == 1 else f"{count} chunks"
+    return plural(count, "chunk")

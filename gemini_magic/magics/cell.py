@@ -12,6 +12,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from ..errors import GeminiError, NotFoundError
+from ..units import plural
 from . import explain
 from .display import show_markdown
 
@@ -124,7 +125,7 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
         bind(magics, args, response)
         view.finish(viewable(response))  # the partial answer, marked interrupted in its footer
         note = f" {failed(None)}" if extra is not None else ""
-        raise UsageError(f"Interrupted after {_count(len(response.text), 'character')}; the partial answer is "
+        raise UsageError(f"Interrupted after {plural(len(response.text), 'character')}; the partial answer is "
                          f"in {args.out or '_gemini'} (marked interrupted).{note}") from None
     except GeminiError as error:
         response = error.response if error.response is not None else response
@@ -263,22 +264,12 @@ def show_json(title: str, url: str | None, payload: Any) -> None:
 
 
 def _model_not_found(client, model: str, error: GeminiError) -> str | None:
-    """For a model the service does not know, one message with 'did you mean ...?' from the models the
-    key can use; None for any other error."""
+    """For a model the service does not know, one message with "Did you mean ...?" from the models the
+    key can use (explain.message); None for any other error."""
     if not isinstance(error, NotFoundError):
         return None
-    import difflib
-
     try:
         names = [m.id for m in client.list_models()]
     except GeminiError:
         return None
-    if model in names:
-        return None
-    close = difflib.get_close_matches(model, names, n=1, cutoff=0.6)
-    hint = (f"Did you mean {close[0]}? " if close else "") + "%gemini models lists the models this key can use."
-    return f"There is no model {model!r} (404 {error.status or 'NOT_FOUND'}). {hint}"
-
-
-def _count(number: int, word: str) -> str:
-    return f"{number:,} {word}" if number == 1 else f"{number:,} {word}s"
+    return None if model in names else explain.message(error, models=names)

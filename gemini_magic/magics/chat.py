@@ -11,6 +11,7 @@ from __future__ import annotations
 from IPython.core.error import UsageError
 
 from ..errors import GeminiError
+from ..units import plural
 from . import explain
 from .display import show_markdown
 
@@ -73,7 +74,7 @@ def interaction_config(settings) -> dict:
 def footer(chat) -> str:
     """`trip · turn 3 · 4,812 tokens so far`"""
     count, tokens = len(chat.turns), chat.total_tokens
-    return f"{chat.name} · turn {count} · {tokens:,} token{'s' if tokens != 1 else ''} so far"
+    return f"{chat.name} · turn {count} · {plural(tokens, 'token')} so far"
 
 
 def not_added(chat) -> str:
@@ -98,8 +99,7 @@ def subcommand(magics, words) -> None:
             chat.undo()
         except GeminiError as error:
             raise UsageError(explain.message(error)) from None
-        show_markdown(f"Removed the last exchange of {name}: {len(chat.turns)} turn"
-                      f"{'s' if len(chat.turns) != 1 else ''} left.")
+        show_markdown(f"Removed the last exchange of {name}: {plural(len(chat.turns), 'turn')} left.")
     elif action == "reset":
         chat.reset()
         show_markdown(f"{name} is empty now (its model and system instruction stay).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from IPython.core.error import UsageError
 
 from ..errors import GeminiError, NotFoundError, PermissionDeniedError
+from ..units import plural
 from . import explain
 from .display import show_markdown
 
@@ -62,14 +63,12 @@ def files(magics, words) -> None:
             target = getattr(magics.shell.user_ns.get(name), "name", name)
             try:
                 client.delete_file(target)
-            except (NotFoundError, PermissionDeniedError):  # the service answers 403 for a name it has not
-                raise UsageError(f"There is no file {name!r} (it may have expired after 48 hours or been "
-                                 "deleted already); %gemini files lists yours.") from None
+            except (NotFoundError, PermissionDeniedError) as error:  # 403 for a name it has not, too
+                raise UsageError(explain.message(error, file=name)) from None
             deleted.append(name)
     except GeminiError as error:
         raise UsageError(explain.message(error)) from None
     if not names:
         show_markdown("No files to delete.")
     else:
-        noun = "file" if len(deleted) == 1 else "files"
-        show_markdown(f"Deleted {len(deleted)} {noun}: {', '.join(deleted)}")
+        show_markdown(f"Deleted {plural(len(deleted), 'file')}: {', '.join(deleted)}")
