@@ -126,10 +126,6 @@ class Client:
                             tool_config=tool_config, cached_content=cached_content, client=self,
                             upload_progress=upload_progress, dry_run=dry_run, schema=schema)
 
-    def build_request(self, contents: Any, **options: Any) -> dict:
-        """The GenerateContentRequest body `generate` would send (see `prepare`)."""
-        return self.prepare(options.pop("model", "gemini"), contents, **options).body
-
     def generate(self, model: str, contents: Any = None, **options: Any) -> Response:
         """One answer, in one piece. Options as for `prepare`: `system`, `history`, `tools`, `tool_config`,
         `tool_mode`, `cached_content`, `safety_settings`, `config`, `settings`, and generation settings
