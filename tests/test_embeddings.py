@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from gemini_magic.api.embeddings import MAX_BATCH, embed, embed_requests
 
-np = pytest.importorskip("numpy")
+try:
+    import numpy as np
+except ImportError:  # the suite also runs without numpy (tests/without_optional_deps)
+    np = None
+
+needs_numpy = pytest.mark.skipif(np is None, reason="numpy is not installed")
 
 
 def embed_calls(emulator):
     return [r for r in emulator.requests if r.path.endswith(":batchEmbedContents")]
 
 
+@needs_numpy
 def test_shape_dtype_and_order(client, emulator):
     texts = [f"review number {n}" for n in range(7)]
     vectors = embed(client, texts, dimensions=16)
@@ -25,6 +33,7 @@ def test_shape_dtype_and_order(client, emulator):
                                    "content": {"parts": [{"text": "review number 0"}]}}
 
 
+@needs_numpy
 def test_full_size_vectors_are_unit_and_reduced_ones_are_not_unless_normalized(client, emulator):
     full = embed(client, ["a", "b"])
     assert full.shape == (2, 3072) and np.allclose(np.linalg.norm(full, axis=1), 1.0, atol=1e-5)
@@ -35,8 +44,9 @@ def test_full_size_vectors_are_unit_and_reduced_ones_are_not_unless_normalized(c
     assert np.allclose(np.linalg.norm(unit, axis=1), 1.0, atol=1e-5)
 
 
+@needs_numpy
 def test_groups_of_at_most_100_sent_concurrently_with_progress(client, emulator):
-    pd = pytest.importorskip("pandas")
+    pd = pytest.importorskip("pandas", exc_type=ImportError)
     texts = pd.Series([f"t{n}" for n in range(250)])
     seen = []
     vectors = embed(client, texts, dimensions=4, task_type="clustering", concurrency=3,
@@ -49,12 +59,14 @@ def test_groups_of_at_most_100_sent_concurrently_with_progress(client, emulator)
     assert np.allclose(vectors[249], embed(client, ["t249"], dimensions=4, task_type="CLUSTERING")[0])
 
 
+@needs_numpy
 def test_a_failed_group_is_retried_by_the_transport(client, emulator):
     emulator.inject("status", match="embed", code=503)
     vectors = embed(client, ["x", "y"], dimensions=8)
     assert vectors.shape == (2, 8) and len(embed_calls(emulator)) == 2
 
 
+@needs_numpy
 def test_empty_input_and_bad_arguments(client, emulator):
     assert embed(client, [], dimensions=8).shape == (0, 8)
     with pytest.raises(ValueError, match="task_type"):
@@ -64,3 +76,12 @@ def test_empty_input_and_bad_arguments(client, emulator):
     with pytest.raises(TypeError, match="str"):
         embed_requests([1], "gemini-embedding-001")
     assert embed_calls(emulator) == []
+
+
+def test_without_numpy_a_list_of_lists(client, emulator, monkeypatch):
+    monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy now raises ImportError
+    vectors = embed(client, ["a", "b", "c"], dimensions=5, normalize=True)
+    assert isinstance(vectors, list) and [len(v) for v in vectors] == [5, 5, 5]
+    assert all(isinstance(x, float) for x in vectors[0])
+    assert all(abs(sum(x * x for x in v) - 1) < 1e-9 for v in vectors)
+    assert vectors[0] != vectors[1]

@@ -284,7 +284,6 @@ class _Runner:
         self.client, self.store, self.limiter = client, store, limiter
         self.max_attempts, self.max_rate_limited = max_attempts, max_rate_limited
         self.daily: RateLimitError | None = None
-        self.sent = 0  # requests sent, retries included
 
     def run(self, responses: list, turns: list, progress: Progress | None, grace: float) -> list[Response]:
         todo = [n for n, r in enumerate(responses) if r is None]
@@ -346,7 +345,6 @@ class _Runner:
                 return _failed(turn.model, turn.body, self.daily or stopped)
             started = time.monotonic()
             try:
-                self.sent += 1
                 http = transport.send("POST", f"{model_path(turn.model)}:generateContent", json=turn.body, retry=False)
                 raw = transport.json(http)
             except RateLimitError as error:
