@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from gemini_magic.api.rows import AdaptiveLimiter, RowCache, RowsInterrupted, map_prompts, rows_frame
+from gemini_magic.api.limiter import AdaptiveLimiter
+from gemini_magic.api.rows import RowCache, RowsInterrupted, map_prompts, rows_frame
 from gemini_magic.errors import BadRequestError, RateLimitError, SettingsError
 from gemini_magic.prompt import UndefinedNameError
 from gemini_magic.request.rows import RowTemplate, RowTemplateError, request_key, table_rows
