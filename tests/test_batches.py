@@ -98,6 +98,21 @@ def test_wait_backs_off_and_times_out(client, emulator):
     assert naps[1:] == [1.0] and slow.state == "PENDING"
 
 
+def test_over_the_inline_limit_goes_through_a_file_and_reattached_jobs_keep_order(client, emulator, monkeypatch):
+    import gemini_magic.api.batches as batches
+
+    monkeypatch.setattr(batches, "INLINE_REQUEST_LIMIT", 600)  # a few prompts are "over 20 MB" now
+    job = create_batch(client, [f"long prompt {n} " + "x" * 100 for n in range(4)], model=MODEL)
+    assert "fileName" in created(emulator)[0].json["batch"]["inputConfig"]
+    small = create_batch(client, ["tiny"], model=MODEL)
+    assert "requests" in created(emulator)[1].json["batch"]["inputConfig"]
+    job.wait(poll=0.01)
+    again = get_batch(client, job.name)  # no keys known in a new session: the file's order is input order
+    assert again.keys is None
+    assert [f'"long prompt {n} ' in a.text for n, a in enumerate(again.results())] == [True] * 4
+    assert small.state == "PENDING"
+
+
 def test_bad_input_is_refused_before_sending(client, emulator):
     with pytest.raises(ValueError, match="at least one"):
         create_batch(client, [], model=MODEL)

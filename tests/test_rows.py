@@ -168,6 +168,19 @@ def test_interrupt_keeps_finished_rows_and_a_rerun_sends_nothing_twice(client, e
     assert seen[0][1] == 30 and seen[-1][0] >= 5 and all(s[2] == 0 for s in seen)
 
 
+def test_interrupt_before_anything_is_sent_keeps_cached_rows(client, emulator):
+    cache = {}
+    map_prompts(client, "row {row}", [1, 2], model=MODEL, cache=cache)
+
+    def stop_at_once(done, total, errors, tokens):
+        raise KeyboardInterrupt
+
+    with pytest.raises(RowsInterrupted) as stopped:
+        map_prompts(client, "row {row}", [1, 2, 3], model=MODEL, cache=cache, progress=stop_at_once)
+    assert stopped.value.done == 2 and stopped.value.responses[2] is None
+    assert len(generate_requests(emulator)) == 2  # the third row was never sent
+
+
 def test_cache_directory_survives_a_new_kernel(client, emulator, tmp_path):
     map_prompts(client, "row {row}", ["a", "b", "c"], model=MODEL, cache=RowCache(tmp_path))
     assert len(list(tmp_path.glob("*.json"))) == 3 and not list(tmp_path.glob("*.tmp"))

@@ -197,8 +197,11 @@ class _Runner:
         for response in responses:
             if response is not None:
                 finished(response)
-        if progress is not None:
-            progress(counts["done"], len(responses), counts["errors"], counts["tokens"])
+        try:
+            if progress is not None:
+                progress(counts["done"], len(responses), counts["errors"], counts["tokens"])
+        except KeyboardInterrupt:
+            raise RowsInterrupted(responses) from None
         if not todo:
             return responses
         workers = min(self.limiter.max_concurrency, len(todo))
