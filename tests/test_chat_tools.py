@@ -5,9 +5,16 @@ function_result steps and continued."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gemini_magic.errors import GeminiError
+
+try:
+    from .conftest import recording
+except ImportError:
+    from conftest import recording
 
 G3 = "gemini-3-flash-preview"
 FLASH = "gemini-2.5-flash"
@@ -146,3 +153,26 @@ def test_interactions_manual_mode_leaves_the_call_to_the_user(client, emulator):
     chat = client.chat(G3, interactions=True)
     result = chat.send("get_rainfall for Huế in month 10", tools=[get_rainfall], tool_mode="manual")
     assert result.status == "requires_action" and result.function_calls[0]["name"] == "get_rainfall"
+
+
+def test_recorded_requires_action_is_answered_and_continued(client, emulator):
+    path = recording("interactions/vercel_tool-call-step1_requires_action.json")
+    emulator.replay(path.read_bytes(), content_type="application/json", match="interactions")
+    asked = []
+
+    def getWeather(location: str) -> dict:  # noqa: N802 - the recorded function's name
+        """The weather in a location."""
+        asked.append(location)
+        return {"temperature_c": 18, "sky": "fog"}
+
+    chat = client.chat("gemini-2.5-flash", interactions=True, store=False)
+    result = chat.send("What is the weather in San Francisco?", tools=[getWeather])
+    assert asked == ["San Francisco"] and result.status == "completed"
+    follow_up = [r.json for r in emulator.requests if r.path.endswith("/interactions")][-1]
+    recorded = json.loads(path.read_bytes())["steps"]
+    assert [step["type"] for step in follow_up["input"]] == ["user_input", "thought", "function_call",
+                                                            "function_result"]
+    assert follow_up["input"][1:3] == recorded  # the thought signature and the call go back as received
+    assert follow_up["input"][3] == {"type": "function_result", "name": "getWeather", "call_id": "zggxzq8r",
+                                     "result": {"temperature_c": 18, "sky": "fog"}}
+    assert "getWeather returned" in result.text
