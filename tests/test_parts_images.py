@@ -176,12 +176,21 @@ def test_an_oversized_jpeg_file_is_decoded_at_reduced_scale_and_the_callers_imag
 
 
 @pytest.mark.parametrize("size, sent_size", [((7000, 100), (1750, 25)), ((3200, 100), (1600, 50)),
-                                             ((25000, 100), (3072, 12))])
+                                             ((25000, 100), (3072, 13))])
 def test_a_jpeg_is_reduced_by_the_decoder_while_half_the_longest_side_is_kept(tmp_path, size, sent_size):
     path = tmp_path / "wide.jpg"
     Image.new("RGB", size, (1, 2, 3)).save(path)
     _, sent = open_image(to_part(Image.open(path)))
     assert sent.size == sent_size
+
+
+def test_oversized_jpeg_bytes_are_decoded_at_reduced_scale_too(tmp_path):
+    buffer = io.BytesIO()
+    Image.new("RGB", (6001, 4001), (200, 30, 30)).save(buffer, "JPEG")
+    result = convert(buffer.getvalue())
+    mime, sent = open_image(result.parts[-1])
+    assert mime == "image/jpeg" and sent.size == (3001, 2001)  # the decoder rounds odd sizes up
+    assert "the JPEG was decoded at 1/2 scale" in result.notes[-1]
 
 
 def test_a_decoded_or_changed_jpeg_is_resampled_at_full_scale(tmp_path):

@@ -12,10 +12,10 @@ IPython's Image, a figure) follow the same size, orientation and budget rules.
 Otherwise the image is encoded: turned upright by its EXIF orientation; modes normalised (CMYK,
 YCbCr, RGBX → RGB; P or L/RGB with a transparency key → RGBA; 16-bit, 32-bit and float grayscale
 stretched from their min..max to 8-bit L; an alpha channel that is fully opaque is dropped); scaled
-so the longest side is at most 3072 px (a JPEG file not decoded yet is decoded at 1/2, 1/4 or 1/8
-scale by the JPEG decoder itself, nearly free, as long as its longest side keeps at least half of
-that; a resample follows only if it is still too large); then written as PNG when it has transparency, is a palette
-or 1-bit image, has at most `settings.png_max_pixels` (0.5 MP), or looks like a graphic (at most 256
+so the longest side is at most 3072 px (a JPEG file or JPEG bytes not decoded yet are decoded at
+1/2, 1/4 or 1/8 scale by the JPEG decoder itself, nearly free, as long as the longest side keeps
+at least half of that; a resample follows only if it is still too large); then written as PNG
+when it has transparency, is a palette or 1-bit image, has at most `settings.png_max_pixels` (0.5 MP), or looks like a graphic (at most 256
 colours, or at least half of neighbouring pixels equal: screenshots, charts, text); else as JPEG at
 `settings.jpeg_quality` (90). Above the inline budget, PNG without alpha turns into JPEG, JPEG
 quality steps down to 60, then the image shrinks by a quarter at a time. GIF, BMP, TIFF and other
@@ -108,19 +108,22 @@ def image_bytes_part(data: bytes, mime_type: str, context) -> dict:
         if mime_type in ("image/heic", "image/heif"):  # Pillow cannot read them; the API can
             return inline(mime_type, data)
         raise ConversionError(f"These {mime_type} bytes are not a readable image ({error}).") from None
+    _check_not_empty(img)
     fmt = img.format or "?"
     if (KEEP_FORMATS.get(fmt) == mime_type and max(img.size) <= settings.max_image_side
             and _orientation(img) == 1 and len(data) <= settings.inline_part_budget):
         return inline(mime_type, data)
     if fmt not in KEEP_FORMATS:
         context.note(f"{fmt} image re-encoded (the API takes PNG, JPEG, WebP, HEIC and HEIF)")
-    return encode_image(img, context)
+    return encode_image(img, context, reopen=lambda: Image.open(io.BytesIO(data)))
 
 
-def encode_image(img, context) -> dict:
+def encode_image(img, context, reopen=None) -> dict:
     """Encode a PIL image as PNG or JPEG by the rules in the module docstring.
 
-    Raises ConversionError for an empty (0-pixel) image or a mode that cannot become RGB."""
+    `reopen()`, when given, opens the same encoded image again, not decoded yet (a JPEG file's
+    image is reopened from its file without it). Raises ConversionError for an empty (0-pixel)
+    image or a mode that cannot become RGB."""
     from PIL import ImageOps
 
     _check_not_empty(img)
@@ -130,7 +133,7 @@ def encode_image(img, context) -> dict:
         context.note(f"animated image: frame {img.tell() + 1} of {frames} sent")
     from_jpeg = img.format == "JPEG"
     width, height = img.size
-    img, scale = _draft(img, settings.max_image_side)
+    img, scale = _draft(img, settings.max_image_side, reopen)
     orientation = _orientation(img)
     if orientation != 1:
         img = ImageOps.exif_transpose(img)
@@ -156,27 +159,31 @@ def _check_not_empty(img) -> None:
                               "pass an image with at least one pixel.")
 
 
-def _draft(img, cap: int):
-    """(image, scale): a JPEG file over `cap` px, not decoded yet, reopened and decoded by the JPEG
+def _draft(img, cap: int, reopen=None):
+    """(image, scale): a JPEG over `cap` px, not decoded yet, opened again and decoded by the JPEG
     decoder itself at 1/2, 1/4 or 1/8 scale (nearly free, unlike a resample of the full image),
     as far as the longest side stays at least DRAFT_FLOOR x cap. The caller's image is not changed."""
     from PIL import Image
 
-    filename = getattr(img, "filename", None)
     side = max(img.size)
-    if (img.format != "JPEG" or side <= cap or _is_loaded(img) or img.tell() != 0 or not filename
-            or not isinstance(filename, (str, os.PathLike))):
+    if img.format != "JPEG" or side <= cap or _is_loaded(img) or img.tell() != 0:
         return img, 1
+    if reopen is None:
+        filename = getattr(img, "filename", None)
+        if not filename or not isinstance(filename, (str, os.PathLike)):
+            return img, 1
+        reopen = lambda: Image.open(filename)  # noqa: E731
     scale = 1
     while scale < 8 and side / (2 * scale) >= DRAFT_FLOOR * cap:
         scale *= 2
     if scale == 1:
         return img, 1
     try:
-        fresh = Image.open(filename)
+        fresh = reopen()
         if (fresh.format, fresh.size, fresh.mode) != (img.format, img.size, img.mode):
             return img, 1  # the file changed since it was opened
-        fresh.draft(fresh.mode, (-(-img.width // scale), -(-img.height // scale)))
+        # The decoder's scale is the largest power of two that these floors divide into the size.
+        fresh.draft(fresh.mode, (max(1, img.width // scale), max(1, img.height // scale)))
         fresh.load()
     except Exception:  # noqa: BLE001 - the file is gone or unreadable: decode the image we were given
         return img, 1
