@@ -176,3 +176,15 @@ def test_recorded_requires_action_is_answered_and_continued(client, emulator):
     assert follow_up["input"][3] == {"type": "function_result", "name": "getWeather", "call_id": "zggxzq8r",
                                      "result": {"temperature_c": 18, "sky": "fog"}}
     assert "getWeather returned" in result.text
+
+
+def test_rerunning_a_cell_with_tools_replaces_its_whole_exchange(client, emulator):
+    chat = client.chat(G3, tools=[get_rainfall])
+    chat.send("get_rainfall for Huế in month 10", cell_id="a")
+    chat.send("Hello", cell_id="b")
+    assert len(chat.history) == 6
+    again = chat.send("get_rainfall for Hà Nội in month 10", cell_id="a")
+    assert chat.last_replaced == (0, 1) and len(chat) == 1
+    assert chat.history[1:] == again.history_contents and "131.0" in chat.history[-1]["parts"][0]["text"]
+    first_request = [r.json for r in emulator.requests if ":generateContent" in r.path][-2]
+    assert len(first_request["contents"]) == 1  # the replaced exchange was not sent
