@@ -360,6 +360,8 @@ def test_recorded_parallel_calls_on_gemini_3(client, emulator):
     model_turn = generate_requests(emulator)[1]["contents"][1]
     assert model_turn["parts"][0]["thoughtSignature"].startswith("EukBCuYBAb4+9vt/")
     assert [p for p in model_turn["parts"] if "thoughtSignature" in p] == model_turn["parts"][:1]
+    assert [list(p) for p in model_turn["parts"]] == [["functionCall", "thoughtSignature"], ["functionCall"],
+                                                      ["functionCall"]]  # the stream's closing empty text left out
     assert response.finish_reason == "STOP" and "sum returned 13" in response.text
 
 

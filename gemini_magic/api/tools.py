@@ -12,7 +12,8 @@
 
 One exchange, as the service expects it (../shared/API_NOTES.md, recordings/function_call/):
 - the model turn goes back exactly as received (`Response.to_content()`: its thoughtSignatures and
-  call ids unchanged; in parallel calls only the first part carries a signature);
+  call ids unchanged; in parallel calls only the first part carries a signature), but for the empty
+  text part a streamed call turn may end with;
 - all calls of one model turn run in order and are answered together, in one user turn of
   `functionResponse {name, response, id?}` parts: `{"result": value}`, or `{"error": "<Type>:
   <message>"}` when the function raised (or its arguments did not fit) — a tool's exception never
@@ -208,6 +209,11 @@ class ToolLoop:
         """Record `response` as a model step; run its calls when the loop should. True when a function
         response turn was added and the model must be asked again."""
         content = response.to_content()
+        if response.function_calls:
+            # A streamed call turn can end with an empty text part (recordings/function_call/
+            # adk_gemini-3-flash-preview_parallel-calls.sse); it carries nothing, and an empty text
+            # part is what the service refuses ("empty text parameter"). Parts with a signature stay.
+            content["parts"] = [part for part in content["parts"] if part != {"text": ""}]
         self.added.append(content)
         self.steps.append({"kind": "model", "content": content, "response": response, "calls": []})
         calls = response.function_calls
