@@ -51,7 +51,7 @@ EXPECTED = {
         ("reuse", r"reused: True \| same file: True"),
         ("the file in a prompt", r"file files/\w+ \(audio/wav, 5,292,044 bytes\): WAV audio, 30\.00 s, 2 channels"),
         ("%gemini files", r"\| `files/\w+` \| siren\.wav \| audio/wav \|"),
-        ("deleting", r"Deleted 1 file\(s\)"),
+        ("deleting", r"Deleted 1 file: "),
         ("an empty list at the end", r"No uploaded files"),
     ],
     "conversations.ipynb": [
@@ -72,7 +72,7 @@ EXPECTED = {
         ("safety", r"safety ratings: \[\]"),
         ("raw chunks", r"\d+ chunks"),
         ("--raw", r"x-goog-api-key: \[REDACTED\]"),
-        (".images", r"list of 0 image\(s\)"),
+        (".images", r"list of 1 image\n"),
         (".json()", r"\('dict',"),
         ("the rich repr", r"<details"),
     ],
