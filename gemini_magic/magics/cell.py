@@ -32,12 +32,17 @@ def run_prompt(magics, args, prompt_text: str):
         from .type_expr import evaluate_type
 
         schema = evaluate_type(args.schema, namespace)
+    tools = tool_options(args, namespace)
     if args.chat:
-        return run_chat_turn(magics, args, contents, model, system, settings, view_options, schema)
+        return run_chat_turn(magics, args, contents, model, system, settings, view_options, schema, tools)
     cache = cache_for(args.cache, namespace) if args.cache else None
+    if tools and not args.dry_run:
+        return run_tool_turn(magics, args, client, model, contents, view_options,
+                             dict(system=system, settings=settings, schema=schema, cache=cache, **tools))
     try:
         turn = client.prepare(model, contents, system=system, settings=settings, schema=schema, cache=cache,
-                              upload_progress=UploadProgress, dry_run=args.dry_run)
+                              upload_progress=UploadProgress, dry_run=args.dry_run,
+                              **{k: v for k, v in tools.items() if k in ("tools", "tool_mode")})
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
     except KeyboardInterrupt:
@@ -56,7 +61,66 @@ def run_prompt(magics, args, prompt_text: str):
                 failed=lambda error: _model_not_found(client, model, error))
 
 
-def run_chat_turn(magics, args, contents, model, system, settings, view_options, schema=None):
+def tool_options(args, namespace: dict) -> dict:
+    """`--tools f g`, `--search`, `--url-context`, `--code`, `--maps`, `--tool-mode`, `--max-calls` as the
+    keyword arguments of Client.generate/stream (api/tools.py); {} when none is given."""
+    tools: list = []
+    for name in args.tools or ():
+        value = namespace.get(name.strip("{} "))
+        if value is None:
+            raise UsageError(f"--tools {name}: there is no function of that name in the kernel; define it first "
+                             "(def get_rainfall(city: str, month: int) -> float: ...).")
+        if not callable(value):
+            raise UsageError(f"--tools {name}: the variable holds a {type(value).__name__}, not a function.")
+        tools.append(value)
+    for flag, builtin in (("search", "google_search"), ("url_context", "url_context"), ("code", "code_execution"),
+                          ("maps", "google_maps")):
+        if getattr(args, flag):
+            tools.append(builtin)
+    if not tools:
+        if args.tool_mode or args.max_calls is not None:
+            raise UsageError("--tool-mode and --max-calls go with --tools NAME (or --search, --code, ...).")
+        return {}
+    options: dict = {"tools": tools}
+    if args.tool_mode:
+        options["tool_mode"] = args.tool_mode
+    if args.max_calls is not None:
+        options["max_calls"] = args.max_calls
+    return options
+
+
+def run_tool_turn(magics, args, client, model, contents, view_options, options):
+    """A prompt with tools: the model's calls run in the kernel between its turns (api/tools.py), each
+    call shown as it happens, and the whole exchange kept in the result's `.steps`."""
+    from ..render.progress import UploadProgress
+
+    calls: list = []
+    views: list = []
+
+    def on_call(record: dict) -> None:
+        calls.append(record)
+        add_call = getattr(views[0], "add_call", None) if views else None
+        if callable(add_call):
+            add_call(record)
+
+    options = {**options, "upload_progress": UploadProgress, "on_call": on_call}
+    try:
+        if view_options["stream"]:
+            stream = client.stream(model, contents, **options)
+            start, send = (lambda: stream), None
+        else:
+            start, send = None, (lambda: client.generate(model, contents, **options))
+    except (GeminiError, TypeError, ValueError) as error:
+        raise UsageError(explain.message(error)) from None
+    response = show_answer(magics, args, view_options, model, start=start, send=send,
+                           failed=lambda error: _model_not_found(client, model, error), views=views)
+    note = getattr(magics.shell.user_ns.get("_gemini"), "tool_note", None)
+    if note:
+        show_markdown(f"ℹ️ {note}")
+    return response
+
+
+def run_chat_turn(magics, args, contents, model, system, settings, view_options, schema=None, tools=None):
     """One turn of the `--chat` conversation (magics/chat.py), shown like any answer."""
     from .chat import footer, get_chat, not_added, turn_options
 
@@ -64,6 +128,7 @@ def run_chat_turn(magics, args, contents, model, system, settings, view_options,
     options = turn_options(chat, args, model, system, settings)
     if schema is not None:
         options["schema"] = schema
+    options.update(tools or {})
     cell_id = magics.context.cell_id
     if args.dry_run:
         try:
@@ -92,7 +157,7 @@ def run_chat_turn(magics, args, contents, model, system, settings, view_options,
     return response
 
 
-def show_answer(magics, args, view_options, model, *, start, send, failed, extra=None):
+def show_answer(magics, args, view_options, model, *, start, send, failed, extra=None, views=None):
     """Stream (`start()` gives the stream) or send (`send()` gives the answer) into a view, bind the
     result, and turn failures into one UsageError; `failed(error)` may give that message (else
     explain.message), `extra()` a line after a complete answer."""
@@ -101,6 +166,8 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
     view = StreamView(model=model, show_thoughts=view_options["show_thoughts"],
                       update_interval=magics.update_interval, output_format=view_options["format"],
                       mode="plain" if not view_options["stream"] else None)
+    if views is not None:
+        views.append(view)  # for calls shown as they happen (run_tool_turn)
     response = None
     stream = start() if view_options["stream"] else None
     try:

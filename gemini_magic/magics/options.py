@@ -39,6 +39,15 @@ _PROMPT_OPTIONS = [
     (("--dry-run",), dict(action="store_true", help="Show the parts and token count; generate nothing.")),
     (("--schema",), dict(metavar="TYPE", help="Answer as this Python type (list[Place], an Enum, a pydantic "
                                                "model...): result.parsed, result.to_pandas().")),
+    (("--tools",), dict(nargs="+", metavar="NAME", help="Kernel functions the model may call (they run here; "
+                                                        "every call is shown).")),
+    (("--tool-mode",), dict(choices=("auto", "any", "none", "manual"),
+                            help="auto (default), any (must call), none, manual (show the calls, run nothing).")),
+    (("--max-calls",), dict(type=int, metavar="N", help="Most function calls in one answer (default 10).")),
+    (("--search",), dict(action="store_true", help="Ground the answer with Google Search (citations shown).")),
+    (("--url-context",), dict(action="store_true", help="Let the model read the URLs in the prompt.")),
+    (("--code",), dict(action="store_true", help="Let the model write and run Python (code execution).")),
+    (("--maps",), dict(action="store_true", help="Ground the answer with Google Maps.")),
     (("--image",), dict(action="store_true", help="Ask for images in the answer (responseModalities TEXT, IMAGE).")),
     (("--aspect-ratio",), dict(metavar="W:H", help="Aspect ratio of images made (imageConfig), e.g. 16:9.")),
     (("--speak",), dict(nargs="?", const="Kore", metavar="VOICE",
