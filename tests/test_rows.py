@@ -248,3 +248,17 @@ def test_limiter_halves_on_429_and_grows_while_answers_flow():
         capped.acquire()
         capped.succeeded()
     assert capped.rate == 2.0  # never above the cap
+
+
+def test_rows_frame_with_a_schema_adds_one_column_per_field(client, emulator):
+    pytest.importorskip("pandas", exc_type=ImportError)
+    schema = {"type": "object", "properties": {"label": {"type": "string", "enum": ["positive", "negative"]},
+                                               "score": {"type": "number"}}, "required": ["label", "score"]}
+    answers = map_prompts(client, "Classify: {row}", ["great", "awful"], model=MODEL,
+                          config={"responseMimeType": "application/json", "responseJsonSchema": schema})
+    sent = generate_requests(emulator)[0].json["generationConfig"]
+    assert sent["responseJsonSchema"] == schema
+    frame = rows_frame(answers, ["a", "b"], schema=schema)
+    assert list(frame.columns) == ["text", "finish_reason", "prompt_tokens", "output_tokens", "error", "label", "score"]
+    assert list(frame["label"]) == ["positive", "positive"] and frame["error"].isna().all()
+    assert all(isinstance(v, float) for v in frame["score"])
