@@ -295,8 +295,14 @@ class CodeExecutionResultKind(PartKind):
 
     def text(self, part):
         outcome = self.outcome(part)
-        label = "Output" if outcome in ("OUTCOME_OK", "") else f"Output ({outcome})"
+        said = _OUTCOMES.get(outcome, outcome.removeprefix("OUTCOME_").lower().replace("_", " "))
+        label = f"Output ({said})" if said else "Output"
         return f"{label}:\n\n" + fence(self.detail(part))
+
+
+#: How a codeExecutionResult's outcome reads after "Output".
+_OUTCOMES = {"OUTCOME_OK": "ran OK", "OUTCOME_FAILED": "failed", "OUTCOME_DEADLINE_EXCEEDED": "timed out",
+             "OUTCOME_UNSPECIFIED": "", "": ""}
 
 
 def _inline(part: dict):

@@ -103,7 +103,10 @@ def test_image_answer_is_small_and_fast():
     elapsed = time.perf_counter() - started
     assert elapsed < 2
     assert sum(len(v) for v in bundle.values()) < 1_000_000
-    assert page.count("<img") == 1 and bundle["text/markdown"].count("<img") == 1
+    # The answer shows its image in place, and the Parts section its thumbnail: both at most 256 px.
+    assert page.count("<img") == 1 and bundle["text/markdown"].count("<img") == 2
+    markdown = bundle["text/markdown"]
+    assert markdown.index("axolotl") < markdown.index("<img") < markdown.index("\n\n---\n\n")
     assert "Here&#x27;s an image of an axolotl for you!" in page
     parts = section(page, "Parts (2)")
     assert "image/png, 1.5 MB" in parts

@@ -53,7 +53,7 @@ def test_how_each_kind_reads_in_an_answer():
                                       '→ function call: get_rainfall({"city": "Kraków"})')
     assert reads["function response"][0] == "→ function response: `get_rainfall`"
     assert reads["code"][0] == "```python\nprint(1)\nprint(2)\n```"
-    assert reads["code output"][0] == "Output:\n\n```\n1\n2\n```"
+    assert reads["code output"][0] == "Output (ran OK):\n\n```\n1\n2\n```"
     assert reads["file"][0] == "[file video/mp4: https://x/files/v]"
     assert reads["toolCall"][0] == "[toolCall]"
     assert not kind_named("thought").in_answer

@@ -303,15 +303,16 @@ def test_plain_mode_shows_nothing_until_finish():
     assert kwargs == {"raw": True} and bundle["text/markdown"].startswith("# Title\nbody\n\n---\n")
 
 
-def test_generated_images_are_displayed_after_the_answer():
+def test_generated_images_are_displayed_in_order_with_the_text():
     recorder = Recorder()
     data = json.loads(recording("image_output/pydantic_gemini-2.5-flash-image_text+png_FULL.json").read_text())
     response = Response([data])
     StreamView("m", mode="plain", display=recorder).finish(response)
-    text, image = recorder.raw_bundles()
-    assert "axolotl" in text["text/markdown"] and "[image/png, 1.5 MB]" in text["text/markdown"]
+    text, image, footer = recorder.raw_bundles()
+    assert "axolotl" in text["text/markdown"] and "image/png" not in text["text/markdown"]
     blob = data["candidates"][0]["content"]["parts"][1]["inlineData"]["data"]
     assert image["image/png"] is blob  # the base64 as received, not re-encoded
+    assert footer["text/markdown"].startswith("---\n\n") and "STOP" in footer["text/plain"]
 
 
 # -- fail ---------------------------------------------------------------------------------------
@@ -444,8 +445,9 @@ def test_stream_cut_short():
 def test_interrupted():
     response = Response([text_chunk("Half")], streamed=True)
     response.interrupted = True
-    assert warnings_of(final_bundle(response)) == ["Interrupted: the partial answer is kept in the result."]
-    assert "---\ninterrupted\n" in final_bundle(response)["text/plain"]
+    # The magic's one-line UsageError says what happened; the view repeats nothing but the footer's word.
+    assert warnings_of(final_bundle(response)) == []
+    assert final_bundle(response)["text/plain"].endswith("---\ninterrupted")
 
 
 def test_failed_stream_names_the_error():
@@ -533,7 +535,7 @@ def test_code_execution_parts_are_shown_in_order():
     data = json.loads(recording("code_execution/fb_unary-code-execution.json").read_text())
     markdown = final_bundle(Response([data]))["text/markdown"]
     assert markdown.startswith("```python\nprime_numbers = [2, 3, 5, 7, 11]")
-    assert "Output:\n\n```\nsum_of_primes=28\n```\n\nThe first 5 prime numbers" in markdown
+    assert "Output (ran OK):\n\n```\nsum_of_primes=28\n```\n\nThe first 5 prime numbers" in markdown
 
 
 def test_output_format_code():

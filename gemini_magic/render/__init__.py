@@ -4,10 +4,10 @@ Knows nothing of HTTP: it is fed `Response` objects. ipywidgets is imported only
 starts, IPython only when something is displayed. The names below are loaded on first use, so that
 `%load_ext` (which registers `render.display`) builds no view.
 
-    from gemini_magic.render import StreamView, final_bundle
+    from gemini_magic.render import StreamView, final_bundle, final_bundles
 """
 
-_LAZY = {"StreamView": "live", "detect_mode": "live", "MODES": "live", "final_bundle": "final",
+_LAZY = {"StreamView": "live", "detect_mode": "live", "MODES": "live", "final_bundle": "final", "final_bundles": "final",
          "answer_text": "final", "footer_line": "final", "response_warnings": "final", "image_bundles": "final",
          "OUTPUT_FORMATS": "final"}
 

@@ -2,8 +2,12 @@
 
 `response_bundle` is the display of a result (`_gemini`, `--out NAME`) once the extension is loaded
 (render/display.py registers it): the answer rendered exactly like the final view of `%%gemini`
-(Markdown, JSON answers highlighted), then `<details>` sections: Thoughts, Parts (with image
-thumbnails), Safety ratings, Citations, Grounding, Usage, Prompt feedback, Request body and Raw JSON.
+(Markdown, JSON answers highlighted, images and audio inline with their original bytes, calls as
+collapsed sections, citation markers and sources, a typed answer as a table), then `<details>`
+sections: Thoughts, Parts (with image thumbnails), Function calls, Records (a typed answer as an HTML
+table), Safety ratings, Citations, Grounding, Usage, Prompt feedback, Request body and Raw JSON. The
+search suggestions' HTML (searchEntryPoint.renderedContent) is shown by the final display of
+`%%gemini`, never here, where service HTML is only escaped.
 The bundle has no text/html: JupyterLab prefers HTML to Markdown, and the answer must render as
 Markdown; the sections are raw HTML inside the Markdown, on one line so that Markdown keeps them whole.
 `response_html` gives the same as one HTML page. Plain HTML with no JavaScript, so it works the same
@@ -22,6 +26,7 @@ import json
 from ..units import plural
 from .final import (NO_TEXT, answer_text, candidate_heading, empty_reason, final_bundle, footer_line, parse_json,
                     response_warnings)
+from .calls import call_html, records_from_parts, steps_records
 from .part_kinds import PRE as _PRE, STRING_LIMIT, cut as _cut, kind_of, part_html, thumbnail
 
 __all__ = ["response_bundle", "response_html", "details_html", "truncate_strings", "display_format", "thumbnail",
@@ -40,7 +45,7 @@ def response_bundle(response) -> dict:
     text/markdown is `final_bundle`'s Markdown (JSON answers fenced as JSON) followed by the sections of
     `details_html` as raw HTML on one line; text/plain is the repr and the plain final view.
     """
-    final = final_bundle(response, output_format=display_format(response))
+    final = final_bundle(response, output_format=display_format(response), inline_media=True)
     sections = details_html(response, answers=False).replace("\n", "&#10;")  # one line: one HTML block
     return {
         "text/markdown": f"{final['text/markdown']}\n\n{sections}\n",
@@ -74,6 +79,8 @@ def details_html(response, *, answers: bool = False) -> str:
     out = ['<div class="gemini-response">']
     if len(candidates) == 1:
         out.append(_candidate_sections(candidates[0]))
+        out.append(_calls_section(response))
+        out.append(_records_section(response))
     else:
         for number, candidate in enumerate(candidates, start=1):
             heading = html.escape(candidate_heading(number, len(candidates)))
@@ -126,6 +133,27 @@ def _candidate_sections(candidate) -> str:
     if candidate.finish_message:
         out.append(f"<div>Finish message: {html.escape(candidate.finish_message)}</div>")
     return "".join(out)
+
+
+def _calls_section(response) -> str:
+    """Every function call of the exchange (the automatic calling loop's steps, else the answer's parts)."""
+    steps = getattr(response, "_steps", None)
+    records = [r for shown in steps_records(list(steps)) for r in shown] if steps else records_from_parts(response.parts)
+    if not records:
+        return ""
+    return _details(f"Function calls ({len(records)})", "".join(call_html(r) for r in records))
+
+
+def _records_section(response) -> str:
+    """A typed answer (`schema=`) as an HTML table of its records, or one record as a field list."""
+    from .typed import fields_html, records_html, typed_view
+
+    typed = typed_view(response)
+    if typed is None or typed[0] == "error":
+        return ""
+    kind, columns, rows = typed
+    body = records_html(columns, rows) if kind == "table" else fields_html(columns, rows[0])
+    return _details(f"Records ({plural(len(rows), 'row')})" if kind == "table" else "Record", body)
 
 
 def _parts_table(parts: list[dict]) -> str:

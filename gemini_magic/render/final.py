@@ -16,11 +16,11 @@ well without a kernel or widget state (nbconvert, GitHub).
 
 from __future__ import annotations
 
-import json
-
-from ..part_kinds import DISPLAYABLE_IMAGES, fence, kind_of
-from ..response import json_from_text
-from ..units import human_size, plural
+from ..part_kinds import DISPLAYABLE_IMAGES, kind_of
+from ..units import plural
+from .answer import Media, Text, answer_pieces, join_text, typed_error
+from .formats import formatted, parse_json  # noqa: F401 - part of this module's interface
+from .media import image_bundle
 
 OUTPUT_FORMATS = ("markdown", "text", "code", "json")
 NO_TEXT = "(no text in the answer)"
@@ -36,57 +36,127 @@ _USAGE_FIELDS = (  # (usageMetadata key, label in the footer)
 
 
 def final_bundle(response, *, show_thoughts: bool = False, output_format: str = "markdown",
-                 message: str | None = None, elapsed: float | None = None) -> dict:
-    """The finished answer as a display bundle: `{"text/markdown": ..., "text/plain": ...}`.
+                 message: str | None = None, elapsed: float | None = None, footer_label: str | None = None,
+                 inline_media: bool = False) -> dict:
+    """The finished answer as one display bundle: `{"text/markdown": ..., "text/plain": ...}`.
 
     The answer (each candidate under a "Candidate 1 of 2" heading, apart from the next by a rule, when
     there are several), the thoughts in a collapsed `<details>` (quoted, so that when expanded they
-    stay apart from the answer) when `show_thoughts`, a footer (model, finish reason, tokens,
-    timings) and one plain warning line per problem (blocked prompt, non-STOP finish, stream cut short
-    or interrupted, `message`). `output_format="text"` gives `text/plain` only. `elapsed` is shown
-    when the response carries no timing of its own.
+    stay apart from the answer) when `show_thoughts`, function calls as collapsed sections, citation
+    markers and the numbered sources, a typed answer as a table, a footer (model, finish reason,
+    tokens, timings, `footer_label`) and one plain warning line per problem (blocked prompt, non-STOP
+    finish, stream cut short, `message`). Images and audio are named in the text (`[image/png, 1.2 MB]`),
+    or with `inline_media` embedded as HTML (`<img>`, `<audio>`) with their original bytes.
+    `output_format="text"` gives `text/plain` only. `elapsed` is shown when the response carries no
+    timing of its own. `final_bundles` gives the same with the media as display data of their own.
 
         from IPython.display import display
         display(final_bundle(response), raw=True)
     """
     check_output_format(output_format)
+    pieces = _pieces(response, show_thoughts, output_format)
+    md, plain = [], []
+    for piece in pieces:
+        if isinstance(piece, Media):
+            md.append(_media_html(piece) if inline_media else piece.markdown)
+        else:
+            md.append(piece.markdown)
+        plain.append(piece.plain)
+    footer, lines = _tail(response, output_format, message, elapsed, footer_label)
+    markdown = "\n\n".join([m for m in md if m] + ["---", footer] + [f"⚠️ {line}" for line in lines])
+    plain_text = "\n\n".join(p for p in plain if p) + "\n\n---\n" + "\n".join([footer] + [f"Warning: {line}" for line in lines])
+    if output_format == "text":
+        return {"text/plain": plain_text}
+    return {"text/markdown": markdown, "text/plain": plain_text}
+
+
+def final_bundles(response, *, show_thoughts: bool = False, output_format: str = "markdown",
+                  message: str | None = None, elapsed: float | None = None,
+                  footer_label: str | None = None) -> list[dict]:
+    """The finished answer as display bundles in order: text (Markdown and plain), each image as
+    `image/png`/`image/jpeg` display data of its original base64, an audio player (`text/html`), the
+    search suggestions the service requires showing (`text/html`), more text...; the footer and warnings
+    end the last text bundle. Without media it is `[final_bundle(...)]`. Arguments as `final_bundle`.
+
+        for bundle in final_bundles(response):
+            display(bundle, raw=True)
+    """
+    check_output_format(output_format)
+    pieces = _pieces(response, show_thoughts, output_format)
+    footer, lines = _tail(response, output_format, message, elapsed, footer_label)
+    bundles: list[dict] = []
+    md: list[str] = []
+    plain: list[str] = []
+
+    def flush(tail: bool) -> None:
+        if not (md or plain or tail):
+            return
+        body_md = "\n\n".join(m for m in md if m)
+        body_plain = "\n\n".join(p for p in plain if p)
+        if tail:
+            body_md = "\n\n".join(([body_md] if body_md else []) + ["---", footer] + [f"⚠️ {line}" for line in lines])
+            body_plain = (body_plain + "\n\n" if body_plain else "") + "---\n" + "\n".join(
+                [footer] + [f"Warning: {line}" for line in lines])
+        bundles.append({"text/plain": body_plain} if output_format == "text"
+                       else {"text/markdown": body_md, "text/plain": body_plain})
+        md.clear()
+        plain.clear()
+
+    for piece in pieces:
+        if isinstance(piece, Media):
+            flush(False)
+            bundles.append(dict(piece.bundle))
+        else:
+            md.append(piece.markdown)
+            plain.append(piece.plain)
+    flush(True)
+    return bundles
+
+
+def _pieces(response, show_thoughts: bool, output_format: str) -> list:
+    """Headings, thoughts, answers (or why there is none) and per-candidate warnings, in order."""
     candidates = response.candidates
     count = len(candidates)
-    md_parts: list[str] = []
-    plain_parts: list[str] = []
+    pieces: list = []
     for number, candidate in enumerate(candidates or [None], start=1):
         if count > 1:
             # A rule and a heading of its own: the answers carry their own headings, and a bare
             # "### Candidate" would read as one of them.
             heading = candidate_heading(number, count, candidate)
-            md_parts.append(("---\n\n" if number > 1 else "") + f"## {heading}")
-            plain_parts.append(f"=== {heading} ===")
+            pieces.append(Text(("---\n\n" if number > 1 else "") + f"## {heading}", f"=== {heading} ==="))
         thoughts = candidate.thoughts if candidate is not None and show_thoughts else ""
         if thoughts:
-            md_parts.append(thoughts_markdown(thoughts))
-            plain_parts.append(f"[thoughts]\n{thoughts.strip()}\n[/thoughts]")
-        if candidate is not None:
-            text, plain = answer_text(candidate), answer_text(candidate, markdown=False)
+            pieces.append(Text(thoughts_markdown(thoughts), f"[thoughts]\n{thoughts.strip()}\n[/thoughts]"))
+        answer = answer_pieces(response, candidate, output_format=output_format, first=number == 1)
+        if any(isinstance(p, Media) for p in answer) or join_text(answer, markdown=False).strip():
+            pieces += answer
         else:
-            text = plain = ""
-        if text.strip():
-            md_parts.append(formatted(text, output_format, markdown=True))
-            plain_parts.append(formatted(plain, output_format, markdown=False))
-        else:
+            pieces += [p for p in answer if p.plain.strip()]
             empty = f"{NO_TEXT} — {empty_reason(response, candidate)}"
-            md_parts.append(f"*{empty}*")
-            plain_parts.append(empty)
+            pieces.append(Text(f"*{empty}*", empty))
         if count > 1:
             for line in candidate_warnings(candidate, output_format, prefix=""):
-                md_parts.append(f"⚠️ {line}")
-                plain_parts.append(f"Warning: {line}")
-    footer = footer_line(response, elapsed=elapsed)
-    lines = response_warnings(response, output_format, message=message)
-    markdown = "\n\n".join(md_parts + ["---", footer] + [f"⚠️ {line}" for line in lines])
-    plain = "\n\n".join(plain_parts) + "\n\n---\n" + "\n".join([footer] + [f"Warning: {line}" for line in lines])
-    if output_format == "text":
-        return {"text/plain": plain}
-    return {"text/markdown": markdown, "text/plain": plain}
+                pieces.append(Text(f"⚠️ {line}", f"Warning: {line}"))
+    return pieces
+
+
+def _tail(response, output_format, message, elapsed, footer_label) -> tuple[str, list[str]]:
+    return (footer_line(response, elapsed=elapsed, label=footer_label),
+            response_warnings(response, output_format, message=message))
+
+
+def _media_html(piece) -> str:
+    """A media piece as HTML inside Markdown (the explorer's one bundle): an image as a thumbnail of at
+    most 256 px (its own bytes when small), our audio player; the service's own HTML is only named."""
+    from .part_kinds import thumbnail
+
+    bundle = piece.bundle
+    if "text/html" in bundle:
+        return bundle["text/html"].replace("\n", " ") if piece.ours else piece.markdown
+    for mime in DISPLAYABLE_IMAGES:
+        if mime in bundle:
+            return thumbnail(mime, bundle[mime])
+    return piece.markdown
 
 
 def check_output_format(output_format: str) -> None:
@@ -135,38 +205,10 @@ def thoughts_markdown(thoughts: str) -> str:
     return f"<details><summary>Thoughts</summary>\n\n{quoted}\n\n</details>"
 
 
-def formatted(text: str, output_format: str, *, markdown: bool) -> str:
-    """`text` shown as asked: Markdown as is, code in a fence, JSON pretty-printed when it parses."""
-    if output_format in ("markdown", "text"):
-        return text
-    if output_format == "json":
-        parsed = parse_json(text)
-        if parsed is not None:
-            text = json.dumps(parsed, indent=2, ensure_ascii=False)
-        elif _is_fenced(text):
-            return text
-        return fence(text, "json") if markdown else text
-    if _is_fenced(text):  # "code": the model often fences its code already
-        return text
-    return fence(text) if markdown else text
-
-
-def parse_json(text: str):
-    """`text` parsed as JSON (a ```json fence around it is allowed), or None."""
-    try:
-        return json_from_text(text)
-    except ValueError:
-        return None
-
-
-def _is_fenced(text: str) -> bool:
-    body = text.strip()
-    return body.startswith("```") and body.endswith("```") and len(body) > 6
-
-
 def footer_line(response, *, elapsed: float | None = None, first_chunk: float | None = None,
-                streaming: bool = False) -> str:
-    """`model-version · finish reason · tokens: prompt P / answer A / ... · first token 0.42 s · total 3.1 s`.
+                streaming: bool = False, label: str | None = None) -> str:
+    """`model-version · finish reason · tokens: prompt P / cached C / answer A / ... · first token 0.42 s ·
+    total 3.1 s`, then `label` when given (a chat turn: "trip · turn 3 · 4,812 tokens so far").
 
     `streaming`: the answer is still arriving, so a missing finish reason is not "incomplete".
     """
@@ -193,6 +235,8 @@ def footer_line(response, *, elapsed: float | None = None, first_chunk: float | 
         items.append(f"first token {first_chunk:.2f} s")
     if elapsed is not None:
         items.append(f"total {elapsed:.1f} s")
+    if label:
+        items.append(str(label))
     return " · ".join(items)
 
 
@@ -204,10 +248,13 @@ def response_warnings(response, output_format: str = "markdown", *, message: str
     candidates = response.candidates
     if len(candidates) == 1:
         lines.extend(candidate_warnings(candidates[0], output_format, usage=response.usage))
+    typed = typed_error(response) if output_format in ("markdown", "json") else None
+    if typed:
+        lines.append(f"The answer does not fit the type asked for: {typed}")
     if message:
         lines.append(str(message))
     elif response.interrupted:
-        lines.append("Interrupted: the partial answer is kept in the result.")
+        pass  # the footer says "interrupted"; the magic's one-line message says the rest
     elif response.error is not None:
         kept = ("the partial answer is shown and kept in the result" if _has_answer(response)
                 else "no answer arrived before it")
@@ -292,13 +339,13 @@ def _first_line(error: BaseException) -> str:
 
 
 def image_bundles(response) -> list[dict]:
-    """One display bundle per displayable image of the answer (its base64 reused as is), in order."""
+    """One display bundle per displayable image of the answer (its base64 reused as is), in order
+    (thought images left out). `final_bundles` places them among the text instead."""
     bundles = []
     for candidate in response.candidates:
         for part in candidate.parts:
-            kind = kind_of(part)
-            image = kind.image(part)
-            if image is not None and image[0] in DISPLAYABLE_IMAGES:  # a frontend shows these as they are
-                mime, data = image
-                bundles.append({mime: data, "text/plain": f"<{mime} image, {human_size(kind.size(part))}>"})
+            if not part.get("thought"):
+                bundle = image_bundle(part)
+                if bundle is not None:
+                    bundles.append(bundle)
     return bundles

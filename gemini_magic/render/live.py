@@ -24,6 +24,11 @@ answer once, in the final display, without a last widget draw of the same text b
         response.add(chunk)
         view.update(response)
     view.finish(response)      # or view.fail(response, "Interrupted") when the stream broke
+
+What the model makes shows in order as it arrives: images as images, speech as a player, a typed
+JSON answer formatted as it grows (`render/answer.py`). Calls an automatic calling loop runs are
+shown as they happen with `add_call(record)` (a collapsible section each, above the answer); the
+final display shows them again from `response.steps`, with everything else in order.
 """
 
 from __future__ import annotations
@@ -32,8 +37,12 @@ import html
 import sys
 import time
 
-from .final import (NO_TEXT, answer_text, candidate_heading, check_output_format, empty_reason, final_bundle,
-                    footer_line, formatted, image_bundles)
+from .answer import Media, live_pieces
+from .calls import call_html, call_text
+from .final import (NO_TEXT, answer_text, candidate_heading, check_output_format, empty_reason, final_bundles,
+                    footer_line)
+from .formats import formatted
+from .typed import pretty_partial_json
 
 MODES = ("widget", "terminal", "plain")
 MIN_INTERVAL = 0.05          # never more than 20 draws per second, whatever update_interval says
@@ -49,10 +58,12 @@ class StreamView:
     `display` replaces `IPython.display.display` (for tests or other frontends): it is called as
     `display(obj, display_id=True)`, returning a handle with `.update(bundle, raw=True)`, and as
     `display(bundle, raw=True)`. `mode=None` picks "widget" in a Jupyter kernel, else "terminal".
+    `footer_label` ends the footer line (a chat turn: "trip · turn 3 · 4,812 tokens so far").
     """
 
     def __init__(self, model: str | None = None, show_thoughts: bool = False, update_interval: float = 0.1,
-                 output_format: str = "markdown", mode: str | None = None, display=None) -> None:
+                 output_format: str = "markdown", mode: str | None = None, display=None,
+                 footer_label: str | None = None) -> None:
         check_output_format(output_format)
         mode = mode or detect_mode()
         if mode not in MODES:
@@ -61,6 +72,9 @@ class StreamView:
         self.show_thoughts = show_thoughts
         self.update_interval = max(float(update_interval), MIN_INTERVAL)
         self.output_format = output_format
+        self.footer_label = footer_label
+        self.calls: list[dict] = []  # records given to add_call, in order
+        self.calls_output = None
         self.mode = mode
         self.render_count = 0     # live draws so far (the final display is not counted)
         self.box = self.header = self.thoughts_output = self.answer_output = self.footer = None
@@ -118,6 +132,35 @@ class StreamView:
             except Exception:  # noqa: BLE001
                 pass
 
+    def add_call(self, record: dict) -> None:
+        """Show one function call as it happens: `record` is `{"name", "args", "result" | "error",
+        "seconds"}` (what `on_call` receives from the automatic calling loop, api/tools.py). Widget
+        mode: a collapsed section above the answer; terminal mode: one line (`→ name(args) = result ·
+        0.012 s`); plain mode: nothing until the final display, which shows every call."""
+        self.calls.append(dict(record))
+        if self._finished or self.mode == "plain":
+            return
+        if self._started_at is None:
+            self.start()
+        if self.mode == "widget":
+            self.calls_output.value = "".join(call_html(r) for r in self.calls)
+        else:
+            out = sys.stdout
+            lead = "" if self._last_printed in ("", "\n") else "\n"
+            out.write(f"{lead}{call_text(record)}\n")
+            out.flush()
+            self._last_printed = "\n"
+
+    def discard(self) -> None:
+        """Nothing arrived (the request failed): remove the live view, leave no answer or footer."""
+        if self._finished:
+            return
+        self._finished = True
+        if self._handle is not None:
+            self._handle.update({"text/plain": ""}, raw=True)
+        if self.box is not None:
+            self._close_widgets()
+
     # -- drawing --------------------------------------------------------------------------------
 
     def _draw(self, response, now: float) -> None:
@@ -137,23 +180,25 @@ class StreamView:
         self._finished = True
         response = response if response is not None else self._response
         elapsed = time.monotonic() - self._started_at if self._started_at is not None else None
-        bundle = final_bundle(response, show_thoughts=self.show_thoughts, output_format=self.output_format,
-                              message=message, elapsed=elapsed)
+        bundles = final_bundles(response, show_thoughts=self.show_thoughts, output_format=self.output_format,
+                                message=message, elapsed=elapsed, footer_label=self.footer_label)
         if self.mode == "terminal":
             self._draw_terminal(response)
-            self._print_tail(response, bundle)
+            self._print_tail(response, bundles[-1])
             return
+        first, rest = bundles[0], bundles[1:]
         if self.mode == "widget" and self.box is not None:
-            # No last widget draw: the final display holds the whole answer and is its only full send.
+            # No last widget draw: the final display holds the whole answer and is its only full send;
+            # its first output replaces the live view in place, media and the rest follow in order.
             if self._handle is not None:
-                self._handle.update(bundle, raw=True)
+                self._handle.update(first, raw=True)
             else:
-                self._show(bundle)
+                self._show(first)
             self._close_widgets()
         else:
+            self._show(first)
+        for bundle in rest:
             self._show(bundle)
-        for image in image_bundles(response):
-            self._show(image)
 
     def _show(self, bundle: dict) -> None:
         display = self._display or default_display()
@@ -167,13 +212,14 @@ class StreamView:
         self.header = ipywidgets.HTML(self._header_html("starting…", 0.0))
         self.answer_output = ipywidgets.Output()
         self.footer = ipywidgets.HTML("")
+        self.calls_output = ipywidgets.HTML("")
         children = [self.header]
         if self.show_thoughts:
             self.thoughts_output = ipywidgets.Output()
             thoughts = ipywidgets.Accordion(children=[self.thoughts_output], selected_index=None)
             thoughts.set_title(0, "Thoughts")
             children.append(thoughts)
-        children += [self.answer_output, self.footer]
+        children += [self.calls_output, self.answer_output, self.footer]
         self.box = _box_class()(children=children)
         self.box.placeholder = f"Streaming answer from {self.model or 'Gemini'}…"
         display = self._display or default_display()
@@ -181,14 +227,22 @@ class StreamView:
 
     def _draw_widgets(self, response, now: float) -> int:
         candidate = response.candidate
-        text = answer_text(candidate) if candidate is not None else ""
         size = 0
-        if text:
-            shown = formatted(text, self.output_format, markdown=True)
-            data = {"text/plain": text} if self.output_format == "text" else {"text/markdown": shown,
-                                                                             "text/plain": text}
-            self.answer_output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
-            size = len(shown) + len(text)
+        if candidate is not None and (_has_media_or_calls(candidate) or _typed_json(response)):
+            outputs = []
+            for piece in live_pieces(response, candidate, output_format=self.output_format):
+                data = piece.bundle if isinstance(piece, Media) else self._text_data(piece.markdown, piece.plain)
+                outputs.append({"output_type": "display_data", "data": data, "metadata": {}})
+                size += sum(len(value) for value in data.values())
+            text = "x" if outputs else ""
+            self.answer_output.outputs = tuple(outputs)
+        else:
+            text = answer_text(candidate) if candidate is not None else ""
+            if text:
+                shown = formatted(text, self.output_format, markdown=True)
+                self.answer_output.outputs = ({"output_type": "display_data", "data": self._text_data(shown, text),
+                                               "metadata": {}},)
+                size = len(shown) + len(text)
         if self.thoughts_output is not None and candidate is not None:
             thoughts = candidate.thoughts
             if len(thoughts) != self._shown_thoughts:
@@ -196,11 +250,15 @@ class StreamView:
                 data = {"text/markdown": thoughts, "text/plain": thoughts}
                 self.thoughts_output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
                 size += 2 * len(thoughts)
-        status = "streaming…" if text else "thinking…" if response.usage.get("thoughtsTokenCount") else "waiting…"
+        status = "streaming…" if text else "running tools…" if self.calls else "thinking…" if response.usage.get("thoughtsTokenCount") else "waiting…"
         self.header.value = self._header_html(status, now - self._started_at)
-        running = footer_line(response, streaming=True)
+        running = footer_line(response, streaming=True, label=self.footer_label)
         self.footer.value = f'<div style="font-size:smaller;opacity:0.7">{html.escape(running)}</div>'
         return size
+
+    def _text_data(self, markdown: str, plain: str) -> dict:
+        return {"text/plain": plain} if self.output_format == "text" else {"text/markdown": markdown,
+                                                                           "text/plain": plain}
 
     def _header_html(self, status: str, elapsed: float) -> str:
         model = html.escape(self.model or "Gemini")
@@ -216,6 +274,8 @@ class StreamView:
         for output in (self.answer_output, self.thoughts_output):
             if output is not None:
                 output.outputs = ()
+        if self.calls_output is not None:
+            self.calls_output.value = ""
         for widget in (self.box, *self.box.children, self.thoughts_output):
             if widget is not None:
                 for model in (getattr(widget, "layout", None), getattr(widget, "style", None), widget):
@@ -237,7 +297,7 @@ class StreamView:
                 out.write(f"\x1b[2m{new}\x1b[0m" if _isatty(out) else new)
                 self._printed_thoughts = len(thoughts)
                 self._last_printed = new[-1]
-        text = answer_text(candidate)
+        text = pretty_partial_json(candidate.text) if _typed_json(response) else answer_text(candidate)
         if len(text) > self._printed:
             self._enter("answer", out)
             out.write(text[self._printed:])
@@ -267,11 +327,21 @@ class StreamView:
         for number, candidate in enumerate(candidates[1:], start=2):
             text = answer_text(candidate).strip() or f"{NO_TEXT} — {empty_reason(response, candidate)}"
             written.append(f"\n\n[{candidate_heading(number, len(candidates)).lower()}]\n{text}")
-        tail = bundle["text/plain"].rsplit("\n\n---\n", 1)[-1]
+        tail = ("\n" + bundle["text/plain"]).rsplit("\n---\n", 1)[-1]
         ends_with_newline = ("".join(written) or self._last_printed).endswith("\n")
         written.append(("\n---\n" if ends_with_newline else "\n\n---\n") + tail + "\n")
         out.write("".join(written))
         out.flush()
+
+
+def _has_media_or_calls(candidate) -> bool:
+    """Whether the answer so far has parts the plain text path would only name (images, audio, calls)."""
+    return any("inlineData" in p or "functionCall" in p or "functionResponse" in p for p in candidate.parts)
+
+
+def _typed_json(response) -> bool:
+    answer_type = getattr(response, "answer_type", None)
+    return answer_type is not None and bool(getattr(answer_type, "is_json", False))
 
 
 def detect_mode() -> str:

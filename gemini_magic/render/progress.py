@@ -1,4 +1,5 @@
-"""The upload progress bar: bytes, rate and time left, then "processing…" until the file is ACTIVE.
+"""The upload progress bar: "checking for an earlier upload…", then bytes, rate and time left, then
+"processing…" until the file is ACTIVE.
 
 An ipywidgets bar in a notebook kernel, a self-rewriting line in a terminal, one final line where
 neither can show (plain). Like the answer view, the widget is replaced in place by a plain text line
@@ -42,6 +43,10 @@ class UploadProgress:
 
     @staticmethod
     def describe(sent: int, total: int, phase: str, elapsed: float) -> str:
+        """The line for one report: phase "checking" (looking for an earlier upload of the same bytes),
+        "uploading", "processing" (waiting until the file is ACTIVE) or "done"; sizes in bytes."""
+        if phase == "checking":
+            return f"checking for an earlier upload of these {human_size(total)}…"
         if phase == "processing":
             return f"{human_size(total)} uploaded · processing… (waiting until the file is ACTIVE)"
         if phase == "done":
@@ -64,8 +69,8 @@ class UploadProgress:
             self._box = box
             self._handle = display(box, display_id=True)
         self._bar.value = sent / total if total else 1.0
-        self._bar.description = "Processing" if phase == "processing" else "Uploading"
-        self._bar.bar_style = "info" if phase == "processing" else ""
+        self._bar.description = {"processing": "Processing", "checking": "Checking"}.get(phase, "Uploading")
+        self._bar.bar_style = "info" if phase in ("processing", "checking") else ""
         self._text.value = f"{self.label}: {self._line}"
 
     def finish(self, text: str) -> None:
