@@ -102,9 +102,10 @@ class ResponseStream:
     def _chunks(self, event) -> list:
         """(chunk, its JSON bytes) for each answer chunk in an event. Only Google's error object is an
         API error; a JSON array sent under an SSE content type is an answer (wire.transport.decode_event)."""
-        chunks = self._transport.decode_event(event.data)
-        if len(chunks) == 1 and event.data.lstrip()[:1] == b"{":
-            return [(chunks[0], event.data)]
+        data = event.data
+        chunks = self._transport.decode_event(data)
+        if len(chunks) == 1 and (data[:1] == b"{" or data.lstrip()[:1] == b"{"):
+            return [(chunks[0], data)]
         return [(chunk, json.dumps(chunk, ensure_ascii=False).encode("utf-8")) for chunk in chunks]
 
     def close(self) -> None:

@@ -93,13 +93,15 @@ def decode_event(data: bytes, *, secret: str | None = None) -> list:
     list-wrapped), and StreamProtocolError, keeping the start of what arrived (key redacted), when
     it is not JSON or not answer objects.
     """
-    from ..errors import api_error
-
     try:
-        value = json.loads(data)
-    except ValueError:
+        value = json.loads(data.decode("utf-8"))  # UTF-8 by the SSE spec: skip json's encoding detection
+    except ValueError:  # UnicodeDecodeError included
         text = redact(bytes(data[:300]).decode("utf-8", "replace"), secret)
         raise StreamProtocolError(f"The stream sent an event that is not JSON: {text!r}") from None
+    if type(value) is dict and "error" not in value:
+        return [value]  # the usual event: one answer chunk (this runs once per streamed chunk)
+    from ..errors import api_error
+
     error = api_error(value, secret=secret)
     if error is not None:
         raise error
