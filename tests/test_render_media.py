@@ -251,3 +251,32 @@ def test_upload_progress_says_it_is_checking_before_it_uploads():
     line = UploadProgress.describe(0, 2_500_000, "checking", 0.0)
     assert line == "checking for an earlier upload of these 2.5 MB…" and "%" not in line
     assert UploadProgress.describe(1_250_000, 2_500_000, "uploading", 1.0).startswith(" 50.0% · 1.2 MB of 2.5 MB")
+
+
+# -- through the magic (what a notebook saves) ----------------------------------------------------
+
+def magic_outputs(shell, line, cell):
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        shell.run_cell_magic("gemini", line, cell)
+    return [output.data for output in captured.outputs]
+
+
+def test_the_magic_shows_an_image_answer_in_order_as_image_display_data(shell, emulator):
+    outputs = magic_outputs(shell, "--no-stream --image -m gemini-2.5-flash-image -o picture", "A red lantern")
+    kinds = [next(k for k in data if k != "text/plain") for data in outputs]
+    assert kinds[:2] == ["text/markdown", "image/png"] and kinds[-1] == "text/markdown"
+    sent = shell.user_ns["picture"].parts
+    image_part = next(p for p in sent if "inlineData" in p)
+    assert outputs[1]["image/png"] == image_part["inlineData"]["data"]  # the bytes as received
+    assert "STOP" in outputs[-1]["text/markdown"]
+
+
+def test_the_magic_shows_speech_as_an_audio_player(shell, emulator):
+    outputs = magic_outputs(shell, "--no-stream --speak Puck -m gemini-2.5-flash-preview-tts -o voice", "Say hello.")
+    player = next(data for data in outputs if "text/html" in data)
+    src = re.search(r'src="data:audio/wav;base64,([^"]+)"', player["text/html"]).group(1)
+    assert base64.b64decode(src) == shell.user_ns["voice"].audio
+    seconds = (len(shell.user_ns["voice"].audio) - 44) / 2 / 24000
+    assert player["text/plain"] == f"<audio: {seconds:.1f} s, 24,000 Hz, mono WAV>"

@@ -87,8 +87,13 @@ def test_the_automatic_loop_shows_each_call_live_and_in_the_final_display(client
     view.start()
     stream = client.stream(G3, "get_rainfall for Huế in month 10 and get_temperature for Huế",
                            tools=[get_rainfall, get_temperature], on_call=view.add_call)
+    drawn = []
     for _ in stream:
         view.update(stream.response)
+        view._next_draw = 0
+        drawn.append(json.dumps(view.answer_output.outputs, ensure_ascii=False))
+    assert not any("Not run" in d for d in drawn)  # proposed calls read as lines while streaming
+    assert any("→ function call: `get_rainfall(" in d for d in drawn)
     assert view.calls_output.value.count("<details>") == 2  # both calls shown live, as they ran
     assert "get_rainfall(" in view.calls_output.value and "KeyError" in view.calls_output.value
     response = stream.response
@@ -225,3 +230,17 @@ def test_emulator_search_answer_in_vietnamese_gets_its_markers(client):
     assert len(markers) >= len(response.citations)
     first_end = response.citations[0][1]
     assert body[first_end:first_end + 3] == "[1]"  # right after the first segment, not shifted by bytes
+
+
+def test_terminal_view_of_the_loop_prints_each_turn_and_call_once(client, emulator, capsys):
+    view = StreamView(G3, mode="terminal", update_interval=0)
+    stream = client.stream(G3, "What is get_rainfall for Huế in month 10?", tools=[get_rainfall],
+                           on_call=view.add_call)
+    for _ in stream:
+        view.update(stream.response)
+        view._next_draw = 0
+    view.finish(stream.response)
+    out = capsys.readouterr().out
+    answer = stream.response.text
+    assert out.count('→ get_rainfall({"city": "Huế", "month": 10}) = 795.6 · ') == 1
+    assert out.count(answer.strip()) == 1 and out.index("→ get_rainfall") < out.index(answer.strip())

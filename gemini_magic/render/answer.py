@@ -90,7 +90,8 @@ def live_pieces(response, candidate, *, output_format: str = "markdown") -> list
     if answer_type is not None and getattr(answer_type, "is_json", False):
         pretty = pretty_partial_json(candidate.text)
         return [Text(fence(pretty, "json"), pretty)] if pretty else []
-    return _walk(candidate.parts, output_format, Citations(()))
+    # Calls read as one line each while streaming: whether they run is not known yet (add_call shows it).
+    return _walk(candidate.parts, output_format, Citations(()), sections=False)
 
 
 def _typed_json(response) -> bool:
@@ -112,14 +113,20 @@ def join_text(pieces: list, *, markdown: bool) -> str:
 
 # -- walking the parts ----------------------------------------------------------------------------------
 
-def _walk(parts: list[dict], output_format: str, cited: Citations, calls: list[dict] | None = None) -> list:
+def _walk(parts: list[dict], output_format: str, cited: Citations, calls: list[dict] | None = None,
+          sections: bool = True) -> list:
     """Pieces from wire parts in order. `calls`: records that answer this turn's call parts (shown instead
-    of the bare calls); text parts advance the character offset the citation markers are placed by."""
+    of the bare calls); `sections=False`: calls as one line each, no sections. Text parts advance the
+    character offset the citation markers are placed by."""
     builder = _Builder(output_format)
     offset = 0
     group: list[dict] = []
     audio_done = False
     for index, part in enumerate(parts):
+        if any(key in part for key in _CALL_KEYS) and not sections:
+            kind = kind_of(part)
+            builder.block(kind.markdown(part), kind.text(part))
+            continue
         if any(key in part for key in _CALL_KEYS):
             group.append(part)
             if index + 1 < len(parts) and any(key in parts[index + 1] for key in _CALL_KEYS):

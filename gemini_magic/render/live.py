@@ -90,6 +90,7 @@ class StreamView:
         self._printed_thoughts = 0
         self._section = None        # terminal: "thoughts" or "answer", what was printed last
         self._last_printed = ""
+        self._turn = None           # terminal: the Response being printed (a tool loop streams several)
 
     # -- the four calls -------------------------------------------------------------------------
 
@@ -285,6 +286,11 @@ class StreamView:
     # -- terminal mode --------------------------------------------------------------------------
 
     def _draw_terminal(self, response) -> int:
+        if response is not self._turn:
+            # The next turn of an automatic calling loop starts its own text (and thoughts) from 0.
+            if self._turn is not None:
+                self._printed = self._printed_thoughts = 0
+            self._turn = response
         candidate = response.candidate
         if candidate is None:
             return 0
