@@ -97,3 +97,16 @@ def test_an_unsupported_type_is_refused_before_sending(client, emulator):
     with pytest.raises(SchemaError):
         client.generate("gemini-2.5-flash", "hi", schema=set[bytes])
     assert not emulator.requests
+
+
+def test_a_typed_answer_in_an_interactions_conversation(shell, emulator):
+    shell.user_ns["Place"] = Place
+    shell.user_ns.pop("typed", None)
+    shell.run_cell_magic("gemini", "--chat typed --interactions -m gemini-3-flash-preview --schema list[Place]",
+                         "Five places in Vietnam.")
+    body = [r.json for r in emulator.requests if r.path.endswith("/interactions")][-1]
+    assert body["response_format"]["mime_type"] == "application/json"
+    assert list(body["response_format"]["schema"]["items"]["properties"])[:2] == ["name", "province"]
+    import json
+
+    assert isinstance(json.loads(shell.user_ns["typed"].turns[-1].response.text), list)

@@ -34,7 +34,7 @@ from typing import Any, Iterator
 from ..errors import GeminiError
 from ..interaction import Interaction
 from .interaction_tools import InteractionExchange, interaction_tool_options
-from .interactions import build_interaction_request, parts_to_input, send_interaction
+from .interactions import build_interaction_request, response_format_step, parts_to_input, send_interaction
 from .turns import SAVE_FORMAT, Turn, describe_parts, turn_from_json, turn_to_json, why_not_complete
 from .user_turn import user_parts
 
@@ -145,11 +145,14 @@ class Chat:
         tools, pending.tooling = interaction_tool_options(options)
         system = options.pop("system", None), options.pop("system_instruction", None)
         system = system[0] or system[1] or self.system  # a turn's own system instruction wins for that turn
+        schema = options.pop("schema", None)
         config = dict(options.pop("generation_config", None) or {})
         config.update((key, value) for key, value in options.items() if value is not None)
         pending.body = build_interaction_request(
             pending.model, sent, previous_interaction_id=previous, store=self.store, stream=stream,
             system_instruction=system, generation_config=config, tools=tools)
+        if schema is not None:  # the Interactions API's response_format: {type, mime_type, schema}
+            pending.body["response_format"] = response_format_step(schema)
         return pending
 
     def _index_of(self, cell_id: str | None) -> int:

@@ -119,6 +119,16 @@ def build_interaction_request(model: str, input: Any, *, client: Any = None, pre
     return body
 
 
+def response_format_step(schema: Any) -> dict:
+    """A Python type (or JSON Schema dict) as the Interactions API's `response_format`:
+    `{"type": "text", "mime_type": ..., "schema": ...}` (the same schema generateContent gets)."""
+    from ..request.answer_type import AnswerType
+
+    config = AnswerType(schema).config
+    return {"type": "text", "mime_type": config["responseMimeType"],
+            "schema": config.get("responseJsonSchema") or config.get("responseSchema")}
+
+
 def to_input(value: Any, *, client: Any = None) -> Any:
     """What a user passes as `input`, as the API takes it.
 
