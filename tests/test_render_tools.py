@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from conftest import recording
 from gemini_magic.render import StreamView, final_bundle
 from gemini_magic.render.calls import call_markdown, call_text, records_from_parts
 from gemini_magic.render.cited import Citations, byte_spans
 from gemini_magic.render.explore import response_bundle
-from gemini_magic.render.final import final_bundles
+from gemini_magic.render.final import final_bundles, footer_line
 from gemini_magic.response import Response
 from gemini_magic.wire.sse import SSEDecoder
 
@@ -244,3 +246,42 @@ def test_terminal_view_of_the_loop_prints_each_turn_and_call_once(client, emulat
     answer = stream.response.text
     assert out.count('→ get_rainfall({"city": "Huế", "month": 10}) = 795.6 · ') == 1
     assert out.count(answer.strip()) == 1 and out.index("→ get_rainfall") < out.index(answer.strip())
+
+
+# -- every shared recording of what the model makes ---------------------------------------------------
+
+def _recorded(path):
+    if path.suffix == ".json":
+        data = json.loads(path.read_text())
+        return Response(data if isinstance(data, list) else [data])
+    decoder = SSEDecoder()
+    events = decoder.feed(path.read_bytes()) + decoder.close()
+    return Response([json.loads(event.data) for event in events], streamed=True)
+
+
+def _made_recordings():
+    from conftest import all_recordings
+
+    folders = ("function_call", "code_execution", "grounding", "image_output")
+    return [p for p in all_recordings(".json", ".sse") if p.parent.name in folders]
+
+
+@pytest.mark.parametrize("path", _made_recordings(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_recording_of_calls_code_grounding_and_images_renders_whole_and_in_order(path):
+    response = _recorded(path)
+    bundles = final_bundles(response)
+    plain = "\n\n".join(b.get("text/plain", "") for b in bundles)
+    unmarked = re.sub(r"\[\d+\]", "", plain)
+    pieces = [p["text"] for p in response.parts if p.get("text") and not p.get("thought")]
+    position = 0
+    for piece in pieces:  # every text part, in order, each once
+        found = unmarked.find(piece.strip(), position)
+        assert found >= 0, piece[:60]
+        position = found
+    images = [p["inlineData"]["data"] for p in response.parts if p.get("inlineData", {}).get("mimeType") == "image/png"]
+    assert [b["image/png"] for b in bundles if "image/png" in b] == images
+    calls = response.function_calls
+    assert plain.count("→ ") >= len(calls)
+    for call in calls:
+        assert f"→ {call['name']}(" in plain
+    assert plain.rstrip().splitlines()[-1] == footer_line(response)
