@@ -179,3 +179,24 @@ def test_the_emulators_thoughts_count_in_proper_singular_and_plural(shell, emula
     shell.user_ns["dot"] = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
     shell.run_cell_magic("gemini", "--show-thoughts --no-stream -o two", "Look at {dot} and {dot}.")
     assert "There are 2 attachments to inspect; each is opened" in shell.user_ns["two"].thoughts
+
+
+def test_an_interrupted_answer_says_so_once_in_the_footer_and_once_in_the_error(shell, emulator, capsys):
+    import _thread
+    import signal
+    import threading
+
+    emulator.pace = 0.05
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.6, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(UsageError) as raised:
+            shell.run_cell_magic("gemini", "", "Tell me a long story.")
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, handler)
+    out = capsys.readouterr().out
+    footer = out.rsplit("\n---\n", 1)[-1].strip()
+    assert "· interrupted" in footer and "Warning" not in out and out.lower().count("interrupted") == 1
+    assert str(raised.value).startswith("Interrupted after ") and "the partial answer is in _gemini" in str(raised.value)
