@@ -280,3 +280,13 @@ def test_the_magic_shows_speech_as_an_audio_player(shell, emulator):
     assert base64.b64decode(src) == shell.user_ns["voice"].audio
     seconds = (len(shell.user_ns["voice"].audio) - 44) / 2 / 24000
     assert player["text/plain"] == f"<audio: {seconds:.1f} s, 24,000 Hz, mono WAV>"
+
+
+def test_the_explorer_plays_the_audio_in_place():
+    from gemini_magic.render.explore import response_bundle
+
+    mime = "audio/L16;codec=pcm;rate=24000"
+    response = answer({"text": "Listen:"}, {"inlineData": {"mimeType": mime, "data": pcm(0.25)}})
+    markdown = response_bundle(response)["text/markdown"]
+    wav = base64.b64encode(response.audio).decode()
+    assert markdown.startswith(f'Listen:\n\n<audio controls src="data:audio/wav;base64,{wav}"></audio>\n\n---')
