@@ -23,7 +23,7 @@ def _run(shell, line, cell, cell_id=None):
     return shell.run_cell(source, store_history=True, cell_id=cell_id)
 
 
-def test_three_turns_carry_the_history(shell, emulator):
+def test_three_turns_carry_the_history(shell, emulator, capsys):
     for number, question in enumerate(["I have two dogs and a cat.", "Plan a weekend in Đà Lạt.",
                                        "Which places allow cats?"], 1):
         result = _run(shell, "--chat trip -m gemini-2.5-flash", question, cell_id=f"cell-{number}")
@@ -34,6 +34,8 @@ def test_three_turns_carry_the_history(shell, emulator):
     assert [c["role"] for c in last["contents"]] == ["user", "model", "user", "model", "user"]
     assert last["contents"][0]["parts"][0]["text"] == "I have two dogs and a cat."
     assert "turn 3" in shell.user_ns["_gemini"].text  # the emulator saw two earlier turns
+    footer = [line for line in capsys.readouterr().out.splitlines() if "tokens so far" in line][-1]
+    assert f"trip · turn 3 · {chat.total_tokens:,} tokens so far" in footer
 
 
 def test_rerunning_a_cell_replaces_its_turn(shell, emulator):

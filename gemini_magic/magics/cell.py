@@ -24,6 +24,14 @@ def run_prompt(magics, args, prompt_text: str):
 
     model, settings, view_options = settings_from_args(args, magics)
     namespace = magics.shell.user_ns if magics.shell is not None else {}
+    if args.over is not None:  # the cell is a row template: {row.col} must not go through resolve()
+        from .rows import run_rows
+
+        return run_rows(magics, args, prompt_text, model, settings, view_options)
+    if args.batch:
+        raise UsageError("--batch goes with --over NAME: it sends one request per row through the Batch API.")
+    if args.into or args.rpm is not None or args.cache_dir:
+        raise UsageError("--into, --rpm and --cache-dir go with --over NAME (one prompt per row).")
     check_out_name(args.out, namespace)
     client = magics.backend.client()
     contents, system = resolve(prompt_text, args, magics.context.namespace(namespace), magics.system)
@@ -182,6 +190,8 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
                 stream.close()
         else:
             response = send()
+        if extra is not None:
+            view.footer_label = extra()  # "trip · turn 3 · 4,812 tokens so far", in the footer line
         view.finish(viewable(response))
     except KeyboardInterrupt:
         response = stream.response if stream is not None else response
@@ -211,8 +221,6 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
             text = f"{text}\n{failed(error)}"
         raise UsageError(text) from None
     bind(magics, args, response)
-    if extra is not None:
-        show_markdown(f"*{extra()}*")
     if getattr(response, "answer_type", None) is not None:
         try:
             response.parsed
