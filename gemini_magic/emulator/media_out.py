@@ -105,6 +105,16 @@ def first_words(prompt: str, count: int = PROMPT_WORDS_DRAWN) -> str:
     return shown + (" ..." if len(words) > count else "") if shown else "(no text)"
 
 
+def drawable(text: str) -> str:
+    """The text as Pillow's built-in font can draw it: diacritics dropped ("Hội An" → "Hoi An"), any other
+    character it has no glyph for as "?" (the font covers ASCII only)."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(char for char in plain if not unicodedata.combining(char))
+    return "".join(char if char.isascii() else "?" for char in plain)
+
+
 def background(prompt: str) -> tuple[int, int, int]:
     """A colour chosen by the prompt: the same prompt always gets the same colour."""
     digest = hashlib.sha256(prompt.encode("utf-8")).digest()
@@ -118,7 +128,7 @@ def draw_png(prompt: str, ratio: str) -> bytes:
     width, height = IMAGE_SIZES[ratio]
     picture = Image.new("RGB", (width, height), background(prompt))
     pen = ImageDraw.Draw(picture)
-    words = first_words(prompt)
+    words = drawable(first_words(prompt))
     size = max(24, min(96, int(width * 1.6 / max(8, len(words)))))
     font = ImageFont.load_default(size=size)
     pen.text((width / 2, height / 2), words, fill=(255, 255, 255), font=font, anchor="mm")
