@@ -36,6 +36,7 @@ from ..interaction import Interaction
 from .interaction_tools import InteractionExchange, interaction_tool_options
 from .interactions import build_interaction_request, response_format_step, parts_to_input, send_interaction
 from .turns import SAVE_FORMAT, Turn, describe_parts, turn_from_json, turn_to_json, why_not_complete
+from .stream import StreamBase
 from .user_turn import user_parts
 
 
@@ -307,7 +308,7 @@ class Chat:
         return self.transcript()
 
 
-class ChatStream:
+class ChatStream(StreamBase):
     """A streamed turn of a Chat: iterate for chunks (or events); `.response` is the answer so far.
 
     When the stream ends complete, the turn is added to the chat; when it fails, is cut short or is
@@ -333,24 +334,9 @@ class ChatStream:
         yield from self._inner
         self.turn = self._chat._commit(self._pending, self.response)
 
-    def until_done(self):
-        """Consume the stream, add the turn, return the whole answer."""
-        for _ in self:
-            pass
-        return self.response
-
     def close(self) -> None:
         self._inner.close()
 
-    def __enter__(self) -> "ChatStream":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    @property
-    def text(self) -> str:
-        return self.response.text
 
 
 def _adopt(turn: Turn, sent: list[dict]) -> Turn:

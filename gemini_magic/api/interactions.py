@@ -27,6 +27,7 @@ from urllib.parse import quote
 from ..errors import APIConnectionError, APITimeoutError, GeminiError, error_from_text
 from ..interaction import Interaction
 from ..wire.sse import RawEvent, SSEDecoder
+from .stream import StreamBase
 
 #: The API revision the seed's samples pin ("to avoid breaking changes when they become default").
 API_REVISION = "2026-05-20"
@@ -246,7 +247,7 @@ class InteractionEvent:
         return f"<InteractionEvent {self.event_type}{'' if self.index is None else f' {self.index}'}>"
 
 
-class InteractionStream:
+class InteractionStream(StreamBase):
     """A streamed interaction. Iterate for `InteractionEvent`s; `.interaction` is the answer so far.
 
     The connection opens on first iteration and closes when the stream ends, fails, is closed or the
@@ -352,21 +353,6 @@ class InteractionStream:
             self._http.close()
             self._http = None
 
-    def __enter__(self) -> "InteractionStream":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def until_done(self) -> Interaction:
-        """Consume the stream and return the whole interaction."""
-        for _ in self:
-            pass
-        return self.interaction
-
-    @property
-    def text(self) -> str:
-        return self.interaction.text
 
 
 def _events(count: int) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from typing import Iterator
+from typing import Any, Iterator
 
 from ..errors import APIConnectionError, APITimeoutError, GeminiError
 from ..request.body import model_path
@@ -22,7 +22,33 @@ from ..units import plural
 from ..wire.transport import Transport, map_request_exception
 
 
-class ResponseStream:
+class StreamBase:
+    """What every stream of the client offers besides iteration: `.response` (the answer so far; each
+    subclass says what it is), `.text`, `until_done()`, `close()` and use in a `with` block."""
+
+    response: Any = None
+
+    def close(self) -> None:
+        """Close the connection (the answer so far stays in `.response`)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def until_done(self):
+        """Consume the stream and return the whole answer."""
+        for _ in self:
+            pass
+        return self.response
+
+    @property
+    def text(self) -> str:
+        return self.response.text
+
+
+class ResponseStream(StreamBase):
     """A streamed answer. Iterate for one `Chunk` per chunk (`.text`: that chunk's text); `.response` is
     the whole answer so far, closed (response.close) when the stream ends, fails or is interrupted.
 
@@ -114,21 +140,6 @@ class ResponseStream:
             self._http.close()
             self._http = None
 
-    def __enter__(self) -> "ResponseStream":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def until_done(self) -> Response:
-        """Consume the stream and return the whole answer."""
-        for _ in self:
-            pass
-        return self.response
-
-    @property
-    def text(self) -> str:
-        return self.response.text
 
 
 def _chunks(count: int) -> str:

@@ -42,6 +42,7 @@ from ..request.declarations import call_arguments
 from ..request.pipeline import PreparedTurn
 from ..request.tools import ToolSet, check_mode, tool_config, tool_set
 from ..response import Response
+from .stream import StreamBase
 
 DEFAULT_MAX_CALLS = 10
 
@@ -265,7 +266,7 @@ def generate_with_tools(client: Any, model: str, contents: Any, tooling: Tooling
             return loop.finish(response)
 
 
-class ToolStream:
+class ToolStream(StreamBase):
     """The exchange, streamed: iterate for the chunks of each model turn as they come (calls run
     between turns). `.response` is the current turn's Response (the last one when done, with
     `.steps` and `.history_contents`); `.steps` grows as the exchange goes; `.turn` is the first
@@ -310,24 +311,9 @@ class ToolStream:
                 return
             self._inner = self._client.stream(self._model, request=loop.request())
 
-    def until_done(self) -> Response:
-        """Consume the whole exchange and return the last Response."""
-        for _ in self:
-            pass
-        return self.response
-
     def close(self) -> None:
         self._inner.close()
 
-    def __enter__(self) -> "ToolStream":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    @property
-    def text(self) -> str:
-        return self.response.text
 
 
 def _names(names: list) -> str:
