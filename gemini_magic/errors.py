@@ -105,7 +105,8 @@ class InvalidAPIKeyError(MissingAPIKeyError):
         where = "The API key passed as api_key" if source == "argument" else f"The API key in ${source}"
         GeminiError.__init__(
             self, f"{where} has {problem} inside it, so it cannot be sent. Set it again with only the key's "
-            "characters (a key read from a file often carries the file's line break: strip it).")
+            "characters" + (" (a key read from a file often carries the file's line break: strip it)."
+                             if "line break" in problem else ": an API key has no spaces or control characters."))
 
 
 class APIError(GeminiError):
@@ -273,8 +274,8 @@ def redact(value: Any, secret: str | None) -> Any:
         >>> redact('{"message": "bad key \\\\u0041Iza-123"}', "AIza-123")
         '{"message": "bad key [REDACTED]"}'
     """
-    if not secret or value is None:
-        return value
+    if not secret or value is None or len(secret) < _MIN_KNOWN_LENGTH:
+        return value  # a key of a few characters is no real key (an emulator's); scrubbing it garbles text
     if isinstance(value, str):
         if secret in value:
             value = value.replace(secret, _REDACTED)

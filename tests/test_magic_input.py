@@ -125,3 +125,41 @@ def test_last_error_says_when_there_is_none(shell, emulator):
     with pytest.raises(UsageError, match="there is none yet"):
         shell.run_cell_magic("gemini", "", "Explain {last_error}")
     assert not _sent(emulator)
+
+
+def test_a_typo_in_a_cell_option_suggests_the_right_one(shell, emulator):
+    with pytest.raises(UsageError, match="Did you mean --model"):
+        shell.run_cell_magic("gemini", "--modle gemini-2.5-pro", "hi")
+    assert not _sent(emulator)
+
+
+@pytest.mark.parametrize("name", ["print", "len", "class"])
+def test_out_does_not_hide_builtins_or_keywords(shell, emulator, name):
+    with pytest.raises(UsageError):
+        shell.run_cell_magic("gemini", f"-o {name}", "hi")
+    assert not _sent(emulator)
+
+
+def test_interactions_without_a_conversation_is_refused(shell, emulator):
+    with pytest.raises(UsageError, match="use them with --chat"):
+        shell.run_cell_magic("gemini", "--interactions", "hi")
+    assert not _sent(emulator)
+
+
+def test_a_short_fake_key_does_not_garble_messages(shell, emulator, monkeypatch):
+    monkeypatch.setenv("GOOGLE_API_KEY", "e")
+    shell.magics_manager.registry["GeminiMagics"].close_clients()
+    with pytest.raises(UsageError) as caught:
+        shell.run_cell_magic("gemini", "-m gemini-9", "hi")
+    assert "[REDACTED]" not in str(caught.value) and "404" in str(caught.value)
+
+
+def test_a_refused_config_value_does_not_break_reloading_the_extension(shell, emulator, caplog):
+    shell.run_line_magic("config", "GeminiMagics.timeout = -1")
+    shell.run_line_magic("config", "GeminiMagics.temperature = 0.5")
+    shell.run_line_magic("reload_ext", "gemini_magic")
+    magics = shell.magics_manager.registry["GeminiMagics"]
+    assert magics.timeout == 600.0 and magics.temperature == 0.5
+    magics.temperature = None
+    shell.run_cell_magic("gemini", "--no-stream", "still works")
+    assert _sent(emulator)

@@ -92,7 +92,7 @@ def test_traits_are_defaults(shell, emulator):
     ("--top-p 1.5", "top_p (--top-p) must be between 0 and 1; got 1.5."),
     ("-n 9", "candidate_count (-n/--candidates) must be between 1 and 8; got 9."),
     ("--format html", "invalid choice: 'html'"),
-    ("--bogus", "unrecognized arguments: --bogus"),
+    ("--bogus", "--bogus is not an option of this magic"),
     ("-t warm", "invalid float value: 'warm'"),
     ("--stop a --stop b --stop c --stop d --stop e --stop f", "at most 5"),
 ])

@@ -81,3 +81,18 @@ def test_too_little_to_cache_says_so_before_creating(shell, emulator):
 def test_an_unknown_cache_name_says_how_to_make_one(shell, emulator):
     with pytest.raises(UsageError, match="no cached content of that name"):
         shell.run_cell_magic("gemini", "--cache nothing", "hi")
+
+
+def test_a_cache_in_a_conversation_is_used(shell, emulator):
+    shell.user_ns["lecture"] = "Entropy measures how many arrangements fit a state. " * 400
+    shell.user_ns.pop("talk", None)
+    shell.run_line_magic("gemini", "cache create {lecture} -m gemini-2.5-flash --as lec")
+    shell.run_cell_magic("gemini", "--chat talk --cache lec -m gemini-2.5-flash", "What is entropy?")
+    assert _sent(emulator)["cachedContent"] == shell.user_ns["lec"].name
+
+
+def test_an_unknown_cache_says_there_is_none(shell, emulator):
+    with pytest.raises(UsageError, match="There is no cached content 'nothing'"):
+        shell.run_line_magic("gemini", "cache delete nothing")
+    with pytest.raises(UsageError, match="There is no cached content 'nothing'"):
+        shell.run_line_magic("gemini", "cache extend nothing --ttl 2h")

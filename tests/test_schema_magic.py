@@ -110,3 +110,8 @@ def test_a_typed_answer_in_an_interactions_conversation(shell, emulator):
     import json
 
     assert isinstance(json.loads(shell.user_ns["typed"].turns[-1].response.text), list)
+
+
+def test_a_literal_keeps_its_quotes(shell, emulator):
+    _run(shell, '--schema Literal["pos","neg"] --no-stream', "Classify: I love it.")
+    assert _sent(emulator)["generationConfig"]["responseSchema"] == {"type": "STRING", "enum": ["pos", "neg"]}

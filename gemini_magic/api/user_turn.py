@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ConversionError
 from ..parts import Conversion, convert_all
 from ..request.body import is_content
 
@@ -20,11 +21,11 @@ def user_parts(prompt: Any, *, client: Any = None, upload_progress: Any = None, 
     """The parts (and conversion notes) of one user turn. `upload_progress(label)` reports uploads of
     objects too large to send inline; with `dry_run` nothing is uploaded (a placeholder part says what
     would be). Raises ConversionError for objects with no converter, RequestTooLargeError when the turn
-    cannot fit inline, ValueError when the prompt is empty."""
+    cannot fit inline, and when the prompt is empty."""
     if is_content(prompt):
         return Conversion([dict(part) for part in prompt.get("parts") or ()])
     items = list(prompt) if isinstance(prompt, (list, tuple)) else [prompt]
     conversion = convert_all(items, client=client, upload_progress=upload_progress, dry_run=dry_run)
     if not conversion.parts:
-        raise ValueError("Nothing to send: the prompt is empty.")
+        raise ConversionError("Nothing to send: the prompt is empty.")
     return conversion

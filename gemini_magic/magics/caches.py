@@ -15,7 +15,7 @@ import shlex
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser
 
-from ..errors import GeminiError
+from ..errors import GeminiError, NotFoundError, PermissionDeniedError
 from . import explain
 from .display import show_markdown
 
@@ -59,7 +59,10 @@ def run(magics, line: str) -> None:
             return _list(client)
         if action == "extend":
             cache = _handle(magics, args.name)
-            updated = client.update_cache(cache, ttl=args.ttl)
+            try:
+                updated = client.update_cache(cache, ttl=args.ttl)
+            except (NotFoundError, PermissionDeniedError):
+                raise UsageError(_missing(args.name)) from None
             if args.name in magics.shell.user_ns:
                 magics.shell.user_ns[args.name] = updated
             return show_markdown(f"{updated.name} now expires in {_duration(updated.expires_in)}.")
@@ -102,10 +105,18 @@ def _delete(magics, client, args) -> None:
     if args.all == bool(args.names):
         raise UsageError("Use %gemini cache delete NAME [NAME ...] or %gemini cache delete --all.")
     targets = [c.name for c in client.list_caches()] if args.all else [_handle(magics, n) for n in args.names]
-    for target in targets:
-        client.delete_cache(target)
+    for target, name in zip(targets, args.names or targets):
+        try:
+            client.delete_cache(target)
+        except (NotFoundError, PermissionDeniedError):
+            raise UsageError(_missing(name)) from None
     count = len(targets)
     show_markdown(f"Deleted {count} cached content{'s' if count != 1 else ''}." if count else "No cached contents.")
+
+
+def _missing(name) -> str:
+    return (f"There is no cached content {name!r} (or it has expired: caches live for their TTL only); "
+            "%gemini cache list shows yours.")
 
 
 def _handle(magics, name: str):

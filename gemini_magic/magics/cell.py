@@ -6,7 +6,9 @@ Everything here is glue: the request is prepared by `Client.prepare` (request/pi
 
 from __future__ import annotations
 
+import builtins
 import json
+import keyword
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -41,9 +43,12 @@ def run_prompt(magics, args, prompt_text: str):
 
         schema = evaluate_type(args.schema, namespace)
     tools = tool_options(args, namespace)
-    if args.chat:
-        return run_chat_turn(magics, args, contents, model, system, settings, view_options, schema, tools)
     cache = cache_for(args.cache, namespace) if args.cache else None
+    if args.chat:
+        return run_chat_turn(magics, args, contents, model, system, settings, view_options, schema,
+                             {**tools, **({"cache": cache} if cache is not None else {})})
+    if args.interactions or args.no_store:
+        raise UsageError("--interactions and --no-store start a conversation: use them with --chat NAME.")
     if tools and not args.dry_run:
         return run_tool_turn(magics, args, client, model, contents, view_options,
                              dict(system=system, settings=settings, schema=schema, cache=cache, **tools))
@@ -294,8 +299,10 @@ def check_out_name(name: str | None, namespace: dict) -> None:
     an earlier result (a DataFrame called df is never overwritten by an answer)."""
     if name is None:
         return
-    if not name.isidentifier():
+    if not name.isidentifier() or keyword.iskeyword(name):
         raise UsageError(f"-o/--out {name!r} is not a valid Python variable name.")
+    if name not in namespace and hasattr(builtins, name):
+        raise UsageError(f"-o {name} would hide Python's built-in {name}(); use another name.")
     if name in namespace and not is_result(namespace[name]):
         raise UsageError(f"-o {name}: the variable {name} already holds a {type(namespace[name]).__name__}, "
                          f"which an answer would replace. Use another name, or `del {name}` first.")

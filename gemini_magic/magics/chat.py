@@ -36,6 +36,9 @@ def get_chat(magics, args, model: str, system):
     if not isinstance(chat, Chat):
         raise UsageError(f"--chat {name}: the variable {name} holds a {type(chat).__name__}, not a conversation. "
                          f"Use another name, or `del {name}` first.")
+    if args.cache and (chat.interactions or args.interactions):
+        raise UsageError("--cache works with generateContent conversations; an --interactions conversation "
+                         "cannot use a cached content.")
     if args.interactions and not chat.interactions:
         raise UsageError(f"{name} is a generateContent conversation; --interactions applies to a new one "
                          f"(`del {name}` first, or use another name).")

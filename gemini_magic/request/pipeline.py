@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import SettingsError
+from ..errors import ConversionError, SettingsError
 from ..parts import convert_all
 from ..parts.builders import is_content
 from ..parts.core import ConversionContext, fit_inline_limit
@@ -58,7 +58,7 @@ def prepare_turn(contents: Any, *, model: str, settings: GenerationSettings | No
         answer_type = AnswerType(schema)
         settings = (settings or GenerationSettings()).merged(GenerationSettings.from_options(config=answer_type.config))
     if contents is None:
-        raise TypeError("Nothing to send: pass contents (a string, objects, or a list of turns).")
+        raise ConversionError("Nothing to send: pass contents (a string, objects, or a list of turns).")
     if settings is not None and not isinstance(settings, GenerationSettings):
         raise SettingsError(f"settings must be a GenerationSettings; got {type(settings).__name__}.")
     context = ConversionContext(client, upload_progress=upload_progress, dry_run=dry_run)
@@ -71,7 +71,7 @@ def prepare_turn(contents: Any, *, model: str, settings: GenerationSettings | No
         conversion = convert_all(items, client=client, upload_progress=upload_progress, dry_run=dry_run)
         context.notes.extend(conversion.notes)
         if not conversion.parts:
-            raise TypeError("Nothing to send: the prompt is empty.")
+            raise ConversionError("Nothing to send: the prompt is empty.")
         new = [{"role": "user", "parts": conversion.parts}]
     system_parts = None
     if system is not None and system != "":

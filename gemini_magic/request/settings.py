@@ -216,7 +216,9 @@ def _check(name: str, value: Any) -> Any:
 
 
 def _number(label: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool):
+        raise SettingsError(f"{label} must be a number between {low:g} and {high:g}; got {value!r}.")
+    if not isinstance(value, (int, float)):
         try:
             value = float(value)
         except (TypeError, ValueError):
