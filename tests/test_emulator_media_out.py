@@ -73,9 +73,17 @@ def test_an_unknown_aspect_ratio_is_refused(client, emulator):
         client.generate(IMAGE_MODEL, "A valley", image_config={"aspectRatio": "7:5"})
 
 
-def test_response_modalities_with_image_make_any_model_draw(client, emulator):
-    response = client.generate("gemini-2.5-flash", "A small boat", response_modalities=["TEXT", "IMAGE"])
+def test_response_modalities_with_image_draw_on_an_image_model_only(client, emulator):
+    response = client.generate(IMAGE_MODEL, "A small boat", response_modalities=["TEXT", "IMAGE"])
     assert [blob["mimeType"] for blob in response.inline_data] == ["image/png"]
+    # A text model refuses IMAGE as the service does (and as it refuses AUDIO): 400, nothing drawn.
+    with pytest.raises(BadRequestError) as caught:
+        client.generate("gemini-2.5-flash", "A small boat", response_modalities=["TEXT", "IMAGE"])
+    assert caught.value.status == "INVALID_ARGUMENT"
+    assert str(caught.value).endswith(
+        "The requested combination of response modalities (TEXT, IMAGE) is not supported by the model. "
+        "models/gemini-2.5-flash accepts the following combination of response modalities:\n* TEXT\n")
+    assert emulator.requests[-1].json["generationConfig"]["responseModalities"] == ["TEXT", "IMAGE"]
     plain = client.generate("gemini-2.5-flash", "A small boat")
     assert plain.inline_data == [] and "## A sample of Markdown" in plain.text
 
@@ -151,6 +159,7 @@ def test_streamed_speech_is_one_audio_part(client, emulator):
     (TTS_MODEL, {"speech_config": speech_config("Nobody")}, "Voice name Nobody is not supported"),
     (TTS_MODEL, {"response_modalities": ["TEXT"]}, "response modalities (TEXT) is not supported"),
     ("gemini-2.5-flash", {"response_modalities": ["AUDIO"]}, "response modalities (AUDIO) is not supported"),
+    ("gemini-3-flash-preview", {"response_modalities": ["IMAGE"]}, "response modalities (IMAGE) is not supported"),
 ])
 def test_speech_requests_the_service_refuses(client, emulator, model, config, words):
     with pytest.raises(BadRequestError) as caught:

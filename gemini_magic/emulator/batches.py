@@ -35,6 +35,7 @@ from .errors import ApiError, bad_request
 from .files import StoredFile
 from .paging import page
 from .responses import Generation
+from .settings_checks import check_thinking
 from .validation import camel, parse_generate, pick
 
 TYPE = "type.googleapis.com/google.ai.generativelanguage.v1main."
@@ -277,6 +278,7 @@ class BatchStore:
     def _answer(self, model: str, request: dict) -> dict:
         try:
             parsed = parse_generate({k: v for k, v in request.items() if camel(k) != "model"}, self.files.resolve)
+            check_thinking(parsed.settings, model)
             return {"response": Generation(parsed, model).unary()}
         except ApiError as error:
             failure = {"code": error.code, "message": error.message}

@@ -1,7 +1,8 @@
 """Images and speech the emulator makes, shaped like the service's answers.
 
 * Image output: for an image model (``gemini-2.5-flash-image``, ``gemini-3-pro-image-preview``, any
-  name with ``image``) or ``generationConfig.responseModalities`` with ``IMAGE``, the answer is a short
+  name with ``image``; other models refuse ``responseModalities`` with ``IMAGE`` or ``AUDIO`` with the
+  service's 400, as they accept TEXT only), the answer is a short
   text part, then an ``inlineData`` ``image/png`` part (recordings/image_output): a deterministic PNG
   drawn with Pillow, the prompt's first words on a background whose colour comes from the prompt,
   sized by ``imageConfig.aspectRatio`` as gemini-2.5-flash-image sizes it. Usage reports the image's
@@ -72,7 +73,8 @@ def modalities(settings: dict) -> list[str]:
 def plan(request, model: str, prompt: str) -> MediaAnswer | None:
     """The media this request asks for, or None for a plain text answer.
 
-    Raises ApiError as the service does: a TTS model asked for text, or a text model asked for audio;
+    Raises ApiError as the service does: a TTS model asked for text, or a text model asked for audio
+    or images;
     an unknown aspect ratio or voice."""
     settings = request.settings
     wanted = modalities(settings)
@@ -82,7 +84,7 @@ def plan(request, model: str, prompt: str) -> MediaAnswer | None:
                                 f"not supported by the model. models/{model} accepts the following "
                                 "combination of response modalities:\n* AUDIO\n")
         return speech(prompt, voice_name(settings))
-    if "AUDIO" in wanted:
+    if "AUDIO" in wanted or ("IMAGE" in wanted and not is_image_model(model)):
         raise ApiError(400, f"The requested combination of response modalities ({', '.join(wanted)}) is not "
                             f"supported by the model. models/{model} accepts the following combination of "
                             "response modalities:\n* TEXT\n")

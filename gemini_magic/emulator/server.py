@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from gemini_magic.constants import INLINE_REQUEST_LIMIT
 
-from . import batches, caches, control, embeddings, history, models, validation
+from . import batches, caches, control, embeddings, history, models, settings_checks, validation
 from .answers import prompt_tokens
 from .errors import KEY_IN_URL, UNREGISTERED_CALLER, ApiError, injected, invalid_api_key, method_not_found
 from .faults import Fault, Replay
@@ -262,6 +262,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, caches.count_answer(self.server.emulator.caches, parsed, route.model,
                                                            total, details))
         request = validation.parse_generate(parsed, resolve)
+        settings_checks.check_thinking(request.settings, route.model)
         history.check_turns(request.contents, route.model)
         cached = validation.pick(parsed, "cachedContent")
         cache = None if cached is None else self.server.emulator.caches.use(cached, route.model, parsed)

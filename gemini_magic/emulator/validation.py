@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from . import structured
+from . import settings_checks, structured
 from .errors import ApiError, bad_request
 
 TOP_LEVEL = {"contents", "systemInstruction", "generationConfig", "safetySettings", "tools",
@@ -105,6 +105,7 @@ def parse_generate(body: dict, resolve_file, request_name="GenerateContentReques
         if camel(key) not in TOP_LEVEL:
             message = f'Invalid JSON payload received. Unknown name "{key}": Cannot find field.'
             raise bad_request(message)
+    settings_checks.check_safety_settings(pick(body, "safetySettings"), request_name)  # enum values
     checker = _Checker(request_name, resolve_file)
     contents = checker.contents(pick(body, "contents"))
     system = None
