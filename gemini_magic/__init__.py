@@ -43,6 +43,10 @@ _LAZY = {
     "to_part": "parts",
     "register_converter": "parts",
     "File": "wire.upload",
+    "prompt_rows": "api.prompt_rows",
+    "RowCache": "api.rows",
+    "RowsInterrupted": "api.rows",
+    "BatchJob": "api.batches",
 }
 
 __all__ = ["__version__", "load_ipython_extension", *_LAZY]

@@ -234,6 +234,47 @@ class Client:
 
         delete_cache(self, cache)
 
+    # --- rows at scale: one prompt per row, the Batch API, embeddings (api/rows.py, batches.py, ...) ---
+
+    def map(self, template_or_prompts: Any, rows: Any = None, *, model: str, concurrency: int = 8,
+            rpm: float | None = None, schema: Any = None, cache_dir: Any = None, progress: Any = True,
+            **settings: Any) -> list[Response]:
+        """One answer per row, concurrently, in row order: `template_or_prompts` (`{row.col}` fields) over
+        `rows` (DataFrame, Series, list), or a list of prompts. Answers are cached for this client's life
+        (and in `cache_dir` on disk), so a re-run after Ctrl-C sends no request twice. `progress`: True
+        (a progress view under IPython), False, or a callable(done, total, errors, tokens). A failed row's
+        Response has `.error`. Raises RowsInterrupted (`.responses`) on Ctrl-C. See api/rows.py."""
+        from .row_runs import map_rows
+
+        return map_rows(self, template_or_prompts, rows, model=model, concurrency=concurrency, rpm=rpm,
+                        schema=schema, cache_dir=cache_dir, progress=progress, **settings)
+
+    def batch(self, requests_or_prompts: Any, *, model: str, display_name: str | None = None, **settings: Any):
+        """Start a Batch API job (half price, within 24 h): a BatchJob with `.name`, `.state`, `.counts`,
+        `.wait()`, `.results()`, `.cancel()`. Prompts are prepared with `settings`. See api/batches.py."""
+        from .batches import create_batch
+
+        return create_batch(self, requests_or_prompts, model=model, display_name=display_name, **settings)
+
+    def get_batch(self, name: str):
+        """The batch job `name` ("batches/..."), read now: re-attach after a kernel restart."""
+        from .batches import get_batch
+
+        return get_batch(self, name)
+
+    def list_batches(self) -> list:
+        from .batches import list_batches
+
+        return list_batches(self)
+
+    def embed(self, texts: Any, model: str = "gemini-embedding-001", task_type: str | None = None,
+              dimensions: int | None = None, **options: Any):
+        """Embed every text: a float32 numpy array of shape (len(texts), dimensions), in input order,
+        through batchEmbedContents in groups of 100. See api/embeddings.py."""
+        from .embeddings import embed
+
+        return embed(self, texts, model=model, task_type=task_type, dimensions=dimensions, **options)
+
     # --- models -----------------------------------------------------------------------------------
 
     def list_models(self, page_size: int = 1000) -> list[ModelInfo]:

@@ -27,7 +27,7 @@ from .context import NotebookContext
 from .options import FORMATS, parse_options, prompt_arguments, split_options
 from .upload import Uploads
 
-SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache")
+SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed")
 
 
 @magics_class
@@ -110,7 +110,13 @@ class GeminiMagics(Magics):
         Cell magic: the cell is the prompt. Line magic: the rest of the line is the prompt, or a
         subcommand: `%gemini models`, `%gemini config`, `%gemini files [delete NAME|--all]`,
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
-        `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`.
+        `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
+        `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch cancel NAME`, `%gemini batches`,
+        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`.
+
+        `--over DF` runs the cell once per row (`{row.col}` takes the row's values) and binds a
+        DataFrame of answers (text, finish_reason, tokens, error) to `-o`; `--batch` sends the rows
+        through the Batch API instead.
 
         `--chat NAME` continues the conversation in the variable NAME (a Chat, made on first use);
         re-running a cell replaces its turn, and a failed turn leaves the history as it was.
@@ -136,7 +142,7 @@ class GeminiMagics(Magics):
         return run_prompt(self, parse_options(self.gemini, line), cell)
 
     def _line(self, line: str):
-        from . import subcommands
+        from . import rows, subcommands
         from .cell import run_prompt
 
         words = line.split()
@@ -144,7 +150,9 @@ class GeminiMagics(Magics):
         # "%gemini models are great, why?" is a prompt, not the models subcommand.
         takes_words = {"models": False, "config": False, "files": words[1:2] == ["delete"],
                        "backend": len(words) == 2, "chat": _names_a_chat(words[1:], self.shell.user_ns),
-                       "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"])}
+                       "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"]),
+                       "batch": rows.names_a_job(words[1:]), "batches": False,
+                       "embed": words[1:2] != [] and words[1].startswith("{")}
         if command in SUBCOMMANDS and (len(words) == 1 or takes_words[command]):
             if command == "backend":
                 return self.backend.choose(words[1:])
@@ -156,6 +164,10 @@ class GeminiMagics(Magics):
                 from . import caches
 
                 return caches.run(self, line.split(None, 1)[1] if len(words) > 1 else "")
+            if command in ("batch", "batches", "embed"):
+                rest = line.split(None, 1)[1] if len(words) > 1 else ""
+                return rows.batches_command(self) if command == "batches" else \
+                    getattr(rows, f"{command}_command")(self, rest)
             return getattr(subcommands, command)(self, words[1:])
         options, prompt = split_options(line, self.gemini.parser)
         args = parse_options(self.gemini, options)

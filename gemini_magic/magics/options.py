@@ -59,6 +59,17 @@ _PROMPT_OPTIONS = [
                                help="With --chat: a new conversation through the Interactions API.")),
     (("--no-store",), dict(action="store_true",
                            help="With --interactions: the service keeps nothing; each turn sends the history.")),
+    (("--over",), dict(metavar="NAME", help="Run the cell once per row of this DataFrame, Series or list: "
+                                            "{row.col} takes the row's values; -o binds a DataFrame.")),
+    (("--into",), dict(metavar="COL", help="With --over: also write each answer (or parsed value) into this "
+                                           "column of the input frame.")),
+    (("--concurrency",), dict(type=int, default=8, metavar="N", help="With --over: most requests in flight "
+                                                                     "(default 8).")),
+    (("--rpm",), dict(type=float, metavar="N", help="With --over: at most N requests a minute.")),
+    (("--cache-dir",), dict(metavar="DIR", help="With --over: also keep answers on disk in DIR (a re-run "
+                                                "sends no request twice).")),
+    (("--batch",), dict(action="store_true", help="With --over: send the rows through the Batch API (half "
+                                                  "price, within 24 h); %%gemini batch NAME re-attaches.")),
 ]
 
 

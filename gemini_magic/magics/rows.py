@@ -1,0 +1,385 @@
+"""Rows at scale from the magics: `%%gemini --over DF`, `--batch`, `%gemini batch | batches | embed`.
+
+    %%gemini --over reviews -o labelled --schema Sentiment --concurrency 8
+    Classify this product review: {row.text} (rating {row.stars})
+
+    %gemini batch batches/abc123 -o labelled      # re-attach to a batch job (after a kernel restart)
+    %gemini batch cancel batches/abc123
+    %gemini batches                               # the key's batch jobs, as a table
+    %gemini embed {reviews.text} -o vectors --dims 256 --task RETRIEVAL_DOCUMENT
+
+Glue only: `map_prompts` / `rows_frame` (api/rows.py), `create_batch` / `get_batch` (api/batches.py)
+and `embed` (api/embeddings.py) do the work; the views are render/row_progress.py. One RowCache per
+GeminiMagics (`magics.row_cache`, for the kernel's life) means re-running a cell after Ctrl-C sends
+no request twice for a finished row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from ..errors import GeminiError
+from ..units import plural
+from . import explain
+from .display import show_markdown
+
+BATCH_POLL = (2.0, 60.0)  # seconds between reads of a batch job: first, most (x1.5 each time)
+DRY_RUN_SHOWN, DRY_RUN_SAMPLE = 3, 5
+_BATCH_ID = re.compile(r"(batches/)?[a-z0-9]{16,}")
+
+
+# --- %%gemini --over ---------------------------------------------------------------------------------
+
+def run_rows(magics, args, template: str, model: str, settings, view_options) -> None:
+    """`%%gemini --over NAME`: the cell is a row template, run once per row (or sent as a batch job);
+    the DataFrame of answers is bound to `-o` and `_gemini`. Returns None."""
+    from ..request.rows import RowTemplate, table_rows
+
+    namespace = magics.shell.user_ns
+    rows = over_value(args.over, namespace)
+    check_frame_name(magics, args.out, namespace)
+    for flag, given in (("--chat", args.chat), ("--tools/--search/--code", args.tools or args.search or args.code
+                                                 or args.url_context or args.maps)):
+        if given:
+            raise UsageError(f"{flag} does not go with --over: each row is one prompt on its own.")
+    if args.concurrency < 1 or (args.rpm is not None and args.rpm <= 0):
+        raise UsageError("--concurrency and --rpm must be above 0 (such as --concurrency 8 --rpm 60).")
+    if args.into and type(rows).__name__ != "DataFrame":
+        raise UsageError(f"--into {args.into} writes into a DataFrame's column, and {args.over} is a "
+                         f"{type(rows).__name__}; drop --into, or pass a DataFrame.")
+    template = template.strip("\n")
+    if not template.strip():
+        raise UsageError("The row template is empty. Write the prompt in the cell, with {row.column} fields.")
+    schema = None
+    if args.schema:
+        from .type_expr import evaluate_type
+
+        schema = evaluate_type(args.schema, namespace)
+    options = {"settings": settings, "system": system_text(args, magics, namespace), "schema": schema}
+    try:
+        compiled = RowTemplate(template, namespace)
+        index, records = table_rows(rows)
+        if records:
+            compiled.check(records[0])
+    except (GeminiError, TypeError, ValueError) as error:
+        raise UsageError(f"--over {args.over}: {explain.message(error)}") from None
+    if not records:
+        raise UsageError(f"--over {args.over}: it has no rows, so there is nothing to send.")
+    client = magics.backend.client()
+    if args.dry_run:
+        return dry_run_rows(client, model, compiled, records, options)
+    if args.batch:
+        return start_batch(magics, args, client, model, compiled, rows, records, options)
+    return map_rows(magics, args, client, model, template, rows, options)
+
+
+def map_rows(magics, args, client, model: str, template: str, rows, options: dict) -> None:
+    """Send the rows concurrently (api/rows.py) with the progress view; bind the frame."""
+    from ..api.rows import RowCache, RowsInterrupted, map_prompts
+    from ..render.row_progress import RowProgress
+
+    if getattr(magics, "row_cache", None) is None:
+        magics.row_cache, magics.row_caches = RowCache(), {}
+    cache = magics.row_cache if not args.cache_dir else magics.row_caches.setdefault(args.cache_dir,
+                                                                                     RowCache(args.cache_dir))
+    view = RowProgress("Rows")
+    try:
+        answers = map_prompts(client, template, rows, model=model, concurrency=args.concurrency, rpm=args.rpm,
+                              cache=cache, progress=view, namespace=magics.shell.user_ns, **options)
+    except RowsInterrupted as stopped:
+        view.finish()
+        answers = [r if r is not None else _not_run(model) for r in stopped.responses]
+        name = bind_frame(magics, args, rows, answers, options["schema"])
+        raise UsageError(f"Interrupted after {stopped.done} of {plural(len(answers), 'row')}; the finished rows are "
+                         f"in {name} (the others say \"not run\" in error). Run the cell again to continue: "
+                         "finished rows are not sent again.") from None
+    except (GeminiError, TypeError, ValueError) as error:
+        view.discard()
+        raise UsageError(f"--over {args.over}: {explain.message(error)}") from None
+    view.finish()
+    name = bind_frame(magics, args, rows, answers, options["schema"])
+    show_markdown(summary(answers, name, args.into))
+
+
+def start_batch(magics, args, client, model: str, compiled, rows, records: list, options: dict) -> None:
+    """`--batch`: one request per row through the Batch API; show the job's name, wait, bind the frame."""
+    from ..api.batches import create_batch
+
+    try:
+        replace = {id(obj): client.prepare(model, [obj], **options).body["contents"][-1]["parts"]
+                   for obj in compiled.objects}  # kernel objects converted once, not per row
+        contents = [compiled.render(record, replace) for record in records]
+        job = create_batch(client, contents, model=model, display_name=f"gemini_magic {args.over}", **options)
+    except (GeminiError, TypeError, ValueError) as error:
+        raise UsageError(f"--over {args.over} --batch: {explain.message(error)}") from None
+    jobs = magics.__dict__.setdefault("batch_jobs", {})
+    jobs[job.name] = {"rows": rows, "schema": options["schema"], "keys": job.keys}
+    show_markdown(f"Started batch job `{job.name}` ({plural(len(records), 'request')}). It runs on Google's "
+                  f"service even if this kernel stops: `%gemini batch {job.name}"
+                  f"{' -o ' + args.out if args.out else ''}` re-attaches, `%gemini batch cancel {job.name}` "
+                  "cancels it.")
+    wait_and_bind(magics, args, job, rows, options["schema"])
+
+
+def wait_and_bind(magics, args, job, rows, schema) -> None:
+    """Poll the job (with backoff) in the batch view until it is done; bind its answers as a frame."""
+    from ..render.row_progress import BatchProgress
+
+    view = BatchProgress(f"Batch {job.name}")
+    try:
+        job.wait(progress=view, poll=BATCH_POLL[0], max_poll=BATCH_POLL[1])
+    except KeyboardInterrupt:
+        view.finish()
+        raise UsageError(f"Stopped waiting; {job.name} keeps running on the service. `%gemini batch {job.name}` "
+                         f"re-attaches, `%gemini batch cancel {job.name}` cancels it.") from None
+    except GeminiError as error:
+        view.discard()
+        raise UsageError(explain.message(error)) from None
+    view.finish()
+    if job.state != "SUCCEEDED":
+        raise UsageError(f"The batch job {job.name} ended {job.state}, so it has no answers. Run the cell again "
+                         "to start a new job.")
+    try:
+        answers = job.results()
+    except GeminiError as error:
+        raise UsageError(explain.message(error)) from None
+    if rows is not None and len(answers) != len(rows):
+        rows = None  # not the rows this job was made of: keep the service's order, a plain index
+    name = bind_frame(magics, args, rows, answers, schema)
+    show_markdown(summary(answers, name, getattr(args, "into", None)))
+
+
+def dry_run_rows(client, model: str, compiled, records: list, options: dict) -> None:
+    """`--dry-run --over`: the first prompts, the tokens of a sample and the estimated total; no answers."""
+    shown = []
+    for record in records[:DRY_RUN_SHOWN]:
+        text = "".join(p if isinstance(p, str) else f"[{type(p).__name__}]" for p in compiled.render(record))
+        shown.append("```text\n" + text.replace("```", "ʼʼʼ") + "\n```")
+    sample = records[:DRY_RUN_SAMPLE]
+    try:
+        counts = [client.count_tokens(model, compiled.render(record), **options).total for record in sample]
+    except (GeminiError, TypeError, ValueError) as error:
+        raise UsageError(explain.message(error)) from None
+    mean = sum(counts) / len(counts)
+    lines = [f"**Dry run** of {plural(len(records), 'row')} with {model}: nothing generated. "
+             f"The first {plural(len(shown), 'prompt')}:", *shown,
+             f"The first {plural(len(sample), 'prompt')} cost {', '.join(f'{c:,}' for c in counts)} input tokens "
+             f"(countTokens): about {round(mean * len(records)):,} input tokens for all "
+             f"{plural(len(records), 'row')}."]
+    show_markdown("\n\n".join(lines))
+
+
+# --- binding ------------------------------------------------------------------------------------------
+
+def over_value(name: str, namespace: dict) -> Any:
+    """The rows `--over NAME` names: a DataFrame, Series, list or tuple in the kernel."""
+    key = name.strip("{} ")
+    if key not in namespace:
+        raise UsageError(f"--over {name}: there is no variable of that name in the kernel; load the table first "
+                         "(reviews = pd.read_csv(...)).")
+    value = namespace[key]
+    if type(value).__name__ not in ("DataFrame", "Series") and not isinstance(value, (list, tuple)):
+        raise UsageError(f"--over {name}: it holds a {type(value).__name__}; pass a DataFrame, a Series or a list.")
+    return value
+
+
+def check_frame_name(magics, name: str | None, namespace: dict) -> None:
+    """`-o NAME` must not replace a variable that holds something else than an earlier result (a frame
+    or an array these magics bound there may be replaced: re-running the cell does that)."""
+    if name is None:
+        return
+    if not name.isidentifier():
+        raise UsageError(f"-o/--out {name!r} is not a valid Python variable name.")
+    value = namespace.get(name)
+    if name not in namespace or value is None or type(value).__module__.startswith("gemini_magic.") or \
+            magics.__dict__.get("rows_bound", {}).get(name) == id(value):
+        return
+    raise UsageError(f"-o {name}: the variable {name} already holds a {type(value).__name__}, which the answers "
+                     f"would replace. Use another name, or `del {name}` first.")
+
+
+def bind(magics, name: str | None, value: Any) -> str:
+    """Bind `value` to `_gemini` and to `name`; returns the name to tell the user."""
+    namespace = magics.shell.user_ns
+    namespace["_gemini"] = value
+    if name:
+        namespace[name] = value
+        magics.__dict__.setdefault("rows_bound", {})[name] = id(value)
+    return name or "_gemini"
+
+
+def bind_frame(magics, args, rows, answers: list, schema) -> str:
+    """The answers as a DataFrame (the rows' index) bound to `_gemini` and `-o`, and `--into` written.
+    Returns the name to tell the user."""
+    from ..api.rows import rows_frame
+
+    index = rows.index if type(rows).__name__ in ("DataFrame", "Series") else None
+    frame = rows_frame(answers, index, schema)
+    name = bind(magics, args.out, frame)
+    into = getattr(args, "into", None)
+    if into and type(rows).__name__ == "DataFrame":
+        rows[into] = [_value(answer, schema) for answer in answers]
+    return name
+
+
+def _value(answer, schema) -> Any:
+    """What --into writes for one row: the parsed value with --schema, else the text; None if it failed."""
+    if answer.error is not None:
+        return None
+    if schema is None:
+        return answer.text
+    from ..request.parsing import parse_answer
+
+    try:
+        return parse_answer(schema, answer.text, answer.finish_reason)
+    except GeminiError:
+        return None
+
+
+def _not_run(model: str):
+    from ..response import Response
+
+    response = Response([], model=model)
+    response.close(error=GeminiError("not run: interrupted before this row was sent"))
+    return response
+
+
+def summary(answers: list, name: str, into: str | None) -> str:
+    failed = sum(answer.error is not None for answer in answers)
+    text = f"{plural(len(answers), 'row')} answered into `{name}`"
+    if into:
+        text += f" (and the column `{into}`)"
+    if failed:
+        text += f"; {plural(failed, 'row')} failed: see the `error` column, and run the cell again to retry them"
+    return text + "."
+
+
+def system_text(args, magics, namespace: dict) -> str | None:
+    """`-s` (or the default system instruction), with `{name}` filled from the kernel."""
+    from ..prompt import split_template
+
+    system = args.system if args.system is not None else (magics.system or None)
+    if system is None:
+        return None
+    try:
+        return "".join(p if isinstance(p, str) else str(p) for p in split_template(system, namespace))
+    except GeminiError as error:
+        raise UsageError(explain.message(error)) from None
+
+
+# --- %gemini batch | batches | embed -----------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(f"%gemini {self.prog}: {message}.")
+
+
+def names_a_job(words: list[str]) -> bool:
+    """`%gemini batch cancel NAME` / `%gemini batch NAME ...` is the subcommand; else a prompt."""
+    if words[:1] == ["cancel"]:
+        return len(words) == 2
+    return bool(words) and bool(_BATCH_ID.fullmatch(words[0]))
+
+
+def batch_command(magics, line: str) -> None:
+    """`%gemini batch NAME [-o OUT] [--over DF] [--schema T]` re-attaches; `%gemini batch cancel NAME`."""
+    from ..api.batches import get_batch
+
+    parser = _Parser(prog="batch", add_help=False)
+    parser.add_argument("name")
+    parser.add_argument("-o", "--out")
+    parser.add_argument("--over")
+    parser.add_argument("--schema")
+    words = _words(line)
+    cancel = words[:1] == ["cancel"]
+    args = parser.parse_args(words[1:] if cancel else words)
+    client = magics.backend.client()
+    name = args.name if args.name.startswith("batches/") else f"batches/{args.name}"
+    try:
+        job = get_batch(client, name)
+        if cancel:
+            job.cancel()
+            show_markdown(f"Asked to cancel `{job.name}`: it is {job.state} now.")
+            return None
+    except GeminiError as error:
+        raise UsageError(explain.message(error) + "\n%gemini batches lists the jobs of this key.") from None
+    namespace = magics.shell.user_ns
+    check_frame_name(magics, args.out, namespace)
+    known = magics.__dict__.get("batch_jobs", {}).get(job.name, {})
+    job.keys = known.get("keys")
+    rows = over_value(args.over, namespace) if args.over else known.get("rows")
+    schema = known.get("schema")
+    if args.schema:
+        from .type_expr import evaluate_type
+
+        schema = evaluate_type(args.schema, namespace)
+    args.into = None
+    wait_and_bind(magics, args, job, rows, schema)
+
+
+def batches_command(magics) -> None:
+    """`%gemini batches`: the key's batch jobs, newest first, as a table."""
+    from ..api.batches import list_batches
+
+    try:
+        jobs = list_batches(magics.backend.client())
+    except GeminiError as error:
+        raise UsageError(explain.message(error)) from None
+    if not jobs:
+        return show_markdown("No batch jobs for this key.")
+    head = "| name | display name | state | model | requests | succeeded | failed | pending |\n|---|---|---|---|--:|--:|--:|--:|"
+    body = "\n".join(f"| `{job.name}` | {job.display_name} | {job.state} | {job.model} | {job.counts['requests']} | "
+                     f"{job.counts['succeeded']} | {job.counts['failed']} | {job.counts['pending']} |" for job in jobs)
+    show_markdown(f"{plural(len(jobs), 'batch job')}:\n\n{head}\n{body}")
+
+
+def embed_command(magics, line: str) -> None:
+    """`%gemini embed {texts} [-o NAME] [--dims N] [--task TYPE] [-m MODEL]`: a float32 array (rows, dims)."""
+    from ..api.embeddings import DEFAULT_EMBEDDING_MODEL, TASK_TYPES, embed
+    from ..prompt import split_template
+    from ..render.row_progress import RowProgress
+    parser = _Parser(prog="embed", add_help=False)
+    parser.add_argument("texts")
+    parser.add_argument("-o", "--out")
+    parser.add_argument("--dims", type=int)
+    parser.add_argument("--task", type=str.upper, choices=TASK_TYPES)
+    parser.add_argument("-m", "--model", default=DEFAULT_EMBEDDING_MODEL)
+    args = parser.parse_args(_words(line))
+    namespace = magics.shell.user_ns
+    check_frame_name(magics, args.out, namespace)
+    reference = args.texts if args.texts.startswith("{") else "{" + args.texts + "}"
+    try:
+        found = split_template(reference, namespace)
+    except GeminiError as error:
+        raise UsageError(explain.message(error)) from None
+    texts = found[0] if len(found) == 1 else None
+    if isinstance(texts, str) or texts is None or not hasattr(texts, "__iter__"):
+        raise UsageError(f"%gemini embed {args.texts}: name a column, Series or list of texts, such as "
+                         "{reviews.text}.")
+    view = RowProgress("Embedding", unit="text")
+    try:
+        vectors = embed(magics.backend.client(), texts, model=args.model, task_type=args.task, dimensions=args.dims,
+                        progress=view)
+    except KeyboardInterrupt:
+        view.discard()
+        raise UsageError("Interrupted: no embeddings were kept; run the line again.") from None
+    except (GeminiError, TypeError, ValueError) as error:
+        view.discard()
+        raise UsageError(explain.message(error)) from None
+    view.finish()
+    name = bind(magics, args.out, vectors)
+    shape = getattr(vectors, "shape", (len(vectors),))
+    show_markdown(f"Embedded {plural(len(vectors), 'text')} into `{name}`: "
+                  f"{getattr(vectors, 'dtype', 'list')} array of shape {tuple(shape)}.")
+
+
+def _words(line: str) -> list[str]:
+    try:
+        return shlex.split(line, posix=True)
+    except ValueError as error:
+        raise UsageError(f"Could not read the options ({error}); check the quotes.") from None

@@ -1,0 +1,287 @@
+"""Rows at scale from the magics and Client: `%%gemini --over`, `--batch`, `%gemini batch|batches|embed`,
+`Client.map/batch/embed`, `prompt_rows`, and the row progress view. Real HTTP to the emulator."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+from IPython.core.error import UsageError
+
+from gemini_magic.render.row_progress import BatchProgress, RowProgress
+
+pd = pytest.importorskip("pandas", exc_type=ImportError)
+
+MODEL = "gemini-2.5-flash"
+
+
+def generate_requests(emulator) -> list:
+    return [r for r in emulator.requests if r.path.endswith(":generateContent")]
+
+
+def prompt_of(request) -> str:
+    return "".join(p.get("text", "") for p in request.json["contents"][-1]["parts"])
+
+
+@pytest.fixture
+def reviews():
+    return pd.DataFrame({"text": [f"review {n}" for n in range(12)], "stars": [n % 5 + 1 for n in range(12)],
+                         "name": [f"user{n}" for n in range(12)]}, index=[f"id{n}" for n in range(12)])
+
+
+def magics_of(shell):
+    magics = shell.magics_manager.registry["GeminiMagics"]
+    magics.backend.client().transport.sleep = lambda seconds: None  # batch polling without real naps
+    return magics
+
+
+# -- %%gemini --over -------------------------------------------------------------------------------------
+
+def test_over_binds_a_frame_with_the_inputs_index_and_row_columns(shell, emulator, reviews, capsys):
+    shell.user_ns["reviews"] = reviews
+    shell.run_cell_magic("gemini", "--over reviews -o labelled --concurrency 4",
+                         "Classify: {row.text} ({row.stars} stars) by {row.name}")
+    frame = shell.user_ns["labelled"]
+    assert list(frame.index) == list(reviews.index) and shell.user_ns["_gemini"] is frame
+    assert list(frame.columns) == ["text", "finish_reason", "prompt_tokens", "output_tokens", "error"]
+    for n, label in enumerate(reviews.index):  # {row.name} is the column `name`, not the index label
+        assert f'"Classify: review {n} ({n % 5 + 1} stars) by user{n}"' in frame.loc[label, "text"]
+    assert frame["error"].isna().all() and (frame["finish_reason"] == "STOP").all()
+    assert (frame["prompt_tokens"] > 0).all()
+    assert len(generate_requests(emulator)) == 12
+    out = capsys.readouterr().out
+    assert "12 of 12 rows" in out and "12 rows answered into `labelled`." in out
+
+
+def test_into_writes_the_text_or_the_parsed_value_into_the_input_frame(shell, emulator):
+    frame = pd.DataFrame({"word": ["cat", "dog"]})
+    shell.user_ns["words"] = frame
+    shell.run_cell_magic("gemini", "--over words --into answer", "Say {row.word}")
+    assert '"Say cat"' in frame.loc[0, "answer"] and '"Say dog"' in frame.loc[1, "answer"]
+
+    @dataclasses.dataclass
+    class Label:
+        label: str
+        score: int
+
+    shell.user_ns["Label"] = Label
+    shell.run_cell_magic("gemini", "--over words -o typed --schema Label --into parsed", "Label {row.word}")
+    typed = shell.user_ns["typed"]
+    assert {"label", "score"} <= set(typed.columns) and typed["error"].isna().all()
+    assert all(isinstance(value, Label) for value in frame["parsed"])
+    body = generate_requests(emulator)[-1].json
+    assert body["generationConfig"]["responseMimeType"] == "application/json"
+
+
+def test_a_list_and_a_series_run_too_and_rerunning_replaces_the_bound_frame(shell, emulator):
+    shell.user_ns["cities"] = ["Hue", "Hanoi", "Vinh"]
+    shell.run_cell_magic("gemini", "--over cities -o facts", "One fact about {row}")
+    assert list(shell.user_ns["facts"].index) == [0, 1, 2]
+    shell.user_ns["cities"] = pd.Series(["Hue", "Hanoi"], index=["a", "b"])
+    shell.run_cell_magic("gemini", "--over cities -o facts", "One fact about {row}")  # may replace its own frame
+    assert list(shell.user_ns["facts"].index) == ["a", "b"]
+    assert '"One fact about Hanoi"' in shell.user_ns["facts"].loc["b", "text"]
+    shell.user_ns["mine"] = pd.DataFrame({"x": [1]})
+    with pytest.raises(UsageError, match="already holds a DataFrame"):
+        shell.run_cell_magic("gemini", "--over cities -o mine", "One fact about {row}")
+
+
+def test_a_429_storm_loses_no_row(shell, emulator, reviews):
+    emulator.set_rate_limit(rpm=1200)
+    emulator.inject("status", match="generate", code=429, times=5, retry_delay="0.05s",
+                    quota_id="GenerateRequestsPerMinutePerProjectPerModel-FreeTier")
+    shell.user_ns["reviews"] = reviews
+    shell.run_cell_magic("gemini", "--over reviews -o labelled --concurrency 6", "Row {row.text}")
+    frame = shell.user_ns["labelled"]
+    assert frame["error"].isna().all()
+    assert all(f'"Row review {n}"' in text for n, text in enumerate(frame["text"]))
+    sent = [prompt_of(r) for r in generate_requests(emulator)]
+    assert len(sent) >= 12 + 5 and set(sent) == {f"Row review {n}" for n in range(12)}
+
+
+def test_a_failed_row_is_in_error_and_the_run_goes_on(shell, emulator):
+    emulator.inject("status", match="generate", code=400, message="Request contains an invalid argument.")
+    shell.user_ns["items"] = ["a", "b", "c"]
+    shell.run_cell_magic("gemini", "--over items -o out --concurrency 1", "Echo {row}")
+    frame = shell.user_ns["out"]
+    assert frame["error"].notna().sum() == 1 and "invalid argument" in frame["error"].dropna().iloc[0]
+    assert frame["text"].notna().sum() == 2
+
+
+def test_interrupt_binds_the_finished_rows_and_a_rerun_sends_none_twice(shell, emulator, monkeypatch):
+    shell.user_ns["numbers"] = list(range(20))
+    original = RowProgress.__call__
+
+    def stop_after_five(self, done, total, errors=0, tokens=0):
+        original(self, done, total, errors, tokens)
+        if done >= 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RowProgress, "__call__", stop_after_five)
+    emulator.latency = 0.02
+    with pytest.raises(UsageError, match=r"Interrupted after (\d+) of 20 rows; the finished rows are in part") as info:
+        shell.run_cell_magic("gemini", "--over numbers -o part --concurrency 3", "Number {row}")
+    emulator.latency = 0.0
+    done = int(info.value.args[0].split("after ")[1].split(" ")[0])
+    frame = shell.user_ns["part"]
+    assert 5 <= done < 20 and frame["text"].notna().sum() == done
+    assert (frame["error"].dropna().str.contains("not run")).sum() == 20 - done
+    monkeypatch.setattr(RowProgress, "__call__", original)
+    shell.run_cell_magic("gemini", "--over numbers -o part --concurrency 3", "Number {row}")
+    assert shell.user_ns["part"]["error"].isna().all()
+    prompts = [prompt_of(r) for r in generate_requests(emulator)]
+    assert len(prompts) == 20 and len(set(prompts)) == 20  # no row was sent twice
+
+
+def test_cache_dir_keeps_answers_on_disk(shell, emulator, tmp_path):
+    shell.user_ns["items"] = ["x", "y"]
+    shell.run_cell_magic("gemini", f"--over items -o out --cache-dir {tmp_path}", "Echo {row}")
+    assert len(list(tmp_path.glob("*.json"))) == 2
+    magics_of(shell).row_caches.clear()  # as after a kernel restart: only the disk remains
+    shell.run_cell_magic("gemini", f"--over items -o out --cache-dir {tmp_path}", "Echo {row}")
+    assert len(generate_requests(emulator)) == 2 and '"Echo y"' in shell.user_ns["out"]["text"][1]
+
+
+def test_dry_run_shows_three_prompts_and_an_estimate_and_generates_nothing(shell, emulator, reviews, capsys):
+    shell.user_ns["reviews"] = reviews
+    shell.run_cell_magic("gemini", "--over reviews --dry-run", "Classify: {row.text}")
+    out = capsys.readouterr().out
+    assert "Classify: review 0" in out and "Classify: review 2" in out and "Classify: review 3" not in out
+    assert "Dry run** of 12 rows" in out and "input tokens for all 12 rows" in out
+    assert generate_requests(emulator) == []
+    assert len([r for r in emulator.requests if r.path.endswith(":countTokens")]) == 5
+
+
+def test_bad_inputs_are_one_clear_message_before_anything_is_sent(shell, emulator, reviews):
+    shell.user_ns["reviews"] = reviews
+    with pytest.raises(UsageError, match="--over nothing: there is no variable of that name"):
+        shell.run_cell_magic("gemini", "--over nothing", "Classify {row.text}")
+    with pytest.raises(UsageError, match=r"\{row.txt\}, which the rows do not have .*'text'"):
+        shell.run_cell_magic("gemini", "--over reviews", "Classify {row.txt}")
+    shell.user_ns["count"] = 3
+    with pytest.raises(UsageError, match="holds a int; pass a DataFrame, a Series or a list"):
+        shell.run_cell_magic("gemini", "--over count", "Classify {row}")
+    with pytest.raises(UsageError, match="--batch goes with --over"):
+        shell.run_cell_magic("gemini", "--batch", "Classify this")
+    shell.user_ns["items"] = ["a"]
+    with pytest.raises(UsageError, match="--into x writes into a DataFrame's column, and items is a list"):
+        shell.run_cell_magic("gemini", "--over items --into x", "{row}")
+    with pytest.raises(UsageError, match="--concurrency and --rpm must be above 0"):
+        shell.run_cell_magic("gemini", "--over reviews --concurrency 0", "{row.text}")
+    assert emulator.requests == []
+
+
+# -- --batch, %gemini batch / batches --------------------------------------------------------------------
+
+def test_batch_end_to_end_then_reattach_list_and_cancel(shell, emulator, reviews, capsys):
+    magics_of(shell)
+    shell.user_ns["reviews"] = reviews
+    shell.run_cell_magic("gemini", "--over reviews -o labelled --batch", "Classify: {row.text}")
+    frame = shell.user_ns["labelled"]
+    assert list(frame.index) == list(reviews.index) and frame["error"].isna().all()
+    assert all(f'"Classify: review {n}"' in text for n, text in enumerate(frame["text"]))
+    assert generate_requests(emulator) == []  # all through the Batch API
+    out = capsys.readouterr().out
+    name = out.split("Started batch job `")[1].split("`")[0]
+    assert name.startswith("batches/") and f"%gemini batch {name} -o labelled` re-attaches" in out
+    assert "SUCCEEDED · 12 of 12 requests done" in out
+
+    del shell.user_ns["labelled"]
+    magics_of(shell).batch_jobs.clear()  # as after a kernel restart: only the job's name is known
+    shell.run_line_magic("gemini", f"batch {name} -o again --over reviews")
+    again = shell.user_ns["again"]
+    assert list(again.index) == list(reviews.index) and '"Classify: review 11"' in again["text"].iloc[-1]
+
+    shell.run_line_magic("gemini", "batches")
+    assert f"| `{name}` | gemini_magic reviews | SUCCEEDED | gemini-2.5-flash | 12 | 12 | 0 | 0 |" in \
+        capsys.readouterr().out
+
+    job = magics_of(shell).backend.client().batch(["a", "b"], model=MODEL)
+    shell.run_line_magic("gemini", f"batch cancel {job.name}")
+    assert "it is CANCELLED now" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="ended CANCELLED, so it has no answers"):
+        shell.run_line_magic("gemini", f"batch {job.name}")
+    with pytest.raises(UsageError, match="%gemini batches lists the jobs"):
+        shell.run_line_magic("gemini", "batch batches/doesnotexist0000000000")
+
+
+# -- %gemini embed ---------------------------------------------------------------------------------------
+
+def test_embed_a_column_into_a_float32_array(shell, emulator, reviews, capsys):
+    np = pytest.importorskip("numpy")
+    shell.user_ns["reviews"] = reviews
+    shell.run_line_magic("gemini", "embed {reviews.text} -o vectors --dims 16 --task retrieval_document")
+    vectors = shell.user_ns["vectors"]
+    assert vectors.dtype == np.float32 and vectors.shape == (12, 16)
+    sent = [r.json for r in emulator.requests if r.path.endswith(":batchEmbedContents")]
+    assert sent[0]["requests"][0]["taskType"] == "RETRIEVAL_DOCUMENT"
+    assert sent[0]["requests"][3]["content"]["parts"][0]["text"] == "review 3"
+    assert "into `vectors`: float32 array of shape (12, 16)" in capsys.readouterr().out
+    shell.run_line_magic("gemini", "embed {reviews.text} -o vectors --dims 8")  # replaces its own array
+    assert shell.user_ns["vectors"].shape == (12, 8)
+    with pytest.raises(UsageError, match="--task: invalid choice"):
+        shell.run_line_magic("gemini", "embed {reviews.text} --task SORTING")
+
+
+def test_a_prompt_starting_with_batch_or_embed_is_still_a_prompt(shell, emulator):
+    shell.run_line_magic("gemini", "batch processing is what?")
+    shell.run_line_magic("gemini", "embed this idea in a poem")
+    assert [prompt_of(r) for r in emulator.requests if "generatecontent" in r.path.lower()] == [
+        "batch processing is what?", "embed this idea in a poem"]
+
+
+# -- plain Python ----------------------------------------------------------------------------------------
+
+def test_client_map_batch_embed_and_prompt_rows(client, emulator, reviews):
+    from gemini_magic import prompt_rows
+
+    seen = []
+    answers = client.map("Say {row.text}", reviews.head(3), model=MODEL, progress=lambda *a: seen.append(a))
+    assert [f'"Say review {n}"' in a.text for n, a in enumerate(answers)] == [True] * 3
+    assert seen[-1][:3] == (3, 3, 0)
+    again = client.map("Say {row.text}", reviews.head(3), model=MODEL, progress=False)  # the client's cache
+    assert len(generate_requests(emulator)) == 3 and again[2].text == answers[2].text
+    frame = prompt_rows(reviews.head(4), "Say {row.text}", client=client, progress=False)
+    assert list(frame.index) == ["id0", "id1", "id2", "id3"] and len(generate_requests(emulator)) == 4
+    job = client.batch(["x", "y"], model=MODEL)
+    assert client.get_batch(job.name).name == job.name and job.name in [j.name for j in client.list_batches()]
+    assert client.embed(["a", "b", "c"], dimensions=4).shape == (3, 4)
+
+
+# -- the view --------------------------------------------------------------------------------------------
+
+def test_row_progress_line_counts_rate_eta_errors_tokens_and_leaves_a_final_line():
+    shown = []
+
+    class Handle:
+        def update(self, bundle, raw=False):
+            shown.append(bundle)
+
+    progress = RowProgress("Rows", mode="html", interval=0.0)
+    import gemini_magic.render.row_progress as module
+
+    original = module.default_display
+    module.default_display = lambda: (lambda bundle, raw=False, display_id=None: shown.append(bundle) or Handle())
+    try:
+        progress(0, 40)
+        progress.started -= 2.0  # two seconds later ...
+        progress(10, 40, 1, 1234)
+        progress(40, 40, 1, 5000)
+        final = progress.finish()
+    finally:
+        module.default_display = original
+    assert "0 of 40 rows · estimating…" in shown[0]["text/plain"]
+    assert re.search(r"\] 10 of 40 rows · 5\.0 rows/s · [67] s left · 1 error · 1,234 tokens$", shown[1]["text/plain"])
+    assert 'width:25.0%' in shown[1]["text/html"] and "<script" not in shown[1]["text/html"]
+    assert final.startswith("Rows: 40 of 40 rows · ") and "1 error · 5,000 tokens" in final
+    assert shown[-1] == {"text/plain": final, "text/html": f"<div>{final}</div>"}
+
+
+def test_batch_progress_line():
+    class Job:
+        state, counts = "RUNNING", {"requests": 3, "succeeded": 1, "failed": 1, "pending": 1}
+
+    view = BatchProgress(mode="plain")
+    view(Job())
+    assert view.line(3.0) == "RUNNING · 2 of 3 requests done · 1 failed · 3.0 s so far"
