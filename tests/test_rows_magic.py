@@ -85,6 +85,11 @@ def test_a_list_and_a_series_run_too_and_rerunning_replaces_the_bound_frame(shel
     shell.user_ns["mine"] = pd.DataFrame({"x": [1]})
     with pytest.raises(UsageError, match="already holds a DataFrame"):
         shell.run_cell_magic("gemini", "--over cities -o mine", "One fact about {row}")
+    with pytest.raises(UsageError, match="would hide Python's built-in list"):
+        shell.run_cell_magic("gemini", "--over cities -o list", "One fact about {row}")
+    with pytest.raises(UsageError, match="would hide Python's built-in sum"):
+        shell.run_line_magic("gemini", "embed {cities} -o sum")
+    assert len(generate_requests(emulator)) == 3  # the Series re-asked Hue and Hanoi: answered from the cache
 
 
 def test_a_429_storm_loses_no_row(shell, emulator, reviews):
@@ -285,3 +290,16 @@ def test_batch_progress_line():
     view = BatchProgress(mode="plain")
     view(Job())
     assert view.line(3.0) == "RUNNING · 2 of 3 requests done · 1 failed · 3.0 s so far"
+
+
+def test_kernel_names_and_the_system_instruction_reach_every_rows_request(shell, emulator):
+    shell.user_ns.update(items=["tea", "coffee"], tone="polite", persona="a barista")
+    shell.run_cell_magic("gemini", '--over items -o out -s "You are {persona}." -t 0.3', "Be {tone}: describe {row}")
+    bodies = sorted((r.json for r in generate_requests(emulator)), key=prompt_of_body)
+    assert [prompt_of_body(b) for b in bodies] == ["Be polite: describe coffee", "Be polite: describe tea"]
+    assert all(b["systemInstruction"]["parts"][0]["text"] == "You are a barista." for b in bodies)
+    assert all(b["generationConfig"]["temperature"] == 0.3 for b in bodies)
+
+
+def prompt_of_body(body) -> str:
+    return "".join(p.get("text", "") for p in body["contents"][-1]["parts"])

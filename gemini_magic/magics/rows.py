@@ -191,10 +191,17 @@ def over_value(name: str, namespace: dict) -> Any:
 def check_frame_name(magics, name: str | None, namespace: dict) -> None:
     """`-o NAME` must not replace a variable that holds something else than an earlier result (a frame
     or an array these magics bound there may be replaced: re-running the cell does that)."""
+    # The rules of cell.check_out_name (which this module cannot import: cell imports it), plus frames
+    # and arrays bound here before.
+    import builtins
+    import keyword
+
     if name is None:
         return
-    if not name.isidentifier():
+    if not name.isidentifier() or keyword.iskeyword(name):
         raise UsageError(f"-o/--out {name!r} is not a valid Python variable name.")
+    if name not in namespace and hasattr(builtins, name):
+        raise UsageError(f"-o {name} would hide Python's built-in {name}(); use another name.")
     value = namespace.get(name)
     if name not in namespace or value is None or type(value).__module__.startswith("gemini_magic.") or \
             magics.__dict__.get("rows_bound", {}).get(name) == id(value):
