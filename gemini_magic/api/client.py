@@ -20,7 +20,7 @@ import time
 from typing import Any, Iterator
 
 from ..constants import DEFAULT_API_VERSION
-from ..errors import MissingAPIKeyError
+from ..errors import MissingAPIKeyError, SettingsError
 from ..request.body import count_tokens_body, model_path
 from ..request.pipeline import PreparedTurn, prepare_turn
 from ..request.settings import GenerationSettings, check_model
@@ -49,6 +49,8 @@ class Client:
             raise MissingAPIKeyError()
         self.base_url, self.base_url_source = resolve_base_url(base_url)
         api_version, timeout = validate_api_version(api_version), validate_timeout(timeout)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise SettingsError(f"max_retries must be a whole number, 0 or more; got {max_retries!r}.")
         retry = retry or RetryPolicy(max_retries=max_retries)
         self._transport = Transport(key, self.base_url, api_version, timeout, retry)
 

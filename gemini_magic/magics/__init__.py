@@ -14,6 +14,7 @@ as one line, without a traceback). One module a job:
 
 from __future__ import annotations
 
+import logging
 import math
 
 from IPython.core.error import UsageError
@@ -53,7 +54,21 @@ class GeminiMagics(Magics):
     api_version = Unicode(DEFAULT_API_VERSION, help="API version path.").tag(config=True)
 
     def __init__(self, shell=None, **kwargs):
+        # A value %config refused stays in the shell's config (IPython merges every %config line into
+        # it), and would make loading the extension fail: take our section out, then set each value
+        # on its own, dropping (and naming) the ones the checks refuse.
+        config = getattr(shell, "config", None)
+        section = config.pop(type(self).__name__, None) if config is not None else None
         super().__init__(shell=shell, **kwargs)
+        for name, value in dict(section or {}).items():
+            try:
+                setattr(self, name, value)
+            except TraitError as error:
+                logging.getLogger("gemini_magic").warning("Ignored %s.%s from the configuration: %s",
+                                                          type(self).__name__, name, error)
+                del section[name]
+        if section is not None:
+            config[type(self).__name__] = section
         self.backend = Backend(self)
         self.uploads = Uploads()
         self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}

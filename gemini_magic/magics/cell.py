@@ -6,9 +6,7 @@ Everything here is glue: the request is prepared by `Client.prepare` (request/pi
 
 from __future__ import annotations
 
-import builtins
 import json
-import keyword
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -17,6 +15,7 @@ from ..errors import GeminiError, NotFoundError
 from ..units import plural
 from . import explain
 from .display import show_markdown
+from .names import check_out_name
 
 
 def run_prompt(magics, args, prompt_text: str):
@@ -292,25 +291,6 @@ def resolve(prompt_text: str, args, namespace, default_system: str) -> tuple[lis
     if not any(not isinstance(c, str) or c.strip() for c in contents):
         raise UsageError("The prompt is empty. Write it in the cell below %%gemini.")
     return contents, system
-
-
-def check_out_name(name: str | None, namespace: dict) -> None:
-    """`-o NAME` must be an identifier, and must not replace a variable that holds something else than
-    an earlier result (a DataFrame called df is never overwritten by an answer)."""
-    if name is None:
-        return
-    if not name.isidentifier() or keyword.iskeyword(name):
-        raise UsageError(f"-o/--out {name!r} is not a valid Python variable name.")
-    if name not in namespace and hasattr(builtins, name):
-        raise UsageError(f"-o {name} would hide Python's built-in {name}(); use another name.")
-    if name in namespace and not is_result(namespace[name]):
-        raise UsageError(f"-o {name}: the variable {name} already holds a {type(namespace[name]).__name__}, "
-                         f"which an answer would replace. Use another name, or `del {name}` first.")
-
-
-def is_result(value: Any) -> bool:
-    """An earlier answer (or None), which `-o` may replace."""
-    return value is None or type(value).__module__.startswith("gemini_magic.")
 
 
 def bind(magics, args, response) -> None:

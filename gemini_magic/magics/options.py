@@ -81,12 +81,53 @@ def prompt_arguments(func):
 
 
 def parse_options(magic, line: str):
-    """Parse a magic's options with shell quoting (IPython's own split keeps the quotes)."""
+    """Parse a magic's options with shell quoting (IPython's own split keeps the quotes).
+
+    `--schema`'s value is taken as written (a type expression keeps its quotes: `Literal["a", "b"]`),
+    and an unknown option gets the nearest known one ("did you mean --model?")."""
+    line, schema = _take_raw_value(line, "--schema")
     try:
         words = shlex.split(line, posix=True)
     except ValueError as error:
         raise UsageError(f"Could not read the options ({error}); check the quotes.") from None
-    return magic.parser.parse_args(words)
+    try:
+        args = magic.parser.parse_args(words)
+    except UsageError as error:
+        unknown = re.search(r"unrecognized arguments: (-[\w-]+)", str(error))
+        if unknown:
+            raise UsageError(unknown_option_message(unknown.group(1), magic.parser._option_string_actions)
+                             .replace("%gemini", "this magic")) from None
+        raise
+    if schema is not None:
+        args.schema = schema
+    return args
+
+
+def _take_raw_value(line: str, option: str) -> tuple[str, str | None]:
+    """`line` without `option VALUE`, and VALUE as written: up to the first blank outside brackets and
+    quotes; one pair of quotes around the whole value is removed."""
+    match = re.search(rf"(?:^|\s){re.escape(option)}(?:=|\s+)", line)
+    if not match:
+        return line, None
+    start = position = match.end()
+    depth, quote = 0, None
+    while position < len(line):
+        char = line[position]
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char.isspace() and depth <= 0:
+            break
+        position += 1
+    value = line[start:position]
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return line[:match.start()] + " " + line[position:], value
 
 
 def settings_from_args(args, traits) -> tuple[str, Any, dict]:
@@ -111,7 +152,7 @@ def settings_from_args(args, traits) -> tuple[str, Any, dict]:
         model = check_model(args.model if args.model is not None else traits.model)
     except (SettingsError, TypeError) as error:
         raise UsageError(str(error)) from None
-    output_format = args.format or ("json" if args.json or args.schema else traits.output_format)
+    output_format = args.format or ("json" if args.json else traits.output_format)
     view = {"show_thoughts": show_thoughts, "stream": traits.stream and not args.no_stream,
             "format": output_format}
     return model, settings, view

@@ -27,6 +27,7 @@ from ..errors import GeminiError
 from ..units import plural
 from . import explain
 from .display import show_markdown
+from .names import check_out_name
 
 BATCH_POLL = (2.0, 60.0)  # seconds between reads of a batch job: first, most (x1.5 each time)
 DRY_RUN_SHOWN, DRY_RUN_SAMPLE = 3, 5
@@ -189,25 +190,9 @@ def over_value(name: str, namespace: dict) -> Any:
 
 
 def check_frame_name(magics, name: str | None, namespace: dict) -> None:
-    """`-o NAME` must not replace a variable that holds something else than an earlier result (a frame
-    or an array these magics bound there may be replaced: re-running the cell does that)."""
-    # The rules of cell.check_out_name (which this module cannot import: cell imports it), plus frames
-    # and arrays bound here before.
-    import builtins
-    import keyword
-
-    if name is None:
-        return
-    if not name.isidentifier() or keyword.iskeyword(name):
-        raise UsageError(f"-o/--out {name!r} is not a valid Python variable name.")
-    if name not in namespace and hasattr(builtins, name):
-        raise UsageError(f"-o {name} would hide Python's built-in {name}(); use another name.")
-    value = namespace.get(name)
-    if name not in namespace or value is None or type(value).__module__.startswith("gemini_magic.") or \
-            magics.__dict__.get("rows_bound", {}).get(name) == id(value):
-        return
-    raise UsageError(f"-o {name}: the variable {name} already holds a {type(value).__name__}, which the answers "
-                     f"would replace. Use another name, or `del {name}` first.")
+    """`-o NAME` as names.check_out_name checks it, where a frame or an array these magics bound there
+    before may be replaced too (re-running the cell does that)."""
+    check_out_name(name, namespace, lambda key, value: magics.__dict__.get("rows_bound", {}).get(key) == id(value))
 
 
 def bind(magics, name: str | None, value: Any) -> str:
