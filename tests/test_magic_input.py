@@ -163,3 +163,21 @@ def test_a_refused_config_value_does_not_break_reloading_the_extension(shell, em
     magics.temperature = None
     shell.run_cell_magic("gemini", "--no-stream", "still works")
     assert _sent(emulator)
+
+
+@pytest.mark.parametrize("line, meant", [
+    ("cache lsit", "cache list"),
+    ("files delet x", "files delete"),
+    ("chat undoo trip", "chat undo"),
+])
+def test_a_mistyped_subcommand_is_not_sent_as_a_prompt(shell, emulator, line, meant):
+    with pytest.raises(UsageError, match=f"did you mean %gemini {meant}"):
+        shell.run_line_magic("gemini", line)
+    assert not _sent(emulator)
+
+
+def test_a_prompt_that_starts_like_a_subcommand_is_still_a_prompt(shell, emulator):
+    shell.run_line_magic("gemini", "--no-stream files are where the data lives, right")
+    shell.run_line_magic("gemini", "-- cache lsit")
+    assert [r.json["contents"][0]["parts"][0]["text"] for r in emulator.requests if "enerateContent" in r.path] \
+        == ["files are where the data lives, right", "cache lsit"]

@@ -184,11 +184,12 @@ class GeminiMagics(Magics):
                 return rows.batches_command(self) if command == "batches" else \
                     getattr(rows, f"{command}_command")(self, rest)
             return getattr(subcommands, command)(self, words[1:])
+        _refuse_mistyped_action(command, words[1:2])
         options, prompt = split_options(line, self.gemini.parser)
         args = parse_options(self.gemini, options)
         if not prompt.strip():
             raise UsageError("Nothing to send. Write the prompt after %gemini, or use %%gemini for a cell. "
-                             "Subcommands: models, config, files, backend.")
+                             f"Subcommands: {', '.join(SUBCOMMANDS)}.")
         return run_prompt(self, args, prompt)
 
     # --- %gemini_upload ----------------------------------------------------------------------------
@@ -242,3 +243,20 @@ def _names_a_chat(words: list[str], namespace: dict) -> bool:
     from ..api.chat import Chat
 
     return isinstance(namespace.get(words[0]), Chat)
+
+
+#: The actions of the subcommands that take one (`%gemini cache list`).
+ACTIONS = {"cache": ("create", "list", "extend", "delete"), "files": ("delete",), "chat": ("undo", "reset", "show"),
+           "batch": ("cancel",)}
+
+
+def _refuse_mistyped_action(command: str, action: list[str]) -> None:
+    """`%gemini cache lsit` is a typo, not a prompt to send: UsageError with the action meant."""
+    import difflib
+
+    if command not in ACTIONS or not action:
+        return
+    close = difflib.get_close_matches(action[0].lower(), ACTIONS[command], n=1, cutoff=0.7)
+    if close and close[0] != action[0]:
+        raise UsageError(f"%gemini {command} {action[0]}: did you mean %gemini {command} {close[0]}? "
+                         f"(To send it as a prompt, write %gemini -- {command} {action[0]} ...)")
