@@ -45,8 +45,13 @@ def test_a_dataframe_arrives_as_a_csv_table_after_its_header(client):
     response = client.generate("gemini-2.5-flash", ["Describe", df])
     assert "pandas DataFrame: 100 rows x 4 columns" in response.text
     (line,) = attachments(response.text)
-    # the index is the first CSV column, so the table has 5
-    assert re.fullmatch(r"text/csv, [\d,]+ bytes: CSV table, 100 rows x 5 columns.*", line)
+    # the default RangeIndex is not sent: the header, the CSV and the emulator all count 4 columns
+    assert re.fullmatch(r"text/csv, [\d,]+ bytes: CSV table, 100 rows x 4 columns.*", line)
+    labelled = client.generate("gemini-2.5-flash", ["Describe", df.set_index("a")])
+    assert re.search(r"pandas DataFrame: 100 rows x 3 columns \(CSV below\)\. "
+                     r"Index: (Range)?Index 'a', int64, as the first CSV column\.", labelled.text)
+    (line,) = attachments(labelled.text)
+    assert re.fullmatch(r"text/csv, [\d,]+ bytes: CSV table, 100 rows x 4 columns.*", line)
 
 
 def test_audio_pdf_and_figures_arrive_described(client, tmp_path):

@@ -34,7 +34,8 @@ def test_a_dataframe_is_a_header_and_a_csv_that_round_trips():
     assert len(result.parts) == 2 and result.notes == []
     header = result.parts[0]["text"]
     assert header.startswith("pandas DataFrame: 3 rows x 5 columns (CSV below).")
-    assert "Index: Index 'code', str." in header or "Index: Index 'code', object." in header
+    assert "Index: Index 'code', str, as the first CSV column." in header or \
+        "Index: Index 'code', object, as the first CSV column." in header
     assert "city (" in header and "population (int64)" in header and "area (float64)" in header
     assert "capital (bool)" in header and "founded (datetime64" in header
     back = pd.read_csv(io.StringIO(csv_of(result)), index_col="code", parse_dates=["founded"])
@@ -50,7 +51,7 @@ def test_multiindex_columns_are_flattened_and_row_levels_kept():
     back = pd.read_csv(io.StringIO(text), index_col=[0, 1])
     assert list(back.columns) == ["sales / 2023", "sales / 2024", "cost / 2024"]
     assert list(back.index) == list(index) and back.index.names == ["region", "country"]
-    assert "Index: MultiIndex of region, country." in convert(df).parts[0]["text"]
+    assert "Index: MultiIndex of region, country, as the first 2 CSV columns." in convert(df).parts[0]["text"]
     assert back.to_numpy().tolist() == df.to_numpy().tolist()
     assert "sales / 2023 (int64)" in convert(df).parts[0]["text"]
 
@@ -58,11 +59,13 @@ def test_multiindex_columns_are_flattened_and_row_levels_kept():
 def test_a_series_is_a_one_column_table_named_after_it():
     series = pd.Series([0.5, 1.5, 2.5], index=["a", "b", "c"], name="ratio")
     result = convert(series)
-    assert result.parts[0]["text"].startswith("pandas Series 'ratio', dtype float64: 3 rows x 1 columns")
+    assert result.parts[0]["text"].startswith("pandas Series 'ratio', dtype float64: 3 rows x 1 column (CSV")
+    assert "Index: Index, " in result.parts[0]["text"]  # labels a, b, c: kept
     back = pd.read_csv(io.StringIO(csv_of(result)), index_col=0)
     assert list(back.columns) == ["ratio"] and back["ratio"].tolist() == [0.5, 1.5, 2.5]
     unnamed = convert(pd.Series([1, 2]))
-    assert csv_of(unnamed).splitlines()[0] == ",value"
+    assert csv_of(unnamed).splitlines() == ["value", "1", "2"]  # row numbers 0..n-1 are not sent
+    assert "Index:" not in unnamed.parts[0]["text"]
 
 
 def test_a_million_row_frame_is_cut_before_formatting_and_says_so():
@@ -76,21 +79,44 @@ def test_a_million_row_frame_is_cut_before_formatting_and_says_so():
     cut = "showing first 1,000 and last 1,000 of 1,000,000 rows, 998,000 left out"
     assert cut in result.parts[0]["text"]
     assert result.notes == [f"pandas DataFrame: {cut}"]
-    back = pd.read_csv(io.StringIO(csv_of(result)), index_col=0)
+    back = pd.read_csv(io.StringIO(csv_of(result)))
+    assert list(back.columns) == ["id", "x", "label"]  # the default RangeIndex is not sent, even when cut
     assert len(back) == 2000 and back["id"].iloc[0] == 0 and back["id"].iloc[-1] == n - 1
-    assert back.index[999] == 999 and back.index[1000] == n - 1000
+    assert back["id"].iloc[999] == 999 and back["id"].iloc[1000] == n - 1000
 
 
 def test_the_table_budget_is_configurable_in_rows_and_bytes(parts_settings):
-    df = pd.DataFrame({"text": ["x" * 100] * 500})
+    df = pd.DataFrame({"text": ["x" * 100] * 500}, index=pd.RangeIndex(500, name="n"))  # named: kept
     parts_settings.max_table_rows = 10
-    back = pd.read_csv(io.StringIO(csv_of(convert(df))), index_col=0)
+    back = pd.read_csv(io.StringIO(csv_of(convert(df))), index_col="n")
     assert list(back.index) == [0, 1, 2, 3, 4, 495, 496, 497, 498, 499]
     parts_settings.max_table_rows = 5000
     parts_settings.max_table_bytes = 10_000
     result = convert(df)
     data = inline_bytes(result.parts[1])[1]
     assert len(data) <= 10_000 and "of 500 rows" in result.parts[0]["text"]
+
+
+def test_a_default_index_is_left_out_so_header_and_csv_agree():
+    df = pd.DataFrame({"month": ["Jan", "Feb", "Mar"], "sales": [10, 12, 9]})
+    result = convert(df)
+    assert result.parts[0]["text"] == ("pandas DataFrame: 3 rows x 2 columns (CSV below). "
+                                       "Columns: month (str), sales (int64).") or \
+        result.parts[0]["text"] == ("pandas DataFrame: 3 rows x 2 columns (CSV below). "
+                                    "Columns: month (object), sales (int64).")
+    assert csv_of(result) == "month,sales\nJan,10\nFeb,12\nMar,9\n"
+    # Row numbers that are not 0..n-1 (a filtered frame) or an unnamed non-integer index mean something:
+    # kept as the first CSV column, and the header says so.
+    filtered = convert(df[df.sales != 12])
+    assert csv_of(filtered).splitlines() == [",month,sales", "0,Jan,10", "2,Mar,9"]
+    assert csv_of(convert(df[df.sales > 9])).startswith("month,sales\n")  # rows 0 and 1: still 0..n-1
+    assert "Index: RangeIndex, int64, as the first CSV column." in convert(df.iloc[1:]).parts[0]["text"]
+    assert "Index, int64, as the first CSV column." in filtered.parts[0]["text"]  # Index or RangeIndex(step 2)
+    renumbered = df.copy()
+    renumbered.index = pd.Index([0, 1, 2], dtype="int64")  # not a RangeIndex, still 0..n-1
+    assert csv_of(convert(renumbered)).startswith("month,sales\n")
+    one = convert(pd.DataFrame({"a": [1]}))
+    assert one.parts[0]["text"].startswith("pandas DataFrame: 1 row x 1 column (CSV below).")
 
 
 def test_a_styler_sends_its_data():

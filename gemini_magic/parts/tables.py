@@ -1,8 +1,10 @@
 """pandas DataFrame and Series as a short text header plus a `text/csv` inlineData part.
 
-The CSV keeps the index (its levels become the first columns), is UTF-8, and has MultiIndex
-columns flattened into one header row by joining the levels with " / " ("sales / 2024"). The text
-header before it gives the shape and the dtypes, and says what was left out.
+The CSV is UTF-8 and has MultiIndex columns flattened into one header row by joining the levels
+with " / " ("sales / 2024"). A default index (unnamed, the row numbers 0..n-1: a fresh frame's
+RangeIndex) carries nothing, so it is left out and the CSV holds exactly the frame's columns; any
+other index (named, labels, dates, a MultiIndex) is kept as the first CSV column(s), and the header
+says so. The text header before the CSV gives the shape and the dtypes, and says what was left out.
 
 Budget (`gemini_magic.parts.settings`): frames longer than `max_table_rows` (2000) keep their first
 and last `max_table_rows // 2` rows; if the CSV is still over `max_table_bytes` (1 MB) fewer rows
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..units import plural
 from .builders import inline
 from .sizes import cut_description, rows_within_budget
 
@@ -45,25 +48,40 @@ def _dtypes(frame) -> str:
     return ", ".join(items) + (f", and {more:,} more" if more > 0 else "")
 
 
+def is_default_index(index) -> bool:
+    """True for an unnamed index holding just the row numbers 0..n-1 (what a fresh frame gets)."""
+    import pandas as pd
+
+    if index.nlevels > 1 or index.name is not None:
+        return False
+    if isinstance(index, pd.RangeIndex):
+        return index.start == 0 and index.step == 1
+    return index.dtype.kind in "iu" and index.equals(pd.RangeIndex(len(index)))
+
+
 def _index(index) -> str:
-    """"RangeIndex, int64", "Index 'code', str", "MultiIndex of region, country"."""
+    """"Index 'code', str", "MultiIndex of region, country" (the index sent as the first CSV columns)."""
     if index.nlevels > 1:
-        return f"{type(index).__name__} of {', '.join(str(n) for n in index.names)}"
+        return f"{type(index).__name__} of {', '.join(str(n) for n in index.names)}, as the first " \
+               f"{index.nlevels} CSV columns"
     name = f" {str(index.name)!r}" if index.name is not None else ""
-    return f"{type(index).__name__}{name}, {index.dtype}"
+    return f"{type(index).__name__}{name}, {index.dtype}, as the first CSV column"
 
 
 def table_parts(frame, title: str, context) -> list[dict]:
     """Header text and CSV for a DataFrame, cut to the table budget."""
     settings = context.settings
     total = len(frame)
+    keep_index = not is_default_index(frame.index)  # row numbers 0..n-1 would be an unnamed extra column
     data, head, tail = rows_within_budget(
-        total, settings, lambda h, t: _flat_columns(_window(frame, h, t)).to_csv().encode("utf-8"))
+        total, settings,
+        lambda h, t: _flat_columns(_window(frame, h, t)).to_csv(index=keep_index).encode("utf-8"))
     cut = cut_description(total, head, tail)
     if cut:
         context.note(f"{title}: {cut}")
-    header = (f"{title}: {total:,} rows x {len(frame.columns):,} columns (CSV below"
-              f"{'; ' + cut if cut else ''}). Index: {_index(frame.index)}. Columns: {_dtypes(frame)}.")
+    index = f" Index: {_index(frame.index)}." if keep_index else ""
+    header = (f"{title}: {plural(total, 'row')} x {plural(len(frame.columns), 'column')} (CSV below"
+              f"{'; ' + cut if cut else ''}).{index} Columns: {_dtypes(frame)}.")
     return [{"text": header}, inline("text/csv", data)]
 
 
