@@ -21,8 +21,8 @@ Policies (details in each module's docstring):
 - images.py: a PIL image straight from a JPEG/PNG/WebP file is sent as the file's bytes when
   unchanged; else PNG (transparency, palette, <= 0.5 MP, graphics) or JPEG q90 (photos), upright,
   at most 3072 px a side, never over the inline budget.
-- tables.py: DataFrame/Series → text header (shape, dtypes, what was cut) + text/csv (index kept,
-  MultiIndex columns joined with " / "), first and last 1000 rows of longer frames, <= 1 MB.
+- tables.py: DataFrame/Series → text header (shape, dtypes, what was cut) + text/csv (an index kept
+  unless it is the default 0..n-1, MultiIndex columns joined with " / "), first and last 1000 rows of longer frames, <= 1 MB.
 - arrays.py: image-shaped arrays → images; <= 1000 elements → text; larger → header + CSV.
 - files.py / media.py: paths and bytes typed by magic numbers, then suffix; text/code files as
   fenced text; big files uploaded through `client.upload_file` when a client is given.
