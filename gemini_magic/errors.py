@@ -88,8 +88,9 @@ class MissingAPIKeyError(GeminiError):
             "Jupyter, or in a notebook without pasting the key into a cell:\n"
             "    import getpass, os\n"
             f"    os.environ['{first}'] = getpass.getpass('Gemini API key: ')\n"
-            "Get a key at https://aistudio.google.com/apikey. To try things without a key, run the "
-            "local emulator: python -m gemini_magic.emulator"
+            "Get a key at https://aistudio.google.com/apikey. To try things without a key, run "
+            "%gemini backend in the notebook (a local emulator answers), or python -m gemini_magic.emulator "
+            "for any client"
         )
 
 
