@@ -106,14 +106,11 @@ def run_tool_turn(magics, args, client, model, contents, view_options, options):
     call shown as it happens, and the whole exchange kept in the result's `.steps`."""
     from ..render.progress import UploadProgress
 
-    calls: list = []
-    views: list = []
+    views: list = []  # the view show_answer makes, so that each call shows in it as it happens
 
     def on_call(record: dict) -> None:
-        calls.append(record)
-        add_call = getattr(views[0], "add_call", None) if views else None
-        if callable(add_call):
-            add_call(record)
+        if views:
+            views[0].add_call(record)
 
     options = {**options, "upload_progress": UploadProgress, "on_call": on_call}
     try:
@@ -164,7 +161,7 @@ def run_chat_turn(magics, args, contents, model, system, settings, view_options,
                            failed=lambda error: not_added(chat), extra=lambda: footer(chat))
     if chat.last_replaced is not None:
         index, dropped = chat.last_replaced
-        later = f"; the {dropped} later turn{'s' if dropped != 1 else ''} were dropped" if dropped else ""
+        later = f"; {plural(dropped, 'later turn')} dropped" if dropped else ""
         show_markdown(f"Re-ran turn {index + 1} of {chat.name}: it replaces the earlier answer{later}.")
     return response
 
@@ -172,7 +169,8 @@ def run_chat_turn(magics, args, contents, model, system, settings, view_options,
 def show_answer(magics, args, view_options, model, *, start, send, failed, extra=None, views=None):
     """Stream (`start()` gives the stream) or send (`send()` gives the answer) into a view, bind the
     result, and turn failures into one UsageError; `failed(error)` may give that message (else
-    explain.message), `extra()` a line after a complete answer."""
+    explain.message). For a conversation's turn, `extra()` gives the footer's label and `failed` the
+    line that says the turn was not added."""
     from ..render import StreamView
 
     view = StreamView(model=model, show_thoughts=view_options["show_thoughts"],
@@ -202,8 +200,7 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
         if response is None or not response.chunk_count:
             view.discard()
             raise UsageError("Interrupted before the answer started; nothing was kept.") from None
-        response.interrupted = True
-        bind(magics, args, response)
+        bind(magics, args, response)  # closed by its stream as interrupted (Response.close)
         view.finish(viewable(response))  # the partial answer, marked interrupted in its footer
         note = f" {failed(None)}" if extra is not None else ""
         raise UsageError(f"Interrupted after {plural(len(response.text), 'character')}; the partial answer is "
