@@ -133,7 +133,7 @@ def run_chat_turn(magics, args, contents, model, system, settings, view_options,
     """One turn of the `--chat` conversation (magics/chat.py), shown like any answer."""
     from .chat import footer, get_chat, not_added, turn_options
 
-    chat, created = get_chat(magics, args, model, system)
+    chat = get_chat(magics, args, model, system)
     options = turn_options(chat, args, model, system, settings)
     if schema is not None:
         options["schema"] = schema

@@ -28,22 +28,22 @@ def get_chat(magics, args, model: str, system):
         raise UsageError(f"--chat {name!r} is not a valid Python variable name.")
     namespace = magics.shell.user_ns
     chat = namespace.get(name)
+    if chat is not None and not isinstance(chat, Chat):
+        raise UsageError(f"--chat {name}: the variable {name} holds a {type(chat).__name__}, not a conversation. "
+                         f"Use another name, or `del {name}` first.")
+    if args.cache and (args.interactions or (chat is not None and chat.interactions)):
+        raise UsageError("--cache works with generateContent conversations; an --interactions conversation "
+                         "cannot use a cached content.")
     if chat is None:
         chat = Chat(magics.backend.client(), model, system, interactions=args.interactions,
                     store=not args.no_store, name=name)
         namespace[name] = chat
-        return chat, True
-    if not isinstance(chat, Chat):
-        raise UsageError(f"--chat {name}: the variable {name} holds a {type(chat).__name__}, not a conversation. "
-                         f"Use another name, or `del {name}` first.")
-    if args.cache and (chat.interactions or args.interactions):
-        raise UsageError("--cache works with generateContent conversations; an --interactions conversation "
-                         "cannot use a cached content.")
+        return chat
     if args.interactions and not chat.interactions:
         raise UsageError(f"{name} is a generateContent conversation; --interactions applies to a new one "
                          f"(`del {name}` first, or use another name).")
     chat.client = magics.backend.client()  # the backend or settings may have changed since the last turn
-    return chat, False
+    return chat
 
 
 def turn_options(chat, args, model: str, system, settings) -> dict:
