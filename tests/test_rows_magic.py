@@ -303,3 +303,36 @@ def test_kernel_names_and_the_system_instruction_reach_every_rows_request(shell,
 
 def prompt_of_body(body) -> str:
     return "".join(p.get("text", "") for p in body["contents"][-1]["parts"])
+
+
+def test_review_fixes_for_rows(shell, emulator, client, tmp_path):
+    """Typed answers from Client.map, a model that does not exist stops the run, one text embeds as one
+    row, and a --cache-dir that is a file is one clear message."""
+    import dataclasses
+
+    from IPython.core.error import UsageError
+
+    @dataclasses.dataclass
+    class Verdict:
+        sentiment: str
+        confidence: float
+
+    answers = client.map("Judge {row}", ["good", "bad"], model="gemini-2.5-flash", schema=Verdict)
+    assert all(isinstance(answer.parsed, Verdict) for answer in answers)
+
+    before = len(emulator.requests)
+    failed = client.map("Say {row}", list(range(30)), model="gemini-nosuch", concurrency=2)
+    assert all(answer.error is not None for answer in failed)
+    assert len(emulator.requests) - before <= 4  # the first 404s stop the rest
+
+    pytest.importorskip("numpy")
+    assert client.embed("one text").shape[0] == 1
+
+    with pytest.raises(Exception, match="must be a number above 0"):
+        client.map("Say {row}", ["a"], model="gemini-2.5-flash", concurrency=0)
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    shell.user_ns["small"] = ["a", "b"]
+    with pytest.raises(UsageError, match="cannot keep answers there"):
+        shell.run_cell_magic("gemini", f"--over small -o out --cache-dir {afile}", "Say {row}")

@@ -60,6 +60,8 @@ def embed(client: Any, texts: Iterable[str], model: str = DEFAULT_EMBEDDING_MODE
     of floats instead. Raises ValueError/TypeError for bad arguments (nothing sent), and the
     client's APIError / APIConnectionError when a group fails after its retries.
     """
+    if isinstance(texts, str):
+        texts = [texts]  # one text, not its characters: shape (1, D)
     texts = list(texts.tolist() if hasattr(texts, "tolist") else texts)
     requests = embed_requests(texts, model, task_type, dimensions, title)
     path = f"{model_path(model)}:batchEmbedContents"

@@ -34,13 +34,14 @@ import threading
 import time
 from typing import Any, Callable
 
-from ..errors import APIConnectionError, APIError, GeminiError, RateLimitError, SettingsError
+from ..errors import (AuthenticationError, GeminiError, NotFoundError, PermissionDeniedError, RateLimitError,
+                      SettingsError)
 from ..request.body import model_path
 from ..request.rows import RowTemplate, request_key, table_rows
 from ..response import Response
+from ..wire.transport import is_retryable
 from .limiter import AdaptiveLimiter, _Stopped
 
-RETRYABLE_STATUS = frozenset({408, 500, 502, 503, 504})
 Progress = Callable[[int, int, int, int], None]  # (done, total, errors, tokens)
 
 
@@ -151,6 +152,9 @@ def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, mode
         answers = map_prompts(client, "Translate to French: {row}", ["cat", "dog"], model="gemini-2.5-flash")
         [a.text for a in answers]
     """
+    for name, value in (("concurrency", concurrency), ("rpm", rpm)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise SettingsError(f"{name} must be a number above 0; got {value!r}.")
     index, items, template = _prompts(template_or_prompts, rows, namespace)
     store = cache if hasattr(cache, "put") and hasattr(cache, "get") else _DictCache({} if cache is None else cache)
     total = len(items)
@@ -183,7 +187,9 @@ class _Runner:
     def __init__(self, client, store, limiter: AdaptiveLimiter, max_attempts: int, max_rate_limited: int) -> None:
         self.client, self.store, self.limiter = client, store, limiter
         self.max_attempts, self.max_rate_limited = max_attempts, max_rate_limited
-        self.daily: RateLimitError | None = None
+        # An error every row would meet (a per-day quota, an unknown model, a rejected key): once seen,
+        # the other rows fail with it at once instead of each sending a request that cannot succeed.
+        self.daily: GeminiError | None = None
 
     def run(self, responses: list, turns: list, progress: Progress | None, grace: float) -> list[Response]:
         todo = [n for n, r in enumerate(responses) if r is None]
@@ -264,7 +270,11 @@ class _Runner:
             except GeminiError as error:
                 self.limiter.failed()
                 attempts += 1
-                if not _transient(error) or attempts >= self.max_attempts:
+                if isinstance(error, (NotFoundError, AuthenticationError, PermissionDeniedError)):
+                    self.daily = error
+                    self.limiter.stop()
+                    return _failed(turn.model, turn.body, error)
+                if not is_retryable(error) or attempts >= self.max_attempts:
                     return _failed(turn.model, turn.body, error)
                 transport.sleep(_backoff(transport.retry, attempts, getattr(error, "retry_delay", None)))
                 continue
@@ -276,12 +286,6 @@ class _Runner:
             return _answered(raw, turn, elapsed=time.monotonic() - started)
 
 
-def _transient(error: GeminiError) -> bool:
-    if isinstance(error, APIError):
-        return error.status_code in RETRYABLE_STATUS
-    return isinstance(error, APIConnectionError) and getattr(error, "retryable", True)
-
-
 def _backoff(policy: Any, attempt: int, hinted: float | None) -> float:
     """Full-jitter backoff on the client's RetryPolicy scale; at least what the service asked."""
     wait = random.random() * min(policy.cap_delay, policy.base_delay * 2 ** attempt)
@@ -289,7 +293,7 @@ def _backoff(policy: Any, attempt: int, hinted: float | None) -> float:
 
 
 def _answered(raw: dict, turn, elapsed: float) -> Response:
-    response = Response([raw], model=turn.model, request=turn.body)
+    response = Response([raw], model=turn.model, request=turn.body, answer_type=turn.answer_type)
     response.elapsed = response.time_to_first_chunk = elapsed
     return response
 

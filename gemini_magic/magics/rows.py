@@ -86,8 +86,15 @@ def map_rows(magics, args, client, model: str, template: str, rows, options: dic
 
     if getattr(magics, "row_cache", None) is None:
         magics.row_cache, magics.row_caches = RowCache(), {}
-    cache = magics.row_cache if not args.cache_dir else magics.row_caches.setdefault(args.cache_dir,
-                                                                                     RowCache(args.cache_dir))
+    cache = magics.row_cache
+    if args.cache_dir:
+        if args.cache_dir not in magics.row_caches:
+            try:
+                magics.row_caches[args.cache_dir] = RowCache(args.cache_dir)
+            except OSError as error:
+                raise UsageError(f"--cache-dir {args.cache_dir}: cannot keep answers there ({error.strerror}); "
+                                 "give a folder you can write to.") from None
+        cache = magics.row_caches[args.cache_dir]
     view = RowProgress("Rows")
     try:
         answers = map_prompts(client, template, rows, model=model, concurrency=args.concurrency, rpm=args.rpm,
