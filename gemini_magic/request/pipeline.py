@@ -48,9 +48,12 @@ def prepare_turn(contents: Any, *, model: str, settings: GenerationSettings | No
     dicts that come before it. `system`: text, objects or parts for the system instruction. `schema`:
     a Python type (or JSON Schema dict) the answer must have (request/answer_type.py).
 
-    Raises SettingsError (bad model or settings), ConversionError (an object that cannot be sent, a
-    request too large), TypeError (nothing to send); uploads may raise the Files API's errors."""
+    Raises SettingsError (bad model or settings), SchemaError (a type that cannot be described),
+    ConversionError (nothing to send, an object that cannot be sent, a request too large); uploads may
+    raise the Files API's errors."""
     model = check_model(model)
+    if settings is not None and not isinstance(settings, GenerationSettings):
+        raise SettingsError(f"settings must be a GenerationSettings; got {type(settings).__name__}.")
     answer_type = None
     if schema is not None:
         from .answer_type import AnswerType
@@ -59,8 +62,6 @@ def prepare_turn(contents: Any, *, model: str, settings: GenerationSettings | No
         settings = (settings or GenerationSettings()).merged(GenerationSettings.from_options(config=answer_type.config))
     if contents is None:
         raise ConversionError("Nothing to send: pass contents (a string, objects, or a list of turns).")
-    if settings is not None and not isinstance(settings, GenerationSettings):
-        raise SettingsError(f"settings must be a GenerationSettings; got {type(settings).__name__}.")
     context = ConversionContext(client, upload_progress=upload_progress, dry_run=dry_run)
     if is_content(contents) or (isinstance(contents, (list, tuple)) and contents
                                 and all(is_content(item) for item in contents)):
