@@ -449,9 +449,12 @@ class Response:
     def to_pandas(self):
         """`.parsed` as a pandas DataFrame: a list of records one row each (columns in schema order,
         index from 0), one record as a one-row frame. Needs pandas; raises what `.parsed` raises."""
-        import pandas
-
         columns, rows = self.answer_type.records(self.parsed) if self.answer_type is not None else ([], [])
+        try:
+            import pandas
+        except ImportError:
+            raise GeminiError("to_pandas() needs pandas (pip install pandas); .parsed gives the same values "
+                              "as Python objects.") from None
         return pandas.DataFrame(rows, columns=columns)
 
     def to_content(self) -> dict:
