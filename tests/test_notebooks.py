@@ -135,6 +135,15 @@ EXPECTED = {
 }
 
 
+# Display data a notebook must leave in its saved outputs: (what, mime type, text the data holds).
+EXPECTED_DATA = {
+    "media_and_caching.ipynb": [
+        ("the answer's image", "image/png", ""),
+        ("an audio player", "text/html", "<audio controls"),
+    ],
+}
+
+
 def test_every_notebook_is_listed():
     assert ALL, f"no notebooks in {NOTEBOOKS}"
     assert sorted(EXPECTED) == ALL, "every notebook needs its expectations in EXPECTED (and vice versa)"
@@ -198,6 +207,13 @@ def test_notebook_runs_against_the_emulator(name, tmp_path, monkeypatch):
     assert answers, "no answer was left as plain Markdown display data"
     assert all(EMULATOR_MARKER in output.data.get("text/plain", "") for output in answers), \
         "answers need a text/plain copy too (terminals, GitHub's renderer)"
+
+    saved = nbformat.read(executed, as_version=4)  # what the .ipynb holds, as a person opens it later
+    outputs = [output for cell in saved.cells if cell.cell_type == "code" for output in cell.outputs
+               if "data" in output]
+    for what, mime, needle in EXPECTED_DATA.get(name, ()):
+        assert any(needle in str(output.data.get(mime, "")) and mime in output.data for output in outputs), \
+            f"{name}: the saved notebook has no {mime} output for {what}"
 
     text = "\n".join(outputs_text(cell) for cell in code_cells)
     missing = [what for what, pattern in EXPECTED[name] if not re.search(pattern, text, re.S)]
