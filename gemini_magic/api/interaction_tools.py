@@ -22,7 +22,7 @@ from typing import Any, Iterator
 from ..errors import GeminiError
 from ..request.tools import interaction_tools, tool_set
 from .interactions import function_result_step, send_interaction
-from .tools import Tooling, response_part, run_call, tooling_for
+from .tools import Tooling, calls_refused, response_part, run_call, tooling_for
 
 __all__ = ["InteractionExchange", "interaction_tool_options"]
 
@@ -89,16 +89,9 @@ class InteractionExchange:
         if result.status != "requires_action" or not calls or result.incomplete:
             return None
         functions = self.tooling.found.functions
-        unknown = [step.get("name") for step in calls if step.get("name") not in functions]
-        if unknown:
-            self.note = (f"The model called {', '.join(map(str, unknown))}, which is not a kernel function "
-                         "given in tools=; answer it yourself with a function_result step.")
-            return None
-        limit = self.tooling.max_calls
-        if len(self.calls) + len(calls) > limit:
-            done = len(self.calls)
-            self.note = (f"Stopped after {done} function call{'' if done == 1 else 's'} (max_calls={limit}): "
-                         f"the model asked for {len(calls)} more. Raise max_calls to let it finish.")
+        self.note = calls_refused(self.tooling, [step.get("name") for step in calls], len(self.calls),
+                                  "answer it yourself with a function_result step")
+        if self.note:
             return None
         results = []
         for step in calls:

@@ -24,10 +24,11 @@ import time
 from typing import Any, Iterator
 from urllib.parse import quote
 
-from ..errors import APIConnectionError, APITimeoutError, GeminiError, error_from_text
+from ..errors import GeminiError, error_from_text
 from ..interaction import Interaction
 from ..wire.sse import RawEvent, SSEDecoder
-from .stream import StreamBase
+from ..units import plural
+from .stream import StreamBase, broken_stream_error
 
 #: The API revision the seed's samples pin ("to avoid breaking changes when they become default").
 API_REVISION = "2026-05-20"
@@ -318,16 +319,8 @@ class InteractionStream(StreamBase):
                     yield InteractionEvent(data)
         except requests.RequestException as exc:
             received = interaction.chunk_count
-            kept = "; the partial answer is kept" if received else ""
-            if _is_read_timeout(exc):
-                error = APITimeoutError(
-                    f"No data from {self._transport.base_url} for {self._transport.timeout[1]:g} s after "
-                    f"{_events(received)} of the interaction{kept}.")
-                error.retryable = False  # it already cost the whole read timeout
-                raise error from None
-            raise APIConnectionError(self._transport.redact(
-                f"The connection dropped after {_events(received)} of the interaction "
-                f"({exc.__class__.__name__}){kept}.")) from None
+            raise broken_stream_error(self._transport, exc, plural(received, "event"), "the interaction",
+                                      kept=bool(received)) from None
 
     def _event(self, event) -> dict | None:
         if event.data.strip() == b"[DONE]":
@@ -352,16 +345,3 @@ class InteractionStream(StreamBase):
         if self._http is not None:
             self._http.close()
             self._http = None
-
-
-
-def _events(count: int) -> str:
-    return f"{count} event" if count == 1 else f"{count} events"
-
-
-def _is_read_timeout(exc: Exception) -> bool:
-    """requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's."""
-    import requests
-    from urllib3.exceptions import ReadTimeoutError
-
-    return isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)

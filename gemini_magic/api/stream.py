@@ -9,7 +9,6 @@ conversation history and row results read.
 from __future__ import annotations
 
 import json
-import math
 import time
 from typing import Any, Iterator
 
@@ -113,17 +112,8 @@ class ResponseStream(StreamBase):
                     yield Chunk(chunk, response)
         except requests.RequestException as exc:
             received = response.chunk_count
-            kept = "; the partial answer is kept" if received else ""
-            mapped = map_request_exception(exc, "The stream failed")
-            if isinstance(mapped, APITimeoutError):
-                error = APITimeoutError(
-                    f"No data from {self._transport.base_url} for {math.ceil(self._transport.timeout[1])} s after "
-                    f"{_chunks(received)} of the answer{kept}.")
-                error.retryable = False  # it already cost the whole read timeout
-                raise error from None
-            raise APIConnectionError(self._transport.redact(
-                f"The connection dropped after {_chunks(received)} of the answer "
-                f"({exc.__class__.__name__}){kept}.")) from None
+            raise broken_stream_error(self._transport, exc, plural(received, "chunk"), "the answer",
+                                      kept=bool(received)) from None
 
     def _chunks(self, event) -> list:
         """(chunk, its JSON bytes) for each answer chunk in an event. Only Google's error object is an
@@ -142,5 +132,16 @@ class ResponseStream(StreamBase):
 
 
 
-def _chunks(count: int) -> str:
-    return plural(count, "chunk")
+def broken_stream_error(transport: Transport, exc: BaseException, received: str, what: str, *,
+                        kept: bool) -> GeminiError:
+    """The error for a stream whose body broke off after `received` ("3 chunks") of `what` ("the
+    answer"): an APITimeoutError, not retried, when the read timed out (it already cost the whole
+    timeout), else an APIConnectionError; the key redacted. `kept`: whether a partial answer stays."""
+    tail = "; the partial answer is kept" if kept else ""
+    if isinstance(map_request_exception(exc, "The stream failed"), APITimeoutError):
+        error = APITimeoutError(f"No data from {transport.base_url} for {transport.timeout[1]:g} s after {received} "
+                                f"of {what}{tail}.")
+        error.retryable = False
+        return error
+    return APIConnectionError(transport.redact(
+        f"The connection dropped after {received} of {what} ({exc.__class__.__name__}){tail}."))

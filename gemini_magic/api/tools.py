@@ -42,6 +42,7 @@ from ..request.declarations import call_arguments
 from ..request.pipeline import PreparedTurn
 from ..request.tools import ToolSet, check_mode, tool_config, tool_set
 from ..response import Response
+from ..units import plural
 from .stream import StreamBase
 
 DEFAULT_MAX_CALLS = 10
@@ -221,16 +222,9 @@ class ToolLoop:
         if not calls or response.incomplete or not self.tooling.runs:
             return False
         functions = self.tooling.found.functions
-        unknown = [c.get("name") for c in calls if c.get("name") not in functions]
-        if unknown:
-            self.note = (f"The model called {_names(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not "
-                         "a kernel function given in tools=; answer the call yourself (see .function_calls).")
-            return False
-        limit = self.tooling.max_calls
-        if self.calls_run + len(calls) > limit:
-            self.note = (f"Stopped after {_count(self.calls_run, 'function call')} (max_calls={limit}): the model "
-                         f"asked for {len(calls)} more ({_names([c.get('name') for c in calls])}). Raise "
-                         "max_calls to let it finish.")
+        self.note = calls_refused(self.tooling, [c.get("name") for c in calls], self.calls_run,
+                                  "answer the call yourself (see .function_calls)")
+        if self.note:
             return False
         records = []
         for call in calls:
@@ -316,12 +310,22 @@ class ToolStream(StreamBase):
 
 
 
+def calls_refused(tooling: Tooling, names: list, calls_run: int, how: str) -> str | None:
+    """Why the calls the model proposed (their `names`) are not run, or None to run them: a name that
+    is no kernel function given in tools=, or more calls than `max_calls` allows after `calls_run`.
+    `how` says what the user can do about an unknown function."""
+    unknown = [name for name in names if name not in tooling.found.functions]
+    if unknown:
+        return (f"The model called {_names(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not a kernel "
+                f"function given in tools=; {how}.")
+    if calls_run + len(names) > tooling.max_calls:
+        return (f"Stopped after {plural(calls_run, 'function call')} (max_calls={tooling.max_calls}): the model "
+                f"asked for {len(names)} more ({_names(names)}). Raise max_calls to let it finish.")
+    return None
+
+
 def _names(names: list) -> str:
     return ", ".join(str(name) for name in names)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 __all__ = ["DEFAULT_MAX_CALLS", "ToolLoop", "ToolStream", "Tooling", "generate_with_tools", "resolve_tools",

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ConversionError
 from ..parts import Conversion, convert_all
-from ..request.body import is_content
+from ..parts.builders import is_content
 
 
 def user_parts(prompt: Any, *, client: Any = None, upload_progress: Any = None, dry_run: bool = False) -> Conversion:

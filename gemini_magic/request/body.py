@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..parts.builders import is_content, is_part  # noqa: F401 (re-exported: the request's view of parts)
 from .settings import GenerationSettings, check_model
 
 
