@@ -24,8 +24,9 @@ import html
 import json
 
 from ..units import plural
-from .final import (NO_TEXT, answer_text, candidate_heading, empty_reason, final_bundle, footer_line, parse_json,
+from .final import (NO_TEXT, answer_text, candidate_heading, empty_reason, final_bundle, footer_line,
                     response_warnings)
+from .formats import parse_json
 from .calls import call_html, records_from_parts, steps_records
 from .part_kinds import PRE as _PRE, STRING_LIMIT, cut as _cut, kind_of, part_html, thumbnail
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from ..part_kinds import DISPLAYABLE_IMAGES, kind_of
 from ..units import plural
 from .answer import Media, Text, answer_pieces, join_text, typed_error
-from .formats import formatted, parse_json  # noqa: F401 - part of this module's interface
+from .formats import parse_json
 from .media import image_bundle
 
 OUTPUT_FORMATS = ("markdown", "text", "code", "json")

@@ -27,7 +27,6 @@ from typing import Any, BinaryIO, Callable
 from ..constants import DEFAULT_UPLOAD_GRANULARITY, MAX_FILE_SIZE
 from ..errors import (APIConnectionError, APIError, GeminiError, NotFoundError, PermissionDeniedError, ServerError,
                       UploadError)
-from .transport import decode_json  # noqa: F401 (re-exported)
 
 log = logging.getLogger("gemini_magic")
 
