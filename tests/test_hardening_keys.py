@@ -192,3 +192,33 @@ def test_every_gemini_error_scrubs_a_registered_key():
     register_secret(KEY)
     error = StreamProtocolError(f"text {json_escaped(KEY)} and {KEY!r}")
     assert_no_key(error)
+
+
+def test_an_upload_url_on_another_host_never_receives_the_key():
+    """A start answer pointing X-Goog-Upload-URL at another origin: refused, nothing sent there."""
+    from gemini_magic.errors import RequestError
+
+    with EchoServer(lambda handler: (200, "application/json", b"{}")) as elsewhere:
+        def start(handler):
+            handler.send_response(200)
+            handler.send_header("X-Goog-Upload-URL", f"{elsewhere.base_url}/upload?upload_id=1")
+            handler.send_header("X-Goog-Upload-Status", "active")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+
+        with EchoServer(start) as api:
+            with pytest.raises(RequestError) as caught:
+                echo_client(api).upload_file(b"minutes", mime_type="text/plain", reuse=False)
+            assert elsewhere.base_url in str(caught.value) and "Nothing was sent" in str(caught.value)
+            assert elsewhere.requests == []
+            assert len(api.requests) == 1 and api.requests[0]["headers"]["x-goog-api-key"] == KEY
+            assert_no_key(caught.value)
+
+
+def test_a_request_sent_without_the_key_to_another_origin_carries_no_key():
+    with EchoServer(lambda handler: (200, "application/json", b"{}")) as elsewhere, \
+            EchoServer(lambda handler: (200, "application/json", b"{}")) as api:
+        transport = echo_client(api)._transport
+        transport.send("GET", f"{elsewhere.base_url}/download", with_key=False)
+        assert [r for r in elsewhere.requests if "x-goog-api-key" in {k.lower() for k in r["headers"]}] == []
+        assert len(elsewhere.requests) == 1

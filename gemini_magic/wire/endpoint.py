@@ -102,6 +102,28 @@ def validate_base_url(url: str, what: str = "the base URL") -> str:
     return text.rstrip("/")
 
 
+def same_origin(url: str, base_url: str) -> bool:
+    """True when `url` has the scheme, host and port of `base_url` (the only place the key may go).
+
+        >>> same_origin("http://127.0.0.1:8080/upload?id=1", "http://127.0.0.1:8080"), \\
+        ...     same_origin("https://evil.example/upload", "https://generativelanguage.googleapis.com")
+        (True, False)
+    """
+    from urllib.parse import urlsplit
+
+    def origin(text: str):
+        parts = urlsplit(text)
+        scheme = parts.scheme.lower()
+        try:
+            port = parts.port or {"http": 80, "https": 443}.get(scheme)
+        except ValueError:
+            return None
+        return scheme, (parts.hostname or "").lower(), port
+
+    mine = origin(base_url)
+    return mine is not None and mine[1] != "" and origin(url) == mine
+
+
 def validate_api_version(version: object) -> str:
     """The API version ("v1beta", "v1alpha", ...) stripped of whitespace and slashes at its ends.
 

@@ -1,8 +1,10 @@
 """The one place that sends HTTP: a requests session with auth, timeouts, retries and error mapping.
 
-- The key travels only in the `x-goog-api-key` header. It is never put in a URL (requests writes URLs
-  into exception messages, which end up in saved notebooks), never logged, and scrubbed from any
-  text that comes back. Redirects are not followed: a redirect to another host would carry the header.
+- The key travels only in the `x-goog-api-key` header, and only to the base URL's origin (scheme,
+  host, port): a request to another origin with the key is refused before anything is sent, and one
+  sent `with_key=False` carries no key. It is never put in a URL (requests writes URLs into
+  exception messages, which end up in saved notebooks), never logged, and scrubbed from any text
+  that comes back. Redirects are not followed: a redirect to another host would carry the header.
 - Failures become the errors of `errors.py`, through one map (`map_request_exception`): Google's
   error object when the body has one, its text when not.
 - Retries: exponential backoff with full jitter on 408/429/500/502/503/504 and connection failures,
@@ -223,6 +225,13 @@ class _Retrying:
         return wait
 
 
+def _origin_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else "another address"
+
+
 class Transport:
     """Sends requests to one API base with one key. Used by `Client`; rarely needed directly."""
 
@@ -281,20 +290,31 @@ class Transport:
     # --- sending ----------------------------------------------------------------------------------
 
     def send(self, method: str, path: str, *, json: Any = None, params: dict | None = None, data: Any = None,
-             headers: dict | None = None, stream: bool = False, retry: RetryWhen = True):
+             headers: dict | None = None, stream: bool = False, retry: RetryWhen = True, with_key: bool = True):
         """Send one request, retrying as the policy allows; return a requests.Response with status < 400.
+
+        `path` is a path under the base URL or a full URL. The key goes only to the base URL's origin:
+        a full URL elsewhere raises RequestError unless `with_key=False` (then no key is sent).
 
         Raises APIError (an answer >= 400), APIConnectionError / APITimeoutError, RequestError (a
         request that cannot be sent: nothing was sent, nothing retried).
         """
         return self.retrying(lambda: self._send_once(method, path, json=json, params=params, data=data,
-                                                     headers=headers, stream=stream), retry=retry)
+                                                     headers=headers, stream=stream, with_key=with_key),
+                             retry=retry)
 
-    def _send_once(self, method, path, *, json, params, data, headers, stream):
-        all_headers = {API_KEY_HEADER: self._api_key}
+    def _send_once(self, method, path, *, json, params, data, headers, stream, with_key=True):
+        from .endpoint import same_origin
+
+        url = self.url(path)
+        all_headers = {}
+        if with_key:
+            if not same_origin(url, self.base_url):
+                raise RequestError(f"Refused to send the API key to {_origin_of(url)}: it goes only to "
+                                   f"{self.base_url}, the base URL. Nothing was sent.")
+            all_headers[API_KEY_HEADER] = self._api_key
         if headers:
             all_headers.update(headers)
-        url = self.url(path)
         log.debug("%s %s", method, url)
         try:
             response = self.session.request(method, url, json=json, params=params, data=data,
