@@ -52,8 +52,9 @@ def test_the_exchange_enters_the_history_and_the_next_turn_carries_it(client, em
     assert sent[1]["parts"][0]["thoughtSignature"] == first.steps[0]["content"]["parts"][0]["thoughtSignature"]
     assert "**Tools:** [call get_rainfall] [result of get_rainfall]" in chat.transcript()
     # every request of the exchange was billed: the turn counts both model turns
-    billed = [step["response"].usage["totalTokenCount"] for step in first.steps if step["kind"] == "model"]
-    assert chat.turns[0].tokens == sum(billed) > first.usage["totalTokenCount"]
+    billed = [step["response"].request_usage["totalTokenCount"] for step in first.steps if step["kind"] == "model"]
+    assert chat.turns[0].tokens == sum(billed) == first.usage["totalTokenCount"]
+    assert sum(billed) > first.request_usage["totalTokenCount"]
 
 
 def test_chat_default_tools_and_parallel_calls_streamed(client, emulator):

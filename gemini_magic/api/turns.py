@@ -52,17 +52,8 @@ class Turn:
     @property
     def usage(self) -> dict:
         """The answer's token counts (usageMetadata, or the Interaction's usage). When tools were called,
-        the counts of every model turn of the exchange, summed field by field (each request was billed)."""
-        response = self.response
-        if not isinstance(response, Response) or not self.exchange:
-            return dict(getattr(response, "usage", None) or {})
-        totals: dict = {}
-        for step in response.steps:
-            if step["kind"] == "model" and step["response"] is not None:
-                for key, value in step["response"].usage.items():
-                    if isinstance(value, int) and not isinstance(value, bool):
-                        totals[key] = totals.get(key, 0) + value
-        return totals or dict(response.usage)
+        the counts of every model turn of the exchange, summed field by field (`Response.usage`)."""
+        return dict(getattr(self.response, "usage", None) or {})
 
     @property
     def tokens(self) -> int:
