@@ -9,7 +9,7 @@ import pytest
 
 from gemini_magic.api.limiter import AdaptiveLimiter
 from gemini_magic.api.rows import RowCache, RowsInterrupted, map_prompts, rows_frame
-from gemini_magic.errors import BadRequestError, RateLimitError, SettingsError
+from gemini_magic.errors import BadRequestError, GeminiError, RateLimitError, SettingsError
 from gemini_magic.prompt import UndefinedNameError
 from gemini_magic.request.rows import RowTemplate, RowTemplateError, request_key, table_rows
 
@@ -269,3 +269,44 @@ def test_rows_frame_with_a_schema_adds_one_column_per_field(client, emulator):
     assert list(frame.columns) == ["text", "finish_reason", "prompt_tokens", "output_tokens", "error", "label", "score"]
     assert list(frame["label"]) == ["positive", "positive"] and frame["error"].isna().all()
     assert all(isinstance(v, float) for v in frame["score"])
+
+
+# -- templates that must not be sent literally, rows that cannot be filled (issue 20, items 10 and 13) --
+
+def test_row_fields_take_conversions_and_format_specs():
+    template = RowTemplate("{row.name!r} costs {row.price:>8.2f}", {})
+    assert template.columns == ["name", "price"]
+    assert template.render({"name": "kettle", "price": 12.5}) == ["'kettle' costs    12.50"]
+    with pytest.raises(GeminiError, match=r"`\{row\.price:\.2f\}` in the prompt cannot be filled"):
+        template = RowTemplate("{row.price:.2f}", {})
+        template.render({"price": "cheap"})
+
+
+def test_a_column_name_with_a_space_after_a_dot_is_refused_with_the_bracket_form():
+    from gemini_magic.prompt import TemplateError
+
+    with pytest.raises(TemplateError, match=r'write \{row\["my col"\]\}'):
+        RowTemplate("Classify {row.my col}", {})
+    with pytest.raises(TemplateError, match="spaces inside its braces"):
+        RowTemplate("Classify { row.text }", {})
+
+
+def test_duplicate_column_names_are_refused(client, emulator):
+    pd = pytest.importorskip("pandas", exc_type=ImportError)
+    frame = pd.DataFrame([["a", "b", 1]], columns=["text", "text", "stars"])
+    with pytest.raises(RowTemplateError, match="more than one column named 'text'"):
+        map_prompts(client, "{row.text}", frame, model=MODEL)
+    assert generate_requests(emulator) == []
+
+
+def test_a_missing_value_skips_that_row_with_a_clear_error_and_sends_the_rest(client, emulator):
+    pd = pytest.importorskip("pandas", exc_type=ImportError)
+    frame = pd.DataFrame({"text": ["good", None, "bad"], "stars": [5.0, 3.0, float("nan")]})
+    answers = map_prompts(client, "Classify: {row.text} ({row.stars} stars)", frame, model=MODEL)
+    sent = sorted(prompt_of(r) for r in generate_requests(emulator))
+    assert sent == ["Classify: good (5.0 stars)"]  # never "None" or "nan"
+    assert answers[0].error is None
+    assert "no value for {row.text} (" in str(answers[1].error) and "so it was not sent" in str(answers[1].error)
+    assert "no value for {row.stars} (nan)" in str(answers[2].error) and "fillna" in str(answers[2].error)
+    frame_out = rows_frame(answers, frame.index)
+    assert frame_out["error"].notna().tolist() == [False, True, True]

@@ -336,3 +336,23 @@ def test_review_fixes_for_rows(shell, emulator, client, tmp_path):
     shell.user_ns["small"] = ["a", "b"]
     with pytest.raises(UsageError, match="cannot keep answers there"):
         shell.run_cell_magic("gemini", f"--over small -o out --cache-dir {afile}", "Say {row}")
+
+
+# -- issue 20, item 13: missing values ---------------------------------------------------------------------
+
+def test_missing_values_are_not_sent_as_nan_in_rows_batches_and_dry_runs(shell, emulator, capsys):
+    magics_of(shell)
+    frame = pd.DataFrame({"text": ["good", float("nan")]}, index=["a", "b"])
+    shell.user_ns["reviews"] = frame
+    shell.run_cell_magic("gemini", "--over reviews -o labelled", "Classify: {row.text}")
+    labelled = shell.user_ns["labelled"]
+    assert [prompt_of(r) for r in generate_requests(emulator)] == ["Classify: good"]
+    assert pd.isna(labelled.loc["a", "error"]) and "no value for {row.text}" in labelled.loc["b", "error"]
+    assert "1 row failed" in capsys.readouterr().out
+    with pytest.raises(UsageError, match=r"--batch: row 'b': This row has no value for \{row.text\} .* Nothing was sent"):
+        shell.run_cell_magic("gemini", "--over reviews -o labelled --batch", "Classify: {row.text}")
+    assert not [r for r in emulator.requests if "batch" in r.path.lower()]
+    shell.run_cell_magic("gemini", "--over reviews --dry-run", "Classify: {row.text}")
+    out = capsys.readouterr().out
+    assert "Classify: good" in out and "(not sent) This row has no value for {row.text}" in out
+    assert "Classify: nan" not in out

@@ -138,7 +138,9 @@ class GeminiMagics(Magics):
         `{In[4]}`, `{Out[4]}` and `{last_error}` put the notebook's cells and last error in a prompt.
 
         `{name}` in the prompt places a kernel object there (an image, DataFrame, figure, array, path,
-        uploaded file...); `{{` and `}}` are literal braces.
+        uploaded file...); `{x!r}` and `{total:,.2f}` are filled as str.format fills them; `{{` and `}}`
+        are literal braces. Braces that start with a variable but are not a reference (`{ x }`,
+        `{row.my col}`, `{f()}`) are refused with how to write them, never sent as they are.
 
         Examples::
 

@@ -121,7 +121,7 @@ def start_batch(magics, args, client, model: str, compiled, rows, records: list,
     try:
         replace = {id(obj): client.prepare(model, [obj], **options).body["contents"][-1]["parts"]
                    for obj in compiled.objects}  # kernel objects converted once, not per row
-        contents = [compiled.render(record, replace) for record in records]
+        contents = render_all(compiled, rows, records, replace)
         job = create_batch(client, contents, model=model, display_name=f"gemini_magic {args.over}", **options)
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(f"--over {args.over} --batch: {explain.message(error)}") from None
@@ -132,6 +132,21 @@ def start_batch(magics, args, client, model: str, compiled, rows, records: list,
                   f"{' -o ' + args.out if args.out else ''}` re-attaches, `%gemini batch cancel {job.name}` "
                   "cancels it.")
     wait_and_bind(magics, args, job, rows, options["schema"])
+
+
+def render_all(compiled, rows, records: list, replace: dict) -> list:
+    """Every row's contents for one batch job; RowTemplateError naming the row for one that cannot be
+    filled (a missing value): a job is sent whole or not at all."""
+    from ..request.rows import RowTemplateError
+
+    labels = list(rows.index) if type(rows).__name__ in ("DataFrame", "Series") else range(len(records))
+    contents = []
+    for label, record in zip(labels, records):
+        try:
+            contents.append(compiled.render(record, replace))
+        except RowTemplateError as error:
+            raise RowTemplateError(f"row {label!r}: {error} Nothing was sent.") from None
+    return contents
 
 
 def wait_and_bind(magics, args, job, rows, schema) -> None:
@@ -164,11 +179,28 @@ def wait_and_bind(magics, args, job, rows, schema) -> None:
 
 def dry_run_rows(client, model: str, compiled, records: list, options: dict) -> None:
     """`--dry-run --over`: the first prompts, the tokens of a sample and the estimated total; no answers."""
+    from ..request.rows import RowTemplateError
+
     shown = []
     for record in records[:DRY_RUN_SHOWN]:
-        text = "".join(p if isinstance(p, str) else f"[{type(p).__name__}]" for p in compiled.render(record))
+        try:
+            parts = compiled.render(record)
+        except RowTemplateError as error:  # a missing value: this row would not be sent
+            parts = [f"(not sent) {error}"]
+        text = "".join(p if isinstance(p, str) else f"[{type(p).__name__}]" for p in parts)
         shown.append("```text\n" + text.replace("```", "ʼʼʼ") + "\n```")
-    sample = records[:DRY_RUN_SAMPLE]
+    sample = []
+    for record in records:
+        if len(sample) == DRY_RUN_SAMPLE:
+            break
+        try:
+            compiled.render(record)
+        except RowTemplateError:
+            continue
+        sample.append(record)
+    if not sample:
+        raise UsageError("Every row has a missing value in a field the template reads, so none would be sent. "
+                         "Fill them (df.fillna(...)) or drop those rows (df.dropna(subset=[...])).")
     try:
         counts = [client.count_tokens(model, compiled.render(record), **options).total for record in sample]
     except (GeminiError, TypeError, ValueError) as error:
