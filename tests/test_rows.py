@@ -310,3 +310,45 @@ def test_a_missing_value_skips_that_row_with_a_clear_error_and_sends_the_rest(cl
     assert "no value for {row.stars} (nan)" in str(answers[2].error) and "fillna" in str(answers[2].error)
     frame_out = rows_frame(answers, frame.index)
     assert frame_out["error"].notna().tolist() == [False, True, True]
+
+
+def test_orphan_tmp_files_of_a_killed_run_are_removed_on_the_next_run(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    # A real process killed (SIGKILL) in the middle of writing an answer, as a kernel killed mid-run.
+    script = textwrap.dedent(f"""
+        import json, sys, time
+        from gemini_magic.api.rows import RowCache
+        def stuck(raw, stream, **options):
+            stream.write('{{"candidates": [')
+            stream.flush()
+            print("writing", flush=True)
+            time.sleep(60)
+        json.dump = stuck
+        RowCache({str(tmp_path)!r}).put("k" * 64, {{"candidates": []}})
+    """)
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        orphans = list(tmp_path.glob("*.tmp"))
+        assert len(orphans) == 1 and orphans[0].name.startswith(f"{writer.pid}-")
+        # while the writer still runs, its file is left alone
+        assert RowCache(tmp_path).removed_orphans == 0 and orphans[0].exists()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    live = tmp_path / f"{os.getpid()}-fresh.tmp"  # this process's own write in progress: kept
+    live.write_text("{")
+    old = tmp_path / "from-an-old-version.tmp"  # no pid, and long untouched: removed
+    old.write_text("{")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    cache = RowCache(tmp_path)
+    assert cache.removed_orphans == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
+    cache.put("a" * 64, {"candidates": []})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "a" * 64 + ".json"])

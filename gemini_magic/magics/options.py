@@ -67,7 +67,8 @@ _PROMPT_OPTIONS = [
                                                                      "(default 8).")),
     (("--rpm",), dict(type=float, metavar="N", help="With --over: at most N requests a minute.")),
     (("--cache-dir",), dict(metavar="DIR", help="With --over: also keep answers on disk in DIR (a re-run "
-                                                "sends no request twice).")),
+                                                "sends no request twice; files a killed run left half-written "
+                                                "are removed).")),
     (("--batch",), dict(action="store_true", help="With --over: send the rows through the Batch API (half "
                                                   "price, within 24 h); %%gemini batch NAME re-attaches.")),
 ]
