@@ -126,7 +126,7 @@ class GeminiMagics(Magics):
         subcommand: `%gemini models`, `%gemini config`, `%gemini files [delete NAME|--all]`,
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
         `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
-        `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch cancel NAME`, `%gemini batches`,
+        `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch status|cancel NAME`, `%gemini batches`,
         `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`.
 
         `--over DF` runs the cell once per row (`{row.col}` takes the row's values) and binds a
@@ -249,7 +249,7 @@ def _names_a_chat(words: list[str], namespace: dict) -> bool:
 
 #: The actions of the subcommands that take one (`%gemini cache list`).
 ACTIONS = {"cache": ("create", "list", "extend", "delete"), "files": ("delete",), "chat": ("undo", "reset", "show"),
-           "batch": ("cancel",)}
+           "batch": ("cancel", "status")}
 
 
 def _refuse_mistyped_action(command: str, action: list[str]) -> None:

@@ -71,6 +71,9 @@ _PROMPT_OPTIONS = [
                                                 "are removed).")),
     (("--batch",), dict(action="store_true", help="With --over: send the rows through the Batch API (half "
                                                   "price, within 24 h); %%gemini batch NAME re-attaches.")),
+    (("--new-batch",), dict(action="store_true", help="With --batch: start a new job even when one for the same "
+                                                      "prompt and rows is running or done (re-running the cell "
+                                                      "re-attaches to it otherwise).")),
 ]
 
 

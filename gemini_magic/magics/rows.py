@@ -4,6 +4,7 @@
     Classify this product review: {row.text} (rating {row.stars})
 
     %gemini batch batches/abc123 -o labelled      # re-attach to a batch job (after a kernel restart)
+    %gemini batch status abc123                   # its state and counts, without waiting
     %gemini batch cancel batches/abc123
     %gemini batches                               # the key's batch jobs, as a table
     %gemini embed {reviews.text} -o vectors --dims 256 --task RETRIEVAL_DOCUMENT
@@ -32,6 +33,7 @@ from .names import check_out_name
 BATCH_POLL = (2.0, 60.0)  # seconds between reads of a batch job: first, most (x1.5 each time)
 DRY_RUN_SHOWN, DRY_RUN_SAMPLE = 3, 5
 _BATCH_ID = re.compile(r"(batches/)?[a-z0-9]{16,}")
+_SHORT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 # --- %%gemini --over ---------------------------------------------------------------------------------
@@ -48,6 +50,9 @@ def run_rows(magics, args, template: str, model: str, settings, view_options) ->
                                                  or args.url_context or args.maps)):
         if given:
             raise UsageError(f"{flag} does not go with --over: each row is one prompt on its own.")
+    if args.new_batch and not args.batch:
+        raise UsageError("--new-batch goes with --batch: it starts a new batch job even when one for the same "
+                         "prompt and rows exists.")
     if args.concurrency < 1 or (args.rpm is not None and args.rpm <= 0):
         raise UsageError("--concurrency and --rpm must be above 0 (such as --concurrency 8 --rpm 60).")
     if args.into and type(rows).__name__ != "DataFrame":
@@ -115,22 +120,35 @@ def map_rows(magics, args, client, model: str, template: str, rows, options: dic
 
 
 def start_batch(magics, args, client, model: str, compiled, rows, records: list, options: dict) -> None:
-    """`--batch`: one request per row through the Batch API; show the job's name, wait, bind the frame."""
-    from ..api.batches import create_batch
+    """`--batch`: one request per row through the Batch API; show the job's name, wait, bind the frame.
+    Re-running the cell (the same prompt and rows) re-attaches to the job it started, unless
+    `--new-batch`: a second paid job only when asked for."""
+    from ..api.batches import batch_key, batch_requests, create_batch, find_batch
 
+    jobs = magics.__dict__.setdefault("batch_jobs", {})
     try:
         replace = {id(obj): client.prepare(model, [obj], **options).body["contents"][-1]["parts"]
                    for obj in compiled.objects}  # kernel objects converted once, not per row
-        contents = render_all(compiled, rows, records, replace)
-        job = create_batch(client, contents, model=model, display_name=f"gemini_magic {args.over}", **options)
+        bodies = batch_requests(client, render_all(compiled, rows, records, replace), model, **options)
+        key = batch_key(model, bodies)
+        earlier = None if args.new_batch else find_batch(
+            client, key, [name for name, known in jobs.items() if known.get("key") == key])
+        if earlier is None:
+            job = create_batch(client, bodies, model=model, display_name=f"gemini_magic {args.over} #{key[:12]}")
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(f"--over {args.over} --batch: {explain.message(error)}") from None
-    jobs = magics.__dict__.setdefault("batch_jobs", {})
-    jobs[job.name] = {"rows": rows, "schema": options["schema"], "keys": job.keys}
+    if earlier is not None:
+        earlier.keys = jobs.get(earlier.name, {}).get("keys") or [f"row-{n}" for n in range(len(bodies))]
+        jobs[earlier.name] = {"rows": rows, "schema": options["schema"], "keys": earlier.keys, "key": key}
+        show_markdown(f"Re-attached to batch job `{earlier.name}` ({earlier.state}), started earlier for the same "
+                      "prompt and rows: no new job was started (and nothing new is billed). Add --new-batch to "
+                      "start another.")
+        return wait_and_bind(magics, args, earlier, rows, options["schema"])
+    jobs[job.name] = {"rows": rows, "schema": options["schema"], "keys": job.keys, "key": key}
     show_markdown(f"Started batch job `{job.name}` ({plural(len(records), 'request')}). It runs on Google's "
                   f"service even if this kernel stops: `%gemini batch {job.name}"
                   f"{' -o ' + args.out if args.out else ''}` re-attaches, `%gemini batch cancel {job.name}` "
-                  "cancels it.")
+                  "cancels it; running this cell again re-attaches too.")
     wait_and_bind(magics, args, job, rows, options["schema"])
 
 
@@ -311,14 +329,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def names_a_job(words: list[str]) -> bool:
-    """`%gemini batch cancel NAME` / `%gemini batch NAME ...` is the subcommand; else a prompt."""
-    if words[:1] == ["cancel"]:
+    """`%gemini batch cancel NAME`, `%gemini batch status NAME` and `%gemini batch NAME [-o OUT ...]` are
+    the subcommand; `%gemini batch processing is what?` is a prompt. NAME is `batches/...`, a long job
+    id, or a short one (letters and digits, at least one digit) followed by nothing or options."""
+    if words[:1] in (["cancel"], ["status"]):
         return len(words) == 2
-    return bool(words) and bool(_BATCH_ID.fullmatch(words[0]))
+    if not words:
+        return False
+    name, rest = words[0], words[1:]
+    if name.startswith("batches/") or _BATCH_ID.fullmatch(name):
+        return True
+    short = bool(_SHORT_ID.fullmatch(name)) and any(c.isdigit() for c in name)
+    return short and (not rest or rest[0].startswith("-"))
 
 
 def batch_command(magics, line: str) -> None:
-    """`%gemini batch NAME [-o OUT] [--over DF] [--schema T]` re-attaches; `%gemini batch cancel NAME`."""
+    """`%gemini batch NAME [-o OUT] [--over DF] [--schema T]` re-attaches; `%gemini batch status NAME`
+    shows its state; `%gemini batch cancel NAME`."""
     from ..api.batches import get_batch
 
     parser = _Parser(prog="batch", add_help=False)
@@ -327,15 +354,22 @@ def batch_command(magics, line: str) -> None:
     parser.add_argument("--over")
     parser.add_argument("--schema")
     words = _words(line)
-    cancel = words[:1] == ["cancel"]
-    args = parser.parse_args(words[1:] if cancel else words)
+    action = words[0] if words[:1] in (["cancel"], ["status"]) else None
+    args = parser.parse_args(words[1:] if action else words)
     client = magics.backend.client()
     name = args.name if args.name.startswith("batches/") else f"batches/{args.name}"
     try:
         job = get_batch(client, name)
-        if cancel:
+        if action == "cancel":
             job.cancel()
             show_markdown(f"Asked to cancel `{job.name}`: it is {job.state} now.")
+            return None
+        if action == "status":
+            counts = job.counts
+            show_markdown(f"`{job.name}` ({job.display_name or 'no display name'}): {job.state} · "
+                          f"{counts['succeeded'] + counts['failed']} of {plural(counts['requests'], 'request')} "
+                          f"done, {counts['failed']} failed. `%gemini batch {job.name} -o NAME` waits and binds "
+                          "the answers.")
             return None
     except GeminiError as error:
         raise UsageError(explain.message(error) + "\n%gemini batches lists the jobs of this key.") from None
