@@ -399,3 +399,18 @@ def test_short_batch_names_are_the_subcommand_not_a_prompt(shell, emulator, caps
     shell.run_line_magic("gemini", "batch normalization, explained")  # words: still a prompt
     assert [prompt_of(r) for r in emulator.requests if r.path.endswith(":streamGenerateContent")] == [
         "batch normalization, explained"]
+
+
+def test_into_refuses_the_column_the_template_reads_and_says_when_it_replaces_one(shell, emulator, capsys):
+    frame = pd.DataFrame({"text": ["cat", "dog"], "note": ["x", "y"]})
+    shell.user_ns["words"] = frame
+    with pytest.raises(UsageError, match=r"--into text would overwrite the column text that the template reads.*"
+                                         r"--into text_answer"):
+        shell.run_cell_magic("gemini", "--over words --into text", "Say {row.text}")
+    assert generate_requests(emulator) == [] and list(frame["text"]) == ["cat", "dog"]
+    shell.run_cell_magic("gemini", "--over words --into note", "Say {row.text}")
+    assert "(and the column `note`, whose earlier values were replaced)" in capsys.readouterr().out
+    assert '"Say cat"' in frame.loc[0, "note"]
+    shell.run_cell_magic("gemini", "--over words --into answer", "Say {row.text}")
+    out = capsys.readouterr().out
+    assert "(and the column `answer`)." in out and "replaced" not in out

@@ -62,7 +62,7 @@ _PROMPT_OPTIONS = [
     (("--over",), dict(metavar="NAME", help="Run the cell once per row of this DataFrame, Series or list: "
                                             "{row.col} takes the row's values; -o binds a DataFrame.")),
     (("--into",), dict(metavar="COL", help="With --over: also write each answer (or parsed value) into this "
-                                           "column of the input frame.")),
+                                           "column of the input frame (not one the template reads).")),
     (("--concurrency",), dict(type=int, default=8, metavar="N", help="With --over: most requests in flight "
                                                                      "(default 8).")),
     (("--rpm",), dict(type=float, metavar="N", help="With --over: at most N requests a minute.")),

@@ -76,6 +76,10 @@ def run_rows(magics, args, template: str, model: str, settings, view_options) ->
         raise UsageError(f"--over {args.over}: {explain.message(error)}") from None
     if not records:
         raise UsageError(f"--over {args.over}: it has no rows, so there is nothing to send.")
+    if args.into and args.into in compiled.columns:
+        raise UsageError(f"--into {args.into} would overwrite the column {args.into} that the template reads, so the "
+                         f"inputs would be lost (and a re-run would send the answers as prompts). Write the answers "
+                         f"into another column, such as --into {args.into}_answer.")
     client = magics.backend.client()
     if args.dry_run:
         return dry_run_rows(client, model, compiled, records, options)
@@ -115,8 +119,9 @@ def map_rows(magics, args, client, model: str, template: str, rows, options: dic
         view.discard()
         raise UsageError(f"--over {args.over}: {explain.message(error)}") from None
     view.finish()
+    replaced = bool(args.into) and args.into in getattr(rows, "columns", ())  # a re-run, or a column of the user's
     name = bind_frame(magics, args, rows, answers, options["schema"])
-    show_markdown(summary(answers, name, args.into))
+    show_markdown(summary(answers, name, args.into, replaced))
 
 
 def start_batch(magics, args, client, model: str, compiled, rows, records: list, options: dict) -> None:
@@ -298,11 +303,12 @@ def _not_run(model: str):
     return response
 
 
-def summary(answers: list, name: str, into: str | None) -> str:
+def summary(answers: list, name: str, into: str | None, replaced: bool = False) -> str:
     failed = sum(answer.error is not None for answer in answers)
     text = f"{plural(len(answers), 'row')} answered into `{name}`"
     if into:
-        text += f" (and the column `{into}`)"
+        text += f" (and the column `{into}`, whose earlier values were replaced)" if replaced else \
+            f" (and the column `{into}`)"
     if failed:
         text += f"; {plural(failed, 'row')} failed: see the `error` column, and run the cell again to retry them"
     return text + "."
