@@ -115,3 +115,13 @@ def test_the_footer_counts_the_tokens_of_every_request(tools, emulator, capsys, 
     assert f"tokens ({answer.request_count} requests):" in footer and f"total {total:,}" in footer
     assert [c["name"] for c in answer.function_calls] == ["get_rainfall"] * len(answer.function_calls)
     assert len(answer.function_calls) >= 1
+
+
+def test_a_chat_turn_stopped_by_the_call_limit_is_not_added(tools, emulator):
+    tools.user_ns.pop("trip", None)
+    tools.run_cell_magic("gemini", "--chat trip --no-stream", "Hello")
+    with pytest.raises(UsageError, match=r"(?s)max_calls=1.*no result answers.*Not added to trip"):
+        tools.run_cell_magic("gemini", "--chat trip --tools get_rainfall --tool-mode any --max-calls 1 --no-stream",
+                             "Use get_rainfall for Huế in October.")
+    chat = tools.user_ns["trip"]
+    assert len(chat.turns) == 1 and [c["role"] for c in chat.history] == ["user", "model"]

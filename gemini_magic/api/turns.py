@@ -62,7 +62,13 @@ class Turn:
 
 
 def why_not_complete(result: Any) -> tuple[type, str] | None:
-    """Why an answer cannot enter the history (an error class and a sentence), or None when it can."""
+    """Why an answer cannot enter the history (an error class and a sentence), or None when it can.
+    An automatic calling loop that stopped before an answer (`tool_note`: the call limit, or a function
+    not given) cannot: history would end on a call no function response answers."""
+    note = getattr(result, "tool_note", None)
+    if note and not getattr(result, "interrupted", False) and getattr(result, "error", None) is None:
+        return GeminiError, (f"{note.rstrip('.')}. The exchange ended on a function call that no result answers, "
+                             "which the next turn could not follow")
     if isinstance(result, Interaction):
         status = result.status
         if result.interrupted:
