@@ -27,7 +27,8 @@ from IPython.core.error import UsageError
 from ..errors import GeminiError
 from ..units import plural
 from . import explain
-from .display import show_markdown
+from ..escape import markdown_row, markdown_text
+from .display import show_markdown, show_markdown_text
 from .names import check_out_name
 
 BATCH_POLL = (2.0, 60.0)  # seconds between reads of a batch job: first, most (x1.5 each time)
@@ -145,15 +146,15 @@ def start_batch(magics, args, client, model: str, compiled, rows, records: list,
     if earlier is not None:
         earlier.keys = jobs.get(earlier.name, {}).get("keys") or [f"row-{n}" for n in range(len(bodies))]
         jobs[earlier.name] = {"rows": rows, "schema": options["schema"], "keys": earlier.keys, "key": key}
-        show_markdown(f"Re-attached to batch job `{earlier.name}` ({earlier.state}), started earlier for the same "
-                      "prompt and rows: no new job was started (and nothing new is billed). Add --new-batch to "
-                      "start another.")
+        show_markdown("Re-attached to batch job {0:code} ({1}), started earlier for the same prompt and rows: no new "
+                      "job was started (and nothing new is billed). Add --new-batch to start another.",
+                      earlier.name, earlier.state)
         return wait_and_bind(magics, args, earlier, rows, options["schema"])
     jobs[job.name] = {"rows": rows, "schema": options["schema"], "keys": job.keys, "key": key}
-    show_markdown(f"Started batch job `{job.name}` ({plural(len(records), 'request')}). It runs on Google's "
-                  f"service even if this kernel stops: `%gemini batch {job.name}"
-                  f"{' -o ' + args.out if args.out else ''}` re-attaches, `%gemini batch cancel {job.name}` "
-                  "cancels it; running this cell again re-attaches too.")
+    show_markdown("Started batch job {0:code} ({1}). It runs on Google's service even if this kernel stops: "
+                  "{2:code} re-attaches, {3:code} cancels it; running this cell again re-attaches too.", job.name,
+                  plural(len(records), "request"), f"%gemini batch {job.name}{' -o ' + args.out if args.out else ''}",
+                  f"%gemini batch cancel {job.name}")
     wait_and_bind(magics, args, job, rows, options["schema"])
 
 
@@ -229,7 +230,7 @@ def dry_run_rows(client, model: str, compiled, records: list, options: dict) -> 
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
     mean = sum(counts) / len(counts)
-    lines = [f"**Dry run** of {plural(len(records), 'row')} with {model}: nothing generated. "
+    lines = [f"**Dry run** of {plural(len(records), 'row')} with {markdown_text(model)}: nothing generated. "
              f"The first {plural(len(shown), 'prompt')}:", *shown,
              f"The first {plural(len(sample), 'prompt')} cost {', '.join(f'{c:,}' for c in counts)} input tokens "
              f"(countTokens): about {round(mean * len(records)):,} input tokens for all "
@@ -368,14 +369,14 @@ def batch_command(magics, line: str) -> None:
         job = get_batch(client, name)
         if action == "cancel":
             job.cancel()
-            show_markdown(f"Asked to cancel `{job.name}`: it is {job.state} now.")
+            show_markdown("Asked to cancel {0:code}: it is {1} now.", job.name, job.state)
             return None
         if action == "status":
             counts = job.counts
-            show_markdown(f"`{job.name}` ({job.display_name or 'no display name'}): {job.state} · "
-                          f"{counts['succeeded'] + counts['failed']} of {plural(counts['requests'], 'request')} "
-                          f"done, {counts['failed']} failed. `%gemini batch {job.name} -o NAME` waits and binds "
-                          "the answers.")
+            show_markdown("{0:code} ({1}): {2} · {3} of {4} done, {5} failed. {6:code} waits and binds the answers.",
+                          job.name, job.display_name or "no display name", job.state,
+                          counts["succeeded"] + counts["failed"], plural(counts["requests"], "request"),
+                          counts["failed"], f"%gemini batch {job.name} -o NAME")
             return None
     except GeminiError as error:
         raise UsageError(explain.message(error) + "\n%gemini batches lists the jobs of this key.") from None
@@ -404,9 +405,11 @@ def batches_command(magics) -> None:
     if not jobs:
         return show_markdown("No batch jobs for this key.")
     head = "| name | display name | state | model | requests | succeeded | failed | pending |\n|---|---|---|---|--:|--:|--:|--:|"
-    body = "\n".join(f"| `{job.name}` | {job.display_name} | {job.state} | {job.model} | {job.counts['requests']} | "
-                     f"{job.counts['succeeded']} | {job.counts['failed']} | {job.counts['pending']} |" for job in jobs)
-    show_markdown(f"{plural(len(jobs), 'batch job')}:\n\n{head}\n{body}")
+    body = [markdown_row((job.name, job.display_name, job.state, job.model, job.counts["requests"],
+                          job.counts["succeeded"], job.counts["failed"], job.counts["pending"]), code=(0,))
+            for job in jobs]
+    title = f"{plural(len(jobs), 'batch job')}:\n\n{head}\n"
+    show_markdown_text(title + "\n".join(md for md, _ in body), title + "\n".join(plain for _, plain in body))
 
 
 def embed_command(magics, line: str) -> None:
@@ -445,8 +448,8 @@ def embed_command(magics, line: str) -> None:
     view.finish()
     name = bind(magics, args.out, vectors)
     shape = getattr(vectors, "shape", (len(vectors),))
-    show_markdown(f"Embedded {plural(len(vectors), 'text')} into `{name}`: "
-                  f"{getattr(vectors, 'dtype', 'list')} array of shape {tuple(shape)}.")
+    show_markdown("Embedded {0} into {1:code}: {2} array of shape {3}.", plural(len(vectors), "text"), name,
+                  getattr(vectors, "dtype", "list"), tuple(shape))
 
 
 def _words(line: str) -> list[str]:
