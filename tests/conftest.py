@@ -62,6 +62,7 @@ def shell(emulator, monkeypatch):
     for name in magics.trait_names(config=True):
         magics.traits()[name].set(magics, magics.traits()[name].default())
     magics.max_retries = 1
+    magics.backend.mode = "auto"  # a test's `%gemini backend emulator` does not outlive it
     ip.user_ns.pop("_gemini", None)
     yield ip
 

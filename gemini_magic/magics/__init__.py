@@ -124,6 +124,8 @@ class GeminiMagics(Magics):
     def gemini(self, line: str, cell: str | None = None):
         """Send a prompt to Gemini and stream the answer into the cell's output.
 
+        With no API key set, a local emulator answers (it says so once; `%gemini backend` switches).
+
         Cell magic: the cell is the prompt. Line magic: the rest of the line is the prompt, or a
         subcommand: `%gemini models`, `%gemini config`, `%gemini files [delete NAME|--all]`,
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
