@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import weakref
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -74,6 +75,7 @@ class GeminiMagics(Magics):
         self.backend = Backend(self)
         self.uploads = Uploads()
         self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}
+        self.told_no_cell_id = weakref.WeakSet()  # conversations told that turns append (no cell id)
         if shell is not None:
             self.context.register(shell)
 
@@ -141,7 +143,8 @@ class GeminiMagics(Magics):
         through the Batch API instead.
 
         `--chat NAME` continues the conversation in the variable NAME (a Chat, made on first use);
-        re-running a cell replaces its turn, and a failed turn leaves the history as it was.
+        re-running a cell replaces its turn (in JupyterLab, Notebook 7 and VS Code, which send cell ids;
+        elsewhere it adds a turn, and says so once), and a failed turn leaves the history as it was.
         `{In[4]}`, `{Out[4]}` and `{last_error}` put the notebook's cells and last error in a prompt.
 
         `{name}` in the prompt places a kernel object there (an image, DataFrame, figure, array, path,
