@@ -152,7 +152,7 @@ def test_interrupt_closes_stream_and_keeps_partial(shell, emulator):
     started = time.monotonic()
     try:
         with pytest.raises(UsageError, match="Interrupted"):
-            shell.run_cell_magic("gemini", "", "Tell me a long story.")
+            shell.run_cell_magic("gemini", "", "Tell me a long story in Markdown.")
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, signal_handler)

@@ -254,7 +254,7 @@ def test_plain_python_examples_run(emulator, monkeypatch, capsys):
         registry.restore(saved)
     printed = capsys.readouterr().out
     assert "PNG image, 64 x 48" in printed, printed      # the photo arrived as an image
-    assert "STOP" in printed and "That is the end of the emulated answer" in printed
+    assert "STOP" in printed and '**Prompt:** "Count to five."' in printed  # the streamed answer, whole
     from gemini_magic import Client
 
     assert Client().list_files() == [], "the example deletes the file it uploads"
@@ -286,3 +286,22 @@ if __name__ == "__main__":
         sys.exit("usage: python tests/test_readme.py update   (rewrites the README's generated options reference)")
     sys.path.insert(0, str(ROOT))
     print("README.md updated." if update_readme() else "README.md was already up to date.")
+
+
+def test_the_tools_example_makes_the_call(shell, emulator):
+    """The README's `--tools` example, run as written against the emulator: the model calls get_rainfall."""
+    pandas = pytest.importorskip("pandas")
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n### Kernel functions and built-in tools", 1)[1].split("\n### ", 1)[0]
+    definition, cell = re.findall(r"```python\n(.*?)```", section, re.S)[:2]
+    assert "def get_rainfall" in definition and cell.startswith("%%gemini --tools get_rainfall")
+    shell.user_ns["rainfall_df"] = pandas.DataFrame(
+        {"mm": [795.6, 131.0]}, index=pandas.MultiIndex.from_tuples([("Huế", 10), ("Hà Nội", 10)]))
+    shell.run_cell(definition)
+    line, body = cell.split("\n", 1)
+    shell.run_cell_magic("gemini", line.removeprefix("%%gemini "), body)
+    response = shell.user_ns["_gemini"]
+    sent = [part for content in emulator.requests[-1].json["contents"] for part in content["parts"]]
+    assert [part["functionCall"]["args"] for part in sent if "functionCall" in part] == [{"city": "Huế", "month": 10}]
+    assert [part["functionResponse"]["name"] for part in sent if "functionResponse" in part] == ["get_rainfall"]
+    assert "get_rainfall returned 795.6" in response.text
