@@ -15,7 +15,7 @@ from IPython.core.error import UsageError
 from ..errors import GeminiError
 from ..units import plural
 from . import explain
-from .display import show_markdown
+from .display import show_markdown, show_markdown_text
 
 DEFAULT_NAME = "chat"
 
@@ -114,9 +114,9 @@ def subcommand(magics, words) -> None:
             chat.undo()
         except GeminiError as error:
             raise UsageError(explain.message(error)) from None
-        show_markdown(f"Removed the last exchange of {name}: {plural(len(chat.turns), 'turn')} left.")
+        show_markdown("Removed the last exchange of {0}: {1} left.", name, plural(len(chat.turns), "turn"))
     elif action == "reset":
         chat.reset()
-        show_markdown(f"{name} is empty now (its model and system instruction stay).")
+        show_markdown("{0} is empty now (its model and system instruction stay).", name)
     else:
-        show_markdown(chat.transcript())
+        show_markdown_text(chat.transcript(), chat.transcript(markdown=False))
