@@ -94,3 +94,13 @@ def test_answer_markdown_leaves_code_alone():
     assert out.endswith("then &lt;script>x&lt;/script>")
     assert answer_markdown("```\n<img>\n") == "```\n<img>\n"  # a fence still open while streaming stays code
     assert answer_markdown("plain text, nothing to do") == "plain text, nothing to do"
+
+
+def test_an_interaction_shows_the_answer_markdown_and_an_escaped_footer():
+    from gemini_magic.interaction import Interaction
+
+    interaction = Interaction({"id": "v1_x", "status": HOSTILE, "model": "gemini-3-flash-preview", "steps": [
+        {"type": "model_output", "content": [{"type": "text", "text": "**Hi** " + HOSTILE}]}]})
+    markdown = interaction._repr_markdown_()
+    assert markdown.startswith("**Hi** &lt;img") and "<img" not in markdown
+    assert "gemini-3-flash-preview · &lt;img" in markdown

@@ -133,7 +133,7 @@ def run_tool_turn(magics, args, client, model, contents, view_options, options):
 
 def run_chat_turn(magics, args, contents, model, system, settings, view_options, schema=None, tools=None):
     """One turn of the `--chat` conversation (magics/chat.py), shown like any answer."""
-    from .chat import footer, get_chat, not_added, turn_options
+    from .chat import appended_without_cell_id, footer, get_chat, not_added, turn_options
 
     chat = get_chat(magics, args, model, system)
     options = turn_options(chat, args, model, system, settings)
@@ -159,12 +159,17 @@ def run_chat_turn(magics, args, contents, model, system, settings, view_options,
             start, send = None, (lambda: chat.send(contents, cell_id=cell_id, **options))
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
+    before = len(chat.turns)
     response = show_answer(magics, args, view_options, options.get("model", chat.model), start=start, send=send,
                            failed=lambda error: not_added(chat), extra=lambda: footer(chat))
     if chat.last_replaced is not None:
         index, dropped = chat.last_replaced
         later = f"; {plural(dropped, 'later turn')} dropped" if dropped else ""
         show_markdown("Re-ran turn {0} of {1}: it replaces the earlier answer{2}.", index + 1, chat.name, later)
+    elif cell_id is None and before and len(chat.turns) > before:
+        note = appended_without_cell_id(magics, chat)
+        if note:
+            show_markdown(note)
     return response
 
 
