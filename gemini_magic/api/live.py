@@ -201,6 +201,11 @@ class LiveSession:
         last. Raises ConversionError / RequestError before sending anything it cannot send, LiveError
         when the session is (or gets) closed, TimeoutError after `timeout` seconds (the turn goes on).
         Ctrl-C keeps the partial turn (marked interrupted, in `turns`) and the session usable."""
+        return self._wait_for(self.start_turn(prompt), timeout)
+
+    def start_turn(self, prompt: Any) -> LiveTurn:
+        """Send a turn as `send` does, without waiting: the LiveTurn fills as the answer arrives
+        (`wait(turn)` waits for it). Raises as `send` does before anything is sent."""
         from ..parts.core import convert_all
         from ..parts.live_input import realtime_messages
 
@@ -217,7 +222,30 @@ class LiveSession:
         except RequestError:  # refused before sending (a message over the limit): no turn was started
             self._withdraw(turn)
             raise
-        return self._wait_for(turn, timeout)
+        return turn
+
+    def wait(self, turn: LiveTurn, timeout: float | None = None) -> bool:
+        """Wait until `turn` is closed (complete, interrupted or failed), at most `timeout` seconds;
+        True when it is. Raises nothing but KeyboardInterrupt."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._state:
+            while not turn.closed:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._state.wait(0.1 if left is None else min(0.1, left))
+        return True
+
+    def interrupt_turn(self, turn: LiveTurn, note: str = "Interrupted (Ctrl-C): the rest of this answer is not kept.") \
+            -> None:
+        """Stop keeping `turn` (Ctrl-C): it is closed as interrupted with what arrived; the model's
+        rest of it is dropped, and the session goes on."""
+        with self._state:
+            if not turn.closed:
+                turn.notes.append(note)
+                turn.close(interrupted=True)
+            turn.delivered = True
+            self._state.notify_all()
 
     def send_audio(self, samples: Any, rate: int | None = LIVE_INPUT_RATE) -> None:
         """Stream audio as the user's speech now, without waiting (numpy samples, list, raw 16-bit PCM
@@ -576,22 +604,12 @@ class LiveSession:
         self._emit(LiveEvent("closed", error, None))
 
     def _wait_for(self, turn: LiveTurn, timeout: float | None) -> LiveTurn:
-        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            with self._state:
-                while not turn.closed:
-                    left = None if deadline is None else deadline - time.monotonic()
-                    if left is not None and left <= 0:
-                        raise TimeoutError(f"No complete answer within {timeout:g} s; the turn goes on "
-                                           "(session.next_turn() gives it when it completes).")
-                    self._state.wait(0.1 if left is None else min(0.1, left))
+            if not self.wait(turn, timeout):
+                raise TimeoutError(f"No complete answer within {timeout:g} s; the turn goes on "
+                                   "(session.next_turn() gives it when it completes).")
         except KeyboardInterrupt:
-            with self._state:
-                if not turn.closed:
-                    turn.notes.append("Interrupted (Ctrl-C): the rest of this answer is not kept.")
-                    turn.close(interrupted=True)
-                turn.delivered = True
-                self._state.notify_all()
+            self.interrupt_turn(turn)
             raise
         turn.delivered = True
         if turn.error is not None:
