@@ -214,7 +214,7 @@ def test_go_away_is_answered_by_resuming_with_the_newest_handle(client, emulator
     sent = [e for e in emulator.live.messages if "realtimeInput" in e["message"]]
     assert [e["connection"] for e in sent] == [1, 2]
     assert "Live turn 2" in second.text and "1 earlier turn(s)" in second.text  # the same session went on
-    assert any("Resumed the session after goAway" in note for note in first.notes)
+    assert second.notes == ["Resumed the session after goAway (resumption 1)."] and first.notes == []
 
 
 def test_without_resumption_the_session_ends_when_the_time_left_runs_out(client, emulator):

@@ -125,3 +125,4 @@ def test_a_go_away_is_one_line_and_the_session_goes_on(shell, emulator, capsys):
     _run(shell, "--live", "Two")
     assert session.resumptions == 1 and shell.user_ns["_gemini"].complete
     assert "1 earlier turn(s)" in shell.user_ns["_gemini"].text
+    assert "ℹ️ Resumed the session after goAway (resumption 1)." in capsys.readouterr().out

@@ -169,6 +169,7 @@ class LiveSession:
         self._current: LiveTurn | None = None
         self._waiting: deque[LiveTurn] = deque()  # sent prompts whose answers have not started yet
         self._go_away: str | None = None
+        self._notes: list[str] = []  # lines for the next turn (a resumption between turns)
         self._closing = False
         self._subscribers: list[queue.SimpleQueue] = []
         self._listeners: list[Callable[[LiveEvent], Any]] = []
@@ -402,9 +403,11 @@ class LiveSession:
             self.resumptions += 1
             self._go_away = None
         note = f"Resumed the session after {why} (resumption {self.resumptions})."
-        turn = self._current or (self.turns[-1] if self.turns else None)
+        turn = self._current
         if turn is not None:
             turn.notes.append(note)
+        else:
+            self._notes.append(note)  # said with the next turn, where a view shows it
         self._emit(LiveEvent("resumed", note, turn))
         return True
 
@@ -502,6 +505,7 @@ class LiveSession:
 
     def _new_turn(self, prompt: str | None) -> LiveTurn:
         turn = LiveTurn(len(self.turns) + 1, self.model, prompt)
+        turn.notes, self._notes = self._notes, []
         self.turns.append(turn)
         return turn
 
