@@ -30,6 +30,7 @@ interrupted, and what the model still says of it is dropped.
 
 from __future__ import annotations
 
+import base64
 import logging
 import queue
 import threading
@@ -42,6 +43,7 @@ from ..constants import (AUDIO_ONLY_LIVE_MARKERS, DEFAULT_LIVE_MODEL, LIVE_INPUT
                          PREBUILT_VOICES)
 from ..errors import APIConnectionError, ConversionError, GeminiError, LiveError, RequestError, SettingsError
 from ..live_turn import LiveTurn
+from ..parts.live_input import CHUNK_BYTES, INPUT_MIME
 from ..request.settings import GenerationSettings, check_model
 
 log = logging.getLogger("gemini_magic.live")
@@ -252,6 +254,12 @@ class LiveSession:
         """Stream audio as the user's speech now, without waiting (numpy samples, list, raw 16-bit PCM
         bytes at `rate`, WAV bytes or path). Resampled to 16 kHz mono; long audio goes in one-second
         messages. Raises ConversionError for audio of an unusable type or shape, LiveError when closed."""
+        if rate == LIVE_INPUT_RATE and type(samples) is bytes and 0 < len(samples) <= CHUNK_BYTES \
+                and not len(samples) % 2 and samples[:4] != b"RIFF":
+            # A realtime frame as a microphone gives it: sent as it is, no conversion.
+            self._send({"realtimeInput": {"audio": {"mimeType": INPUT_MIME,
+                                                    "data": base64.b64encode(samples).decode("ascii")}}})
+            return
         from ..parts.live_input import audio_messages, pcm16
 
         self._check_open()
@@ -413,7 +421,8 @@ class LiveSession:
 
     def _send(self, message: dict) -> None:
         with self._send_lock:
-            self._check_open()
+            if self.closed or self._closing or self.error is not None:
+                self._check_open()
             self._connection.send(message)
 
     def _send_all(self, messages: list[dict]) -> None:
@@ -528,9 +537,11 @@ class LiveSession:
                 self.turns.remove(turn)
 
     def _content(self, content: dict) -> None:
-        turn = self._turn_for_output()
-        for kind, value in turn.add_content(content):
-            self._emit(LiveEvent(kind, value, turn))
+        turn = self._current or self._turn_for_output()
+        added = turn.add_content(content)
+        if self._subscribers or self._listeners:
+            for kind, value in added:
+                self._emit(LiveEvent(kind, value, turn))
         if content.get("turnComplete"):
             with self._state:
                 turn.close(complete=True)
@@ -621,6 +632,8 @@ class LiveSession:
         return turn
 
     def _emit(self, event: LiveEvent) -> None:
+        if not (self._subscribers or self._listeners):
+            return
         for inbox in list(self._subscribers):
             inbox.put(event)
         for listener in list(self._listeners):

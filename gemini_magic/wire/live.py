@@ -49,6 +49,7 @@ CLOSE_HINTS = {
 #: The service's reason for TEXT answers asked of a model that only speaks.
 AUDIO_ONLY_REASON = "Cannot extract voices from a non-audio request"
 _MAX_RECEIVED = 64 * 1024 * 1024  # bytes in one server message (audio chunks are far smaller)
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for every message sent
 
 
 def live_url(base_url: str, api_version: str) -> str:
@@ -75,6 +76,8 @@ def decode_message(data: Any, secret: str | None = None) -> dict:
     when it is not a JSON object."""
     try:
         value = json.loads(data)
+        if type(value) is dict and "error" not in value:
+            return value  # the usual message: nothing more to check
     except (ValueError, UnicodeDecodeError):
         text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else str(data)
         raise StreamProtocolError(f"The Live server sent a frame that is not JSON: "
@@ -122,6 +125,9 @@ class LiveConnection:
     (the session's reader receives while the caller sends); `close` ends it at once."""
 
     def __init__(self, socket: Any, url: str, secret: str | None) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        self._closed_error = ConnectionClosed  # looked up once: send is on the audio path
         self._socket = socket
         self.url = url  # no key in it
         self._secret = secret
@@ -169,17 +175,15 @@ class LiveConnection:
     def send(self, message: dict) -> int:
         """Send one message as one JSON text frame; returns its size in bytes. Raises RequestError
         (nothing sent) for a message over the size limit, LiveError when the socket is closed."""
-        from websockets.exceptions import ConnectionClosed
-
-        text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-        size = len(text)  # characters; the JSON of base64 and field names is ASCII, so bytes
+        text = _ENCODE(message)
+        size = len(text)  # ASCII (non-ASCII is escaped), so this is the frame's size in bytes
         if size > LIVE_MAX_MESSAGE_BYTES:
             raise RequestError(f"A Live message of {size / 1e6:.1f} MB is over the limit of "
                                f"{LIVE_MAX_MESSAGE_BYTES / 1e6:.0f} MB; nothing was sent. Send audio in chunks "
                                "(send_audio splits long audio) and video frames of about 768 px.")
         try:
             self._socket.send(text)
-        except ConnectionClosed as error:
+        except self._closed_error as error:
             raise self._closed(error) from None
         self.sent_messages += 1
         return size
