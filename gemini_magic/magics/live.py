@@ -159,12 +159,16 @@ def subcommand(magics, words) -> None:
         if not sessions:
             show_markdown("No Live sessions. Start one with %%gemini --live NAME.")
             return
-        rows = ["| session | model | state | turns | tokens | resumptions |", "|---|---|---|---:|---:|---:|"]
+        from ..escape import markdown_row
+        from .display import show_markdown_text
+
+        head = ["| session | model | state | turns | tokens | resumptions |", "|---|---|---|---:|---:|---:|"]
+        rows = []
         for name, session in sessions.items():
             state = "failed" if session.error is not None else "closed" if session.closed else "open"
-            rows.append(f"| `{name}` | {session.model} | {state} | {len(session.turns)} | {session.total_tokens:,} "
-                        f"| {session.resumptions} |")
-        show_markdown("\n".join(rows))
+            rows.append(markdown_row((name, session.model, state, len(session.turns), f"{session.total_tokens:,}",
+                                      session.resumptions), code=(0,)))
+        show_markdown_text("\n".join(head + [row[0] for row in rows]), "\n".join(head + [row[1] for row in rows]))
         return
     if action == "close" and len(words) == 2:
         session = sessions.get(words[1])
