@@ -20,7 +20,9 @@ r"""Every error gemini_magic raises, in one hierarchy.
     ├── SchemaError                 a Python type (or a function) cannot be described as a JSON Schema
     ├── SchemaMismatchError         JSON (an answer, a tool call's arguments) does not fit the type asked for
     ├── PromptBlockedError          the prompt was blocked by safety filters
-    └── UploadError                 a Files API upload did not complete
+    ├── UploadError                 a Files API upload did not complete
+    └── LiveError                   a Live session's WebSocket was closed (close code and reason), or a
+                                    closed session was used
 
 An error raised while streaming carries what had arrived so far in `.response`, so a failure never
 loses a partial answer.
@@ -229,6 +231,21 @@ class PromptBlockedError(GeminiError):
 
 class UploadError(GeminiError):
     """An upload through the Files API failed or the file never became ACTIVE."""
+
+
+class LiveError(GeminiError):
+    """A Live session (BidiGenerateContent) ended: the server closed its WebSocket, or it was used
+    after it closed.
+
+    Attributes: `code` (the WebSocket close code: 1007 invalid argument, 1008 model not found or not
+    for Live, 1011 internal or unavailable, 1006 dropped without a close frame; None when the session
+    was closed on this side), `reason` (the server's reason text, key redacted).
+    """
+
+    def __init__(self, message: str, *, code: int | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = redact_known(reason)
 
 
 _REDACTED = "[REDACTED]"

@@ -132,11 +132,25 @@ EXPECTED = {
         ("cache delete", r"Deleted 1 cached content"),
         ("plain Python", r"\(1024, 1024\)\n.*\d+ cached tokens.*0 caches left"),
     ],
+    "live.ipynb": [
+        ("a typed turn answered in speech, with its transcript",
+         re.escape(EMULATOR_MARKER) + r" Live turn 1 from gemini-2\.5-flash-native-audio[\w-]*: you said “What is the "
+         r"capital of Vietnam\?”.*live · turn 1"),
+        ("a kernel function called mid-session", r"get_rainfall returned 795\.6.*live · turn 2.*"
+                                                 r"get_rainfall \{'city': 'Huế', 'month': 10\} 795\.6\nturn 2: \d+\.\d s of speech"),
+        ("a sound made in the notebook heard as speech", r"\(1\.5 s of audio\)\n.*Live turn 3 .*you spoke for 1\.5 s"),
+        ("a resumption after goAway", r"Resumed the session after goAway \(resumption 1\).*"
+                                      r"1 resumption; \[1, 2\]"),
+        ("the sessions listed and closed", r"\| `away` \|.*open \| 2 \|.*Closed the Live session away after 2 turns"),
+    ],
 }
 
 
 # Display data a notebook must leave in its saved outputs: (what, mime type, text the data holds).
 EXPECTED_DATA = {
+    "live.ipynb": [
+        ("the spoken answer's player", "text/html", "<audio controls"),
+    ],
     "media_and_caching.ipynb": [
         ("the answer's image", "image/png", ""),
         ("an audio player", "text/html", "<audio controls"),

@@ -204,6 +204,33 @@ class Client:
 
         delete_interaction(self, interaction_id)
 
+    # --- Live sessions (api/live.py) ------------------------------------------------------------------
+
+    def live(self, model: str | None = None, *, response: str = "audio", voice: str | None = None,
+             system_instruction: Any = None, tools: list | None = None, transcripts: bool = True,
+             history: Any = None, resume: bool = True, context_window_compression: Any = None,
+             **options: Any):
+        """A `LiveSession`: a real-time conversation over one WebSocket (the Live API). A context manager.
+
+            with client.live(tools=[get_rainfall]) as session:
+                turn = session.send("Is Huế wetter than Hà Nội in October?")
+                turn.text, turn.wav(), turn.tool_calls
+
+        `model`: a Live model (default: the first native-audio one the backend lists). `response`:
+        "audio" (speech, its transcript in `.text`) or "text". `voice`: a prebuilt voice. `tools`: kernel
+        functions (run when called), built-in tool names, Tool dicts. `history`: Contents (or a Chat) to
+        start from. `resume`: ask for resumption handles and reconnect on goAway or a drop.
+        `context_window_compression`: True or its dict, for sessions longer than the window. Also
+        `realtime_input_config`, `language`, `max_calls`, `on_call`, `name`, `connect_timeout` and
+        generation settings (`temperature=...`). Raises SettingsError (not a Live model: the message
+        names the Live models; text on an audio-only model; an unknown voice) before connecting, and
+        LiveError / APIError / APIConnectionError from the connection. See api/live.py."""
+        from .live import open_session
+
+        return open_session(self, model, response=response, voice=voice, system_instruction=system_instruction,
+                            tools=tools, transcripts=transcripts, history=history, resume=resume,
+                            context_window_compression=context_window_compression, **options)
+
     # --- context caching (api/caches.py) --------------------------------------------------------------
 
     def create_cache(self, model: str, contents: Any, system: Any = None, ttl: Any = "3600s",

@@ -28,6 +28,7 @@ from .batches import BatchStore
 from .faults import FaultQueue, make_fault, make_replay
 from .files import FileStore
 from .interactions import InteractionStore
+from .live import LiveStore
 from .ratelimit import RateLimits
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -89,6 +90,7 @@ class Emulator:
         self.rate_limits = RateLimits(rate_limit_rpm, rate_limit_rpd)
         self.batches = BatchStore(self.store, batch_step_seconds)  # Batch API jobs, by id
         self.caches = CacheStore()  # cachedContents, by id
+        self.live = LiveStore()  # Live sessions by resumption handle, and the messages received
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._server = None
@@ -172,6 +174,7 @@ class Emulator:
         with self._lock:
             self._requests.clear()
         self.store.clear()
+        self.live.clear()
 
     def configure(self, pace=None, file_processing_delay=None, api_key=..., latency=None,
                   rate_limit_rpm=..., rate_limit_rpd=..., **unknown) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from gemini_magic.constants import INLINE_REQUEST_LIMIT
 
-from . import batches, caches, control, embeddings, history, models, settings_checks, validation
+from . import batches, caches, control, embeddings, history, live, models, settings_checks, validation
 from .answers import prompt_tokens
 from .errors import KEY_IN_URL, UNREGISTERED_CALLER, ApiError, injected, invalid_api_key, method_not_found
 from .faults import Fault, Replay
@@ -28,6 +28,7 @@ from .framing import BodyReader, to_json
 from .interactions import InteractionRun
 from .responses import Generation
 from .tool_config import tool_set
+from .websocket import WebSocket, accept_value, is_upgrade
 from .tool_generation import tool_generation
 
 API_PATH = re.compile(r"^/(v1beta|v1|v1alpha)/(.+)$")
@@ -161,8 +162,10 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 code, answer = control.handle(emulator, self.command, path, query, body)
             return self.send_json(code, answer)
-        route = route_for(self.command, path, query, headers)
         self.started = False
+        if live.PATH.match(path):
+            return self.live(path, query, headers)
+        route = route_for(self.command, path, query, headers)
         try:
             if route.action == "upload_chunk":
                 return self.upload_chunk(route, path, query, headers, reader)
@@ -275,6 +278,30 @@ class Handler(BaseHTTPRequestHandler):
         if route.action == "generate":
             return self.send_json(200, generation.unary())
         self.stream(generation, fault, sse=query.get("alt") == "sse")
+
+    # -- the Live API: a WebSocket on the same port and path scheme (emulator/live.py) ---------------
+    def live(self, path, query, headers) -> None:
+        emulator = self.server.emulator
+        emulator.record(self.command, path, query, headers, b"", 0)
+        try:
+            if "key" in query:
+                raise ApiError(400, KEY_IN_URL)
+            if self.command != "GET" or not is_upgrade(headers) or not headers.get("sec-websocket-key"):
+                raise ApiError(400, "BidiGenerateContent is served over a WebSocket: send a GET upgrade request.")
+            self.check_key(headers)
+        except ApiError as error:
+            self.close_connection = True
+            return self.send_error_json(error)
+        faults = emulator.faults.take_all("live", live.KINDS)
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept_value(headers["sec-websocket-key"]))
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        socket_ = WebSocket(self.rfile, self.connection, max_size=INLINE_REQUEST_LIMIT)
+        live.LiveConnection(emulator, socket_, faults).run()
 
     # -- Batch API, embeddings, downloads (emulator/batches.py, emulator/embeddings.py) ---------
     def rows(self, route: Route, query, body: bytes) -> None:

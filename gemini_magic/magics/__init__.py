@@ -31,7 +31,7 @@ from .display import show_markdown
 from .options import FORMATS, parse_options, prompt_arguments, split_options
 from .upload import Uploads
 
-SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed")
+SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed", "live")
 
 
 @magics_class
@@ -75,6 +75,7 @@ class GeminiMagics(Magics):
         self.backend = Backend(self)
         self.uploads = Uploads()
         self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}
+        self.live_sessions: dict = {}  # Live sessions opened by --live, closed at shutdown
         self.told_no_cell_id = weakref.WeakSet()  # conversations told that turns append (no cell id)
         if shell is not None:
             self.context.register(shell)
@@ -133,10 +134,11 @@ class GeminiMagics(Magics):
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
         `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
         `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch status|cancel NAME`, `%gemini batches`,
-        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`. `%gemini --help` (or `-h`,
-        `help`, `%%gemini --help`) shows this help. A line of one word that is one typo away from a
-        subcommand (a letter added, dropped or changed, or two swapped: `%gemini modles`) is refused
-        with the subcommand meant, never sent; `%gemini -- modles` sends such a word as the prompt.
+        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`, `%gemini live [list|close NAME]`.
+        `%gemini --help` (or `-h`, `help`, `%%gemini --help`) shows this help. A line of one word that
+        is one typo away from a subcommand (a letter added, dropped or changed, or two swapped:
+        `%gemini modles`) is refused with the subcommand meant, never sent; `%gemini -- modles` sends
+        such a word as the prompt.
 
         `--over DF` runs the cell once per row (`{row.col}` takes the row's values) and binds a
         DataFrame of answers (text, finish_reason, tokens, error) to `-o`; `--batch` sends the rows
@@ -145,6 +147,11 @@ class GeminiMagics(Magics):
         `--chat NAME` continues the conversation in the variable NAME (a Chat, made on first use);
         re-running a cell replaces its turn (in JupyterLab, Notebook 7 and VS Code, which send cell ids;
         elsewhere it adds a turn, and says so once), and a failed turn leaves the history as it was.
+
+        `--live NAME` sends the cell as a turn of the Live session in NAME (a LiveSession, opened on
+        first use and kept open): a spoken answer with its transcript (`--text` for text), kernel
+        functions of `--tools` called along the way; `%gemini live [list|close NAME]`.
+
         `{In[4]}`, `{Out[4]}` and `{last_error}` put the notebook's cells and last error in a prompt.
 
         `{name}` in the prompt places a kernel object there (an image, DataFrame, figure, array, path,
@@ -182,7 +189,8 @@ class GeminiMagics(Magics):
                        "backend": len(words) == 2, "chat": _names_a_chat(words[1:], self.shell.user_ns),
                        "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"]),
                        "batch": rows.names_a_job(words[1:]), "batches": False,
-                       "embed": words[1:2] != [] and words[1].startswith("{")}
+                       "embed": words[1:2] != [] and words[1].startswith("{"),
+                       "live": words[1:2] == ["list"] and len(words) == 2 or words[1:2] == ["close"] and len(words) == 3}
         if command in SUBCOMMANDS and (len(words) == 1 or takes_words[command]):
             if command == "backend":
                 return self.backend.choose(words[1:])
@@ -190,6 +198,10 @@ class GeminiMagics(Magics):
                 from .chat import subcommand
 
                 return subcommand(self, words[1:])
+            if command == "live":
+                from .live import subcommand as live_subcommand
+
+                return live_subcommand(self, words[1:])
             if command == "cache":
                 from . import caches
 
@@ -245,7 +257,10 @@ class GeminiMagics(Magics):
         self.backend.close_clients()
 
     def shutdown(self) -> None:
-        """Release connections and stop the backend emulator (`%unload_ext`, `%reload_ext`)."""
+        """Release connections, close Live sessions, stop the backend emulator (`%unload_ext`, `%reload_ext`)."""
+        for session in self.live_sessions.values():
+            session.close()
+        self.live_sessions = {}
         self.backend.shutdown()
         if self.shell is not None:
             self.context.unregister(self.shell)
@@ -264,7 +279,7 @@ def _names_a_chat(words: list[str], namespace: dict) -> bool:
 
 #: The actions of the subcommands that take one (`%gemini cache list`).
 ACTIONS = {"cache": ("create", "list", "extend", "delete"), "files": ("delete",), "chat": ("undo", "reset", "show"),
-           "batch": ("cancel", "status")}
+           "batch": ("cancel", "status"), "live": ("list", "close")}
 
 
 def _refuse_mistyped_action(command: str, action: list[str]) -> None:

@@ -44,6 +44,11 @@ def run_prompt(magics, args, prompt_text: str):
 
         schema = evaluate_type(args.schema, namespace)
     tools = tool_options(args, namespace)
+    if args.live or args.text or args.voice:
+        from .live import check_options, run_live_turn
+
+        check_options(args)
+        return run_live_turn(magics, args, contents, system, tools, settings, view_options)
     cache = cache_for(args.cache, namespace) if args.cache else None
     if args.chat:
         return run_chat_turn(magics, args, contents, model, system, settings, view_options, schema,

@@ -55,6 +55,11 @@ _PROMPT_OPTIONS = [
     (("--cache",), dict(metavar="NAME", help="Use a cached content (%%gemini cache create ... --as NAME).")),
     (("-c", "--chat"), dict(nargs="?", const="chat", metavar="NAME",
                             help="Continue the conversation in variable NAME (default: chat), creating it.")),
+    (("--live",), dict(nargs="?", const="live", metavar="NAME",
+                       help="Send the cell as a turn of the Live session in variable NAME (default: live), "
+                            "opening it: spoken answers with their transcript.")),
+    (("--text",), dict(action="store_true", help="With --live: text answers (from Live models that write text).")),
+    (("--voice",), dict(metavar="VOICE", help="With --live: the prebuilt voice of spoken answers, e.g. Puck.")),
     (("--interactions",), dict(action="store_true",
                                help="With --chat: a new conversation through the Interactions API.")),
     (("--no-store",), dict(action="store_true",

@@ -12,16 +12,25 @@ collapsed sections to explore it. Without the extension, a Response shows its pl
 from __future__ import annotations
 
 RESPONSE_TYPE = ("gemini_magic.response", "Response")
+LIVE_TURN_TYPE = ("gemini_magic.live_turn", "LiveTurn")
 
 
 def register(ip) -> None:
-    """Show `Response` objects with `response_bundle` in `ip` (an InteractiveShell)."""
-    ip.display_formatter.mimebundle_formatter.for_type_by_name(*RESPONSE_TYPE, _response_bundle)
+    """Show `Response` and `LiveTurn` objects with `response_bundle` in `ip` (an InteractiveShell)."""
+    formatter = ip.display_formatter.mimebundle_formatter
+    formatter.for_type_by_name(*RESPONSE_TYPE, _response_bundle)
+    formatter.for_type_by_name(*LIVE_TURN_TYPE, _live_turn_bundle)
 
 
 def unregister(ip) -> None:
     """Undo `register` (for `%unload_ext`): Responses show their plain repr again."""
-    ip.display_formatter.mimebundle_formatter.pop(".".join(RESPONSE_TYPE), None)
+    for name in (RESPONSE_TYPE, LIVE_TURN_TYPE):
+        ip.display_formatter.mimebundle_formatter.pop(".".join(name), None)
+
+
+def _live_turn_bundle(turn) -> dict:
+    """A Live turn shows as the Response it amounts to: its transcript, its speech as a player, its calls."""
+    return _response_bundle(turn.to_response())
 
 
 def _response_bundle(response) -> dict:

@@ -249,6 +249,12 @@ class Transport:
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, api_version={self.api_version!r}, api_key=<hidden>)"
 
+    def open_live(self, timeout: float = 10.0):
+        """A Live WebSocket (wire/live.py) to this base URL's BidiGenerateContent, the key in its header."""
+        from .live import LiveConnection
+
+        return LiveConnection.open(self.base_url, self.api_version, self._api_key, timeout=timeout)
+
     @property
     def session(self):
         if self._session is None:
