@@ -40,7 +40,14 @@ MODEL_CATALOGUE = (
     ("gemini-3-pro-preview", "Gemini 3 Pro Preview", 1048576, 65536, _GENERATE, True),
     ("gemini-flash-latest", "Gemini Flash Latest", 1048576, 65536, _GENERATE, True),
     ("gemini-embedding-001", "Gemini Embedding 001", 2048, 1, ["embedContent", "countTextTokens", "countTokens"], False),
+    ("veo-3.1-generate-preview", "Veo 3.1", 1024, 1, ["predictLongRunning"], False),
+    ("veo-3.1-fast-generate-preview", "Veo 3.1 Fast", 1024, 1, ["predictLongRunning"], False),
+    ("gemini-omni-1.1-flash", "Gemini Omni 1.1 Flash", 32768, 1, ["createInteraction"], False),
 )
+
+#: Video models (api/videos.py): Veo speaks :predictLongRunning, Omni the Interactions API.
+DEFAULT_VIDEO_MODEL = "veo-3.1-generate-preview"
+DEFAULT_IMAGE_MODEL = "gemini-2.5-flash-image"
 
 #: How an answer can be shown (`--format`, GeminiMagics.output_format); render/final.py draws each.
 OUTPUT_FORMATS = ("markdown", "text", "code", "json")
