@@ -1,4 +1,4 @@
-"""What a person sees of `%%gemini --video` in JupyterLab: a player that really plays the video.
+"""What a person sees of `%%gemini --video` in JupyterLab and Notebook 7: a player that really plays the video.
 
 Two videos: a small one embedded in the output as data, and one over `Video.embed_limit`, saved
 beside the notebook and linked by a relative path that JupyterLab resolves. Each <video> must load
@@ -28,11 +28,12 @@ def _player_state(video):
     return video.evaluate("v => [v.readyState, isFinite(v.duration) ? v.duration : 0, v.currentSrc.slice(0, 80)]")
 
 
-def test_an_inline_video_plays_in_jupyterlab(page, jupyter_server, screenshots, timings):
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_an_inline_video_plays(page, jupyter_server, screenshots, timings, app):
     started = time.monotonic()
-    write_notebook(jupyter_server.root / "video-lab.ipynb", CELLS)
-    open_notebook(page, jupyter_server, "lab", "video-lab.ipynb")
-    wait_for_kernel_idle(page, "lab")
+    write_notebook(jupyter_server.root / f"video-{app}.ipynb", CELLS)
+    open_notebook(page, jupyter_server, app, f"video-{app}.ipynb")
+    wait_for_kernel_idle(page, app)
     for index in range(len(CELLS)):
         run_cell(page, index)
         wait_for_prompt(page, index, index + 1)
@@ -50,5 +51,6 @@ def test_an_inline_video_plays_in_jupyterlab(page, jupyter_server, screenshots, 
     assert sources[0].startswith("data:video/mp4;base64,"), sources
     assert "/files/gemini_videos/" in sources[1] and sources[1].startswith("http"), sources
     assert (jupyter_server.root / "gemini_videos").is_dir()
-    screenshot_cell(page, code_cell(page, 1), screenshots / "video-answer.png")
-    timings.record("test_video_lab", time.monotonic() - started)
+    if app == "lab":
+        screenshot_cell(page, code_cell(page, 1), screenshots / "video-answer.png")
+    timings.record(f"test_video_{app}", time.monotonic() - started)
