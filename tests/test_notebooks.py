@@ -139,7 +139,7 @@ EXPECTED = {
         ("the Video and its operation", r"<Video video/mp4, 2\.0 s, 17\.7 kB; from models/veo.*succeeded"),
         ("a re-run pays nothing", r"already made this video .* nothing new was generated"),
         ("saved to disk", r"moving\.mp4 17667 bytes, 2\.0 s b'ftyp'"),
-        ("plain Python, re-attached", r"succeeded 17667 bytes\n2 images \(1344, 768\)"),
+        ("plain Python, re-attached", r"succeeded 17667 bytes\n+2 images \(1344, 768\)"),
         ("Imagen retired", r"NotFoundError - 404 NOT_FOUND: Imagen's :predict was switched off"),
     ],
 }
