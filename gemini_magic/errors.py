@@ -40,6 +40,7 @@ an event in a stream, an upload reply. Anything else that arrives is not an API 
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
@@ -98,7 +99,7 @@ class MissingAPIKeyError(GeminiError):
 
 
 class InvalidAPIKeyError(MissingAPIKeyError):
-    """The key has a line break, space or control character inside: it cannot go in a header.
+    """The key has a line break, space, control or non-ASCII character inside: it cannot go in a header.
 
     `source` is where it came from ("argument" or the environment variable's name); the key itself
     is never part of the message.
@@ -110,7 +111,8 @@ class InvalidAPIKeyError(MissingAPIKeyError):
         GeminiError.__init__(
             self, f"{where} has {problem} inside it, so it cannot be sent. Set it again with only the key's "
             "characters" + (" (a key read from a file often carries the file's line break: strip it)."
-                             if "line break" in problem else ": an API key has no spaces or control characters."))
+                             if "line break" in problem else ": an API key is ASCII letters, digits, '-' and '_', "
+                             "with no spaces or control characters."))
 
 
 class APIError(GeminiError):
@@ -263,6 +265,7 @@ class VideoFilteredError(VideoGenerationError):
 _REDACTED = "[REDACTED]"
 _KNOWN_SECRETS: set[str] = set()
 _MIN_KNOWN_LENGTH = 8  # shorter "keys" (tests' "k") would blank out ordinary letters everywhere
+_PREFIX_FRACTION = 0.5  # a prefix of the key this long (or longer) is redacted as the key
 
 
 def register_secret(secret: str | None) -> None:
@@ -296,12 +299,34 @@ def _secret_pattern(secret: str) -> re.Pattern:
     return re.compile("".join(pieces))
 
 
+@functools.lru_cache(maxsize=16)
+def _transform_pattern(secret: str) -> re.Pattern:
+    """The secret's common transforms: in any letter case, cut to a long prefix (at least
+    `_PREFIX_FRACTION` of it), or base64-encoded (standard or URL-safe, at any alignment inside a
+    longer encoded text, as in an echoed `Authorization: Basic` header)."""
+    start = max(_MIN_KNOWN_LENGTH, int(len(secret) * _PREFIX_FRACTION))
+    rest = ""  # the prefix, then each further character optionally: `ab(?:c(?:d)?)?`
+    for char in reversed(secret[start:]):
+        rest = f"(?:{re.escape(char)}{rest})?"
+    forms = [re.escape(secret[:start]) + rest]
+    raw = secret.encode("utf-8")
+    for offset in range(3):  # the base64 characters that depend on the secret's bytes only
+        encoded = base64.b64encode(b"\0" * offset + raw).decode("ascii").rstrip("=")
+        skip = 4 if offset else 0
+        core = encoded[skip:len(encoded) - 4] if len(encoded) - skip > 8 else ""
+        if len(core) >= _MIN_KNOWN_LENGTH:  # with the few characters it shares with its neighbours
+            for variant in dict.fromkeys((core, core.replace("+", "-").replace("/", "_"))):
+                forms.append(r"[A-Za-z0-9+/_-]{0,3}" + re.escape(variant) + r"[A-Za-z0-9+/_-]{0,4}={0,2}")
+    return re.compile("|".join(f"(?:{form})" for form in forms), re.IGNORECASE)
+
+
 def redact(value: Any, secret: str | None) -> Any:
     """`value` (text, or dicts and lists of it) with `secret` replaced by [REDACTED], in every form.
 
     The raw secret and the forms escaped by JSON (`\\u0041`, `\\/`), repr (`\\x41`), URLs (`%41`) and
     HTML (`&#65;`) are all found, one escaped character or many, so text is safe before decoding
-    as well as after.
+    as well as after; so are its common transforms: upper or lower case, a long prefix (a key cut
+    short in a message: at least half of it) and base64 (the key inside an encoded header).
 
         >>> redact('{"message": "bad key \\\\u0041Iza-123"}', "AIza-123")
         '{"message": "bad key [REDACTED]"}'
@@ -313,7 +338,7 @@ def redact(value: Any, secret: str | None) -> Any:
             value = value.replace(secret, _REDACTED)
         if "\\" in value or "%" in value or "&#" in value:
             value = _secret_pattern(secret).sub(_REDACTED, value)
-        return value
+        return _transform_pattern(secret).sub(_REDACTED, value)
     if isinstance(value, dict):
         return {redact(k, secret): redact(v, secret) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -33,6 +33,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .escape import answer_markdown, markdown_text
+
 #: Statuses that end an interaction normally: an answer, or function calls for the client to run.
 DONE_STATUSES = frozenset({"completed", "requires_action"})
 
@@ -320,10 +322,11 @@ class Interaction:
         return f"<Interaction {self.id or '(no id)'} {state} text={short!r}>"
 
     def _repr_markdown_(self) -> str:
+        """The answer's Markdown (its raw HTML and unsafe links neutralised) and an escaped footer."""
         tokens = self.total_tokens
-        footer = f"*{self._fields.get('model') or self.model or ''} · {self.status or 'no status'}"
-        footer += f" · {tokens:,} token{'s' if tokens != 1 else ''}*" if tokens else "*"
-        return f"{self.text}\n\n{footer}"
+        footer = f"{self._fields.get('model') or self.model or ''} · {self.status or 'no status'}"
+        footer += f" · {tokens:,} token{'s' if tokens != 1 else ''}" if tokens else ""
+        return f"{answer_markdown(self.text)}\n\n*{markdown_text(footer)}*"
 
 
 def step_to_parts(step: dict) -> list[dict]:

@@ -7,7 +7,9 @@ Each kind gives, for one wire part:
 - `label`: its name for people ("text", "thought", "image", "function call", ...);
 - `summary(part)`: one line of what it holds ("12 characters: 'Hello world!'", "image/png, 1.2 kB");
 - `detail(part)`: a longer monospace body when it has one (code, its output, JSON arguments), else None;
-- `text(part)` / `markdown(part)`: how it reads inside an answer, in plain text and in Markdown;
+- `text(part)` / `markdown(part)`: how it reads inside an answer, in plain text and in Markdown
+  (every string from the service escaped in the Markdown, `gemini_magic.escape`; a text part's own
+  Markdown is the model's, which the views pass through `answer_markdown`);
 - `image(part)`: `(mime_type, base64)` when it is an image (for its thumbnail), else None; browsers
   show the types in `DISPLAYABLE_IMAGES` as they are, others must be converted first;
 - `mime_type(part)` and `size(part)` (bytes it carries inside a request).
@@ -26,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 
+from .escape import code_span, fence_language, markdown_text
 from .units import base64_size, human_size, plural
 
 PREVIEW_CHARS = 60
@@ -36,10 +39,11 @@ _MEDIA_PREFIXES = ("image/", "audio/", "video/")  # inline data with a kind of i
 
 
 def fence(body: str, language: str = "") -> str:
-    """A fenced code block that no run of backticks inside `body` can close early."""
+    """A fenced code block that no run of backticks inside `body` can close early (`language` reduced
+    to the characters of a language name)."""
     longest = max((len(m.group()) for m in _BACKTICKS.finditer(body)), default=2)
     ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{language}\n{body.rstrip(chr(10))}\n{ticks}"
+    return f"{ticks}{fence_language(language)}\n{body.rstrip(chr(10))}\n{ticks}"
 
 
 def preview(text: str, width: int = PREVIEW_CHARS) -> str:
@@ -88,7 +92,7 @@ class PartKind:
         return f"[{self.key(part)}]"
 
     def markdown(self, part: dict) -> str:
-        return self.text(part)
+        return markdown_text(self.text(part))
 
     def image(self, part: dict) -> tuple[str, str] | None:
         return None
@@ -118,7 +122,7 @@ class TextKind(PartKind):
     def text(self, part):
         return part["text"]
 
-    markdown = text
+    markdown = text  # the model's Markdown: the views neutralise its HTML (escape.answer_markdown)
 
 
 class ThoughtKind(TextKind):
@@ -232,7 +236,7 @@ class FunctionCallKind(PartKind):
         return f"→ function call: {self.call(part)}"
 
     def markdown(self, part):
-        return f"→ function call: `{self.call(part)}`"
+        return f"→ function call: {code_span(self.call(part))}"
 
 
 class FunctionResponseKind(PartKind):
@@ -252,7 +256,7 @@ class FunctionResponseKind(PartKind):
         return f"→ function response: {self.summary(part)}"
 
     def markdown(self, part):
-        return f"→ function response: `{self.summary(part)}`"
+        return f"→ function response: {code_span(self.summary(part))}"
 
 
 class ExecutableCodeKind(PartKind):
@@ -276,6 +280,8 @@ class ExecutableCodeKind(PartKind):
     def text(self, part):
         return fence(self.detail(part), self.language(part))
 
+    markdown = text  # a fence: literal whatever the code holds
+
 
 class CodeExecutionResultKind(PartKind):
     name = "code execution result"
@@ -293,11 +299,16 @@ class CodeExecutionResultKind(PartKind):
     def detail(self, part):
         return str(part["codeExecutionResult"].get("output", ""))
 
-    def text(self, part):
+    def label_line(self, part) -> str:
         outcome = self.outcome(part)
         said = _OUTCOMES.get(outcome, outcome.removeprefix("OUTCOME_").lower().replace("_", " "))
-        label = f"Output ({said})" if said else "Output"
-        return f"{label}:\n\n" + fence(self.detail(part))
+        return f"Output ({said})" if said else "Output"
+
+    def text(self, part):
+        return f"{self.label_line(part)}:\n\n" + fence(self.detail(part))
+
+    def markdown(self, part):
+        return f"{markdown_text(self.label_line(part))}:\n\n" + fence(self.detail(part))
 
 
 #: How a codeExecutionResult's outcome reads after "Output".

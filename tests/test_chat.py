@@ -227,8 +227,8 @@ def test_transcript_names_turns_and_tokens(chat):
     text = chat._repr_markdown_()
     assert text.startswith(f"**trip** · {MODEL} · generateContent · 2 turns · {chat.total_tokens:,} tokens")
     assert f"### Turn 2 · {chat.turns[1].tokens:,} tokens" in text
-    assert "**You:** Describe [image/png]" in text
-    assert repr(chat) == text
+    assert "**You:** Describe \\[image/png\\]" in text
+    assert repr(chat).startswith(f"trip · {MODEL} · generateContent") and "You: Describe [image/png]" in repr(chat)
 
 
 def png_image(color):

@@ -50,7 +50,8 @@ def test_the_exchange_enters_the_history_and_the_next_turn_carries_it(client, em
     assert second.finish_reason == "STOP" and len(chat.history) == 6
     # the Gemini 3 signature of the call turn went back in the later turn too
     assert sent[1]["parts"][0]["thoughtSignature"] == first.steps[0]["content"]["parts"][0]["thoughtSignature"]
-    assert "**Tools:** [call get_rainfall] [result of get_rainfall]" in chat.transcript()
+    assert "**Tools:** \\[call get_rainfall\\] \\[result of get_rainfall\\]" in chat.transcript()
+    assert "Tools: [call get_rainfall] [result of get_rainfall]" in chat.transcript(markdown=False)
     # every request of the exchange was billed: the turn counts both model turns
     billed = [step["response"].usage["totalTokenCount"] for step in first.steps if step["kind"] == "model"]
     assert chat.turns[0].tokens == sum(billed) > first.usage["totalTokenCount"]

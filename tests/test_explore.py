@@ -227,7 +227,8 @@ def test_several_candidates_get_a_section_each_numbered_from_one():
     assert "Second answer" in page[page.index("Candidate 2 of 2"):]
     assert "Candidate 0" not in page
     markdown = response_bundle(Response([chunk]))["text/markdown"]
-    assert markdown.index("## Candidate 1 of 2") < markdown.index("First <answer>") < markdown.index(
+    assert "First <answer>" not in markdown  # the model's raw HTML is text, never a tag
+    assert markdown.index("## Candidate 1 of 2") < markdown.index("First &lt;answer>") < markdown.index(
         "---\n\n## Candidate 2 of 2 (MAX_TOKENS)") < markdown.index("Second answer")
     sections = markdown[markdown.index('<div class="gemini-response">'):]
     assert "<b>Candidate 2 of 2</b> · MAX_TOKENS" in sections

@@ -33,7 +33,9 @@ def test_surrounding_whitespace_of_an_environment_key_is_stripped(monkeypatch, e
 
 
 @pytest.mark.parametrize("inside, problem", [("\n", "a line break"), ("\r", "a line break"), ("\x7f", "a control character"),
-                                             ("\x1b", "a control character"), (" ", "a space"), ("\u2028", "a line break")])
+                                             ("\x1b", "a control character"), (" ", "a space"), ("\u2028", "a line break"),
+                                             ("\u201c", "not ASCII (U+201C"), ("\u0410", "not ASCII (U+0410"),
+                                             ("é", "not ASCII (U+00E9")])
 def test_a_key_with_a_break_inside_names_the_variable_never_the_key(monkeypatch, emulator, inside, problem):
     key = TEST_KEY[:10] + inside + TEST_KEY[10:]
     monkeypatch.setenv("GEMINI_API_KEY", key)
@@ -45,6 +47,18 @@ def test_a_key_with_a_break_inside_names_the_variable_never_the_key(monkeypatch,
     assert TEST_KEY[:10] not in message and TEST_KEY[10:] not in repr(caught.value)
     assert isinstance(caught.value, errors.MissingAPIKeyError)  # callers that handle "no key" handle this too
     assert emulator.requests == []
+
+
+def test_a_non_latin1_key_in_the_magic_is_a_bad_key_not_a_bad_prompt(shell, monkeypatch, emulator):
+    from IPython.core.error import UsageError
+
+    monkeypatch.setenv("GOOGLE_API_KEY", "\u201c" + TEST_KEY + "\u201d")  # pasted with curly quotes
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", emulator.base_url)
+    with pytest.raises(UsageError) as caught:
+        shell.run_cell_magic("gemini", "--no-stream", "Hello")
+    message = str(caught.value)
+    assert "$GOOGLE_API_KEY" in message and "not ASCII (U+201C" in message and TEST_KEY not in message
+    assert "prompt" not in message.lower() and emulator.requests == []
 
 
 def test_a_key_argument_with_a_line_break_says_argument():

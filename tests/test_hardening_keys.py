@@ -8,7 +8,9 @@ exception's message, str, repr or args, in any form, nor in what the magic shows
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +36,13 @@ ESCAPED_FORMS = {
     "percent_all": "".join(f"%{b:02X}" for b in KEY.encode()),
     "repr_x": "".join(f"\\x{ord(c):02x}" for c in KEY),
     "html": "".join(f"&#{ord(c)};" for c in KEY),
+    # the key's common transforms (issue 20.3)
+    "upper": KEY.upper(),
+    "lower": KEY.lower(),
+    "prefix": KEY[:24],  # a key cut short in a message
+    "base64": base64.b64encode(KEY.encode()).decode(),
+    "base64_header": base64.b64encode(f"x-goog-api-key: {KEY}".encode()).decode(),
+    "base64_urlsafe": base64.urlsafe_b64encode(b"k=" + KEY.encode()).decode(),
 }
 
 
@@ -98,7 +107,7 @@ def assert_no_key(error: BaseException) -> None:
     for text in texts:
         for form, written in ESCAPED_FORMS.items():
             assert written not in text, f"the key ({form}) leaked into {text[:300]!r}"
-        assert "AIzaSyD" not in text and "0123456789" not in text, text[:300]
+        assert "aizasyd" not in text.lower() and "0123456789" not in text, text[:300]
 
 
 def echo_text(form: str) -> str:
@@ -179,11 +188,33 @@ def test_the_key_sent_is_exactly_the_stripped_key():
 
 def test_redact_finds_every_form_and_leaves_other_text():
     for form, written in ESCAPED_FORMS.items():
-        assert redact(f"a {written} b", KEY) == "a [REDACTED] b", form
+        out = redact(f"a {written} b", KEY)
+        if form.startswith("base64_"):  # what was encoded before the key is no secret and stays
+            assert out.startswith("a ") and out.endswith("[REDACTED] b") and len(out) < 40, out
+        else:
+            assert out == "a [REDACTED] b", form
     doubled = json.dumps(json.dumps({"k": KEY.replace("-", "\u002d")}, ensure_ascii=True))
     assert KEY not in redact(doubled, KEY) and "[REDACTED]" in redact(doubled, KEY)
     assert redact({"m": [KEY, 3]}, KEY) == {"m": ["[REDACTED]", 3]}
     assert redact("nothing secret here", KEY) == "nothing secret here"
+
+
+def test_redact_leaves_short_prefixes_and_ordinary_base64_alone():
+    assert redact(f"key starts {KEY[:6]}", KEY) == f"key starts {KEY[:6]}"
+    other = base64.b64encode(b"an ordinary attachment of some length").decode()
+    assert redact(other, KEY) == other
+
+
+@pytest.mark.parametrize("form", ["upper", "base64_header", "prefix", "json_u"])
+def test_the_retry_log_line_never_shows_the_key(caplog, form):
+    body = ('{"error": {"code": 503, "message": "%s", "status": "UNAVAILABLE"}}' % echo_text(form)).encode()
+    answers = iter([(503, "application/json", body), (200, "application/json", b'{"candidates": []}')])
+    with EchoServer(lambda h: next(answers)) as server, caplog.at_level(logging.DEBUG, logger="gemini_magic"):
+        echo_client(server).generate("gemini-2.5-flash", "Hi")
+    assert "Retrying in" in caplog.text and "[REDACTED]" in caplog.text
+    for written in ESCAPED_FORMS.values():
+        assert written not in caplog.text
+    assert "aizasyd" not in caplog.text.lower()
 
 
 def test_every_gemini_error_scrubs_a_registered_key():

@@ -26,7 +26,7 @@ CELL_TIMEOUT = 120  # seconds; each notebook takes a few seconds against the emu
 # What each notebook must show: (what, regular expression over the text of all its outputs).
 EXPECTED = {
     "quickstart.ipynb": [
-        ("a streamed Markdown answer", re.escape(EMULATOR_MARKER) + r".*What I received"),
+        ("a streamed Markdown answer", re.escape(EMULATOR_MARKER) + r" gemini-2\.5-flash was not asked.*## A sample of Markdown"),
         ("options reached the request", r"\*\*System instruction:\*\* \"Answer in one sentence.\""),
         ("options reached the request", r"temperature=0\.2"),
         ("{name} and {{ }} in the prompt", r"where does the Vistula start and end\? Use \{curly braces\}"),

@@ -48,15 +48,42 @@ def test_every_part_has_exactly_one_kind_with_a_label(part, name, label):
 def test_how_each_kind_reads_in_an_answer():
     reads = {label: (kind_of(part).markdown(part), kind_of(part).text(part)) for part, _, label in ONE_OF_EACH}
     assert reads["text"] == ("Hello", "Hello")
-    assert reads["image"] == ("[image/png, 70 bytes]",) * 2
+    assert reads["image"] == ("\\[image/png, 70 bytes\\]", "[image/png, 70 bytes]")
     assert reads["function call"] == ('→ function call: `get_rainfall({"city": "Kraków"})`',
                                       '→ function call: get_rainfall({"city": "Kraków"})')
     assert reads["function response"][0] == "→ function response: `get_rainfall`"
     assert reads["code"][0] == "```python\nprint(1)\nprint(2)\n```"
     assert reads["code output"][0] == "Output (ran OK):\n\n```\n1\n2\n```"
-    assert reads["file"][0] == "[file video/mp4: https://x/files/v]"
-    assert reads["toolCall"][0] == "[toolCall]"
+    assert reads["file"] == ("\\[file video/mp4: https://x/files/v\\]", "[file video/mp4: https://x/files/v]")
+    assert reads["toolCall"] == ("\\[toolCall\\]", "[toolCall]")
     assert not kind_named("thought").in_answer
+
+
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+@pytest.mark.parametrize("part", [
+    {"inlineData": {"mimeType": HOSTILE, "data": "AA=="}},
+    {"inlineData": {"mimeType": "image/" + HOSTILE, "data": "AA=="}},
+    {"fileData": {"mimeType": HOSTILE, "fileUri": "javascript:alert(1)//" + HOSTILE}},
+    {"functionCall": {"name": "f`" + HOSTILE, "args": {"x": "`" + HOSTILE}}},
+    {"functionResponse": {"name": "``" + HOSTILE, "response": {}}},
+    {"executableCode": {"language": HOSTILE, "code": "print(1)"}},
+    {"codeExecutionResult": {"outcome": HOSTILE, "output": "1"}},
+    {HOSTILE: 1},
+], ids=lambda part: next(iter(part)))
+def test_a_service_string_in_a_part_never_reads_as_html_in_markdown(part):
+    """Every kind's Markdown keeps a hostile string literal: escaped, in a code span, or dropped."""
+    markdown = kind_of(part).markdown(part)
+    if markdown.startswith("```") or "\n```" in markdown:  # a fence: its info string holds a language name only
+        fence_line = next(line for line in markdown.splitlines() if line.startswith("```"))
+        assert "<" not in fence_line
+        markdown = markdown[:markdown.index("```")] if not markdown.startswith("```") else ""
+    outside_code = re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", markdown)
+    assert "<img" not in outside_code and "<" not in outside_code
+    if "functionCall" in part or "functionResponse" in part:  # in one code span that no backtick closes early
+        ticks = re.match(r".*?: (`+)", markdown).group(1)
+        assert markdown.endswith(ticks) and markdown.count(ticks) == 2
 
 
 def test_summaries_count_in_proper_singular_and_plural():

@@ -330,7 +330,7 @@ def test_fail_keeps_the_partial_answer_with_one_warning():
     assert kind == "update"
     assert bundle["text/markdown"].startswith("Partial ans\n\n---\n")
     assert bundle["text/markdown"].count("⚠️") == 1
-    assert bundle["text/markdown"].endswith("⚠️ Interrupted: the partial answer is kept in _gemini.")
+    assert bundle["text/markdown"].endswith("⚠️ Interrupted: the partial answer is kept in \\_gemini.")
     assert "Warning: Interrupted: the partial answer is kept in _gemini." in bundle["text/plain"]
 
 

@@ -68,7 +68,7 @@ def test_text_image_text_image_keeps_its_order_with_original_bytes():
 def test_the_one_bundle_names_images_where_they_are():
     response = answer({"text": "A"}, image(), {"text": "B"})
     markdown = final_bundle(response)["text/markdown"]
-    assert re.match(r"A\n\n\[image/png, 48 bytes\]\n\nB\n\n---", markdown)
+    assert re.match(r"A\n\n\\\[image/png, 48 bytes\\\]\n\nB\n\n---", markdown)
     inline = final_bundle(response, inline_media=True)["text/markdown"]
     assert f'<img src="data:image/png;base64,{PNG}"' in inline and inline.index("A") < inline.index("<img")
 
@@ -99,7 +99,7 @@ def test_image_recording_in_the_widget_view_replaces_the_live_view_then_shows_th
 
 def test_image_bundle_refuses_types_a_browser_cannot_show():
     assert image_bundle(image(PNG, "image/heic")) is None
-    assert "[image/heic, 48 bytes]" in final_bundles(answer(image(PNG, "image/heic")))[0]["text/markdown"]
+    assert "\\[image/heic, 48 bytes\\]" in final_bundles(answer(image(PNG, "image/heic")))[0]["text/markdown"]
 
 
 # -- audio ----------------------------------------------------------------------------------------

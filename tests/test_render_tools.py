@@ -4,6 +4,7 @@ the numbered sources and the search suggestions."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -205,7 +206,11 @@ def test_search_suggestions_are_shown_as_html_after_the_sources():
     entry = '<style>.chip{color:red}</style><div class="container"><a class="chip" href="https://g">mưa Huế</a></div>'
     bundles = final_bundles(grounded(entry=entry))
     assert [next(iter(b)) for b in bundles] == ["text/markdown", "text/html", "text/markdown"]
-    assert bundles[1] == {"text/html": entry, "text/plain": "Google Search suggestions: mưa Huế"}
+    assert bundles[1]["text/plain"] == "Google Search suggestions: mưa Huế"
+    frame = bundles[1]["text/html"]  # the service's HTML only inside a sandboxed frame, never in the page
+    assert frame.startswith("<iframe ") and frame.endswith("</iframe>") and "<style" not in frame
+    assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in frame and "allow-scripts" not in frame
+    assert html.unescape(frame.split('srcdoc="')[1].split('"')[0]) == '<base target="_blank">' + entry
     assert "Sources" in bundles[0]["text/markdown"] and bundles[2]["text/markdown"].startswith("---")
     assert "<style" not in response_bundle(grounded(entry=entry))["text/markdown"]  # the explorer escapes it
 
@@ -219,7 +224,7 @@ def test_google_search_recording_is_cited_and_shows_its_suggestions():
                            "67°F (19°C), but it feels like 75°F (24°C).[2]")
     assert re.search(r"Sources:\n\[1\] ", text)
     rendered = data["candidates"][0]["groundingMetadata"]["searchEntryPoint"]["renderedContent"]
-    assert any(b.get("text/html") == rendered for b in bundles)
+    assert any(html.escape(rendered, quote=True) in b.get("text/html", "") for b in bundles)
 
 
 def test_emulator_search_answer_in_vietnamese_gets_its_markers(client):

@@ -31,6 +31,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
+from ..escape import markdown_text
 from ..errors import GeminiError
 from ..interaction import Interaction
 from .interaction_tools import InteractionExchange, interaction_tool_options
@@ -287,25 +288,28 @@ class Chat:
 
     # --- display --------------------------------------------------------------------------------------
 
-    def transcript(self) -> str:
-        """The conversation as Markdown: one section per turn, tokens per turn and in total."""
+    def transcript(self, *, markdown: bool = True) -> str:
+        """The conversation as Markdown (`markdown=False`: as plain text): one section per turn, tokens per
+        turn and in total. What the turns hold is shown as text (`escape.markdown_text`), never as HTML."""
+        text = markdown_text if markdown else str
+        bold = (lambda s: f"**{s}**") if markdown else (lambda s: s)
         count, tokens = len(self.turns), self.total_tokens
         api = "Interactions API" + ("" if self.store else ", not stored") if self.interactions else "generateContent"
-        lines = [f"**{self.name or 'Chat'}** · {self.model} · {api} · {count} turn{'s' if count != 1 else ''} · "
+        lines = [f"{bold(text(self.name or 'Chat'))} · {text(self.model)} · {api} · {count} turn{'s' if count != 1 else ''} · "
                  f"{tokens:,} token{'s' if tokens != 1 else ''}"]
         for number, turn in enumerate(self.turns, 1):
-            lines += ["", f"### Turn {number} · {turn.tokens:,} token{'s' if turn.tokens != 1 else ''}", "",
-                      f"**You:** {describe_parts(turn.user['parts'])}", "",
-                      *([f"**Tools:** {describe_parts([p for c in turn.exchange for p in c['parts']])}", ""]
+            lines += ["", f"{'### ' if markdown else ''}Turn {number} · {turn.tokens:,} token{'s' if turn.tokens != 1 else ''}",
+                      "", f"{bold('You:')} {text(describe_parts(turn.user['parts']))}", "",
+                      *([f"{bold('Tools:')} {text(describe_parts([p for c in turn.exchange for p in c['parts']]))}", ""]
                         if turn.exchange else []),
-                      f"**Gemini:** {describe_parts(turn.reply['parts'])}"]
+                      f"{bold('Gemini:')} {text(describe_parts(turn.reply['parts']))}"]
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
         return self.transcript()
 
     def __repr__(self) -> str:
-        return self.transcript()
+        return self.transcript(markdown=False)
 
 
 class ChatStream(StreamBase):

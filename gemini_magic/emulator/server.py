@@ -27,6 +27,7 @@ from .faults import Fault, Replay
 from .framing import BodyReader, to_json
 from .interactions import InteractionRun
 from .responses import Generation
+from .tool_config import tool_set
 from .tool_generation import tool_generation
 
 API_PATH = re.compile(r"^/(v1beta|v1|v1alpha)/(.+)$")
@@ -286,7 +287,7 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(self.server.emulator.latency)
         # Tools (function calls, code execution, grounding) shape the answer: emulator/tool_generation.py
         generation = tool_generation(request, parsed, route.model, fault, cache) or \
-            Generation(request, route.model, fault, cache)
+            Generation(request, route.model, fault, cache, declared=tool_set(parsed).declarations)
         if route.action == "generate":
             return self.send_json(200, generation.unary())
         self.stream(generation, fault, sse=query.get("alt") == "sse")

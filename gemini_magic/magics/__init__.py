@@ -7,6 +7,7 @@ as one line, without a traceback). One module a job:
 - `options`: the options of `%%gemini`, their parsing and the GenerationSettings they make;
 - `cell`: one prompt through `Client.prepare` / `stream` / `generate`, shown and bound;
 - `subcommands`: `%gemini models | config | files`; `backend`: the client cache and emulator;
+- `help`: `%gemini --help` and the rule for mistyped subcommands;
 - `upload`: `%gemini_upload`; `input`: keeps `%gemini ...?` a prompt; `context`: `{In[k]}`,
   `{last_error}` and the running cell's id; `explain`: error messages;
   `display`: status lines as display data.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import weakref
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -25,6 +27,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, v
 from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL, DEFAULT_VIDEO_MODEL
 from .backend import Backend
 from .context import NotebookContext
+from .display import show_markdown
 from .options import FORMATS, parse_options, prompt_arguments, split_options
 from .upload import Uploads
 
@@ -75,6 +78,7 @@ class GeminiMagics(Magics):
         self.backend = Backend(self)
         self.uploads = Uploads()
         self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}
+        self.told_no_cell_id = weakref.WeakSet()  # conversations told that turns append (no cell id)
         if shell is not None:
             self.context.register(shell)
 
@@ -125,19 +129,25 @@ class GeminiMagics(Magics):
     def gemini(self, line: str, cell: str | None = None):
         """Send a prompt to Gemini and stream the answer into the cell's output.
 
+        With no API key set, a local emulator answers (it says so once; `%gemini backend` switches).
+
         Cell magic: the cell is the prompt. Line magic: the rest of the line is the prompt, or a
         subcommand: `%gemini models`, `%gemini config`, `%gemini files [delete NAME|--all]`,
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
         `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
         `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch cancel NAME`, `%gemini batches`,
-        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`.
+        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`. `%gemini --help` (or `-h`,
+        `help`, `%%gemini --help`) shows this help. A line of one word that is one typo away from a
+        subcommand (a letter added, dropped or changed, or two swapped: `%gemini modles`) is refused
+        with the subcommand meant, never sent; `%gemini -- modles` sends such a word as the prompt.
 
         `--over DF` runs the cell once per row (`{row.col}` takes the row's values) and binds a
         DataFrame of answers (text, finish_reason, tokens, error) to `-o`; `--batch` sends the rows
         through the Batch API instead.
 
         `--chat NAME` continues the conversation in the variable NAME (a Chat, made on first use);
-        re-running a cell replaces its turn, and a failed turn leaves the history as it was.
+        re-running a cell replaces its turn (in JupyterLab, Notebook 7 and VS Code, which send cell ids;
+        elsewhere it adds a turn, and says so once), and a failed turn leaves the history as it was.
         `{In[4]}`, `{Out[4]}` and `{last_error}` put the notebook's cells and last error in a prompt.
 
         `{name}` in the prompt places a kernel object there (an image, DataFrame, figure, array, path,
@@ -154,7 +164,10 @@ class GeminiMagics(Magics):
         `.usage`, `.images`, `.json()`, `.raw`.
         """
         from .cell import run_prompt
+        from .help import help_markdown, wants_help
 
+        if wants_help(line, self.gemini.parser):
+            return show_markdown(help_markdown(self.gemini))
         if cell is None:
             return self._line(line)
         return run_prompt(self, parse_options(self.gemini, line), cell)
@@ -188,6 +201,8 @@ class GeminiMagics(Magics):
                     getattr(rows, f"{command}_command")(self, rest)
             return getattr(subcommands, command)(self, words[1:])
         _refuse_mistyped_action(command, words[1:2])
+        if len(words) == 1 and not command.startswith("-"):
+            _refuse_mistyped_subcommand(command)
         options, prompt = split_options(line, self.gemini.parser)
         args = parse_options(self.gemini, options)
         if not prompt.strip():
@@ -263,3 +278,13 @@ def _refuse_mistyped_action(command: str, action: list[str]) -> None:
     if close and close[0] != action[0]:
         raise UsageError(f"%gemini {command} {action[0]}: did you mean %gemini {command} {close[0]}? "
                          f"(To send it as a prompt, write %gemini -- {command} {action[0]} ...)")
+
+
+def _refuse_mistyped_subcommand(word: str) -> None:
+    """`%gemini modles` is a typo of `%gemini models`, not a one-word prompt: UsageError naming it."""
+    from .help import mistyped_subcommand
+
+    meant = mistyped_subcommand(word, SUBCOMMANDS)
+    if meant is not None:
+        raise UsageError(f"%gemini {word}: did you mean %gemini {meant}? (To send it as a prompt, write "
+                         f"%gemini -- {word})")

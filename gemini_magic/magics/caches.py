@@ -17,7 +17,8 @@ from IPython.core.magic_arguments import MagicArgumentParser
 
 from ..errors import GeminiError, NotFoundError, PermissionDeniedError
 from . import explain
-from .display import show_markdown
+from ..escape import markdown_row
+from .display import show_markdown, show_markdown_text
 
 USAGE = ("Use %gemini cache create {objects} -m MODEL [--system TEXT] [--ttl 1h] --as NAME, "
          "%gemini cache list, %gemini cache extend NAME --ttl 2h, or %gemini cache delete NAME|--all.")
@@ -65,7 +66,7 @@ def run(magics, line: str) -> None:
                 raise UsageError(_missing(args.name)) from None
             if args.name in magics.shell.user_ns:
                 magics.shell.user_ns[args.name] = updated
-            return show_markdown(f"{updated.name} now expires in {_duration(updated.expires_in)}.")
+            return show_markdown("{0} now expires in {1}.", updated.name, _duration(updated.expires_in))
         return _delete(magics, client, args)
     except GeminiError as error:
         raise UsageError(explain.message(error)) from None
@@ -85,9 +86,9 @@ def _create(magics, client, args) -> None:
     cache = client.create_cache(model, contents, system=args.system, ttl=args.ttl, display_name=args.display_name,
                                 upload_progress=UploadProgress)
     magics.shell.user_ns[args.as_name] = cache
-    show_markdown(f"Cached {cache.total_tokens or 0:,} tokens for {cache.model} as {cache.name}, expiring in "
-                  f"{_duration(cache.expires_in)}. Bound to `{args.as_name}`: use `%%gemini --cache {args.as_name} "
-                  f"-m {cache.model}`.")
+    show_markdown("Cached {0:,} tokens for {1} as {2}, expiring in {3}. Bound to {4:code}: use {5:code}.",
+                  cache.total_tokens or 0, cache.model, cache.name, _duration(cache.expires_in), args.as_name,
+                  f"%%gemini --cache {args.as_name} -m {cache.model}")
 
 
 def _list(client) -> None:
@@ -96,9 +97,10 @@ def _list(client) -> None:
         return show_markdown("No cached contents.")
     rows = ["| name | display name | model | tokens | expires in |", "|---|---|---|---:|---|"]
     for cache in caches:
-        rows.append(f"| `{cache.name}` | {cache.display_name or ''} | {cache.model} | {cache.total_tokens or 0:,} | "
-                    f"{_duration(cache.expires_in)} |")
-    show_markdown("\n".join(rows))
+        rows.append(markdown_row((cache.name, cache.display_name or "", cache.model, f"{cache.total_tokens or 0:,}",
+                                  _duration(cache.expires_in)), code=(0,)))
+    show_markdown_text("\n".join(row if isinstance(row, str) else row[0] for row in rows),
+                       "\n".join(row if isinstance(row, str) else row[1] for row in rows))
 
 
 def _delete(magics, client, args) -> None:

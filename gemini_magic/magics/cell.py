@@ -14,7 +14,9 @@ from IPython.core.error import UsageError
 from ..errors import GeminiError, NotFoundError
 from ..units import plural
 from . import explain
-from .display import show_markdown
+from ..escape import code_span
+from ..part_kinds import fence
+from .display import show_markdown, show_markdown_text
 from .names import check_out_name
 
 
@@ -75,7 +77,7 @@ def run_prompt(magics, args, prompt_text: str):
     if args.dry_run:
         return dry_run(client, turn)
     if turn.notes:
-        show_markdown("\n".join(f"- ℹ️ {note}" for note in turn.notes))
+        show_markdown("\n".join(f"- ℹ️ {{{i}}}" for i in range(len(turn.notes))), *turn.notes)
     if args.raw:
         method = "streamGenerateContent?alt=sse" if view_options["stream"] else "generateContent"
         show_json("Request", client.transport.url(f"models/{model}:{method}"), turn.body)
@@ -137,13 +139,13 @@ def run_tool_turn(magics, args, client, model, contents, view_options, options):
                            failed=lambda error: _model_not_found(client, model, error), views=views)
     note = getattr(magics.shell.user_ns.get("_gemini"), "tool_note", None)
     if note:
-        show_markdown(f"ℹ️ {note}")
+        show_markdown("ℹ️ {0}", note)
     return response
 
 
 def run_chat_turn(magics, args, contents, model, system, settings, view_options, schema=None, tools=None):
     """One turn of the `--chat` conversation (magics/chat.py), shown like any answer."""
-    from .chat import footer, get_chat, not_added, turn_options
+    from .chat import appended_without_cell_id, footer, get_chat, not_added, turn_options
 
     chat = get_chat(magics, args, model, system)
     options = turn_options(chat, args, model, system, settings)
@@ -169,12 +171,17 @@ def run_chat_turn(magics, args, contents, model, system, settings, view_options,
             start, send = None, (lambda: chat.send(contents, cell_id=cell_id, **options))
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
+    before = len(chat.turns)
     response = show_answer(magics, args, view_options, options.get("model", chat.model), start=start, send=send,
                            failed=lambda error: not_added(chat), extra=lambda: footer(chat))
     if chat.last_replaced is not None:
         index, dropped = chat.last_replaced
         later = f"; {plural(dropped, 'later turn')} dropped" if dropped else ""
-        show_markdown(f"Re-ran turn {index + 1} of {chat.name}: it replaces the earlier answer{later}.")
+        show_markdown("Re-ran turn {0} of {1}: it replaces the earlier answer{2}.", index + 1, chat.name, later)
+    elif cell_id is None and before and len(chat.turns) > before:
+        note = appended_without_cell_id(magics, chat)
+        if note:
+            show_markdown(note)
     return response
 
 
@@ -330,8 +337,8 @@ def show_json(title: str, url: str | None, payload: Any) -> None:
     from ..render.explore import truncate_strings
 
     text = json.dumps(truncate_strings(payload), indent=2, ensure_ascii=False)
-    head = f"**{title}**" + (f" `POST {url}` (header `x-goog-api-key: [REDACTED]`)" if url else "")
-    show_markdown(f"{head}\n\n```json\n{text}\n```")
+    head = f"**{title}**" + (f" {code_span('POST ' + url)} (header `x-goog-api-key: [REDACTED]`)" if url else "")
+    show_markdown_text(f"{head}\n\n{fence(text, 'json')}", f"{title}" + (f" POST {url} (header x-goog-api-key: [REDACTED])" if url else "") + f"\n{text}")
 
 
 def _model_not_found(client, model: str, error: GeminiError) -> str | None:

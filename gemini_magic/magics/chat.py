@@ -3,7 +3,9 @@ and `%gemini chat [undo|reset] NAME`.
 
 The first cell's model and system instruction become the conversation's defaults; options on a cell
 apply to that turn. Re-running a cell replaces its turn (cells are told apart by the cell id Jupyter
-sends, see context.py). A turn that fails, is blocked or interrupted leaves the history as it was.
+sends, see context.py). Where no cell id comes (terminal IPython, nbconvert/nbclient), a re-run cannot
+be told from a new cell: every turn is appended, and the first one appended after the opening turn
+says so, once per conversation. A turn that fails, is blocked or interrupted leaves the history as it was.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from IPython.core.error import UsageError
 from ..errors import GeminiError
 from ..units import plural
 from . import explain
-from .display import show_markdown
+from .display import show_markdown, show_markdown_text
 
 DEFAULT_NAME = "chat"
 
@@ -80,6 +82,16 @@ def footer(chat) -> str:
     return f"{chat.name} · turn {count} · {plural(tokens, 'token')} so far"
 
 
+def appended_without_cell_id(magics, chat) -> str | None:
+    """The one note (per conversation) that a turn was appended because the frontend sends no cell id."""
+    if chat in magics.told_no_cell_id:
+        return None
+    magics.told_no_cell_id.add(chat)
+    return (f"Added as turn {len(chat.turns)} of {chat.name}. This frontend sends no cell id, so running a cell "
+            "again adds a turn instead of replacing its own (replacing works in JupyterLab, Notebook 7 and "
+            f"VS Code); `%gemini chat undo {chat.name}` removes the last exchange.")
+
+
 def not_added(chat) -> str:
     return f"Not added to {chat.name}; its history is unchanged. Run the cell again."
 
@@ -102,9 +114,9 @@ def subcommand(magics, words) -> None:
             chat.undo()
         except GeminiError as error:
             raise UsageError(explain.message(error)) from None
-        show_markdown(f"Removed the last exchange of {name}: {plural(len(chat.turns), 'turn')} left.")
+        show_markdown("Removed the last exchange of {0}: {1} left.", name, plural(len(chat.turns), "turn"))
     elif action == "reset":
         chat.reset()
-        show_markdown(f"{name} is empty now (its model and system instruction stay).")
+        show_markdown("{0} is empty now (its model and system instruction stay).", name)
     else:
-        show_markdown(chat.transcript())
+        show_markdown_text(chat.transcript(), chat.transcript(markdown=False))

@@ -191,13 +191,14 @@ BRACED_VALUES = ("--image",)
 _BRACED = "braced"
 
 
-def split_options(line: str, parser) -> tuple[str, str]:
+def split_options(line: str, parser, extra_flags: tuple[str, ...] = ()) -> tuple[str, str]:
     """Split `%gemini -m x -t 0.2 What's up?` into the options and the prompt, keeping the prompt verbatim.
 
     Options come first; the prompt starts at the first word that is not an option or an option's
     value (or after `--`). Only the options are shell-split, so apostrophes in the prompt are fine.
     A word before the prompt that starts with `-` and is no option is a typo: UsageError, with the
     nearest option ("did you mean --temperature?"); `--` starts a prompt that begins with a dash.
+    `extra_flags` are taken as options without a value too (`-h`, `--help` when looking for them).
     """
     actions = parser._option_string_actions
     position = 0
@@ -223,6 +224,8 @@ def split_options(line: str, parser) -> tuple[str, str]:
             expecting -= 1
         elif token == "--":
             return line[:position], line[end:].strip()
+        elif token in extra_flags:
+            pass
         elif token.startswith("-") and token.split("=")[0] in actions:
             action = actions[token.split("=")[0]]
             expecting = 0 if "=" in token or action.nargs == 0 else (_BRACED if token in BRACED_VALUES else 1)

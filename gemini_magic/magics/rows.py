@@ -26,7 +26,8 @@ from IPython.core.error import UsageError
 from ..errors import GeminiError
 from ..units import plural
 from . import explain
-from .display import show_markdown
+from ..escape import markdown_row, markdown_text
+from .display import show_markdown, show_markdown_text
 from .names import check_out_name
 
 BATCH_POLL = (2.0, 60.0)  # seconds between reads of a batch job: first, most (x1.5 each time)
@@ -127,10 +128,9 @@ def start_batch(magics, args, client, model: str, compiled, rows, records: list,
         raise UsageError(f"--over {args.over} --batch: {explain.message(error)}") from None
     jobs = magics.__dict__.setdefault("batch_jobs", {})
     jobs[job.name] = {"rows": rows, "schema": options["schema"], "keys": job.keys}
-    show_markdown(f"Started batch job `{job.name}` ({plural(len(records), 'request')}). It runs on Google's "
-                  f"service even if this kernel stops: `%gemini batch {job.name}"
-                  f"{' -o ' + args.out if args.out else ''}` re-attaches, `%gemini batch cancel {job.name}` "
-                  "cancels it.")
+    show_markdown("Started batch job {0:code} ({1}). It runs on Google's service even if this kernel stops: "
+                  "{2:code} re-attaches, {3:code} cancels it.", job.name, plural(len(records), "request"),
+                  f"%gemini batch {job.name}{' -o ' + args.out if args.out else ''}", f"%gemini batch cancel {job.name}")
     wait_and_bind(magics, args, job, rows, options["schema"])
 
 
@@ -174,7 +174,7 @@ def dry_run_rows(client, model: str, compiled, records: list, options: dict) -> 
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
     mean = sum(counts) / len(counts)
-    lines = [f"**Dry run** of {plural(len(records), 'row')} with {model}: nothing generated. "
+    lines = [f"**Dry run** of {plural(len(records), 'row')} with {markdown_text(model)}: nothing generated. "
              f"The first {plural(len(shown), 'prompt')}:", *shown,
              f"The first {plural(len(sample), 'prompt')} cost {', '.join(f'{c:,}' for c in counts)} input tokens "
              f"(countTokens): about {round(mean * len(records)):,} input tokens for all "
@@ -303,7 +303,7 @@ def batch_command(magics, line: str) -> None:
         job = get_batch(client, name)
         if cancel:
             job.cancel()
-            show_markdown(f"Asked to cancel `{job.name}`: it is {job.state} now.")
+            show_markdown("Asked to cancel {0:code}: it is {1} now.", job.name, job.state)
             return None
     except GeminiError as error:
         raise UsageError(explain.message(error) + "\n%gemini batches lists the jobs of this key.") from None
@@ -332,9 +332,11 @@ def batches_command(magics) -> None:
     if not jobs:
         return show_markdown("No batch jobs for this key.")
     head = "| name | display name | state | model | requests | succeeded | failed | pending |\n|---|---|---|---|--:|--:|--:|--:|"
-    body = "\n".join(f"| `{job.name}` | {job.display_name} | {job.state} | {job.model} | {job.counts['requests']} | "
-                     f"{job.counts['succeeded']} | {job.counts['failed']} | {job.counts['pending']} |" for job in jobs)
-    show_markdown(f"{plural(len(jobs), 'batch job')}:\n\n{head}\n{body}")
+    body = [markdown_row((job.name, job.display_name, job.state, job.model, job.counts["requests"],
+                          job.counts["succeeded"], job.counts["failed"], job.counts["pending"]), code=(0,))
+            for job in jobs]
+    title = f"{plural(len(jobs), 'batch job')}:\n\n{head}\n"
+    show_markdown_text(title + "\n".join(md for md, _ in body), title + "\n".join(plain for _, plain in body))
 
 
 def embed_command(magics, line: str) -> None:
@@ -373,8 +375,8 @@ def embed_command(magics, line: str) -> None:
     view.finish()
     name = bind(magics, args.out, vectors)
     shape = getattr(vectors, "shape", (len(vectors),))
-    show_markdown(f"Embedded {plural(len(vectors), 'text')} into `{name}`: "
-                  f"{getattr(vectors, 'dtype', 'list')} array of shape {tuple(shape)}.")
+    show_markdown("Embedded {0} into {1:code}: {2} array of shape {3}.", plural(len(vectors), "text"), name,
+                  getattr(vectors, "dtype", "list"), tuple(shape))
 
 
 def _words(line: str) -> list[str]:

@@ -7,7 +7,8 @@ from IPython.core.error import UsageError
 from ..errors import GeminiError, NotFoundError, PermissionDeniedError
 from ..units import plural
 from . import explain
-from .display import show_markdown
+from ..escape import markdown_row
+from .display import show_markdown, show_markdown_text
 
 
 def models(magics, words) -> None:
@@ -18,9 +19,10 @@ def models(magics, words) -> None:
     rows = ["| model | name | input tokens | output tokens | methods |", "|---|---|---:|---:|---|"]
     for m in found:
         methods = ", ".join(m.supported_methods)
-        rows.append(f"| `{m.id}` | {m.display_name} | {m.input_token_limit or ''} | "
-                    f"{m.output_token_limit or ''} | {methods} |")
-    show_markdown("\n".join(rows))
+        rows.append(markdown_row((m.id, m.display_name, m.input_token_limit or "", m.output_token_limit or "",
+                                  methods), code=(0,)))
+    show_markdown_text("\n".join(row if isinstance(row, str) else row[0] for row in rows),
+                       "\n".join(row if isinstance(row, str) else row[1] for row in rows))
 
 
 def config(magics, words) -> None:
@@ -28,9 +30,11 @@ def config(magics, words) -> None:
 
     backend = magics.backend
     try:
-        if backend.emulator is not None:
-            key_line = "not needed (local emulator)"
-            base_url, source = backend.emulator.base_url, "the local emulator (%gemini backend)"
+        if backend.uses_emulator():
+            key_line = "not set: the local emulator answers (set GOOGLE_API_KEY to use Gemini)" \
+                if backend.mode == "auto" else "not needed (local emulator, %gemini backend emulator)"
+            base_url = backend.emulator.base_url if backend.emulator is not None else "(starts on first use)"
+            source = "the local emulator"
         else:
             key, key_source = resolve_api_key()
             key_line = f"set (from {key_source})" if key else "not set: set GOOGLE_API_KEY or GEMINI_API_KEY"
@@ -55,7 +59,7 @@ def files(magics, words) -> None:
                          "%gemini files delete --all.")
     try:
         if not words:
-            show_markdown(files_markdown(client.list_files()))
+            show_markdown_text(*files_markdown(client.list_files()))
             return
         names = [f.name for f in client.list_files()] if words[1:] == ["--all"] else words[1:]
         deleted = []
@@ -71,4 +75,4 @@ def files(magics, words) -> None:
     if not names:
         show_markdown("No files to delete.")
     else:
-        show_markdown(f"Deleted {plural(len(deleted), 'file')}: {', '.join(deleted)}")
+        show_markdown("Deleted {0}: {1}", plural(len(deleted), "file"), ", ".join(deleted))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ..escape import answer_markdown
 from ..part_kinds import fence, kind_of
 from .calls import call_markdown, call_text, records_from_parts, steps_records
 from .cited import Citations, rendered_search_html
@@ -227,6 +228,10 @@ class _Builder:
         self.after_block = False
 
     def text(self, markdown: str, plain: str) -> None:
+        """The model's text: its Markdown kept, its raw HTML and unsafe links neutralised (a code or
+        JSON format fences it whole instead, which keeps it literal)."""
+        if self.output_format == "markdown":
+            markdown = answer_markdown(markdown)
         sep = "\n\n" if self.after_block else ""
         self.md.append(sep + markdown)
         self.plain.append(sep + plain)

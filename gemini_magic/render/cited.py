@@ -16,8 +16,9 @@ and gives the markers that go at each character offset of the answer text.
 
 from __future__ import annotations
 
-import html
 from bisect import bisect_right
+
+from ..escape import html_text, markdown_text
 
 __all__ = ["Citations", "byte_spans", "rendered_search_html"]
 
@@ -116,7 +117,7 @@ class Citations:
         lines = ["**Sources**", ""]
         for n, source in enumerate(self.sources, start=1):
             uri = str(source.get("uri") or "")
-            title = _escape_md(str(source.get("title") or uri or "source"))
+            title = markdown_text(source.get("title") or uri or "source")
             lines.append(f"{n}. [{title}]({_link(uri)})" if uri.startswith(("https://", "http://")) else f"{n}. {title}")
         return "\n".join(lines)
 
@@ -129,17 +130,27 @@ class Citations:
         return "\n".join(lines)
 
 
+#: The search suggestions' frame: no scripts, no same origin (so no access to the notebook page or its
+#: cookies), no forms; its links (the chips) may open a new tab, as Google's display requirements ask.
+SEARCH_SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
+SEARCH_FRAME_HEIGHT = 72  # px: the chips carousel is one row; a taller one scrolls inside the frame
+
+
 def rendered_search_html(grounding_metadata: dict | None) -> str | None:
-    """The search entry point's `renderedContent` (HTML the service requires showing with a grounded
-    answer), or None when there is none."""
+    """The search entry point's `renderedContent` (HTML and CSS the service requires showing with a
+    grounded answer, https://ai.google.dev/gemini-api/docs/google-search) inside a sandboxed
+    `<iframe srcdoc>`, never as live HTML in the page: whatever it holds, no script of it runs and it
+    cannot reach the notebook. Links inside open in a new tab. None when there is none."""
     entry = (grounding_metadata or {}).get("searchEntryPoint") or {}
     content = entry.get("renderedContent")
-    return content if isinstance(content, str) and content.strip() else None
+    if not (isinstance(content, str) and content.strip()):
+        return None
+    page = '<base target="_blank">' + content
+    return (f'<iframe class="gemini-search-suggestions" sandbox="{SEARCH_SANDBOX}" referrerpolicy="no-referrer" '
+            f'title="Google Search suggestions" srcdoc="{html_text(page)}" '
+            f'style="width:100%;height:{SEARCH_FRAME_HEIGHT}px;border:0;display:block"></iframe>')
 
 
 def _link(uri: str) -> str:
     return uri.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
 
-
-def _escape_md(text: str) -> str:
-    return html.escape(text, quote=False).replace("[", "\\[").replace("]", "\\]")

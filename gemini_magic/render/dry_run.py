@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 
+from ..escape import markdown_row, markdown_text
 from ..parts import describe_part
 from ..units import plural
 from .part_kinds import part_thumbnail
@@ -33,23 +34,25 @@ def dry_run_bundle(model: str, body: dict, tokens, notes: list[str] = ()) -> dic
                   else f"token count unavailable: {tokens}")
     head = (f"Dry run for {model}: {plural(len(rows), 'part')}, {plural(total_bytes, 'byte')}, {token_text}. "
             "Nothing was generated.")
-    lines = [head, "", "| # | turn | kind | MIME type | bytes | what |", "|---:|---|---|---|---:|---|"]
+    lines = [markdown_text(head), "", "| # | turn | kind | MIME type | bytes | what |", "|---:|---|---|---|---:|---|"]
+    plain = [head, *lines[1:]]
     html_rows = []
     for index, row in enumerate(rows, start=1):
         what = row["summary"] + (f" ({row['note']})" if row.get("note") else "")
-        cell = what.replace("|", "\\|")
-        lines.append(f"| {index} | {row['turn']} | {row['kind']} | {row['mime_type']} | {row['bytes']:,} | {cell} |")
+        md, text = markdown_row((index, row["turn"], row["kind"], row["mime_type"], f"{row['bytes']:,}", what))
+        lines.append(md)
+        plain.append(text)
         html_rows.append(
-            f"<tr><td>{index}</td><td>{row['turn']}</td><td>{html.escape(row['kind'])}</td>"
+            f"<tr><td>{index}</td><td>{html.escape(str(row['turn']))}</td><td>{html.escape(row['kind'])}</td>"
             f"<td>{html.escape(row['mime_type'])}</td><td style='text-align:right'>{row['bytes']:,}</td>"
             f"<td>{html.escape(what)}</td><td>{part_thumbnail(row['part'])}</td></tr>")
-    lines.extend(f"- {note}" for note in notes)
+    lines.extend(f"- {markdown_text(note)}" for note in notes)
+    plain.extend(f"- {note}" for note in notes)
     notes_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     page = (f"<p><b>{html.escape(head)}</b></p><table><tr><th>#</th><th>turn</th><th>kind</th><th>MIME type</th>"
             f"<th>bytes</th><th>what</th><th></th></tr>{''.join(html_rows)}</table>"
             + (f"<ul>{notes_html}</ul>" if notes else ""))
-    text = "\n".join(lines)
-    return {"text/plain": text, "text/markdown": text, "text/html": page}
+    return {"text/plain": "\n".join(plain), "text/markdown": "\n".join(lines), "text/html": page}
 
 
 def show_dry_run(model: str, body: dict, tokens, notes: list[str] = ()) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from ..escape import markdown_row
 from ..units import human_size
 
 
@@ -23,11 +24,12 @@ def expires_in(expiration_time: str, now: datetime | None = None) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
-def files_markdown(files: list) -> str:
+def files_markdown(files: list) -> tuple[str, str]:
+    """`(markdown, plain)`: a table of the files, every value from the service escaped (`escape`)."""
     if not files:
-        return "No uploaded files. Upload one with `%gemini_upload PATH`."
-    rows = ["| name | display name | MIME type | size | state | expires in |", "|---|---|---|---:|---|---|"]
-    for f in files:
-        rows.append(f"| `{f.name}` | {f.display_name} | {f.mime_type} | {human_size(f.size_bytes)} | "
-                    f"{f.state} | {expires_in(f.expiration_time)} |")
-    return "\n".join(rows)
+        text = "No uploaded files. Upload one with `%gemini_upload PATH`."
+        return text, text
+    head = "| name | display name | MIME type | size | state | expires in |\n|---|---|---|---:|---|---|"
+    rows = [markdown_row((f.name, f.display_name, f.mime_type, human_size(f.size_bytes), f.state,
+                          expires_in(f.expiration_time)), code=(0,)) for f in files]
+    return (head + "\n" + "\n".join(md for md, _ in rows), head + "\n" + "\n".join(plain for _, plain in rows))

@@ -16,6 +16,7 @@ well without a kernel or widget state (nbconvert, GitHub).
 
 from __future__ import annotations
 
+from ..escape import answer_markdown, markdown_text
 from ..part_kinds import DISPLAYABLE_IMAGES, kind_of
 from ..units import plural
 from .answer import Media, Text, answer_pieces, join_text, typed_error
@@ -63,7 +64,8 @@ def final_bundle(response, *, show_thoughts: bool = False, output_format: str = 
             md.append(piece.markdown)
         plain.append(piece.plain)
     footer, lines = _tail(response, output_format, message, elapsed, footer_label)
-    markdown = "\n\n".join([m for m in md if m] + ["---", footer] + [f"⚠️ {line}" for line in lines])
+    markdown = "\n\n".join([m for m in md if m] + ["---", markdown_text(footer)]
+                           + [f"⚠️ {markdown_text(line)}" for line in lines])
     plain_text = "\n\n".join(p for p in plain if p) + "\n\n---\n" + "\n".join([footer] + [f"Warning: {line}" for line in lines])
     if output_format == "text":
         return {"text/plain": plain_text}
@@ -94,7 +96,8 @@ def final_bundles(response, *, show_thoughts: bool = False, output_format: str =
         body_md = "\n\n".join(m for m in md if m)
         body_plain = "\n\n".join(p for p in plain if p)
         if tail:
-            body_md = "\n\n".join(([body_md] if body_md else []) + ["---", footer] + [f"⚠️ {line}" for line in lines])
+            body_md = "\n\n".join(([body_md] if body_md else []) + ["---", markdown_text(footer)]
+                                    + [f"⚠️ {markdown_text(line)}" for line in lines])
             body_plain = (body_plain + "\n\n" if body_plain else "") + "---\n" + "\n".join(
                 [footer] + [f"Warning: {line}" for line in lines])
         bundles.append({"text/plain": body_plain} if output_format == "text"
@@ -123,7 +126,8 @@ def _pieces(response, show_thoughts: bool, output_format: str) -> list:
             # A rule and a heading of its own: the answers carry their own headings, and a bare
             # "### Candidate" would read as one of them.
             heading = candidate_heading(number, count, candidate)
-            pieces.append(Text(("---\n\n" if number > 1 else "") + f"## {heading}", f"=== {heading} ==="))
+            pieces.append(Text(("---\n\n" if number > 1 else "") + f"## {markdown_text(heading)}",
+                               f"=== {heading} ==="))
         thoughts = candidate.thoughts if candidate is not None and show_thoughts else ""
         if thoughts:
             pieces.append(Text(thoughts_markdown(thoughts), f"[thoughts]\n{thoughts.strip()}\n[/thoughts]"))
@@ -133,10 +137,10 @@ def _pieces(response, show_thoughts: bool, output_format: str) -> list:
         else:
             pieces += [p for p in answer if p.plain.strip()]
             empty = f"{NO_TEXT} — {empty_reason(response, candidate)}"
-            pieces.append(Text(f"*{empty}*", empty))
+            pieces.append(Text(f"*{markdown_text(empty)}*", empty))
         if count > 1:
             for line in candidate_warnings(candidate, output_format, prefix=""):
-                pieces.append(Text(f"⚠️ {line}", f"Warning: {line}"))
+                pieces.append(Text(f"⚠️ {markdown_text(line)}", f"Warning: {line}"))
     return pieces
 
 
@@ -200,8 +204,10 @@ def candidate_heading(number: int, count: int, candidate=None) -> str:
 
 
 def thoughts_markdown(thoughts: str) -> str:
-    """Thoughts in a collapsed `<details>`, as a block quote: expanded, they stay apart from the answer."""
-    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in thoughts.strip().splitlines())
+    """Thoughts in a collapsed `<details>`, as a block quote: expanded, they stay apart from the answer.
+    The thoughts' own HTML is neutralised like the answer's (`escape.answer_markdown`)."""
+    quoted = "\n".join(f"> {line}" if line.strip() else ">"
+                       for line in answer_markdown(thoughts.strip()).splitlines())
     return f"<details><summary>Thoughts</summary>\n\n{quoted}\n\n</details>"
 
 

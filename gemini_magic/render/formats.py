@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 
+from ..escape import answer_markdown
 from ..part_kinds import fence
 from ..response import json_from_text
 
@@ -20,7 +21,8 @@ __all__ = ["formatted", "parse_json"]
 
 
 def formatted(text: str, output_format: str, *, markdown: bool) -> str:
-    """`text` shown as asked: Markdown as is, code in a fence, JSON pretty-printed when it parses."""
+    """`text` shown as asked: Markdown as is (the callers neutralise the model's HTML first, with
+    `escape.answer_markdown`), code in a fence, JSON pretty-printed when it parses."""
     if output_format in ("markdown", "text"):
         return text
     if output_format == "json":
@@ -28,10 +30,10 @@ def formatted(text: str, output_format: str, *, markdown: bool) -> str:
         if parsed is not None:
             text = json.dumps(parsed, indent=2, ensure_ascii=False)
         elif _is_fenced(text):
-            return text
+            return answer_markdown(text) if markdown else text
         return fence(text, "json") if markdown else text
-    if _is_fenced(text):  # "code": the model often fences its code already
-        return text
+    if _is_fenced(text):  # "code": the model often fences its code already (what lies between is neutralised)
+        return answer_markdown(text) if markdown else text
     return fence(text) if markdown else text
 
 

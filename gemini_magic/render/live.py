@@ -37,6 +37,7 @@ import html
 import sys
 import time
 
+from ..escape import answer_markdown
 from .answer import Media, live_pieces
 from .calls import call_html, call_text
 from .final import (NO_TEXT, answer_text, candidate_heading, check_output_format, empty_reason, final_bundles,
@@ -240,7 +241,8 @@ class StreamView:
         else:
             text = answer_text(candidate) if candidate is not None else ""
             if text:
-                shown = formatted(text, self.output_format, markdown=True)
+                shown = formatted(answer_markdown(text) if self.output_format == "markdown" else text,
+                                  self.output_format, markdown=True)
                 self.answer_output.outputs = ({"output_type": "display_data", "data": self._text_data(shown, text),
                                                "metadata": {}},)
                 size = len(shown) + len(text)
@@ -248,7 +250,7 @@ class StreamView:
             thoughts = candidate.thoughts
             if len(thoughts) != self._shown_thoughts:
                 self._shown_thoughts = len(thoughts)
-                data = {"text/markdown": thoughts, "text/plain": thoughts}
+                data = {"text/markdown": answer_markdown(thoughts), "text/plain": thoughts}
                 self.thoughts_output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
                 size += 2 * len(thoughts)
         status = "streaming…" if text else "running tools…" if self.calls else "thinking…" if response.usage.get("thoughtsTokenCount") else "waiting…"

@@ -16,6 +16,7 @@ import base64
 import io
 import wave
 
+from ..escape import html_text
 from ..part_kinds import DISPLAYABLE_IMAGES, kind_of
 from ..units import human_size
 
@@ -51,5 +52,5 @@ def audio_bundle(audio: bytes, mime_type: str = "audio/wav") -> dict:
         plain = f"<audio: {seconds:.1f} s, {rate:,} Hz, {layout} WAV>"
     else:
         plain = f"<audio: {mime_type}, {human_size(len(audio))}>"
-    player = f'<audio controls src="data:{mime_type};base64,{data}"></audio>'
+    player = f'<audio controls src="data:{html_text(mime_type)};base64,{data}"></audio>'
     return {"text/html": player, "text/plain": plain}

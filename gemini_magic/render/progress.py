@@ -12,6 +12,7 @@ import math
 import sys
 import time
 
+from ..escape import html_text
 from ..units import human_size
 from .live import detect_mode
 
@@ -71,7 +72,7 @@ class UploadProgress:
         self._bar.value = sent / total if total else 1.0
         self._bar.description = {"processing": "Processing", "checking": "Checking"}.get(phase, "Uploading")
         self._bar.bar_style = "info" if phase in ("processing", "checking") else ""
-        self._text.value = f"{self.label}: {self._line}"
+        self._text.value = html_text(f"{self.label}: {self._line}")
 
     def finish(self, text: str) -> None:
         """Replace the bar by one plain line (kept in saved notebooks)."""

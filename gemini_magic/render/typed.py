@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import json
 
+from ..escape import markdown_text
 from ..units import plural
 
 __all__ = ["pretty_partial_json", "records_markdown", "records_html", "fields_markdown", "fields_html",
@@ -84,7 +85,9 @@ def cell_text(value) -> str:
 
 
 def _md_cell(value) -> str:
-    return html.escape(cell_text(value), quote=False).replace("|", "\\|").replace("\n", "<br>")
+    """A cell as literal Markdown (`escape.markdown_text`: no HTML, link or pipe gets through), its
+    line breaks as `<br>`."""
+    return "<br>".join(markdown_text(line) for line in cell_text(value).split("\n"))
 
 
 def records_markdown(columns: list[str], rows: list[list]) -> str:

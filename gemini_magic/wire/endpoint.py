@@ -27,8 +27,10 @@ def resolve_api_key(api_key: str | None = None) -> tuple[str | None, str | None]
     """The key and where it came from: the argument, then GOOGLE_API_KEY, then GEMINI_API_KEY.
 
     Returns (key, source) with surrounding whitespace stripped, or (None, None) when none is set.
-    Raises InvalidAPIKeyError for a key with a line break or control character inside (the message
-    names the source, never the key) and TypeError when `api_key` is not a string.
+    Raises InvalidAPIKeyError for a key with a line break, control character, space or non-ASCII
+    character inside (the message names the source, never the key; without this check a non-Latin-1
+    key fails inside `http.client` as a UnicodeEncodeError that reads like a problem with the prompt)
+    and TypeError when `api_key` is not a string.
     """
     if api_key is not None and not isinstance(api_key, str):
         raise TypeError(f"api_key must be a string, not {type(api_key).__name__}.")
@@ -49,6 +51,10 @@ def check_api_key(key: str, source: str) -> str:
         raise InvalidAPIKeyError(source, problem)
     if any(c.isspace() for c in key):
         raise InvalidAPIKeyError(source, "a space")
+    if not key.isascii():  # a header value goes out as Latin-1 at best; every API key is ASCII
+        odd = next(c for c in key if not c.isascii())
+        raise InvalidAPIKeyError(source, f"a character that is not ASCII (U+{ord(odd):04X}, a pasted curly quote "
+                                         "or look-alike letter?)")
     return key
 
 
