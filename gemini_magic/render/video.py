@@ -8,7 +8,7 @@
 - `OperationProgress(label)`: call it with the VideoOperation after each read; one line updated in
   place ("Generating… 66% · 0:12 · read 3"), left as a plain final line by `finish(text)`.
 
-Every string from the service (operation names, MIME types, URIs) goes through render/safe.py.
+Every string from the service (operation names, MIME types, URIs) goes through gemini_magic/escape.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from .live import detect_mode
-from .safe import html_text, safe_url
+from ..escape import html_text, safe_url
 
 VIDEO_FOLDER = "gemini_videos"
 _SAFE_MIME = ("video/mp4", "video/webm", "video/quicktime", "video/ogg")
