@@ -24,7 +24,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, validate
 
-from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL
+from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL, DEFAULT_VIDEO_MODEL
 from .backend import Backend
 from .context import NotebookContext
 from .display import show_markdown
@@ -55,6 +55,9 @@ class GeminiMagics(Magics):
     timeout = Float(600.0, help="Read timeout in seconds (thinking models can be silent for minutes).").tag(config=True)
     base_url = Unicode(None, allow_none=True, help="API base URL (default: GOOGLE_GEMINI_BASE_URL, then Google's).").tag(config=True)
     api_version = Unicode(DEFAULT_API_VERSION, help="API version path.").tag(config=True)
+    video_model = Unicode(DEFAULT_VIDEO_MODEL, help="Model used by --video when -m is not given.").tag(config=True)
+    video_poll = Float(10.0, help="Seconds before the first read of a video operation (then 1.5x longer "
+                                  "each time, at most 60 s).").tag(config=True)
 
     def __init__(self, shell=None, **kwargs):
         # A value %config refused stays in the shell's config (IPython merges every %config line into
@@ -100,10 +103,10 @@ class GeminiMagics(Magics):
             raise TraitError(f"GeminiMagics.{name}: {error}") from None
         return value
 
-    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url")
+    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url", "video_poll")
     def _check_client_setting(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
-        if name in ("timeout", "update_interval") and not (math.isfinite(value) and value > 0):
+        if name in ("timeout", "update_interval", "video_poll") and not (math.isfinite(value) and value > 0):
             raise TraitError(f"GeminiMagics.{name} must be a number of seconds above 0; got {value!r}.")
         if name == "max_retries" and value < 0:
             raise TraitError(f"GeminiMagics.max_retries must be 0 or more; got {value}.")
