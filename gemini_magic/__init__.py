@@ -20,7 +20,7 @@ Layers, top-down: a module imports only from its own layer or the layers below i
     layer 4: request, prompt, parts
     layer 5: response, interaction
     layer 6: wire, errors, sniff, media_out
-    layer 7: constants, _version, units, escape, part_kinds, citations
+    layer 7: constants, _version, units, escape, part_kinds, citations, pricing
     apart: emulator (may import constants only)
 """
 

@@ -52,6 +52,12 @@ class GeminiMagics(Magics):
     timeout = Float(600.0, help="Read timeout in seconds (thinking models can be silent for minutes).").tag(config=True)
     base_url = Unicode(None, allow_none=True, help="API base URL (default: GOOGLE_GEMINI_BASE_URL, then Google's).").tag(config=True)
     api_version = Unicode(DEFAULT_API_VERSION, help="API version path.").tag(config=True)
+    prices = Dict(help="Price overrides in US dollars per 1M tokens, over the dated table of gemini_magic/pricing.py: "
+                       "{'gemini-2.5-flash': {'input': 0.3, 'output': 2.5, 'cached': 0.03}}; a model not in the "
+                       "table needs input and output.").tag(config=True)
+    max_cost = Float(None, allow_none=True, help="Refuse a prompt whose estimated cost (countTokens, plus the "
+                                                 "answer's token limit when set) is above this many US dollars, "
+                                                 "before sending (None: no limit).").tag(config=True)
 
     def __init__(self, shell=None, **kwargs):
         # A value %config refused stays in the shell's config (IPython merges every %config line into
@@ -95,9 +101,18 @@ class GeminiMagics(Magics):
             raise TraitError(f"GeminiMagics.{name}: {error}") from None
         return value
 
-    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url")
+    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url", "prices", "max_cost")
     def _check_client_setting(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
+        if name in ("prices", "max_cost"):
+            from ..api.client import check_cost_settings
+            from ..errors import SettingsError
+
+            try:
+                check_cost_settings(value if name == "prices" else None, value if name == "max_cost" else None)
+            except SettingsError as error:
+                raise TraitError(f"GeminiMagics.{name}: {error}") from None
+            return value
         if name in ("timeout", "update_interval") and not (math.isfinite(value) and value > 0):
             raise TraitError(f"GeminiMagics.{name} must be a number of seconds above 0; got {value!r}.")
         if name == "max_retries" and value < 0:

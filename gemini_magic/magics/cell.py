@@ -180,9 +180,9 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
                       mode="plain" if not view_options["stream"] else None)
     if views is not None:
         views.append(view)  # for calls shown as they happen (run_tool_turn)
-    response = None
-    stream = start() if view_options["stream"] else None
+    response = stream = None
     try:
+        stream = start() if view_options["stream"] else None  # may refuse at once (max_cost: CostLimitError)
         if stream is not None:
             response = stream.response
             view.start()  # shows "waiting…" while a thinking model is silent
@@ -301,18 +301,24 @@ def bind(magics, args, response) -> None:
 
 
 def dry_run(client, turn):
-    """`--dry-run`: the parts as they would be sent, and what countTokens says of the same request."""
+    """`--dry-run`: the parts as they would be sent, what countTokens says of the same request, and the
+    estimated cost of it (pricing.estimate_prompt)."""
     from ..parts.core import WOULD_UPLOAD
     from ..render.dry_run import show_dry_run
 
+    from ..pricing import estimate_prompt
+
+    cost = None
     if WOULD_UPLOAD in json.dumps(turn.body):
         count = "counted once the large parts are uploaded (send the prompt, or upload them with %gemini_upload)"
     else:
         try:
             count = client.count_tokens(turn.model, request=turn)
+            cost = estimate_prompt(count.total, turn.model, cached_tokens=count.cached, prices=client.prices,
+                                   max_output_tokens=(turn.body.get("generationConfig") or {}).get("maxOutputTokens"))
         except GeminiError as error:
             count = explain.message(error)
-    show_dry_run(turn.model, turn.body, count, turn.notes)
+    show_dry_run(turn.model, turn.body, count, turn.notes, cost)
     return None
 
 

@@ -112,7 +112,7 @@ def map_rows(magics, args, client, model: str, template: str, rows, options: dic
         raise UsageError(f"--over {args.over}: {explain.message(error)}") from None
     view.finish()
     name = bind_frame(magics, args, rows, answers, options["schema"])
-    show_markdown(summary(answers, name, args.into))
+    show_markdown_text(*summary(answers, name, args.into))
 
 
 def start_batch(magics, args, client, model: str, compiled, rows, records: list, options: dict) -> None:
@@ -159,7 +159,7 @@ def wait_and_bind(magics, args, job, rows, schema) -> None:
     if rows is not None and len(answers) != len(rows):
         rows = None  # not the rows this job was made of: keep the service's order, a plain index
     name = bind_frame(magics, args, rows, answers, schema)
-    show_markdown(summary(answers, name, getattr(args, "into", None)))
+    show_markdown_text(*summary(answers, name, getattr(args, "into", None)))
 
 
 def dry_run_rows(client, model: str, compiled, records: list, options: dict) -> None:
@@ -248,14 +248,21 @@ def _not_run(model: str):
     return response
 
 
-def summary(answers: list, name: str, into: str | None) -> str:
+def summary(answers: list, name: str, into: str | None) -> tuple[str, str]:
+    """Markdown and plain text: `40 rows answered into `labelled` · ≈ $0.0123 (prices of 2026-10-07) in
+    all.`; the cost is the sum of the answers' estimates (Batch answers at the discount), left out when
+    the model has no price."""
+    from ..pricing import total
+
     failed = sum(answer.error is not None for answer in answers)
     text = f"{plural(len(answers), 'row')} answered into `{name}`"
     if into:
         text += f" (and the column `{into}`)"
-    if failed:
-        text += f"; {plural(failed, 'row')} failed: see the `error` column, and run the cell again to retry them"
-    return text + "."
+    cost = total(answer.cost for answer in answers)
+    spent = f" · {cost.footer()} in all" if cost is not None else ""
+    tail = f"; {plural(failed, 'row')} failed: see the `error` column, and run the cell again to retry them" \
+        if failed else ""
+    return text + markdown_text(spent) + tail + ".", text + spent + tail + "."
 
 
 def system_text(args, magics, namespace: dict) -> str | None:
