@@ -370,6 +370,13 @@ class Response:
         self._sync()
         return dict(self._usage)
 
+    def code(self, language: str = "python") -> str | None:
+        """The answer's code for a notebook cell: its fenced blocks in `language` (or untagged), joined by
+        a blank line (code_blocks.cell_code); None when it has none."""
+        from .code_blocks import cell_code
+
+        return cell_code(self.text, language)
+
     @property
     def cost(self):
         """The estimated cost in US dollars (a `pricing.Cost`: `.total`, `.items`, `.date`; `str()` gives

@@ -8,7 +8,7 @@ as one line, without a traceback). One module a job:
 - `cell`: one prompt through `Client.prepare` / `stream` / `generate`, shown and bound;
 - `subcommands`: `%gemini models | config | files`; `backend`: the client cache and emulator;
 - `upload`: `%gemini_upload`; `input`: keeps `%gemini ...?` a prompt; `context`: `{In[k]}`,
-  `{last_error}` and the running cell's id; `explain`: error messages;
+  `{last_error}`, `{notebook}`, `{vars}` and the running cell's id; `fix`: `%gemini fix`; `explain`: error messages;
   `display`: status lines as display data.
 """
 
@@ -20,7 +20,7 @@ import math
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
-from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, validate
+from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, observe, validate
 
 from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL
 from .backend import Backend
@@ -28,7 +28,7 @@ from .context import NotebookContext
 from .options import FORMATS, parse_options, prompt_arguments, split_options
 from .upload import Uploads
 
-SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed")
+SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed", "fix")
 
 
 @magics_class
@@ -55,6 +55,8 @@ class GeminiMagics(Magics):
     prices = Dict(help="Price overrides in US dollars per 1M tokens, over the dated table of gemini_magic/pricing.py: "
                        "{'gemini-2.5-flash': {'input': 0.3, 'output': 2.5, 'cached': 0.03}}; a model not in the "
                        "table needs input and output.").tag(config=True)
+    notebook_tokens = Int(8000, help="Most tokens {notebook} puts in a prompt (the newest cells are kept; "
+                                     "a note says what was left out).").tag(config=True)
     max_cost = Float(None, allow_none=True, help="Refuse a prompt whose estimated cost (countTokens, plus the "
                                                  "answer's token limit when set) is above this many US dollars, "
                                                  "before sending (None: no limit).").tag(config=True)
@@ -77,7 +79,8 @@ class GeminiMagics(Magics):
             config[type(self).__name__] = section
         self.backend = Backend(self)
         self.uploads = Uploads()
-        self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}
+        self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}, {notebook}
+        self.context.budget_tokens = self.notebook_tokens
         if shell is not None:
             self.context.register(shell)
 
@@ -101,9 +104,19 @@ class GeminiMagics(Magics):
             raise TraitError(f"GeminiMagics.{name}: {error}") from None
         return value
 
-    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url", "prices", "max_cost")
+    @observe("notebook_tokens")
+    def _notebook_budget(self, change):
+        if getattr(self, "context", None) is not None:
+            self.context.budget_tokens = change["new"]
+
+    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url", "prices", "max_cost",
+              "notebook_tokens")
     def _check_client_setting(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
+        if name == "notebook_tokens":
+            if value < 100:
+                raise TraitError(f"GeminiMagics.notebook_tokens must be 100 or more; got {value}.")
+            return value
         if name in ("prices", "max_cost"):
             from ..api.client import check_cost_settings
             from ..errors import SettingsError
@@ -142,7 +155,13 @@ class GeminiMagics(Magics):
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
         `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
         `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch cancel NAME`, `%gemini batches`,
-        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`.
+        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`,
+        `%gemini fix [-- INSTRUCTION]` (explain the last error, put the fixed cell below).
+
+        `--new-cell` asks for code and puts the answer's code in a new cell below, not run (its code
+        blocks in the kernel's language, joined into one cell); the explanation shows as usual.
+        `{notebook}` is the cells run so far (within `%config GeminiMagics.notebook_tokens`), `{vars}`
+        a summary of your variables. Every answer's footer shows its estimated cost in US dollars.
 
         `--over DF` runs the cell once per row (`{row.col}` takes the row's values) and binds a
         DataFrame of answers (text, finish_reason, tokens, error) to `-o`; `--batch` sends the rows
@@ -182,7 +201,11 @@ class GeminiMagics(Magics):
                        "backend": len(words) == 2, "chat": _names_a_chat(words[1:], self.shell.user_ns),
                        "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"]),
                        "batch": rows.names_a_job(words[1:]), "batches": False,
-                       "embed": words[1:2] != [] and words[1].startswith("{")}
+                       "embed": words[1:2] != [] and words[1].startswith("{"), "fix": False}
+        from . import fix
+
+        if fix.is_fix(words):
+            return fix.run(self, line)
         if command in SUBCOMMANDS and (len(words) == 1 or takes_words[command]):
             if command == "backend":
                 return self.backend.choose(words[1:])
