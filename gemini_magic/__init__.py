@@ -18,7 +18,7 @@ Layers, top-down: a module imports only from its own layer or the layers below i
     layer 2: render
     layer 3: api
     layer 4: request, prompt, parts, notebook
-    layer 5: response, interaction
+    layer 5: response, interaction, live_turn
     layer 6: wire, errors, sniff, media_out
     layer 7: constants, _version, units, escape, part_kinds, citations, pricing, code_blocks
     apart: emulator (may import constants only)
@@ -47,6 +47,8 @@ _LAZY = {
     "RowCache": "api.rows",
     "RowsInterrupted": "api.rows",
     "BatchJob": "api.batches",
+    "LiveSession": "api.live",
+    "LiveTurn": "live_turn",
 }
 
 __all__ = ["__version__", "load_ipython_extension", *_LAZY]

@@ -25,6 +25,7 @@ EMULATOR_MODEL_VERSION_SUFFIX = "-emulator"
 EMULATOR_MARKER = "[gemini_magic emulator]"
 
 _GENERATE = ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"]
+_LIVE = ["bidiGenerateContent", "countTokens"]
 
 # name, display name, input token limit, output token limit, supported methods, thinking
 MODEL_CATALOGUE = (
@@ -40,7 +41,36 @@ MODEL_CATALOGUE = (
     ("gemini-3-pro-preview", "Gemini 3 Pro Preview", 1048576, 65536, _GENERATE, True),
     ("gemini-flash-latest", "Gemini Flash Latest", 1048576, 65536, _GENERATE, True),
     ("gemini-embedding-001", "Gemini Embedding 001", 2048, 1, ["embedContent", "countTextTokens", "countTokens"], False),
+    # Live models (BidiGenerateContent over a WebSocket): a native-audio one answers only in speech.
+    ("gemini-2.5-flash-native-audio-preview-12-2025", "Gemini 2.5 Flash Native Audio", 131072, 8192, _LIVE, True),
+    ("gemini-live-2.5-flash-preview", "Gemini Live 2.5 Flash Preview", 1048576, 8192, _LIVE, False),
+    ("veo-3.1-generate-preview", "Veo 3.1", 1024, 1, ["predictLongRunning"], False),
+    ("veo-3.1-fast-generate-preview", "Veo 3.1 Fast", 1024, 1, ["predictLongRunning"], False),
+    ("gemini-omni-1.1-flash", "Gemini Omni 1.1 Flash", 32768, 1, ["createInteraction"], False),
 )
+
+#: Video models (api/videos.py): Veo speaks :predictLongRunning, Omni the Interactions API.
+DEFAULT_VIDEO_MODEL = "veo-3.1-generate-preview"
+DEFAULT_IMAGE_MODEL = "gemini-2.5-flash-image"
 
 #: How an answer can be shown (`--format`, GeminiMagics.output_format); render/final.py draws each.
 OUTPUT_FORMATS = ("markdown", "text", "code", "json")
+
+# --- Live API (BidiGenerateContent over one WebSocket; shared/API_NOTES.md "Live API") -------------------
+#: The WebSocket path on the base URL's host ({version}: the API version, "v1beta").
+LIVE_PATH = "/ws/google.ai.generativelanguage.{version}.GenerativeService.BidiGenerateContent"
+LIVE_METHOD = "bidiGenerateContent"
+#: The Live model used when none is named and the models list names none (a native-audio one).
+DEFAULT_LIVE_MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
+#: Words in the names of Live models that answer only in AUDIO (text comes as their transcription).
+AUDIO_ONLY_LIVE_MARKERS = ("native-audio", "gemini-3.8-live", "flash-live-preview")
+#: Realtime input audio: 16-bit little-endian mono PCM at 16 kHz; answers: the same at 24 kHz.
+LIVE_INPUT_RATE = 16000
+LIVE_OUTPUT_RATE = 24000
+#: The largest message a client sends on a Live session (bytes of JSON).
+LIVE_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+#: The prebuilt voices of speech output (speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName).
+PREBUILT_VOICES = ("Zephyr", "Puck", "Charon", "Kore", "Fenrir", "Leda", "Orus", "Aoede", "Callirrhoe", "Autonoe",
+                   "Enceladus", "Iapetus", "Umbriel", "Algieba", "Despina", "Erinome", "Algenib", "Rasalgethi",
+                   "Laomedeia", "Achernar", "Alnilam", "Schedar", "Gacrux", "Pulcherrima", "Achird",
+                   "Zubenelgenubi", "Vindemiatrix", "Sadachbia", "Sadaltager", "Sulafat")

@@ -21,7 +21,12 @@ r"""Every error gemini_magic raises, in one hierarchy.
     ├── SchemaMismatchError         JSON (an answer, a tool call's arguments) does not fit the type asked for
     ├── PromptBlockedError          the prompt was blocked by safety filters
     ├── CostLimitError              a request's estimated cost is above max_cost (nothing sent)
-    └── UploadError                 a Files API upload did not complete
+    ├── UploadError                 a Files API upload did not complete
+    ├── LiveError                   a Live session's WebSocket was closed (close code and reason), or a
+    │                               closed session was used
+    ├── DownloadError               a download was refused, too big, or cut short (and not resumable)
+    └── VideoGenerationError        a video operation failed (its message and operation name)
+        └── VideoFilteredError      every video was filtered by the safety filters (their reasons)
 
 An error raised while streaming carries what had arrived so far in `.response`, so a failure never
 loses a partial answer.
@@ -239,6 +244,47 @@ class CostLimitError(GeminiError):
 
 class UploadError(GeminiError):
     """An upload through the Files API failed or the file never became ACTIVE."""
+
+
+class LiveError(GeminiError):
+    """A Live session (BidiGenerateContent) ended: the server closed its WebSocket, or it was used
+    after it closed.
+
+    Attributes: `code` (the WebSocket close code: 1007 invalid argument, 1008 model not found or not
+    for Live, 1011 internal or unavailable, 1006 dropped without a close frame; None when the session
+    was closed on this side), `reason` (the server's reason text, key redacted).
+    """
+
+    def __init__(self, message: str, *, code: int | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = redact_known(reason)
+class DownloadError(GeminiError):
+    """A download was refused, was larger than allowed, or broke off and could not be resumed.
+
+    `received` is how many bytes arrived (written to the destination), `total` the size announced
+    (None when unknown)."""
+
+    def __init__(self, message: str, received: int = 0, total: int | None = None) -> None:
+        super().__init__(message)
+        self.received, self.total = received, total
+
+
+class VideoGenerationError(GeminiError):
+    """A video generation ended without a video. `operation` is its name (re-attach or report it with
+    that), `error` the service's error object (a dict) when it sent one."""
+
+    def __init__(self, message: str, operation: str = "", error: dict | None = None) -> None:
+        super().__init__(message)
+        self.operation, self.error = operation, error
+
+
+class VideoFilteredError(VideoGenerationError):
+    """Every video of the operation was held back by the safety filters; `reasons` says why."""
+
+    def __init__(self, message: str, operation: str = "", reasons: list | None = None, count: int = 0) -> None:
+        super().__init__(message, operation)
+        self.reasons, self.count = list(reasons or []), count
 
 
 _REDACTED = "[REDACTED]"

@@ -62,6 +62,7 @@ def shell(emulator, monkeypatch):
     for name in magics.trait_names(config=True):
         magics.traits()[name].set(magics, magics.traits()[name].default())
     magics.max_retries = 1
+    magics.backend.mode = "auto"  # a test's `%gemini backend emulator` does not outlive it
     ip.user_ns.pop("_gemini", None)
     yield ip
 
@@ -96,3 +97,32 @@ def shared_available() -> bool:
 
 def in_ci() -> bool:
     return bool(os.environ.get("CI"))
+
+
+# -- a run leaves the checkout as it found it --------------------------------------------------------
+
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def pytest_sessionstart(session):
+    from tracked_files import snapshot
+
+    session.config._checkout_before = snapshot(_CHECKOUT)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when it changed a tracked file or left a new one in the checkout (screenshots,
+    executed notebooks, caches belong in temporary folders)."""
+    from tracked_files import changed, snapshot
+
+    before = getattr(session.config, "_checkout_before", None)
+    if before is None or getattr(session.config, "workerinput", None) is not None:  # xdist workers: the controller checks
+        return
+    touched = changed(before, snapshot(_CHECKOUT))
+    if touched:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = ("The test run changed files in the checkout (tests must write to temporary folders): "
+                   + ", ".join(touched))
+        if reporter is not None:
+            reporter.write_line(message, red=True, bold=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

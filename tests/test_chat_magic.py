@@ -101,3 +101,32 @@ def test_interactions_conversation_chains_by_id(shell, emulator):
     assert len(bodies) == 2 and "previous_interaction_id" not in bodies[0]
     assert bodies[1]["previous_interaction_id"] == shell.user_ns["talk"].turns[0].interaction_id
     assert len(shell.user_ns["talk"].turns) == 2
+
+
+def test_without_a_cell_id_a_rerun_appends_and_says_so_once(shell, emulator):
+    """Terminal IPython and nbclient send no cell id: a re-run cannot replace its turn, and says so once."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        for question in ["First question", "First question", "Second question", "Second question"]:
+            assert _run(shell, "--chat trip", question).error_in_exec is None
+    chat = shell.user_ns["trip"]
+    assert [turn.user["parts"][0]["text"] for turn in chat.turns] == ["First question", "First question",
+                                                                       "Second question", "Second question"]
+    notes = [o.data["text/markdown"] for o in captured.outputs
+             if "sends no cell id" in o.data.get("text/markdown", "")]
+    assert notes == ["Added as turn 2 of trip. This frontend sends no cell id, so running a cell again adds a turn "
+                     "instead of replacing its own (replacing works in JupyterLab, Notebook 7 and VS Code); "
+                     "`%gemini chat undo trip` removes the last exchange."]
+
+
+def test_with_cell_ids_no_append_note_is_shown(shell, emulator):
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        _run(shell, "--chat trip", "First question", cell_id="a")
+        _run(shell, "--chat trip", "Second question", cell_id="b")
+        _run(shell, "--chat trip", "Second question", cell_id="b")
+    shown = [o.data.get("text/markdown", "") for o in captured.outputs]
+    assert not any("sends no cell id" in text for text in shown)
+    assert any(text.startswith("Re-ran turn 2 of trip") for text in shown)

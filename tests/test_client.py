@@ -24,7 +24,7 @@ def test_generate_describes_the_prompt(client, emulator):
 
 
 def test_stream_many_chunks_running_usage(client, emulator):
-    stream = client.stream("gemini-2.5-flash", "Tell me something.", system="Be brief.")
+    stream = client.stream("gemini-2.5-flash", "Tell me something in Markdown.", system="Be brief.")
     chunks = list(stream)
     response = stream.response
     assert len(chunks) >= 20

@@ -36,7 +36,8 @@ def test_a_result_renders_like_the_final_view_not_as_raw_text(shell, emulator):
     assert set(data) == {"text/plain", "text/markdown"}
     final = final_bundle(haiku)["text/markdown"]
     assert data["text/markdown"].startswith(final)
-    assert data["text/markdown"].startswith(EMULATOR_MARKER) and "## What I received" in data["text/markdown"]
+    assert data["text/markdown"].startswith(EMULATOR_MARKER) and '**Prompt:** "Write a haiku about rivers."' \
+        in data["text/markdown"]
     assert "<details><summary>Parts (1)</summary>" in data["text/markdown"]
     assert data["text/plain"].startswith(repr(haiku))
     with capture_output() as captured:  # display(haiku) takes the same path
@@ -72,7 +73,8 @@ def test_two_candidates_are_numbered_from_one_everywhere(shell, emulator):
         shell.run_cell_magic("gemini", "-n 2 --no-stream -o pair", "Two takes, please.")
     markdown = "\n".join(data.get("text/markdown", "") for data in rich_outputs(captured))
     first, second = markdown.index("## Candidate 1 of 2"), markdown.index("## Candidate 2 of 2")
-    assert first < markdown.index("Candidate 1 of 2\n\n## What I received") < second  # the emulator's own text
+    assert first < markdown.index("was not asked: the local emulator echoes what it received. Candidate 1 of 2") \
+        < second  # the emulator's own text
     assert "\n\n---\n\n## Candidate 2 of 2" in markdown  # a rule between the candidates
     assert "Candidate 0" not in markdown
     explorer, _ = shell.display_formatter.format(shell.user_ns["pair"])
@@ -192,7 +194,7 @@ def test_an_interrupted_answer_says_so_once_in_the_footer_and_once_in_the_error(
     timer.start()
     try:
         with pytest.raises(UsageError) as raised:
-            shell.run_cell_magic("gemini", "", "Tell me a long story.")
+            shell.run_cell_magic("gemini", "", "Tell me a long story in Markdown.")
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, handler)

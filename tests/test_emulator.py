@@ -77,7 +77,8 @@ def test_generate_describes_the_prompt_and_labels_itself(emu):
     text = answer_text(body)
     assert text.startswith(EMULATOR_MARKER)
     assert '**Prompt:** "What is the capital of Poland? Łódź"' in text
-    assert "**Model:** gemini-2.5-flash" in text and "```python" in text and "| --- |" in text
+    assert text.startswith(f"{EMULATOR_MARKER} gemini-2.5-flash was not asked")
+    assert "```python" not in text and len(text.splitlines()) == 3  # short: no sample unless asked for
     assert body["modelVersion"] == "gemini-2.5-flash" + EMULATOR_MODEL_VERSION_SUFFIX
     assert body["candidates"][0]["finishReason"] == "STOP" and body["candidates"][0]["index"] == 0
     usage = body["usageMetadata"]
@@ -107,7 +108,7 @@ def test_generate_echoes_system_turns_and_settings(emu):
 
 
 def test_sse_stream_framing_usage_and_text(emu):
-    request = text_request("Stream me")
+    request = text_request("Stream me some Markdown")
     unary_text = answer_text(call(emu, "POST", GENERATE, request).json)
     wire = raw_request(emu, "POST", STREAM_SSE, request)
     assert wire.status == 200 and wire.terminated
@@ -131,7 +132,7 @@ def test_sse_stream_framing_usage_and_text(emu):
 
 
 def test_json_array_stream_has_the_recorded_shape(emu):
-    wire = raw_request(emu, "POST", STREAM_ARRAY, text_request("Array please"))
+    wire = raw_request(emu, "POST", STREAM_ARRAY, text_request("Array of Markdown please"))
     assert wire.status == 200 and wire.terminated
     assert wire.headers["content-type"] == "application/json; charset=UTF-8"
     body = wire.body
@@ -141,7 +142,7 @@ def test_json_array_stream_has_the_recorded_shape(emu):
     assert len(elements) == body.count(b"\n,\r\n") + 1
     assert elements[-1]["candidates"][0]["finishReason"] == "STOP"
     text = "".join(answer_text(e) for e in elements)
-    assert text == answer_text(call(emu, "POST", GENERATE, text_request("Array please")).json)
+    assert text == answer_text(call(emu, "POST", GENERATE, text_request("Array of Markdown please")).json)
 
 
 def test_count_tokens_equals_prompt_token_count(emu, tiny_png):
@@ -195,7 +196,7 @@ def test_max_output_tokens_and_stop_sequences_cut_the_answer(emu):
     assert body["candidates"][0]["finishReason"] == "MAX_TOKENS"
     assert text.startswith(EMULATOR_MARKER[:10]) and len(text.encode()) <= 40
     assert body["usageMetadata"]["candidatesTokenCount"] == tokens(text) <= 10
-    stopped = call(emu, "POST", GENERATE, text_request("Stop", stopSequences=["- A second point"])).json
+    stopped = call(emu, "POST", GENERATE, text_request("Stop the Markdown", stopSequences=["- A second point"])).json
     stopped_text = answer_text(stopped)
     assert stopped["candidates"][0]["finishReason"] == "STOP"
     # the echo of the settings names the stop sequence; the cut happens in the generated sample
@@ -218,7 +219,7 @@ def test_json_mode_answers_valid_json_with_the_same_facts(emu):
 
 def test_pace_spreads_the_stream_over_time():
     with Emulator(pace=0.05) as paced:
-        wire = raw_request(paced, "POST", STREAM_SSE, text_request("slowly", maxOutputTokens=40))
+        wire = raw_request(paced, "POST", STREAM_SSE, text_request("slowly, in Markdown", maxOutputTokens=60))
     events = sse_events(wire.body)
     assert len(events) >= 8
     spread = wire.arrival[-1] - wire.arrival[0]
@@ -386,3 +387,11 @@ def test_body_text_is_utf8_not_escaped(emu):
     reply = call(emu, "POST", GENERATE, text_request("東京"))
     assert "東京".encode() in reply.body
     assert re.search(rb"\\u6771", reply.body) is None
+
+
+def test_answers_are_short_and_the_sample_of_markdown_comes_only_when_asked(emu):
+    plain = [answer_text(call(emu, "POST", GENERATE, text_request(prompt)).json) for prompt in ("hello", "hi again")]
+    assert all(len(text) < 200 and "## A sample of Markdown" not in text for text in plain)
+    asked = answer_text(call(emu, "POST", GENERATE, text_request("Show me some markdown")).json)
+    assert asked.count("## A sample of Markdown") == 1 and "```python" in asked and "| --- |" in asked
+    assert asked.startswith(plain[0].split("\n", 1)[0])  # the same first line: the marker and the model

@@ -242,7 +242,7 @@ def test_http_control_endpoints(emu):
 
 def test_every_answer_is_labelled(emu):
     text = answer_text(call(emu, "POST", GENERATE, text_request()).json)
-    assert text.startswith(EMULATOR_MARKER + " This answer comes from the local emulator")
+    assert text.startswith(EMULATOR_MARKER + " gemini-2.5-flash was not asked: the local emulator echoes")
 
 
 def test_wire_faults_before_the_first_event_keep_the_array_valid(emu):

@@ -118,7 +118,7 @@ def test_processing_then_active_and_use_in_generate():
         polled = call(slow, "GET", f"/v1beta/files/{file_id}").json
         assert polled["state"] == "ACTIVE" and polled["updateTime"] > polled["createTime"]
         text = answer_text(call(slow, "POST", GENERATE, request).json)
-        assert f"- file {file['name']} (text/plain, 17 bytes): text, 3 lines" in text
+        assert f"[text 1: 3 lines] file {file['name']} (text/plain, 17 bytes): text, 3 lines" in text
 
 
 def test_unknown_file_in_generate_is_permission_denied(emu):

@@ -72,15 +72,15 @@ CASES = [
 def test_inline_attachments_are_described(emu, mime, data, description):
     request = {"contents": [{"parts": [{"text": "What is this?"}, inline(mime, data)]}]}
     text = answer_text(call(emu, "POST", GENERATE, request).json)
-    assert f"- {mime}, {len(data):,} bytes: {description}\n" in text
+    assert f"] {mime}, {len(data):,} bytes: {description}\n" in text
 
 
 def test_unknown_types_get_their_size_only_and_order_is_kept(emu):
     request = {"contents": [{"parts": [inline("application/octet-stream", b"\x01" * 1234), {"text": "two"},
                                        inline("text/plain", b"x")]}]}
     text = answer_text(call(emu, "POST", GENERATE, request).json)
-    first = text.index("- application/octet-stream, 1,234 bytes\n")
-    assert first < text.index("- text/plain, 1 bytes: text, 1 line\n")
+    first = text.index("] application/octet-stream, 1,234 bytes\n")
+    assert first < text.index("] text/plain, 1 bytes: text, 1 line\n")
 
 
 @pytest.mark.parametrize("mime, data, description", [CASES[0], CASES[3], CASES[5], CASES[7]],
@@ -90,4 +90,4 @@ def test_uploaded_files_are_described_like_inline_data(emu, mime, data, descript
     request = {"contents": [{"parts": [{"text": "Describe"},
                                        {"fileData": {"mimeType": mime, "fileUri": file["uri"]}}]}]}
     text = answer_text(call(emu, "POST", GENERATE, request).json)
-    assert f"- file {file['name']} ({mime}, {len(data):,} bytes): {description}\n" in text
+    assert f"] file {file['name']} ({mime}, {len(data):,} bytes): {description}\n" in text

@@ -85,7 +85,7 @@ def test_response_modalities_with_image_draw_on_an_image_model_only(client, emul
         "models/gemini-2.5-flash accepts the following combination of response modalities:\n* TEXT\n")
     assert emulator.requests[-1].json["generationConfig"]["responseModalities"] == ["TEXT", "IMAGE"]
     plain = client.generate("gemini-2.5-flash", "A small boat")
-    assert plain.inline_data == [] and "## A sample of Markdown" in plain.text
+    assert plain.inline_data == [] and '**Prompt:** "A small boat"' in plain.text
 
 
 def test_a_streamed_image_arrives_after_the_text_in_the_last_chunk(client, emulator):

@@ -117,7 +117,10 @@ def test_the_words_of_a_name_name_it_and_a_model_that_does_not_think_signs_nothi
 def test_a_prompt_that_names_no_function_gets_the_ordinary_answer(emu):
     answer = generate(emu, FLASH, body("Tell me a joke about clouds.", RAINFALL))
     text = text_of(parts_of(answer))
-    assert text.startswith(EMULATOR_MARKER) and "## What I received" in text
+    assert text.startswith(EMULATOR_MARKER) and '**Prompt:** "Tell me a joke about clouds."' in text
+    # the declared functions are listed, with the rule that makes a call
+    assert "**Tools declared:** `get_rainfall(" in text and "None was called: the emulator calls a function when " \
+        "the prompt names it" in text
     assert not calls_of(parts_of(answer))
 
 

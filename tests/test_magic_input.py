@@ -181,3 +181,54 @@ def test_a_prompt_that_starts_like_a_subcommand_is_still_a_prompt(shell, emulato
     shell.run_line_magic("gemini", "-- cache lsit")
     assert [r.json["contents"][0]["parts"][0]["text"] for r in emulator.requests if "enerateContent" in r.path] \
         == ["files are where the data lives, right", "cache lsit"]
+
+
+# -- help, and one-word typos of a subcommand (issue 20, item 4) -----------------------------------
+
+@pytest.mark.parametrize("cell", ["%gemini --help", "%gemini -h", "%gemini help", "%gemini -m gemini-2.5-pro --help",
+                                  "%%gemini --help", "%%gemini -h\n\n", "%%gemini --help\nDescribe a rainbow."])
+def test_help_is_shown_and_nothing_is_sent(shell, emulator, cell):
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        result = shell.run_cell(cell)
+    assert result.error_in_exec is None and result.error_before_exec is None
+    markdown = "".join(output.data.get("text/markdown", "") for output in captured.outputs)
+    assert markdown.startswith("Send a prompt to Gemini") and "| `-t`, `--temperature` | `TEMPERATURE` |" in markdown
+    assert "`%gemini models`" in markdown and "one typo away from a" in markdown
+    assert not _sent(emulator)
+
+
+def test_help_words_inside_a_prompt_are_the_prompt(shell, emulator):
+    shell.run_line_magic("gemini", "--no-stream help me name a cat")
+    shell.run_line_magic("gemini", "--no-stream what does grep -h do")
+    assert [r.json["contents"][0]["parts"][0]["text"] for r in _sent(emulator)] \
+        == ["help me name a cat", "what does grep -h do"]
+
+
+@pytest.mark.parametrize("word, meant", [("modles", "models"), ("Models", "models"), ("confg", "config"),
+                                         ("file", "files"), ("chats", "chat"), ("bacth", "batch"),
+                                         ("embd", "embed"), ("backends", "backend"), ("hlep", "help")])
+def test_a_one_word_typo_of_a_subcommand_is_refused_with_the_one_meant(shell, emulator, word, meant):
+    with pytest.raises(UsageError) as caught:
+        shell.run_line_magic("gemini", word)
+    assert str(caught.value) == (f"%gemini {word}: did you mean %gemini {meant}? "
+                                 f"(To send it as a prompt, write %gemini -- {word})")
+    assert not _sent(emulator)
+
+
+def test_a_one_word_prompt_is_still_sent(shell, emulator):
+    for word in ("hello", "thanks", "modle", "haiku?"):
+        shell.run_line_magic("gemini", f"--no-stream {word}")
+    shell.run_line_magic("gemini", "--no-stream -- modles")
+    assert [r.json["contents"][0]["parts"][0]["text"] for r in _sent(emulator)] \
+        == ["hello", "thanks", "modle", "haiku?", "modles"]
+
+
+def test_one_typo_is_one_edit():
+    from gemini_magic.magics.help import one_typo_apart
+
+    assert one_typo_apart("modles", "models") and one_typo_apart("model", "models")
+    assert one_typo_apart("modelss", "models") and one_typo_apart("nodels", "models")
+    assert not one_typo_apart("modle", "models") and not one_typo_apart("hello", "help")
+    assert not one_typo_apart("models", "models") and not one_typo_apart("sledom", "models")

@@ -107,13 +107,6 @@ def test_unknown_model_error_says_what_to_do(shell):
     assert "404" in str(caught.value) and "%gemini models" in str(caught.value)
 
 
-def test_missing_key_error(shell, monkeypatch):
-    monkeypatch.delenv("GOOGLE_API_KEY")
-    with pytest.raises(UsageError) as caught:
-        shell.run_cell_magic("gemini", "", "hi")
-    assert "GOOGLE_API_KEY" in str(caught.value) and "getpass" in str(caught.value)
-
-
 def test_rate_limit_error_says_when(shell, emulator):
     emulator.inject("status", code=429, retry_delay="9s", match="stream", times=5)
     magics = shell.magics_manager.registry["GeminiMagics"]
@@ -159,7 +152,7 @@ def test_interrupt_closes_stream_and_keeps_partial(shell, emulator):
     started = time.monotonic()
     try:
         with pytest.raises(UsageError, match="Interrupted"):
-            shell.run_cell_magic("gemini", "", "Tell me a long story.")
+            shell.run_cell_magic("gemini", "", "Tell me a long story in Markdown.")
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, signal_handler)

@@ -26,7 +26,7 @@ CELL_TIMEOUT = 120  # seconds; each notebook takes a few seconds against the emu
 # What each notebook must show: (what, regular expression over the text of all its outputs).
 EXPECTED = {
     "quickstart.ipynb": [
-        ("a streamed Markdown answer", re.escape(EMULATOR_MARKER) + r".*What I received"),
+        ("a streamed Markdown answer", re.escape(EMULATOR_MARKER) + r" gemini-2\.5-flash was not asked.*## A sample of Markdown"),
         ("options reached the request", r"\*\*System instruction:\*\* \"Answer in one sentence.\""),
         ("options reached the request", r"temperature=0\.2"),
         ("{name} and {{ }} in the prompt", r"where does the Vistula start and end\? Use \{curly braces\}"),
@@ -146,14 +146,44 @@ EXPECTED = {
         ("cache delete", r"Deleted 1 cached content"),
         ("plain Python", r"\(1024, 1024\)\n.*\d+ cached tokens.*0 caches left"),
     ],
+    "live.ipynb": [
+        ("a typed turn answered in speech, with its transcript",
+         re.escape(EMULATOR_MARKER) + r" Live turn 1 from gemini-2\.5-flash-native-audio[\w-]*: you said “What is the "
+         r"capital of Vietnam\?”.*live · turn 1"),
+        ("a kernel function called mid-session", r"get_rainfall returned 795\.6.*live · turn 2.*"
+                                                 r"get_rainfall \{'city': 'Huế', 'month': 10\} 795\.6\nturn 2: \d+\.\d s of speech"),
+        ("a sound made in the notebook heard as speech", r"\(1\.5 s of audio\)\n.*Live turn 3 .*you spoke for 1\.5 s"),
+        ("a resumption after goAway", r"Resumed the session after goAway \(resumption 1\).*"
+                                      r"1 resumption; \[1, 2\]"),
+        ("the sessions listed and closed", r"\| `away` \|.*open \| 2 \|.*Closed the Live session away after 2 turns"),
+    ],
+    "video_and_images.ipynb": [
+        ("an image made at 3:2", r"1248x832 \(3:2\)"),
+        ("a kernel image edited", r"\(320, 200\) \(1248, 832\).*Make the red circle a blue"),
+        ("a video from text", r"veo-3\.1-generate-preview: 1 video in \d+ s · models/veo-3\.1-generate-preview/operations/"),
+        ("the Video and its operation", r"<Video video/mp4, 2\.0 s, 17\.7 kB; from models/veo.*succeeded"),
+        ("a re-run pays nothing", r"already made this video .* nothing new was generated"),
+        ("saved to disk", r"moving\.mp4 17667 bytes, 2\.0 s b'ftyp'"),
+        ("plain Python, re-attached", r"succeeded 17667 bytes\n+2 images \(1344, 768\)"),
+        ("Imagen retired", r"NotFoundError - 404 NOT_FOUND: Imagen's :predict was switched off"),
+    ],
 }
 
 
 # Display data a notebook must leave in its saved outputs: (what, mime type, text the data holds).
 EXPECTED_DATA = {
+    "live.ipynb": [
+        ("the spoken answer's player", "text/html", "<audio controls"),
+    ],
     "media_and_caching.ipynb": [
         ("the answer's image", "image/png", ""),
         ("an audio player", "text/html", "<audio controls"),
+    ],
+    "video_and_images.ipynb": [
+        ("an inline video player", "text/html", '<video controls preload="metadata" style="max-width:100%" '
+                                                'src="data:video/mp4;base64,AAAA'),
+        ("generated images", "text/html", '<img style="max-width:48%;margin:2px" alt="generated image" '
+                                          'src="data:image/png;base64,'),
     ],
 }
 

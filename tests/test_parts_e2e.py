@@ -15,9 +15,9 @@ Image = pytest.importorskip("PIL.Image")
 
 
 def attachments(text: str) -> list[str]:
-    """The emulator's "- mime, N bytes: description" lines."""
-    block = text.split("**Attachments:**", 1)[1].split("**Generation settings", 1)[0]
-    return [line[2:] for line in block.splitlines() if line.startswith("- ")]
+    """The emulator's "- [kind N: summary] mime, N bytes: description" lines, without their label."""
+    block = text.split("**Attachments:**", 1)[1].split("\n\n", 1)[0]
+    return [line.split("] ", 1)[1] for line in block.splitlines() if line.startswith("- [")]
 
 
 def ask(client, *objects) -> list[str]:

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import os
 import re
 import signal
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from gemini_magic.magics.help import help_markdown, table_cell
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 START, END = "<!-- gemini-help:start -->", "<!-- gemini-help:end -->"
@@ -35,64 +36,6 @@ LAUNCH_TIMEOUT = 180  # seconds until the launcher prints its URL (JupyterLab's 
 
 # -- the generated reference ------------------------------------------------------------------------
 
-def _md_cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
-def _option_rows(parser) -> list[str]:
-    formatter = parser._get_formatter()
-    rows = ["| option | value | what it does |", "|---|---|---|"]
-    for action in parser._actions:
-        if not action.option_strings or action.help is None or "-h" in action.option_strings:
-            continue
-        if action.nargs == 0:
-            value = ""
-        elif action.choices:
-            value = " \\| ".join(f"`{choice}`" for choice in action.choices)
-        else:
-            metavar = action.metavar or action.dest.upper()
-            value = f"`{metavar} ...`" if action.nargs == "+" else f"`{metavar}`"
-        names = ", ".join(f"`{name}`" for name in action.option_strings)
-        rows.append(f"| {names} | {value} | {_md_cell(formatter._expand_help(action))} |")
-    return rows
-
-
-def _positional_rows(parser) -> list[str]:
-    formatter = parser._get_formatter()
-    return [f"- `{action.metavar or action.dest}`: {_md_cell(formatter._expand_help(action))}"
-            for action in parser._actions if not action.option_strings]
-
-
-def _description(parser) -> str:
-    """The magic's docstring as Markdown: reST `Examples::` blocks become fenced code."""
-    text = inspect.cleandoc(parser.description or "")
-    out, in_code = [], False
-    for line in text.splitlines():
-        if line.rstrip().endswith("::"):
-            out.append(line.rstrip()[:-1])  # "Examples::" -> "Examples:"
-            out.append("")
-            out.append("```python")
-            in_code = True
-            continue
-        if in_code:
-            if line.strip() and not line.startswith("    "):
-                while out and not out[-1].strip():
-                    out.pop()
-                out += ["```", ""]
-                in_code = False
-            elif not line.strip() and out[-1] == "```python":
-                continue
-            else:
-                out.append(line[4:] if line.startswith("    ") else line)
-                continue
-        out.append(line)
-    if in_code:
-        while out and not out[-1].strip():
-            out.pop()
-        out.append("```")
-    return "\n".join(out).strip()
-
-
 def _trait_rows() -> list[str]:
     from gemini_magic.magics import GeminiMagics
 
@@ -100,32 +43,21 @@ def _trait_rows() -> list[str]:
     rows = ["| setting | default | what it does |", "|---|---|---|"]
     for name in sorted(magics.trait_names(config=True)):
         trait = magics.traits()[name]
-        rows.append(f"| `GeminiMagics.{name}` | `{getattr(magics, name)!r}` | {_md_cell(trait.help)} |")
+        rows.append(f"| `GeminiMagics.{name}` | `{getattr(magics, name)!r}` | {table_cell(trait.help)} |")
     return rows
 
 
 def help_block() -> str:
-    """The README's options reference, from the magics' own parsers, docstrings and traits."""
+    """The README's options reference: the magics' own help (what `%gemini --help` shows) and traits."""
     from gemini_magic.magics import GeminiMagics
 
-    gemini, upload = GeminiMagics.gemini.parser, GeminiMagics.gemini_upload.parser
     lines = [
         START,
         "<!-- Generated from the magics' help by `python tests/test_readme.py update`: do not edit by hand. -->",
         "",
-        "#### `%%gemini` and `%gemini`",
+        help_markdown(GeminiMagics.gemini, "`%%gemini` and `%gemini`"),
         "",
-        _description(gemini),
-        "",
-        *_option_rows(gemini),
-        "",
-        "#### `%gemini_upload`",
-        "",
-        _description(upload),
-        "",
-        *_positional_rows(upload),
-        "",
-        *_option_rows(upload),
+        help_markdown(GeminiMagics.gemini_upload, "`%gemini_upload`"),
         "",
         "#### Settings: `%config GeminiMagics.<name> = <value>`",
         "",
@@ -322,7 +254,7 @@ def test_plain_python_examples_run(emulator, monkeypatch, capsys):
         registry.restore(saved)
     printed = capsys.readouterr().out
     assert "PNG image, 64 x 48" in printed, printed      # the photo arrived as an image
-    assert "STOP" in printed and "That is the end of the emulated answer" in printed
+    assert "STOP" in printed and '**Prompt:** "Count to five."' in printed  # the streamed answer, whole
     from gemini_magic import Client
 
     assert Client().list_files() == [], "the example deletes the file it uploads"
@@ -354,3 +286,22 @@ if __name__ == "__main__":
         sys.exit("usage: python tests/test_readme.py update   (rewrites the README's generated options reference)")
     sys.path.insert(0, str(ROOT))
     print("README.md updated." if update_readme() else "README.md was already up to date.")
+
+
+def test_the_tools_example_makes_the_call(shell, emulator):
+    """The README's `--tools` example, run as written against the emulator: the model calls get_rainfall."""
+    pandas = pytest.importorskip("pandas")
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n### Kernel functions and built-in tools", 1)[1].split("\n### ", 1)[0]
+    definition, cell = re.findall(r"```python\n(.*?)```", section, re.S)[:2]
+    assert "def get_rainfall" in definition and cell.startswith("%%gemini --tools get_rainfall")
+    shell.user_ns["rainfall_df"] = pandas.DataFrame(
+        {"mm": [795.6, 131.0]}, index=pandas.MultiIndex.from_tuples([("Huế", 10), ("Hà Nội", 10)]))
+    shell.run_cell(definition)
+    line, body = cell.split("\n", 1)
+    shell.run_cell_magic("gemini", line.removeprefix("%%gemini "), body)
+    response = shell.user_ns["_gemini"]
+    sent = [part for content in emulator.requests[-1].json["contents"] for part in content["parts"]]
+    assert [part["functionCall"]["args"] for part in sent if "functionCall" in part] == [{"city": "Huế", "month": 10}]
+    assert [part["functionResponse"]["name"] for part in sent if "functionResponse" in part] == ["get_rainfall"]
+    assert "get_rainfall returned 795.6" in response.text

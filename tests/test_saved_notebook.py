@@ -41,7 +41,7 @@ def test_saved_notebook_holds_the_answer_as_markdown(tmp_path):
                     and "text/markdown" in o.get("data", {})]
         assert len(markdown) == 1, outputs  # the answer, once
         text = markdown[0]["data"]["text/markdown"]
-        assert text.startswith("[gemini_magic emulator]") and "## What I received" in text
+        assert text.startswith("[gemini_magic emulator]") and '**Prompt:** "' in text
         assert "STOP · tokens:" in text  # the footer travels with the answer
         assert "text/plain" in markdown[0]["data"]
         assert not [o for o in outputs if o.get("output_type") == "error"]
@@ -50,5 +50,5 @@ def test_saved_notebook_holds_the_answer_as_markdown(tmp_path):
     html = subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--stdout", str(path)],
                           capture_output=True, text=True)
     if html.returncode == 0:  # nbconvert comes with jupyterlab; a saved notebook renders without a kernel
-        assert "What I received" in html.stdout and "nbclient-test-key" not in html.stdout
+        assert "was not asked: the local emulator echoes" in html.stdout and "nbclient-test-key" not in html.stdout
     assert "nbclient-test-key" not in path.read_text()

@@ -1,13 +1,15 @@
 """Deterministic answers that describe what the emulator received, and the token rule.
 
-The answer to a request is Markdown that starts with ``EMULATOR_MARKER``, echoes the model, the
-system instruction, the last user turn's text verbatim and one line per attachment (what the bytes
-turned out to be: image size, table shape, audio length...), then a fixed sample of Markdown so
-renderers can be tested. A request with earlier turns also says which turn of the conversation it
-is and quotes the first words of each earlier user turn (``history.py``). With
-``responseMimeType: application/json`` the same facts come as a JSON object instead (the marker
-then sits in its ``"emulator"`` field, keeping the JSON valid); with a response schema the answer
-fits the schema instead (``structured.py``).
+The answer to a request is short Markdown: a first line that starts with ``EMULATOR_MARKER`` and
+names the model, then one paragraph each for the prompt (the last user turn's text, verbatim), the
+system instruction, the attachments (one ``[image 1: 640x480]`` label each, with what the bytes turned
+out to be), the conversation (``history.py``: which turn, the first words of each earlier one), the
+declared functions none of which the prompt named (with the rule that makes a call), and the
+generation settings; only the paragraphs that apply. A prompt that mentions "Markdown" also gets a
+fixed sample of Markdown (headings, a list, code, a table) so renderers can be tested; no other
+answer carries it. With ``responseMimeType: application/json`` the same facts come as a JSON object
+instead (the marker then sits in its ``"emulator"`` field, keeping the JSON valid); with a response
+schema the answer fits the schema instead (``structured.py``).
 
 Token rule (deterministic, shared by generateContent, streamGenerateContent and countTokens):
 
@@ -130,18 +132,20 @@ def attachments(request) -> list[dict]:
     found = []
     for part in last_user_turn(request).parts:
         if part.kind == "inline":
-            description = media.describe(part.mime_type, io.BytesIO(part.data))
-            found.append({"mimeType": part.mime_type, "bytes": len(part.data), "description": description})
+            kind, summary, description = media.look(part.mime_type, io.BytesIO(part.data))
+            found.append({"mimeType": part.mime_type, "bytes": len(part.data), "description": description,
+                          "kind": kind, "summary": summary})
         elif part.kind == "file":
             with part.file.open() as stream:
-                description = media.describe(part.mime_type, stream)
+                kind, summary, description = media.look(part.mime_type, stream)
             found.append({"file": part.file.name, "mimeType": part.mime_type, "bytes": part.file.size,
-                          "description": description})
+                          "description": description, "kind": kind, "summary": summary})
         elif part.kind in ("function_call", "function_response"):
-            found.append({"mimeType": None, "bytes": 0, "description": f"{part.kind.replace('_', ' ')} "
-                                                                      f"`{part.name}`"})
+            found.append({"mimeType": None, "bytes": 0, "description": f"`{part.name}`",
+                          "kind": part.kind.replace("_", " ")})  # "function call `name`"
         elif part.kind == "other":
-            found.append({"mimeType": None, "bytes": 0, "description": f"{part.name or 'unknown'} part"})
+            found.append({"mimeType": None, "bytes": 0, "description": f"{part.name or 'unknown'} part",
+                          "kind": "a"})  # "a thought part"
     return found
 
 
@@ -161,39 +165,74 @@ def settings_line(config: dict) -> str:
     return ", ".join(items)
 
 
-def _attachment_line(item: dict) -> str:
-    if item.get("file"):
-        head = f"- file {item['file']} ({item['mimeType']}, {item['bytes']:,} bytes)"
-    elif item["mimeType"] is None:
-        return f"- {item['description']}"
-    else:
-        head = f"- {item['mimeType']}, {item['bytes']:,} bytes"
-    return f"{head}: {item['description']}" if item["description"] else head
+def _attachment_lines(found: list[dict]) -> list[str]:
+    """`- [image 1: 640x480] image/png, 1,234 bytes: PNG image, 640 x 480, mode RGB`: one line per
+    attachment, its label numbered within its kind; function parts as `- function call `name``."""
+    numbers: dict[str, int] = {}
+    lines = []
+    for item in found:
+        if item["mimeType"] is None:
+            lines.append(f"- {item['kind']} {item['description']}")
+            continue
+        kind = item["kind"]
+        numbers[kind] = numbers.get(kind, 0) + 1
+        label = f"[{kind} {numbers[kind]}" + (f": {item['summary']}]" if item.get("summary") else "]")
+        if item.get("file"):
+            head = f"file {item['file']} ({item['mimeType']}, {item['bytes']:,} bytes)"
+        else:
+            head = f"{item['mimeType']}, {item['bytes']:,} bytes"
+        lines.append(f"- {label} {head}: {item['description']}" if item["description"] else f"- {label} {head}")
+    return lines
 
 
-def markdown_answer(request, model: str, found: list[dict], candidate: int = 0, count: int = 1) -> str:
-    lines = [INTRO, ""]
+def tools_line(declared: list) -> str | None:
+    """The functions declared but not called, and how a prompt makes the emulator call one."""
+    if not declared:
+        return None
+    shown = []
+    for declaration in declared:
+        properties = (declaration.schema or {}).get("properties") or {}
+        shown.append(f"`{declaration.name}({', '.join(properties)})`")
+    return (f"**Tools declared:** {', '.join(shown)}. None was called: the emulator calls a function when "
+            "the prompt names it (its name, or the words of its name).")
+
+
+def wants_sample(request) -> bool:
+    """A prompt that mentions Markdown gets the sample of Markdown (for renderers and their tests)."""
+    return "markdown" in prompt_text(request).lower()
+
+
+def markdown_answer(request, model: str, found: list[dict], candidate: int = 0, count: int = 1,
+                    declared: list | None = None) -> str:
+    first = f"{EMULATOR_MARKER} {model} was not asked: the local emulator echoes what it received."
     if count > 1:
-        lines += [f"Candidate {candidate + 1} of {count}", ""]
-    lines += ["## What I received", "", f"**Model:** {model}", ""]
+        first += f" Candidate {candidate + 1} of {count}."
+    paragraphs = [first, f'**Prompt:** "{prompt_text(request)}"']
     if request.system:
         system = " ".join(p.text for p in request.system if p.kind == "text")
-        lines += [f'**System instruction:** "{system}"', ""]
-    lines += [f'**Prompt:** "{prompt_text(request)}"', ""]
+        paragraphs.append(f'**System instruction:** "{system}"')
     if found:
-        lines += ["**Attachments:**", ""] + [_attachment_line(item) for item in found] + [""]
+        paragraphs.append("\n".join(["**Attachments:**", *_attachment_lines(found)]))
     if len(request.contents) > 1:
-        lines += [f"**Turns:** {len(request.contents)}", ""]
-    lines += history.history_lines(request.contents)
-    lines += [f"**Generation settings:** {settings_line(request.config)}", "", SAMPLE_MARKDOWN]
-    return "\n".join(lines)
+        paragraphs.append(f"**Turns:** {len(request.contents)}")
+    conversation = history.history_lines(request.contents)
+    if conversation:
+        paragraphs.append("\n".join(line for line in conversation if line))
+    tools = tools_line(declared or [])
+    if tools:
+        paragraphs.append(tools)
+    if request.config:
+        paragraphs.append(f"**Generation settings:** {settings_line(request.config)}")
+    text = "\n\n".join(paragraphs) + "\n"
+    return text + "\n" + SAMPLE_MARKDOWN if wants_sample(request) else text
 
 
 def json_answer(request, model: str, found: list[dict], candidate: int = 0, count: int = 1) -> str:
     answer = {"emulator": INTRO, "model": model, "prompt": prompt_text(request)}
     if request.system:
         answer["systemInstruction"] = " ".join(p.text for p in request.system if p.kind == "text")
-    answer["attachments"] = [{k: v for k, v in item.items() if k != "file" or v} for item in found]
+    answer["attachments"] = [{k: v for k, v in item.items() if k not in ("kind", "summary") and (k != "file" or v)}
+                             for item in found]
     answer["turns"] = len(request.contents)
     conversation = history.history_json(request.contents)
     if conversation:
@@ -204,13 +243,15 @@ def json_answer(request, model: str, found: list[dict], candidate: int = 0, coun
     return json.dumps(answer, indent=2, ensure_ascii=False)
 
 
-def answer_text(request, model: str, found: list[dict], candidate: int = 0, count: int = 1) -> str:
+def answer_text(request, model: str, found: list[dict], candidate: int = 0, count: int = 1,
+                declared: list | None = None) -> str:
+    """The answer's text; `declared` are the function declarations of the request (none was called)."""
     fitted = structured.answer(request.settings, prompt_text(request), candidate)  # a schema was given
     if fitted is not None:
         return fitted
     if request.settings.get("responseMimeType") == "application/json":
         return json_answer(request, model, found, candidate, count)
-    return markdown_answer(request, model, found, candidate, count)
+    return markdown_answer(request, model, found, candidate, count, declared)
 
 
 def _count(number: int, noun: str) -> str:
@@ -229,24 +270,30 @@ def thought_chunks(request, found: list[dict]) -> list[str]:
         f"{_count(len(prompt), 'character')} of text in {_count(len(request.contents), 'turn')}.\n\n\n",
         f"**Looking at the attachments**\n\n{attachments}"
         + (" opened and described from its bytes.\n\n\n" if found else ".\n\n\n"),
-        "**Writing the answer**\n\nThe answer lists what was received and ends with a sample of "
-        "Markdown for renderers.\n\n\n",
+        "**Writing the answer**\n\nThe answer lists what was received, in a few short lines.\n\n\n",
     ]
 
 
 def apply_limits(text: str, settings: dict) -> tuple[str, str]:
     """Cut at the first stop sequence, then at maxOutputTokens; returns (text, finishReason).
 
-    Stop sequences are looked for only in the sample of Markdown, the part standing in for what a
-    model would generate: the echo of the request above it names the stop sequences themselves
-    (in structured output, everywhere).
+    Stop sequences are looked for everywhere but in the first line and the echo of the generation
+    settings, which name the stop sequences themselves (in structured output, everywhere).
     """
     stops = [s for s in settings.get("stopSequences") or [] if s]
-    generated = text.find(SAMPLE_MARKDOWN[:20])
-    generated = len(text) if generated < 0 else generated
-    if structured.wanted(settings):
-        generated = 0  # structured output is generated from its first byte
-    positions = [text.find(s, generated) for s in stops if s in text[generated:]]
+    skipped: list[tuple[int, int]] = []
+    if not structured.wanted(settings):  # structured output is generated from its first byte
+        skipped.append((0, text.find("\n") + 1 if "\n" in text else len(text)))
+        echo = text.find("**Generation settings:**")
+        if echo >= 0:
+            skipped.append((echo, text.find("\n", echo) if "\n" in text[echo:] else len(text)))
+    positions = []
+    for stop in stops:
+        start = text.find(stop)
+        while start >= 0 and any(a <= start < b for a, b in skipped):
+            start = text.find(stop, start + 1)
+        if start >= 0:
+            positions.append(start)
     if positions:
         text = text[:min(positions)]
     limit = settings.get("maxOutputTokens")

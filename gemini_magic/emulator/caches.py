@@ -167,11 +167,9 @@ class StoredCache:
             lines += [f"- cached attachment: {item}"]
         if about["tools"]:
             lines += [f"- cached tools: {about['tools']}"]
-        anchor = f"**Model:** {model}\n\n"
         note = "\n".join(lines) + "\n\n"
-        if anchor in text:
-            return text.replace(anchor, anchor + note, 1)
-        return note + text
+        end = text.find("\n\n") + 2  # after the answer's first paragraph (the marker's line)
+        return text[:end] + note + text[end:] if end >= 2 else note + text
 
 
 def _first_words(content, count: int = 8) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 # Request categories, as given to ``match``.
 MATCHES = ("any", "generate", "stream", "count", "models", "upload", "upload_chunk", "files",
-           "interactions", "batches", "embed")
+           "interactions", "batches", "embed", "live", "videos", "images", "download")
 
 _GENERATION = {"generate", "stream"}
 # Which request categories each fault kind can act on ("*" = every request).
@@ -30,6 +30,16 @@ APPLIES_TO = {
     "thoughts": _GENERATION | {"interactions"},
     "upload_status": {"upload_finalize"},
     "drop_at_offset": {"upload_chunk"},
+    # Live connections (emulator/live.py), taken together when a connection opens.
+    "go_away": {"live"},
+    "live_close": {"live"},
+    "live_drop": {"live"},
+    "live_interrupt": {"live"},
+    "tool_cancel": {"live"},
+    "video_failed": {"videos"},      # the next video operation ends with an error (emulator/videos.py)
+    "video_filtered": {"videos"},    # ... with every sample filtered by the safety filters
+    "cut_download": {"download"},    # the download closes after at= bytes
+    "redirect_download": {"download"},  # the download answers 302 to another origin
 }
 KINDS = tuple(APPLIES_TO)
 
@@ -75,6 +85,8 @@ def make_fault(kind: str, match: str = "any", times: int = 1, **params) -> Fault
     _check_match_and_times(match, times)
     if kind == "status" and "code" not in params:
         raise ValueError("a 'status' fault needs code=... (for example 429, 500 or 503)")
+    if kind == "live_close" and "code" not in params:
+        raise ValueError("a 'live_close' fault needs code=... (for example 1007, 1008 or 1011)")
     if kind == "drop_at_offset" and "offset" not in params:
         raise ValueError("a 'drop_at_offset' fault needs offset=... (bytes of the file)")
     return Fault(kind, match, int(times), dict(params))
@@ -142,6 +154,25 @@ class FaultQueue:
                 # A repeating item stays queued; hand out a one-shot copy.
                 return _copy(item)
         return None
+
+    def take_all(self, route: str, kinds: tuple) -> list:
+        """Remove and return every queued fault of `kinds` for a request of `route` (one use each)."""
+        taken = []
+        while True:
+            with self._lock:
+                found = next((item for item in self._items if isinstance(item, Fault) and item.kind in kinds
+                              and item.match in categories(route)), None)
+            if found is None:
+                return taken
+            taken.append(self.take_item(found))
+
+    def take_item(self, item):
+        with self._lock:
+            item.times -= 1
+            if item.times <= 0:
+                self._items.remove(item)
+                return item
+            return _copy(item)
 
     def put_back(self, item) -> None:
         """Return an item that did not fire (e.g. an upload chunk that never reached its offset)."""

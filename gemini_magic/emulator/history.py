@@ -161,10 +161,9 @@ def history_lines(contents: list) -> list[str]:
         return []
     count = len(earlier)
     lines = [f"**Conversation:** turn {count + 1}, with {count} earlier turn{'s' if count != 1 else ''} "
-             "received", "", "**Earlier turns:**", ""]
-    lines += [f"- turn {number}: {first_words(content)} → {answered(contents, content)}"
-              for number, content in enumerate(earlier, 1)]
-    return lines + [""]
+             "received"]
+    return lines + [f"- turn {number}: {first_words(content)} → {answered(contents, content)}"
+                    for number, content in enumerate(earlier, 1)]
 
 
 def history_json(contents: list) -> dict | None:

@@ -5,6 +5,10 @@
 22050 Hz", "PDF document, 3 pages" or "text, 12 lines"; None when only the size can be told.
 It reads from a binary file object so a 1 GiB uploaded file is scanned in pieces, never loaded whole;
 inline data uses the same code through ``io.BytesIO``, so both paths describe equal bytes equally.
+
+``look(mime_type, stream)`` gives the same phrase with a kind and a short summary, for the one-line
+echo of an attachment: ``("image", "640x480", "PNG image, 640 x 480, mode RGB")`` becomes
+``[image 1: 640x480]``.
 """
 
 from __future__ import annotations
@@ -24,42 +28,56 @@ PDF_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z0-9])")
 
 def describe(mime_type: str, stream) -> str | None:
     """A phrase describing the content of ``stream`` (binary, seekable), or None for size only."""
+    return look(mime_type, stream)[2]
+
+
+def look(mime_type: str, stream) -> tuple[str, str | None, str | None]:
+    """(kind, short summary or None, phrase or None) of the content of ``stream`` (binary, seekable).
+
+    Kinds: image, audio, video, table, document, text, file."""
     mime = (mime_type or "").split(";")[0].strip().lower()
     stream.seek(0)
     if mime.startswith("image/"):
-        return _image(stream)
+        return ("image", *_image(stream))
     if mime in WAV_TYPES:
-        return _wav(stream)
+        return ("audio", *_wav(stream))
     if mime in CSV_TYPES:
-        return _csv(stream)
+        phrase = _csv(stream)
+        summary = phrase[len("CSV table, "):].split(" (")[0] if phrase.startswith("CSV table, ") else None
+        return "table", summary, phrase
     if mime == "application/pdf":
-        return _pdf(stream)
+        phrase = _pdf(stream)
+        return "document", phrase[len("PDF document, "):], phrase
     if mime == "video/mp4":
-        return "MP4 video"
+        return "video", None, "MP4 video"
     if mime.startswith("text/") or mime in TEXT_TYPES:
-        return _text(stream)
-    return None
+        phrase = _text(stream)
+        return "text", phrase[len("text, "):], phrase
+    kind = next((name for prefix, name in (("audio/", "audio"), ("video/", "video")) if mime.startswith(prefix)),
+                "file")
+    return kind, None, None
 
 
-def _image(stream) -> str:
+def _image(stream) -> tuple[str | None, str]:
     try:
         from PIL import Image  # imported late: the emulator starts without touching Pillow
 
         with Image.open(stream) as image:
-            return f"{image.format} image, {image.width} x {image.height}, mode {image.mode}"
+            return (f"{image.width}x{image.height}",
+                    f"{image.format} image, {image.width} x {image.height}, mode {image.mode}")
     except Exception:  # Pillow raises many kinds for bad bytes; all mean "not an image"
-        return "could not be read as an image"
+        return None, "could not be read as an image"
 
 
-def _wav(stream) -> str:
+def _wav(stream) -> tuple[str | None, str]:
     try:
         with wave.open(stream, "rb") as audio:
             channels, rate, frames = audio.getnchannels(), audio.getframerate(), audio.getnframes()
     except (wave.Error, EOFError):
-        return "could not be read as WAV audio"
+        return None, "could not be read as WAV audio"
     seconds = frames / rate if rate else 0.0
     plural = "channel" if channels == 1 else "channels"
-    return f"WAV audio, {seconds:.2f} s, {channels} {plural}, {rate} Hz"
+    return f"{seconds:.2f} s", f"WAV audio, {seconds:.2f} s, {channels} {plural}, {rate} Hz"
 
 
 def _csv(stream) -> str:

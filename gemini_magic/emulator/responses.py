@@ -34,7 +34,7 @@ def safety_ratings(blocked_category: str | None = None) -> list[dict]:
 class Generation:
     """Everything the emulator answers to one generate request."""
 
-    def __init__(self, request, model: str, fault=None, cache=None):
+    def __init__(self, request, model: str, fault=None, cache=None, declared: list | None = None):
         self.request = request
         self.model = model
         self.fault = fault
@@ -58,7 +58,7 @@ class Generation:
         self.media = media_out.plan(request, model, answers.prompt_text(request))  # image or speech out
         self.candidates = []
         for index in range(count):
-            text = answers.answer_text(request, model, self.found, index, count)
+            text = answers.answer_text(request, model, self.found, index, count, declared)
             if cache is not None and not structured.wanted(settings):  # JSON that must fit its schema
                 text = cache.mention(text, model)
             if self.media is not None:

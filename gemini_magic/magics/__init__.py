@@ -7,6 +7,7 @@ as one line, without a traceback). One module a job:
 - `options`: the options of `%%gemini`, their parsing and the GenerationSettings they make;
 - `cell`: one prompt through `Client.prepare` / `stream` / `generate`, shown and bound;
 - `subcommands`: `%gemini models | config | files`; `backend`: the client cache and emulator;
+- `help`: `%gemini --help` and the rule for mistyped subcommands;
 - `upload`: `%gemini_upload`; `input`: keeps `%gemini ...?` a prompt; `context`: `{In[k]}`,
   `{last_error}`, `{notebook}`, `{vars}` and the running cell's id; `fix`: `%gemini fix`; `explain`: error messages;
   `display`: status lines as display data.
@@ -16,19 +17,22 @@ from __future__ import annotations
 
 import logging
 import math
+import weakref
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, observe, validate
 
-from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL
+from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL, DEFAULT_VIDEO_MODEL
 from .backend import Backend
 from .context import NotebookContext
+from .display import show_markdown
 from .options import FORMATS, parse_options, prompt_arguments, split_options
 from .upload import Uploads
 
-SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed", "fix")
+SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed", "live",
+               "fix")
 
 
 @magics_class
@@ -60,6 +64,9 @@ class GeminiMagics(Magics):
     max_cost = Float(None, allow_none=True, help="Refuse a prompt whose estimated cost (countTokens, plus the "
                                                  "answer's token limit when set) is above this many US dollars, "
                                                  "before sending (None: no limit).").tag(config=True)
+    video_model = Unicode(DEFAULT_VIDEO_MODEL, help="Model used by --video when -m is not given.").tag(config=True)
+    video_poll = Float(10.0, help="Seconds before the first read of a video operation (then 1.5x longer "
+                                  "each time, at most 60 s).").tag(config=True)
 
     def __init__(self, shell=None, **kwargs):
         # A value %config refused stays in the shell's config (IPython merges every %config line into
@@ -81,6 +88,8 @@ class GeminiMagics(Magics):
         self.uploads = Uploads()
         self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}, {notebook}
         self.context.budget_tokens = self.notebook_tokens
+        self.live_sessions: dict = {}  # Live sessions opened by --live, closed at shutdown
+        self.told_no_cell_id = weakref.WeakSet()  # conversations told that turns append (no cell id)
         if shell is not None:
             self.context.register(shell)
 
@@ -109,8 +118,8 @@ class GeminiMagics(Magics):
         if getattr(self, "context", None) is not None:
             self.context.budget_tokens = change["new"]
 
-    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url", "prices", "max_cost",
-              "notebook_tokens")
+    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url", "video_poll", "prices",
+              "max_cost", "notebook_tokens")
     def _check_client_setting(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
         if name == "notebook_tokens":
@@ -126,7 +135,7 @@ class GeminiMagics(Magics):
             except SettingsError as error:
                 raise TraitError(f"GeminiMagics.{name}: {error}") from None
             return value
-        if name in ("timeout", "update_interval") and not (math.isfinite(value) and value > 0):
+        if name in ("timeout", "update_interval", "video_poll") and not (math.isfinite(value) and value > 0):
             raise TraitError(f"GeminiMagics.{name} must be a number of seconds above 0; got {value!r}.")
         if name == "max_retries" and value < 0:
             raise TraitError(f"GeminiMagics.max_retries must be 0 or more; got {value}.")
@@ -150,13 +159,19 @@ class GeminiMagics(Magics):
     def gemini(self, line: str, cell: str | None = None):
         """Send a prompt to Gemini and stream the answer into the cell's output.
 
+        With no API key set, a local emulator answers (it says so once; `%gemini backend` switches).
+
         Cell magic: the cell is the prompt. Line magic: the rest of the line is the prompt, or a
         subcommand: `%gemini models`, `%gemini config`, `%gemini files [delete NAME|--all]`,
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
         `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
         `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch cancel NAME`, `%gemini batches`,
-        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`,
+        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`, `%gemini live [list|close NAME]`,
         `%gemini fix [-- INSTRUCTION]` (explain the last error, put the fixed cell below).
+        `%gemini --help` (or `-h`, `help`, `%%gemini --help`) shows this help. A line of one word that
+        is one typo away from a subcommand (a letter added, dropped or changed, or two swapped:
+        `%gemini modles`) is refused with the subcommand meant, never sent; `%gemini -- modles` sends
+        such a word as the prompt.
 
         `--new-cell` asks for code and puts the answer's code in a new cell below, not run (its code
         blocks in the kernel's language, joined into one cell); the explanation shows as usual.
@@ -168,7 +183,13 @@ class GeminiMagics(Magics):
         through the Batch API instead.
 
         `--chat NAME` continues the conversation in the variable NAME (a Chat, made on first use);
-        re-running a cell replaces its turn, and a failed turn leaves the history as it was.
+        re-running a cell replaces its turn (in JupyterLab, Notebook 7 and VS Code, which send cell ids;
+        elsewhere it adds a turn, and says so once), and a failed turn leaves the history as it was.
+
+        `--live NAME` sends the cell as a turn of the Live session in NAME (a LiveSession, opened on
+        first use and kept open): a spoken answer with its transcript (`--text` for text), kernel
+        functions of `--tools` called along the way; `%gemini live [list|close NAME]`.
+
         `{In[4]}`, `{Out[4]}` and `{last_error}` put the notebook's cells and last error in a prompt.
 
         `{name}` in the prompt places a kernel object there (an image, DataFrame, figure, array, path,
@@ -185,7 +206,10 @@ class GeminiMagics(Magics):
         `.usage`, `.images`, `.json()`, `.raw`.
         """
         from .cell import run_prompt
+        from .help import help_markdown, wants_help
 
+        if wants_help(line, self.gemini.parser):
+            return show_markdown(help_markdown(self.gemini))
         if cell is None:
             return self._line(line)
         return run_prompt(self, parse_options(self.gemini, line), cell)
@@ -201,7 +225,9 @@ class GeminiMagics(Magics):
                        "backend": len(words) == 2, "chat": _names_a_chat(words[1:], self.shell.user_ns),
                        "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"]),
                        "batch": rows.names_a_job(words[1:]), "batches": False,
-                       "embed": words[1:2] != [] and words[1].startswith("{"), "fix": False}
+                       "embed": words[1:2] != [] and words[1].startswith("{"),
+                       "live": words[1:2] == ["list"] and len(words) == 2 or words[1:2] == ["close"] and len(words) == 3,
+                       "fix": False}
         from . import fix
 
         if fix.is_fix(words):
@@ -213,6 +239,10 @@ class GeminiMagics(Magics):
                 from .chat import subcommand
 
                 return subcommand(self, words[1:])
+            if command == "live":
+                from .live import subcommand as live_subcommand
+
+                return live_subcommand(self, words[1:])
             if command == "cache":
                 from . import caches
 
@@ -223,6 +253,8 @@ class GeminiMagics(Magics):
                     getattr(rows, f"{command}_command")(self, rest)
             return getattr(subcommands, command)(self, words[1:])
         _refuse_mistyped_action(command, words[1:2])
+        if len(words) == 1 and not command.startswith("-"):
+            _refuse_mistyped_subcommand(command)
         options, prompt = split_options(line, self.gemini.parser)
         args = parse_options(self.gemini, options)
         if not prompt.strip():
@@ -266,7 +298,10 @@ class GeminiMagics(Magics):
         self.backend.close_clients()
 
     def shutdown(self) -> None:
-        """Release connections and stop the backend emulator (`%unload_ext`, `%reload_ext`)."""
+        """Release connections, close Live sessions, stop the backend emulator (`%unload_ext`, `%reload_ext`)."""
+        for session in self.live_sessions.values():
+            session.close()
+        self.live_sessions = {}
         self.backend.shutdown()
         if self.shell is not None:
             self.context.unregister(self.shell)
@@ -285,7 +320,7 @@ def _names_a_chat(words: list[str], namespace: dict) -> bool:
 
 #: The actions of the subcommands that take one (`%gemini cache list`).
 ACTIONS = {"cache": ("create", "list", "extend", "delete"), "files": ("delete",), "chat": ("undo", "reset", "show"),
-           "batch": ("cancel",)}
+           "batch": ("cancel",), "live": ("list", "close")}
 
 
 def _refuse_mistyped_action(command: str, action: list[str]) -> None:
@@ -298,3 +333,13 @@ def _refuse_mistyped_action(command: str, action: list[str]) -> None:
     if close and close[0] != action[0]:
         raise UsageError(f"%gemini {command} {action[0]}: did you mean %gemini {command} {close[0]}? "
                          f"(To send it as a prompt, write %gemini -- {command} {action[0]} ...)")
+
+
+def _refuse_mistyped_subcommand(word: str) -> None:
+    """`%gemini modles` is a typo of `%gemini models`, not a one-word prompt: UsageError naming it."""
+    from .help import mistyped_subcommand
+
+    meant = mistyped_subcommand(word, SUBCOMMANDS)
+    if meant is not None:
+        raise UsageError(f"%gemini {word}: did you mean %gemini {meant}? (To send it as a prompt, write "
+                         f"%gemini -- {word})")

@@ -1,5 +1,14 @@
-"""Where the magics send requests: a `Client` for the current settings, or a local emulator
-(`%gemini backend [auto|api|emulator]`) when there is no key."""
+"""Where the magics send requests: a `Client` for the current settings, to the Gemini API or to a local
+emulator started inside the kernel.
+
+The backend is chosen anew for every request by its mode (`%gemini backend [auto|api|emulator]`):
+
+- `auto` (the default): the API (at the base URL in effect) when a key is set; with no key the local
+  emulator, so `%gemini hello` answers at once in a fresh notebook or terminal. It starts on first
+  use and says so in one line; a key set later switches to the API (and says so once);
+- `api`: always the API; with no key, the missing-key message;
+- `emulator`: always the local emulator, key or not.
+"""
 
 from __future__ import annotations
 
@@ -12,28 +21,32 @@ from ..errors import GeminiError, MissingAPIKeyError
 from . import explain
 from .display import show_markdown
 
+MODES = ("auto", "api", "emulator")
+EMULATOR_NOTE = ("No API key is set, so answers come from the **local Gemini emulator** at {url} (they describe "
+                 "what was sent; no model runs). Set `GOOGLE_API_KEY` to use Gemini; `%gemini backend` switches.")
+
 
 class Backend:
     """The client cache and the backend emulator of one GeminiMagics (its traits give the settings)."""
 
     def __init__(self, traits) -> None:
         self.traits = traits
+        self.mode = "auto"
         self.emulator = None
         self._emulator_key = None
         self._clients: dict = {}
+        self._in_use: str | None = None  # "api" or "emulator": what the last request went to
 
     def client(self):
-        """A client for the current settings and environment (rebuilt when they change)."""
+        """A client for the current mode, settings and environment (rebuilt when they change).
+
+        Raises UsageError with the explanation when no key is set for the API, or a setting is bad.
+        """
         from ..api.client import Client
-        from ..wire.endpoint import resolve_api_key, resolve_base_url
 
         traits = self.traits
         try:
-            if self.emulator is not None:
-                key, base_url = self._emulator_key, self.emulator.base_url
-            else:
-                key, _ = resolve_api_key()
-                base_url, _ = resolve_base_url(traits.base_url)
+            key, base_url = self._endpoint()
             cache_key = (hash(key), base_url, traits.api_version, traits.max_retries, traits.timeout,
                          repr(sorted(traits.prices.items())), traits.max_cost)
             client = self._clients.get(cache_key)
@@ -47,6 +60,32 @@ class Backend:
             raise UsageError(explain.message(error)) from None
         return client
 
+    def uses_emulator(self) -> bool:
+        """True when the next request goes to the local emulator (started or not yet)."""
+        if self.mode != "auto":
+            return self.mode == "emulator"
+        from ..wire.endpoint import resolve_api_key
+
+        key, _ = resolve_api_key()
+        return not key
+
+    def _endpoint(self) -> tuple[str | None, str]:
+        """(key, base URL) for the next request; starts the emulator (and says so) when it is its turn."""
+        from ..wire.endpoint import resolve_api_key, resolve_base_url
+
+        if self.uses_emulator():
+            started = self._start_emulator()
+            if self.mode == "auto" and (started or self._in_use == "api"):
+                show_markdown(EMULATOR_NOTE.format(url=self.emulator.base_url))
+            self._in_use = "emulator"
+            return self._emulator_key, self.emulator.base_url
+        key, source = resolve_api_key()
+        base_url, _ = resolve_base_url(self.traits.base_url)
+        if self.mode == "auto" and self._in_use == "emulator" and key:
+            show_markdown(f"A key is set now (`{source}`): using {_where(base_url)} instead of the local emulator.")
+        self._in_use = "api"
+        return key, base_url
+
     def close_clients(self) -> None:
         """Close the cached clients' connections (settings changed, or the extension is unloaded)."""
         for client in self._clients.values():
@@ -54,41 +93,53 @@ class Backend:
         self._clients = {}
 
     def choose(self, words: list[str]) -> None:
-        """`%gemini backend [auto|api|emulator]`: the real API when a key is set, else the local emulator."""
+        """`%gemini backend [auto|api|emulator]`: set the mode and say, in one line, where requests go."""
         from ..wire.endpoint import resolve_api_key, resolve_base_url
 
-        choice = words[0] if words else "auto"
-        if choice not in ("auto", "api", "emulator"):
-            raise UsageError(f"%gemini backend takes auto, api or emulator; got {choice!r}.")
+        choice = words[0].lower() if words else "auto"
+        if choice not in MODES:
+            raise UsageError(f"%gemini backend takes auto, api or emulator; got {words[0]!r}.")
         try:
             key, source = resolve_api_key()
+            base_url, _ = resolve_base_url(self.traits.base_url)
         except GeminiError as error:
             raise UsageError(explain.message(error)) from None
-        if choice == "api" or (choice == "auto" and key):
-            if not key:
-                raise UsageError(explain.message(MissingAPIKeyError()))
+        if choice == "api" and not key:
+            raise UsageError(explain.message(MissingAPIKeyError()))
+        self.mode = choice
+        if not self.uses_emulator():
             self.stop_emulator()
-            try:
-                base_url, _ = resolve_base_url(self.traits.base_url)
-            except GeminiError as error:
-                raise UsageError(explain.message(error)) from None
-            where = "the **real Gemini API**" if base_url == DEFAULT_BASE_URL else f"the API at {base_url}"
-            show_markdown(f"Using {where} (key from `{source}`).")
+            self._in_use = "api"
+            show_markdown(f"Using {_where(base_url)} (key from `{source}`).")
             return
-        if self.emulator is None:
-            from ..emulator import Emulator
+        self._start_emulator()
+        self._in_use = "emulator"
+        reason = "no API key is set, so " if choice == "auto" else ""
+        show_markdown(f"Using the **local Gemini emulator** at {self.emulator.base_url}: {reason}answers describe "
+                      "what was sent instead of coming from a model. Set `GOOGLE_API_KEY` and run "
+                      "`%gemini backend auto` (or `api`) to use Gemini.")
 
-            self.emulator = Emulator(pace=0.02).start()
-            self._emulator_key = "emulator-" + secrets.token_hex(8)
-        show_markdown(f"Using the **local Gemini emulator** at {self.emulator.base_url}: no API key is set, so "
-                      "answers describe what was sent instead of coming from a model. Set `GOOGLE_API_KEY` "
-                      "and run `%gemini backend` again to use Gemini.")
+    def _start_emulator(self) -> bool:
+        """Start the in-kernel emulator unless it runs; True when it was started now."""
+        if self.emulator is not None:
+            return False
+        from ..emulator import Emulator
+
+        self.emulator = Emulator(pace=0.02).start()
+        self._emulator_key = "emulator-" + secrets.token_hex(8)
+        return True
 
     def stop_emulator(self) -> None:
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
+        if self._in_use == "emulator":
+            self._in_use = None
 
     def shutdown(self) -> None:
         self.close_clients()
         self.stop_emulator()
+
+
+def _where(base_url: str) -> str:
+    return "the **real Gemini API**" if base_url == DEFAULT_BASE_URL else f"the API at {base_url}"

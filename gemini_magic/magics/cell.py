@@ -59,6 +59,14 @@ def _send_prompt(magics, args, prompt_text: str, literal: list | None):
     from ..render.progress import UploadProgress
     from .options import settings_from_args
 
+    if args.video:
+        from .video import run_video
+
+        return run_video(magics, args, prompt_text)
+    video_only = [flag for flag, value in (("--resolution", args.resolution), ("--duration", args.duration),
+                                           ("--negative", args.negative), ("--new", args.new)) if value]
+    if video_only:
+        raise UsageError(f"{', '.join(video_only)} go(es) with --video (the cell's text becomes a video).")
     model, settings, view_options = settings_from_args(args, magics)
     namespace = magics.shell.user_ns if magics.shell is not None else {}
     if args.over is not None:  # the cell is a row template: {row.col} must not go through resolve()
@@ -79,12 +87,21 @@ def _send_prompt(magics, args, prompt_text: str, literal: list | None):
         from ..notebook import code_system
 
         system = code_system(system, kernel_language(magics.shell))
+    if isinstance(args.image, str):  # --image {photo}: that image goes in, an image comes out (an edit)
+        from .video import _image
+
+        contents.append(_image(args.image, namespace))
     schema = None
     if args.schema:
         from .type_expr import evaluate_type
 
         schema = evaluate_type(args.schema, namespace)
     tools = tool_options(args, namespace)
+    if args.live or args.text or args.voice:
+        from .live import check_options, run_live_turn
+
+        check_options(args)
+        return run_live_turn(magics, args, contents, system, tools, settings, view_options)
     cache = cache_for(args.cache, namespace) if args.cache else None
     if args.chat:
         return run_chat_turn(magics, args, contents, model, system, settings, view_options, schema,
@@ -174,7 +191,7 @@ def run_tool_turn(magics, args, client, model, contents, view_options, options):
 
 def run_chat_turn(magics, args, contents, model, system, settings, view_options, schema=None, tools=None):
     """One turn of the `--chat` conversation (magics/chat.py), shown like any answer."""
-    from .chat import footer, get_chat, not_added, turn_options
+    from .chat import appended_without_cell_id, footer, get_chat, not_added, turn_options
 
     chat = get_chat(magics, args, model, system)
     options = turn_options(chat, args, model, system, settings)
@@ -205,12 +222,17 @@ def run_chat_turn(magics, args, contents, model, system, settings, view_options,
             start, send = None, (lambda: chat.send(contents, cell_id=cell_id, **options))
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
+    before = len(chat.turns)
     response = show_answer(magics, args, view_options, options.get("model", chat.model), start=start, send=send,
                            failed=lambda error: not_added(chat), extra=lambda: footer(chat))
     if chat.last_replaced is not None:
         index, dropped = chat.last_replaced
         later = f"; {plural(dropped, 'later turn')} dropped" if dropped else ""
         show_markdown("Re-ran turn {0} of {1}: it replaces the earlier answer{2}.", index + 1, chat.name, later)
+    elif cell_id is None and before and len(chat.turns) > before:
+        note = appended_without_cell_id(magics, chat)
+        if note:
+            show_markdown(note)
     return response
 
 

@@ -3,7 +3,9 @@ and `%gemini chat [undo|reset] NAME`.
 
 The first cell's model and system instruction become the conversation's defaults; options on a cell
 apply to that turn. Re-running a cell replaces its turn (cells are told apart by the cell id Jupyter
-sends, see context.py). A turn that fails, is blocked or interrupted leaves the history as it was.
+sends, see context.py). Where no cell id comes (terminal IPython, nbconvert/nbclient), a re-run cannot
+be told from a new cell: every turn is appended, and the first one appended after the opening turn
+says so, once per conversation. A turn that fails, is blocked or interrupted leaves the history as it was.
 """
 
 from __future__ import annotations
@@ -79,6 +81,16 @@ def footer(chat) -> str:
     count, tokens, cost = len(chat.turns), chat.total_tokens, chat.cost
     spent = f" · ≈ {cost} so far" if cost is not None else ""
     return f"{chat.name} · turn {count} · {plural(tokens, 'token')} so far{spent}"
+
+
+def appended_without_cell_id(magics, chat) -> str | None:
+    """The one note (per conversation) that a turn was appended because the frontend sends no cell id."""
+    if chat in magics.told_no_cell_id:
+        return None
+    magics.told_no_cell_id.add(chat)
+    return (f"Added as turn {len(chat.turns)} of {chat.name}. This frontend sends no cell id, so running a cell "
+            "again adds a turn instead of replacing its own (replacing works in JupyterLab, Notebook 7 and "
+            f"VS Code); `%gemini chat undo {chat.name}` removes the last exchange.")
 
 
 def not_added(chat) -> str:

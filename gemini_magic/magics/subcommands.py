@@ -30,9 +30,11 @@ def config(magics, words) -> None:
 
     backend = magics.backend
     try:
-        if backend.emulator is not None:
-            key_line = "not needed (local emulator)"
-            base_url, source = backend.emulator.base_url, "the local emulator (%gemini backend)"
+        if backend.uses_emulator():
+            key_line = "not set: the local emulator answers (set GOOGLE_API_KEY to use Gemini)" \
+                if backend.mode == "auto" else "not needed (local emulator, %gemini backend emulator)"
+            base_url = backend.emulator.base_url if backend.emulator is not None else "(starts on first use)"
+            source = "the local emulator"
         else:
             key, key_source = resolve_api_key()
             key_line = f"set (from {key_source})" if key else "not set: set GOOGLE_API_KEY or GEMINI_API_KEY"

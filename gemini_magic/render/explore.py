@@ -102,7 +102,7 @@ def details_html(response, *, answers: bool = False) -> str:
 
 
 def _answer_html(response, candidate) -> str:
-    text = answer_text(candidate) if candidate is not None else ""
+    text = answer_text(candidate, markdown=False) if candidate is not None else ""
     if not text.strip():
         text = f"{NO_TEXT} — {empty_reason(response, candidate)}"
         return f'<div style="white-space:pre-wrap;font-style:italic">{html.escape(text)}</div>'

@@ -298,7 +298,7 @@ def candidate_warnings(candidate, output_format: str = "markdown", *, usage: dic
     elif reason not in (None, "STOP"):
         lines.append(f"The answer ended early (finish reason {reason}){detail}.")
     if output_format == "json" and reason == "STOP":
-        text = answer_text(candidate)
+        text = answer_text(candidate, markdown=False)
         if text.strip() and parse_json(text) is None:
             lines.append("The answer is not valid JSON.")
     return [prefix + line for line in lines]

@@ -305,7 +305,7 @@ class StreamView:
                 out.write(f"\x1b[2m{new}\x1b[0m" if _isatty(out) else new)
                 self._printed_thoughts = len(thoughts)
                 self._last_printed = new[-1]
-        text = pretty_partial_json(candidate.text) if _typed_json(response) else answer_text(candidate)
+        text = pretty_partial_json(candidate.text) if _typed_json(response) else answer_text(candidate, markdown=False)
         if len(text) > self._printed:
             self._enter("answer", out)
             out.write(text[self._printed:])
@@ -333,7 +333,7 @@ class StreamView:
         if first is None or not answer_text(first).strip():
             written.append(("\n\n" if self._section else "") + f"{NO_TEXT} — {empty_reason(response, first)}")
         for number, candidate in enumerate(candidates[1:], start=2):
-            text = answer_text(candidate).strip() or f"{NO_TEXT} — {empty_reason(response, candidate)}"
+            text = answer_text(candidate, markdown=False).strip() or f"{NO_TEXT} — {empty_reason(response, candidate)}"
             written.append(f"\n\n[{candidate_heading(number, len(candidates)).lower()}]\n{text}")
         tail = ("\n" + bundle["text/plain"]).rsplit("\n---\n", 1)[-1]
         ends_with_newline = ("".join(written) or self._last_printed).endswith("\n")

@@ -1,11 +1,14 @@
 """Session fixtures for browser tests: one emulator, one Jupyter server and one Chromium for all tests.
 
 Tests skip when Playwright or Chromium is missing, and fail instead when `CI` is set.
-Wall times (setup and each test) are printed and written to `screenshots/timings.txt`.
+Screenshots and wall times (`timings.txt`) go to a temporary folder (its path is printed), or to the
+folder named by `GEMINI_MAGIC_SCREENSHOTS`: `GEMINI_MAGIC_SCREENSHOTS=tests/browser/screenshots` refreshes
+the pictures the README shows, on purpose. A test run never writes into the checkout.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -13,13 +16,13 @@ import pytest
 
 from .jupyter import launch_chromium, require_browser_tools, start_emulator, start_jupyter
 
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+SCREENSHOTS_ENV_VAR = "GEMINI_MAGIC_SCREENSHOTS"
 STREAM_PACE = 0.08   # seconds between emulator chunks: about 4 s for its ~50-chunk answer
 VIEWPORT = {"width": 1280, "height": 900}
 
 
 class Timings:
-    """Wall times in seconds by label, written to screenshots/timings.txt as they come."""
+    """Wall times in seconds by label, written to timings.txt beside the screenshots as they come."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -32,9 +35,23 @@ class Timings:
         self.path.write_text("".join(f"{name}: {value:.1f} s\n" for name, value in self.values.items()))
 
 
+def screenshot_folder(temporary: Path) -> Path:
+    """The folder named by $GEMINI_MAGIC_SCREENSHOTS, else `temporary` (a folder of the session's own)."""
+    chosen = os.environ.get(SCREENSHOTS_ENV_VAR, "").strip()
+    return Path(chosen).resolve() if chosen else temporary
+
+
 @pytest.fixture(scope="session")
-def timings() -> Timings:
-    return Timings(SCREENSHOTS / "timings.txt")
+def screenshots_folder(tmp_path_factory) -> Path:
+    folder = screenshot_folder(tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\n[browser] screenshots in {folder}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def timings(screenshots_folder) -> Timings:
+    return Timings(screenshots_folder / "timings.txt")
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +93,6 @@ def page(chromium):
 
 
 @pytest.fixture
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(screenshots_folder) -> Path:
+    """Where a test saves its screenshots (see the module docstring)."""
+    return screenshots_folder

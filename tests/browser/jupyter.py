@@ -469,10 +469,10 @@ def growing_states(states: list[str], final: str) -> list[str]:
 
 # -- the %%gemini flow shared by the Lab and Notebook 7 tests ---------------------------------------
 
-GEMINI_CELLS = ["%load_ext gemini_magic", "%%gemini\nExplain streaming in one paragraph."]
+GEMINI_CELLS = ["%load_ext gemini_magic", "%%gemini\nExplain streaming in one paragraph, in Markdown."]
 WIDGET_ANSWER = ".widget-output"                          # the live view's Output widget
 MARKDOWN = "[data-mime-type='text/markdown']"
-LAST_SENTENCE = "That is the end of the emulated answer"   # the emulator's answer ends with it
+LAST_SENTENCE = "That is the end of the emulated answer"   # its sample of Markdown (asked for) ends with it
 
 
 EXPECT_TIMEOUT = 30_000  # ms, for Playwright's expect
@@ -488,7 +488,7 @@ def expect_final_markdown(page, cell, label: str, extra=None):
         expect(cell.locator(WIDGET_ANSWER)).to_have_count(0, timeout=EXPECT_TIMEOUT)
         expect(final).to_have_count(1, timeout=EXPECT_TIMEOUT)
         expect(final).to_contain_text(LAST_SENTENCE, timeout=EXPECT_TIMEOUT)
-        expect(final.get_by_role("heading", name=re.compile("What I received"))).to_be_visible()
+        expect(final.get_by_role("heading", name=re.compile("A sample of Markdown"))).to_be_visible()
         expect(final.locator("pre code")).to_contain_text("def greet")
         if extra is not None:
             extra(final)

@@ -1,6 +1,6 @@
 """What a person sees of an image answer and a spoken answer in JupyterLab: the picture drawn inline,
 and an audio player that holds the answer's WAV, both left in the cell's outputs (so in the saved
-notebook). Screenshot: tests/browser/screenshots/media-answers.png.
+notebook). Screenshot: media-answers.png in the screenshots folder (tests/browser/conftest.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The Jupyter server here is started as on a fresh machine (no key, no base URL), 
 first cell starts the emulator inside the kernel and says so. The cells are run as a reader runs
 them, Shift+Enter from the top, up to and including the first `%%gemini` answer; the test then
 checks that the answer streamed (several growing states of the live widget) and was left as one
-rendered Markdown output. Screenshots: tests/browser/screenshots/quickstart-{lab,notebook7}.png.
+rendered Markdown output. Screenshots: quickstart-{lab,notebook7}.png in the screenshots folder (tests/browser/conftest.py).
 """
 
 from __future__ import annotations

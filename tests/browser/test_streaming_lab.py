@@ -3,7 +3,7 @@
 The emulator is paced (about 4 s for its ~50 chunks) so the live view is drawn many times; the test
 polls the widget's text every 50 ms, requires several distinct growing states, then checks that the
 widget was replaced in place by one Markdown output with a heading, bold text and a code block.
-Screenshots go to tests/browser/screenshots/ (streaming-partial.png, streaming-answer.png).
+Screenshots (streaming-partial.png, streaming-answer.png) go to the screenshots folder (tests/browser/conftest.py).
 """
 
 from __future__ import annotations
