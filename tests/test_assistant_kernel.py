@@ -66,7 +66,7 @@ def test_new_cell_puts_the_answers_code_in_the_reply_payload(kernel):
     assert len(payloads) == 1 and payloads[0]["replace"] is False
     code = payloads[0]["text"]
     assert 'def greet(name: str) -> str:\n    """Return a friendly greeting."""' in code  # the answer's block
-    assert "a new cell below, not run" in text and "What I received" in text  # the explanation shows
+    assert "a new cell below, not run" in text and "**Prompt:** \"Write a function" in text  # the explanation shows
     check, _ = kernel.run("assert made.code() == " + repr(code) + "\nassert 'jupyter notebook' in "
                           "made.request['systemInstruction']['parts'][0]['text'].lower()")
     assert check["status"] == "ok"

@@ -42,7 +42,7 @@ EXPECTED = {
         ("a matplotlib figure", r"PNG image, \d+ x \d+, mode RGBA"),
         ("WAV audio", r"WAV audio, 2\.00 s, 1 channel, 16000 Hz"),
         ("a PDF", r"PDF document, 2 pages"),
-        ("--dry-run", r"Dry run for gemini-2\.5-flash: \d+ parts?, .*tokens? \(countTokens\)\. Nothing was generated"),
+        ("--dry-run", r"Dry run for gemini-2\.5-flash: \d+ parts?, .*tokens? \(countTokens\), ≈ .{0,80}for the prompt[^.]*\. Nothing was generated"),
         ("an image-shaped array in the dry run", r"PNG 256x96"),
     ],
     "files.ipynb": [
