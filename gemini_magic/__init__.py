@@ -17,10 +17,10 @@ Layers, top-down: a module imports only from its own layer or the layers below i
     layer 1: magics
     layer 2: render
     layer 3: api
-    layer 4: request, prompt, parts
+    layer 4: request, prompt, parts, notebook
     layer 5: response, interaction, live_turn
     layer 6: wire, errors, sniff, media_out
-    layer 7: constants, _version, units, escape, part_kinds, citations
+    layer 7: constants, _version, units, escape, part_kinds, citations, pricing, code_blocks
     apart: emulator (may import constants only)
 """
 

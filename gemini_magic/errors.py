@@ -20,6 +20,7 @@ r"""Every error gemini_magic raises, in one hierarchy.
     ├── SchemaError                 a Python type (or a function) cannot be described as a JSON Schema
     ├── SchemaMismatchError         JSON (an answer, a tool call's arguments) does not fit the type asked for
     ├── PromptBlockedError          the prompt was blocked by safety filters
+    ├── CostLimitError              a request's estimated cost is above max_cost (nothing sent)
     ├── UploadError                 a Files API upload did not complete
     ├── LiveError                   a Live session's WebSocket was closed (close code and reason), or a
     │                               closed session was used
@@ -230,6 +231,15 @@ class ConversionError(GeminiError, TypeError):
 
 class PromptBlockedError(GeminiError):
     """The service refused the prompt (promptFeedback.blockReason)."""
+
+
+class CostLimitError(GeminiError):
+    """The estimated cost of a request is above the client's `max_cost`, or cannot be told; nothing was
+    sent. `.cost` is the estimate (a pricing.Cost) when there is one."""
+
+    def __init__(self, message: str, cost: Any = None) -> None:
+        super().__init__(message)
+        self.cost = cost
 
 
 class UploadError(GeminiError):

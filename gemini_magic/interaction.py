@@ -235,6 +235,14 @@ class Interaction:
         return int((self._fields.get("usage") or {}).get("total_tokens") or 0)
 
     @property
+    def cost(self):
+        """The estimated cost in US dollars from `usage_metadata` (a `pricing.Cost`, as `Response.cost`);
+        None for a model without a price."""
+        from .pricing import estimate
+
+        return estimate(self.usage_metadata, self.model_version)
+
+    @property
     def fields(self) -> dict:
         """The resource's top-level fields other than `steps` (created, updated, service_tier ...)."""
         return dict(self._fields)

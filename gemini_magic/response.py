@@ -208,9 +208,12 @@ class Response:
     _model_version: str | None = None
     _response_id: str | None = None
     _first_index: int | None = None  # the lowest candidate index seen
+    prices: Any = None  # price overrides for `.cost` (a Client's `prices`); None: the table of pricing.py
+    batch = False  # answered through the Batch API (billed at its discount)
 
     def __init__(self, chunks: Iterable[dict] = (), *, streamed: bool = False, model: str | None = None,
-                 request: dict | None = None, answer_type: Any = None) -> None:
+                 request: dict | None = None, answer_type: Any = None, prices: Any = None,
+                 batch: bool = False) -> None:
         self._dicts: list[dict] = list(chunks)  # chunks given as dicts (the constructor, `add`)
         self._pending: list[dict] = list(self._dicts)  # chunks added but not merged yet
         # Made by the first add_received (a unary answer needs neither): the JSON bytes of received
@@ -226,6 +229,10 @@ class Response:
         if answer_type is not None:
             self.answer_type = answer_type
         self.request = request
+        if prices:
+            self.prices = prices
+        if batch:
+            self.batch = True
 
     def add(self, chunk: dict) -> None:
         """Add one chunk as received (merged when a property is next read); GeminiError once closed."""
@@ -388,6 +395,27 @@ class Response:
         """The last usageMetadata received for this one request (a running total while streaming)."""
         self._sync()
         return dict(self._usage)
+
+    def code(self, language: str = "python") -> str | None:
+        """The answer's code for a notebook cell: its fenced blocks in `language` (or untagged), joined by
+        a blank line (code_blocks.cell_code); None when it has none."""
+        from .code_blocks import cell_code
+
+        return cell_code(self.text, language)
+
+    @property
+    def cost(self):
+        """The estimated cost in US dollars (a `pricing.Cost`: `.total`, `.items`, `.date`; `str()` gives
+        "$0.0028") from `.usage` and the model's dated prices (pricing.py, with `prices` over them); None
+        when the model is not in the table (tokens only, no guessed price) or no usage arrived."""
+        from .pricing import estimate
+
+        usage = self.usage
+        for name in dict.fromkeys((self.model, self.model_version)):
+            cost = estimate(usage, name, prices=self.prices, batch=self.batch)
+            if cost is not None:
+                return cost
+        return None
 
     @property
     def request_count(self) -> int:

@@ -252,7 +252,8 @@ def test_terminal_mode_prints_only_new_text_then_the_footer(capsys):
     tail = capsys.readouterr().out
     assert tail == "\n\n---\ngemini-2.5-flash · STOP · tokens: prompt 7 / answer 11 / thoughts 5 / total 23 · total " \
         + tail.rsplit("total ", 1)[1]
-    assert tail.endswith(" s\n")
+    # the estimate: 7 prompt tokens at $0.30 and 11 + 5 answer and thinking tokens at $2.50 per 1M
+    assert tail.endswith(" s · ≈ $0.000042 (prices of 2026-10-07)\n")
 
 
 def test_terminal_mode_fast_stream_is_exact(capsys):

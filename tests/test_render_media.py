@@ -237,7 +237,9 @@ def test_footer_shows_cached_tokens_and_a_chat_label():
                           "modelVersion": "gemini-2.5-flash"}])
     label = "trip · turn 3 · 4,812 tokens so far"
     line = footer_line(response, label=label)
-    assert line == f"gemini-2.5-flash · STOP · tokens: prompt 12,000 / cached 11,000 / answer 5 / total 12,005 · {label}"
+    # 1,000 fresh prompt tokens at $0.30, 11,000 cached at $0.03 and 5 answer tokens at $2.50 per 1M: $0.00064
+    assert line == (f"gemini-2.5-flash · STOP · tokens: prompt 12,000 / cached 11,000 / answer 5 / total 12,005 · "
+                    f"≈ $0.00064 (prices of 2026-10-07) · {label}")
     assert final_bundle(response, footer_label=label)["text/plain"].endswith(label)
     recorder = Recorder()
     StreamView("m", mode="plain", display=recorder, footer_label=label).finish(response)

@@ -9,6 +9,8 @@ import re
 import pytest
 from IPython.core.error import UsageError
 
+from gemini_magic.pricing import PRICES_DATE
+
 from gemini_magic.render.row_progress import BatchProgress, RowProgress
 
 pd = pytest.importorskip("pandas", exc_type=ImportError)
@@ -51,7 +53,8 @@ def test_over_binds_a_frame_with_the_inputs_index_and_row_columns(shell, emulato
     assert (frame["prompt_tokens"] > 0).all()
     assert len(generate_requests(emulator)) == 12
     out = capsys.readouterr().out
-    assert "12 of 12 rows" in out and "12 rows answered into `labelled`." in out
+    assert "12 of 12 rows" in out and "12 rows answered into `labelled` · ≈ $" in out
+    assert f"(prices of {PRICES_DATE}) in all." in out
 
 
 def test_into_writes_the_text_or_the_parsed_value_into_the_input_frame(shell, emulator):
@@ -413,4 +416,4 @@ def test_into_refuses_the_column_the_template_reads_and_says_when_it_replaces_on
     assert '"Say cat"' in frame.loc[0, "note"]
     shell.run_cell_magic("gemini", "--over words --into answer", "Say {row.text}")
     out = capsys.readouterr().out
-    assert "(and the column `answer`)." in out and "replaced" not in out
+    assert "(and the column `answer`) · ≈ $" in out and "replaced" not in out

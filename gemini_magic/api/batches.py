@@ -122,7 +122,8 @@ class BatchJob:
             response = Response([], model=self.model)
             response.close(error=error_from_payload({"error": item["error"]}) or BatchError(str(item["error"])))
             return response
-        return Response([item.get("response") or {}], model=self.model)
+        return Response([item.get("response") or {}], model=self.model, batch=True,  # billed at the Batch discount
+                        prices=getattr(self.client, "prices", None))
 
     def cancel(self) -> "BatchJob":
         """Ask the service to cancel the job (POST batches/{id}:cancel); returns self, refreshed."""

@@ -229,6 +229,16 @@ class Chat:
     def total_tokens(self) -> int:
         return sum(turn.tokens for turn in self.turns)
 
+    @property
+    def cost(self):
+        """The running total of the turns' estimated costs (a `pricing.Cost`, each turn at its model's
+        prices and the client's `prices` overrides); None when no turn's model has a price."""
+        from ..pricing import estimate, total
+
+        prices = getattr(self.client, "prices", None)
+        return total(estimate(turn.response.usage_metadata if isinstance(turn.response, Interaction) else turn.usage,
+                              turn.model or self.model, prices=prices) for turn in self.turns)
+
     def __len__(self) -> int:
         return len(self.turns)
 

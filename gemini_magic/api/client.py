@@ -38,12 +38,16 @@ class Client:
 
     Arguments: `api_key` (default: GOOGLE_API_KEY, then GEMINI_API_KEY), `base_url` (default:
     GOOGLE_GEMINI_BASE_URL, then the public endpoint), `api_version`, `timeout` (seconds, or a
-    (connect, read) pair), `max_retries`, `retry` (a RetryPolicy for finer control).
+    (connect, read) pair), `max_retries`, `retry` (a RetryPolicy for finer control), `prices` (price
+    overrides for `Response.cost`, {model: {"input": ..., "output": ...}} in US dollars per 1M tokens,
+    see pricing.py) and `max_cost` (US dollars: a prompt whose estimate is above it is refused before
+    sending, see `check_cost`).
     """
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None,
                  api_version: str = DEFAULT_API_VERSION, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-                 max_retries: int = 4, retry: RetryPolicy | None = None) -> None:
+                 max_retries: int = 4, retry: RetryPolicy | None = None, prices: dict | None = None,
+                 max_cost: float | None = None) -> None:
         key, self.key_source = resolve_api_key(api_key)
         if not key:
             raise MissingAPIKeyError()
@@ -52,6 +56,7 @@ class Client:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise SettingsError(f"max_retries must be a whole number, 0 or more; got {max_retries!r}.")
         retry = retry or RetryPolicy(max_retries=max_retries)
+        self.prices, self.max_cost = check_cost_settings(prices, max_cost)
         self._transport = Transport(key, self.base_url, api_version, timeout, retry)
 
     def __repr__(self) -> str:
@@ -143,10 +148,11 @@ class Client:
             if tooling is not None:
                 return generate_with_tools(self, model, contents, tooling, options)
         turn = self.prepare(model, contents, **options)
+        self.check_cost(turn)
         started = time.monotonic()
         http = self._transport.send("POST", f"{model_path(turn.model)}:generateContent", json=turn.body)
         response = Response([self._transport.json(http)], model=turn.model, request=turn.body,
-                            answer_type=turn.answer_type)
+                            answer_type=turn.answer_type, prices=self.prices)
         response.elapsed = response.time_to_first_chunk = time.monotonic() - started
         return response
 
@@ -161,7 +167,42 @@ class Client:
             tooling = tooling_for(options)
             if tooling is not None:
                 return ToolStream(self, model, self.prepare(model, contents, **options), tooling)
-        return ResponseStream(self._transport, self.prepare(model, contents, **options))
+        turn = self.prepare(model, contents, **options)
+        self.check_cost(turn)
+        return ResponseStream(self._transport, turn, prices=self.prices)
+
+    def estimate_cost(self, model: str, contents: Any = None, **options: Any):
+        """What sending the prompt would cost at most, before sending it: a `pricing.Cost` of the prompt
+        (counted by countTokens) plus, when `max_output_tokens` bounds the answer, the most the answer
+        can cost; None when the model has no price. Options as for `prepare` (or `request=`)."""
+        from ..pricing import estimate_prompt
+
+        turn = self.prepare(model, contents, **options)
+        count = self.count_tokens(turn.model, request=turn)
+        limit = (turn.body.get("generationConfig") or {}).get("maxOutputTokens")
+        return estimate_prompt(count.total, turn.model, max_output_tokens=limit, cached_tokens=count.cached,
+                               prices=self.prices)
+
+    def check_cost(self, turn: PreparedTurn) -> None:
+        """With `max_cost` set: CostLimitError, before anything is generated, when the prompt's estimate
+        (`estimate_cost`) is above it, or when the model has no price to check against. One countTokens
+        request; nothing when `max_cost` is None."""
+        if self.max_cost is None:
+            return
+        from ..errors import CostLimitError
+        from ..pricing import format_usd
+
+        cost = self.estimate_cost(turn.model, request=turn)
+        if cost is None:
+            raise CostLimitError(f"max_cost is {format_usd(self.max_cost)} but {turn.model} has no price in the "
+                                 "table, so the cost cannot be checked; add its prices (prices={...}) or unset "
+                                 "max_cost. Nothing was sent.")
+        if cost.total > self.max_cost:
+            bound = "" if (turn.body.get("generationConfig") or {}).get("maxOutputTokens") else \
+                " for the prompt alone"
+            raise CostLimitError(f"This request would cost about {cost}{bound} (prices of {cost.date}), above "
+                                 f"max_cost {format_usd(self.max_cost)}; nothing was sent. Shorten the prompt, "
+                                 "lower the answer's token limit, or raise max_cost.", cost=cost)
 
     def count_tokens(self, model: str, contents: Any = None, **options: Any) -> TokenCount:
         """How many tokens the prompt costs. With a system instruction, settings or `request=`, counts
@@ -390,6 +431,23 @@ class Client:
         from ..wire.upload import delete_file
 
         delete_file(self._transport, name)
+
+
+def check_cost_settings(prices: Any, max_cost: Any) -> tuple[dict | None, float | None]:
+    """`prices` (pricing.check_prices) and `max_cost` (dollars, above 0, or None) checked: SettingsError."""
+    import math
+
+    from ..pricing import check_prices
+
+    if prices:
+        try:
+            check_prices(prices)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+    if max_cost is not None and (isinstance(max_cost, bool) or not isinstance(max_cost, (int, float))
+                                 or not math.isfinite(max_cost) or max_cost <= 0):
+        raise SettingsError(f"max_cost must be a number of US dollars above 0, or None; got {max_cost!r}.")
+    return (dict(prices) if prices else None), (float(max_cost) if max_cost is not None else None)
 
 
 def _file_path(name: str) -> str:

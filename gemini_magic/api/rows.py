@@ -226,7 +226,7 @@ def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, mode
         turns[number] = turn
         raw = store.get(request_key(turn.model, turn.body))
         if raw is not None:
-            responses[number] = _answered(raw, turn, elapsed=0.0)
+            responses[number] = _answered(raw, turn, elapsed=0.0, prices=getattr(client, "prices", None))
     runner = _Runner(client, store, AdaptiveLimiter(concurrency, rpm), max_attempts, max_rate_limited)
     return runner.run(responses, turns, progress, interrupt_grace)
 
@@ -333,7 +333,8 @@ class _Runner:
                 return _failed(turn.model, turn.body, error)
             self.limiter.succeeded()
             self.store.put(request_key(turn.model, turn.body), raw)
-            return _answered(raw, turn, elapsed=time.monotonic() - started)
+            return _answered(raw, turn, elapsed=time.monotonic() - started,
+                             prices=getattr(self.client, "prices", None))
 
 
 def _backoff(policy: Any, attempt: int, hinted: float | None) -> float:
@@ -342,8 +343,8 @@ def _backoff(policy: Any, attempt: int, hinted: float | None) -> float:
     return max(wait, hinted) if hinted is not None else wait
 
 
-def _answered(raw: dict, turn, elapsed: float) -> Response:
-    response = Response([raw], model=turn.model, request=turn.body, answer_type=turn.answer_type)
+def _answered(raw: dict, turn, elapsed: float, prices: Any = None) -> Response:
+    response = Response([raw], model=turn.model, request=turn.body, answer_type=turn.answer_type, prices=prices)
     response.elapsed = response.time_to_first_chunk = elapsed
     return response
 

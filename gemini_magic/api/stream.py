@@ -57,11 +57,12 @@ class ResponseStream(StreamBase):
     `.turn` is the prepared request (`.turn.body`, `.turn.notes`).
     """
 
-    def __init__(self, transport: Transport, turn: PreparedTurn) -> None:
+    def __init__(self, transport: Transport, turn: PreparedTurn, *, prices: Any = None) -> None:
         self._transport = transport
         self.turn = turn
         self.model = turn.model
-        self.response = Response(streamed=True, model=turn.model, request=turn.body, answer_type=turn.answer_type)
+        self.response = Response(streamed=True, model=turn.model, request=turn.body, answer_type=turn.answer_type,
+                                 prices=prices)
         self._http = None
         self._started = False
 

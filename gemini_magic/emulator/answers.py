@@ -7,7 +7,8 @@ out to be), the conversation (``history.py``: which turn, the first words of eac
 declared functions none of which the prompt named (with the rule that makes a call), and the
 generation settings; only the paragraphs that apply. A prompt that mentions "Markdown" also gets a
 fixed sample of Markdown (headings, a list, code, a table) so renderers can be tested; no other
-answer carries it. With ``responseMimeType: application/json`` the same facts come as a JSON object
+answer carries it. A system instruction that asks for a "code block" (``--new-cell``, ``%gemini fix``)
+gets a fixed ```python block (a ``greet`` function). With ``responseMimeType: application/json`` the same facts come as a JSON object
 instead (the marker then sits in its ``"emulator"`` field, keeping the JSON valid); with a response
 schema the answer fits the schema instead (``structured.py``).
 
@@ -197,6 +198,20 @@ def tools_line(declared: list) -> str | None:
             "the prompt names it (its name, or the words of its name).")
 
 
+SAMPLE_CODE = """```python
+def greet(name: str) -> str:
+    \"\"\"Return a friendly greeting.\"\"\"
+    return f"Hello, {name}!"
+```
+"""
+
+
+def wants_code(request) -> bool:
+    """A system instruction that asks for a code block gets a sample one (for code-to-cell and its tests)."""
+    system = " ".join(p.text for p in request.system if p.kind == "text") if request.system else ""
+    return "code block" in system.lower()
+
+
 def wants_sample(request) -> bool:
     """A prompt that mentions Markdown gets the sample of Markdown (for renderers and their tests)."""
     return "markdown" in prompt_text(request).lower()
@@ -224,6 +239,8 @@ def markdown_answer(request, model: str, found: list[dict], candidate: int = 0, 
     if request.config:
         paragraphs.append(f"**Generation settings:** {settings_line(request.config)}")
     text = "\n\n".join(paragraphs) + "\n"
+    if wants_code(request) and not wants_sample(request):
+        text += "\n" + SAMPLE_CODE
     return text + "\n" + SAMPLE_MARKDOWN if wants_sample(request) else text
 
 

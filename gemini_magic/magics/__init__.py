@@ -9,7 +9,7 @@ as one line, without a traceback). One module a job:
 - `subcommands`: `%gemini models | config | files`; `backend`: the client cache and emulator;
 - `help`: `%gemini --help` and the rule for mistyped subcommands;
 - `upload`: `%gemini_upload`; `input`: keeps `%gemini ...?` a prompt; `context`: `{In[k]}`,
-  `{last_error}` and the running cell's id; `explain`: error messages;
+  `{last_error}`, `{notebook}`, `{vars}` and the running cell's id; `fix`: `%gemini fix`; `explain`: error messages;
   `display`: status lines as display data.
 """
 
@@ -22,7 +22,7 @@ import weakref
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
-from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, validate
+from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, observe, validate
 
 from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL, DEFAULT_VIDEO_MODEL
 from .backend import Backend
@@ -31,7 +31,8 @@ from .display import show_markdown
 from .options import FORMATS, parse_options, prompt_arguments, split_options
 from .upload import Uploads
 
-SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed", "live")
+SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed", "live",
+               "fix")
 
 
 @magics_class
@@ -55,6 +56,14 @@ class GeminiMagics(Magics):
     timeout = Float(600.0, help="Read timeout in seconds (thinking models can be silent for minutes).").tag(config=True)
     base_url = Unicode(None, allow_none=True, help="API base URL (default: GOOGLE_GEMINI_BASE_URL, then Google's).").tag(config=True)
     api_version = Unicode(DEFAULT_API_VERSION, help="API version path.").tag(config=True)
+    prices = Dict(help="Price overrides in US dollars per 1M tokens, over the dated table of gemini_magic/pricing.py: "
+                       "{'gemini-2.5-flash': {'input': 0.3, 'output': 2.5, 'cached': 0.03}}; a model not in the "
+                       "table needs input and output.").tag(config=True)
+    notebook_tokens = Int(8000, help="Most tokens {notebook} puts in a prompt (the newest cells are kept; "
+                                     "a note says what was left out).").tag(config=True)
+    max_cost = Float(None, allow_none=True, help="Refuse a prompt whose estimated cost (countTokens, plus the "
+                                                 "answer's token limit when set) is above this many US dollars, "
+                                                 "before sending (None: no limit).").tag(config=True)
     video_model = Unicode(DEFAULT_VIDEO_MODEL, help="Model used by --video when -m is not given.").tag(config=True)
     video_poll = Float(10.0, help="Seconds before the first read of a video operation (then 1.5x longer "
                                   "each time, at most 60 s).").tag(config=True)
@@ -77,7 +86,8 @@ class GeminiMagics(Magics):
             config[type(self).__name__] = section
         self.backend = Backend(self)
         self.uploads = Uploads()
-        self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}
+        self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}, {notebook}
+        self.context.budget_tokens = self.notebook_tokens
         self.live_sessions: dict = {}  # Live sessions opened by --live, closed at shutdown
         self.told_no_cell_id = weakref.WeakSet()  # conversations told that turns append (no cell id)
         if shell is not None:
@@ -103,9 +113,28 @@ class GeminiMagics(Magics):
             raise TraitError(f"GeminiMagics.{name}: {error}") from None
         return value
 
-    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url", "video_poll")
+    @observe("notebook_tokens")
+    def _notebook_budget(self, change):
+        if getattr(self, "context", None) is not None:
+            self.context.budget_tokens = change["new"]
+
+    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url", "video_poll", "prices",
+              "max_cost", "notebook_tokens")
     def _check_client_setting(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
+        if name == "notebook_tokens":
+            if value < 100:
+                raise TraitError(f"GeminiMagics.notebook_tokens must be 100 or more; got {value}.")
+            return value
+        if name in ("prices", "max_cost"):
+            from ..api.client import check_cost_settings
+            from ..errors import SettingsError
+
+            try:
+                check_cost_settings(value if name == "prices" else None, value if name == "max_cost" else None)
+            except SettingsError as error:
+                raise TraitError(f"GeminiMagics.{name}: {error}") from None
+            return value
         if name in ("timeout", "update_interval", "video_poll") and not (math.isfinite(value) and value > 0):
             raise TraitError(f"GeminiMagics.{name} must be a number of seconds above 0; got {value!r}.")
         if name == "max_retries" and value < 0:
@@ -137,11 +166,17 @@ class GeminiMagics(Magics):
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
         `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
         `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch status|cancel NAME`, `%gemini batches`,
-        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`, `%gemini live [list|close NAME]`.
+        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`, `%gemini live [list|close NAME]`,
+        `%gemini fix [-- INSTRUCTION]` (explain the last error, put the fixed cell below).
         `%gemini --help` (or `-h`, `help`, `%%gemini --help`) shows this help. A line of one word that
         is one typo away from a subcommand (a letter added, dropped or changed, or two swapped:
         `%gemini modles`) is refused with the subcommand meant, never sent; `%gemini -- modles` sends
         such a word as the prompt.
+
+        `--new-cell` asks for code and puts the answer's code in a new cell below, not run (its code
+        blocks in the kernel's language, joined into one cell); the explanation shows as usual.
+        `{notebook}` is the cells run so far (within `%config GeminiMagics.notebook_tokens`), `{vars}`
+        a summary of your variables. Every answer's footer shows its estimated cost in US dollars.
 
         `--over DF` runs the cell once per row (`{row.col}` takes the row's values) and binds a
         DataFrame of answers (text, finish_reason, tokens, error) to `-o`; `--batch` sends the rows
@@ -193,7 +228,12 @@ class GeminiMagics(Magics):
                        "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"]),
                        "batch": rows.names_a_job(words[1:]), "batches": False,
                        "embed": words[1:2] != [] and words[1].startswith("{"),
-                       "live": words[1:2] == ["list"] and len(words) == 2 or words[1:2] == ["close"] and len(words) == 3}
+                       "live": words[1:2] == ["list"] and len(words) == 2 or words[1:2] == ["close"] and len(words) == 3,
+                       "fix": False}
+        from . import fix
+
+        if fix.is_fix(words):
+            return fix.run(self, line)
         if command in SUBCOMMANDS and (len(words) == 1 or takes_words[command]):
             if command == "backend":
                 return self.backend.choose(words[1:])

@@ -47,11 +47,13 @@ class Backend:
         traits = self.traits
         try:
             key, base_url = self._endpoint()
-            cache_key = (hash(key), base_url, traits.api_version, traits.max_retries, traits.timeout)
+            cache_key = (hash(key), base_url, traits.api_version, traits.max_retries, traits.timeout,
+                         repr(sorted(traits.prices.items())), traits.max_cost)
             client = self._clients.get(cache_key)
             if client is None:
                 client = Client(api_key=key, base_url=base_url, api_version=traits.api_version,
-                                timeout=traits.timeout, max_retries=traits.max_retries)
+                                timeout=traits.timeout, max_retries=traits.max_retries,
+                                prices=dict(traits.prices) or None, max_cost=traits.max_cost)
                 self.close_clients()
                 self._clients = {cache_key: client}
         except GeminiError as error:

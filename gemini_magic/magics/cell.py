@@ -20,8 +20,42 @@ from .display import show_markdown, show_markdown_text
 from .names import check_out_name
 
 
-def run_prompt(magics, args, prompt_text: str):
-    """Send one prompt; returns None (the answer is displayed and bound to `_gemini` / `-o`)."""
+def run_prompt(magics, args, prompt_text: str, *, contents: list | None = None):
+    """Send one prompt; returns None (the answer is displayed and bound to `_gemini` / `-o`). With
+    `--new-cell`, the answer's code then goes into a new cell below (`place_code`). `contents` given
+    (`%gemini fix`) are sent as they are, instead of the template `prompt_text`."""
+    if args.new_cell and (args.over is not None or args.batch):
+        raise UsageError("--new-cell goes with one prompt, not with --over or --batch.")
+    _send_prompt(magics, args, prompt_text, contents)
+    if args.new_cell and not args.dry_run:
+        place_code(magics, args)
+
+
+def kernel_language(shell) -> str:
+    """The kernel's language name ("python"): ipykernel's language_info, else Python (terminal IPython)."""
+    info = getattr(getattr(shell, "kernel", None), "language_info", None)
+    name = info.get("name") if isinstance(info, dict) else None
+    return str(name or "python").lower()
+
+
+def place_code(magics, args) -> None:
+    """`--new-cell`: the bound answer's code (its fenced blocks in the kernel's language, joined: the kernel
+    keeps one next input per execution) goes into a new cell below through IPython's
+    `set_next_input(code, replace=False)`, which ipykernel sends as the execute reply's `set_next_input`
+    payload: JupyterLab and Notebook 7 insert it as a new code cell below, not run; terminal IPython puts
+    it at the next prompt to edit or run. Frontends without payloads (Colab) show the code in the answer
+    only. No code in the answer: one line says so, and no cell is added."""
+    response = magics.shell.user_ns.get(args.out or "_gemini") if magics.shell is not None else None
+    code = response.code(kernel_language(magics.shell)) if hasattr(response, "code") else None
+    if not code:
+        show_markdown("ℹ️ The answer has no code block, so no cell was added.")
+        return
+    magics.shell.set_next_input(code, replace=False)
+    where = "at the next prompt" if getattr(magics.shell, "kernel", None) is None else "in a new cell below"
+    show_markdown(f"ℹ️ The answer's code ({plural(code.count(chr(10)) + 1, 'line')}) is {where}, not run.")
+
+
+def _send_prompt(magics, args, prompt_text: str, literal: list | None):
     from ..render.progress import UploadProgress
     from .options import settings_from_args
 
@@ -45,7 +79,14 @@ def run_prompt(magics, args, prompt_text: str):
         raise UsageError("--into, --rpm and --cache-dir go with --over NAME (one prompt per row).")
     check_out_name(args.out, namespace)
     client = magics.backend.client()
-    contents, system = resolve(prompt_text, args, magics.context.namespace(namespace), magics.system)
+    if literal is not None:
+        contents, system = literal, resolve_system(args, magics.context.namespace(namespace), magics.system)
+    else:
+        contents, system = resolve(prompt_text, args, magics.context.namespace(namespace), magics.system)
+    if args.new_cell:
+        from ..notebook import code_system
+
+        system = code_system(system, kernel_language(magics.shell))
     if isinstance(args.image, str):  # --image {photo}: that image goes in, an image comes out (an edit)
         from .video import _image
 
@@ -154,6 +195,11 @@ def run_chat_turn(magics, args, contents, model, system, settings, view_options,
 
     chat = get_chat(magics, args, model, system)
     options = turn_options(chat, args, model, system, settings)
+    if args.new_cell and "system" not in options:  # this turn asks for code (the conversation's own system kept)
+        from ..notebook import code_system
+
+        options["system"] = code_system(chat.system if isinstance(chat.system, str) else None,
+                                        kernel_language(magics.shell))
     if schema is not None:
         options["schema"] = schema
     options.update(tools or {})
@@ -202,9 +248,9 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
                       mode="plain" if not view_options["stream"] else None)
     if views is not None:
         views.append(view)  # for calls shown as they happen (run_tool_turn)
-    response = None
-    stream = start() if view_options["stream"] else None
+    response = stream = None
     try:
+        stream = start() if view_options["stream"] else None  # may refuse at once (max_cost: CostLimitError)
         if stream is not None:
             response = stream.response
             view.start()  # shows "waiting…" while a thinking model is silent
@@ -301,17 +347,28 @@ def resolve(prompt_text: str, args, namespace, default_system: str) -> tuple[lis
         contents = split_template(prompt_text.strip("\n"), namespace)
         for name in args.attach or ():
             contents.extend(split_template("{" + name.strip("{}") + "}", namespace))
-        system = args.system if args.system is not None else (default_system or None)
-        if system is not None:
-            pieces = split_template(system, namespace)
-            if len(pieces) == 1 and not isinstance(pieces[0], str) and system.strip().startswith("{"):
-                raise UsageError(f"-s {system} must name a str variable; it is a {type(pieces[0]).__name__}.")
-            system = "".join(p if isinstance(p, str) else str(p) for p in pieces)
     except GeminiError as error:
         raise UsageError(explain.message(error)) from None
+    system = resolve_system(args, namespace, default_system)
     if not any(not isinstance(c, str) or c.strip() for c in contents):
         raise UsageError("The prompt is empty. Write it in the cell below %%gemini.")
     return contents, system
+
+
+def resolve_system(args, namespace, default_system: str):
+    """The system instruction: `-s` (text, `{name}` filled) or the default; None when neither is set."""
+    from ..prompt import split_template
+
+    system = args.system if args.system is not None else (default_system or None)
+    if system is None:
+        return None
+    try:
+        pieces = split_template(system, namespace)
+    except GeminiError as error:
+        raise UsageError(explain.message(error)) from None
+    if len(pieces) == 1 and not isinstance(pieces[0], str) and system.strip().startswith("{"):
+        raise UsageError(f"-s {system} must name a str variable; it is a {type(pieces[0]).__name__}.")
+    return "".join(p if isinstance(p, str) else str(p) for p in pieces)
 
 
 def bind(magics, args, response) -> None:
@@ -323,18 +380,24 @@ def bind(magics, args, response) -> None:
 
 
 def dry_run(client, turn):
-    """`--dry-run`: the parts as they would be sent, and what countTokens says of the same request."""
+    """`--dry-run`: the parts as they would be sent, what countTokens says of the same request, and the
+    estimated cost of it (pricing.estimate_prompt)."""
     from ..parts.core import WOULD_UPLOAD
     from ..render.dry_run import show_dry_run
 
+    from ..pricing import estimate_prompt
+
+    cost = None
     if WOULD_UPLOAD in json.dumps(turn.body):
         count = "counted once the large parts are uploaded (send the prompt, or upload them with %gemini_upload)"
     else:
         try:
             count = client.count_tokens(turn.model, request=turn)
+            cost = estimate_prompt(count.total, turn.model, cached_tokens=count.cached, prices=client.prices,
+                                   max_output_tokens=(turn.body.get("generationConfig") or {}).get("maxOutputTokens"))
         except GeminiError as error:
             count = explain.message(error)
-    show_dry_run(turn.model, turn.body, count, turn.notes)
+    show_dry_run(turn.model, turn.body, count, turn.notes, cost)
     return None
 
 

@@ -77,9 +77,10 @@ def interaction_config(settings) -> dict:
 
 
 def footer(chat) -> str:
-    """`trip · turn 3 · 4,812 tokens so far`"""
-    count, tokens = len(chat.turns), chat.total_tokens
-    return f"{chat.name} · turn {count} · {plural(tokens, 'token')} so far"
+    """`trip · turn 3 · 4,812 tokens so far · ≈ $0.0031 so far` (the cost left out without a price)"""
+    count, tokens, cost = len(chat.turns), chat.total_tokens, chat.cost
+    spent = f" · ≈ {cost} so far" if cost is not None else ""
+    return f"{chat.name} · turn {count} · {plural(tokens, 'token')} so far{spent}"
 
 
 def appended_without_cell_id(magics, chat) -> str | None:

@@ -6,6 +6,9 @@ the cell being run (for conversations, where re-running a cell replaces its turn
 - `{last_error}` is the last exception raised by the user's code in this kernel, with its traceback as
   plain text (ANSI colour codes removed); our own one-line UsageErrors do not count. A variable named
   `last_error` wins over it.
+- `{notebook}` is the cells run so far (source, outputs as short text, errors' last lines) within
+  `GeminiMagics.notebook_tokens`, with a note on what was left out; `{vars}` summarises the user's
+  variables (gemini_magic/notebook.py). Variables of those names win over them.
 - The cell id comes with each execution from JupyterLab, Notebook 7 and VS Code; IPython hands it to
   the `pre_run_cell` event's info (`info.cell_id`). Terminal IPython has none.
 """
@@ -27,6 +30,9 @@ class NotebookContext:
     def __init__(self) -> None:
         self.cell_id: str | None = None
         self.last_error: tuple | None = None   # (type, value, traceback)
+        self.last_error_cell: tuple[int | None, str] | None = None  # (execution count, source) of it
+        self.errors: dict[int, str] = {}  # execution count → the error's last line, for {notebook}
+        self.budget_tokens = 8000  # {notebook}'s budget (GeminiMagics.notebook_tokens)
 
     def register(self, shell) -> None:
         shell.events.register("pre_run_cell", self._pre_run_cell)
@@ -48,6 +54,10 @@ class NotebookContext:
         error = result.error_in_exec
         if error is not None and not isinstance(error, (UsageError, KeyboardInterrupt)):
             self.last_error = (type(error), error, error.__traceback__)
+            info = getattr(result, "info", None)
+            self.last_error_cell = (result.execution_count, getattr(info, "raw_cell", "") or "")
+            if result.execution_count is not None:
+                self.errors[result.execution_count] = f"{type(error).__name__}: {error}".splitlines()[0][:300]
 
     def namespace(self, user_ns: dict) -> "PromptNamespace":
         return PromptNamespace(user_ns, self)
@@ -66,10 +76,36 @@ class PromptNamespace:
             return CellSources(self.user_ns["In"])
         if name == "last_error" and name not in self.user_ns:
             return last_error_text(self.context.last_error)
+        if name == "notebook" and name not in self.user_ns:
+            return "\n" + self.notebook() + "\n"
+        if name == "vars" and name not in self.user_ns:
+            from ..notebook import variables_text
+
+            return "\n" + variables_text(self.user_ns, self.hidden()) + "\n"
         return self.user_ns.get(name, default)
 
     def __contains__(self, name: str) -> bool:
-        return name in self.user_ns or name in ("In", "last_error")
+        return name in self.user_ns or name in ("In", "last_error", "notebook", "vars")
+
+    def hidden(self) -> set:
+        """IPython's own names in the namespace (`user_ns_hidden`), left out of {vars}."""
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        return set(getattr(shell, "user_ns_hidden", {}) or {}) if shell is not None else set()
+
+    def notebook(self) -> str:
+        """{notebook}: the cells run before this one (IPython's `In` and `Out`), within the budget."""
+        from ..notebook import notebook_text
+
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        raw = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+        sources = raw if isinstance(raw, list) and raw else self.user_ns.get("In")  # as typed, magics too
+        sources = dict(enumerate(sources[:-1])) if isinstance(sources, list) else {}  # the last one is running
+        outputs = self.user_ns.get("Out") if isinstance(self.user_ns.get("Out"), dict) else {}
+        return notebook_text(sources, outputs, self.context.errors, self.context.budget_tokens)
 
 
 class CellSources:
@@ -99,3 +135,24 @@ def last_error_text(error: tuple | None) -> str:
         tb = tb.tb_next  # IPython's own frames (run_code's exec) come first: the user's code starts after
     text = "".join(traceback.format_exception(etype, value, tb))
     return f"\n```text\n{_ANSI.sub('', text).rstrip()}\n```\n"
+
+
+def user_traceback_text(error: tuple | None) -> str:
+    """For `%gemini fix`: the error with the user's frames only (the notebook's cells and the user's own
+    files; library and standard-library frames left out, except the one that raised), at most 20 frames,
+    as a fenced text block. UndefinedNameError when there is no error."""
+    import sysconfig
+
+    if error is None:
+        return last_error_text(error)
+    etype, value, tb = error
+    library = tuple(p for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "purelib", "platlib")} if p)
+    frames = [f for f in traceback.extract_tb(tb)
+              if "IPython" not in f.filename.replace("\\", "/").split("/")]
+    kept = [f for f in frames if not f.filename.startswith(library) and "site-packages" not in f.filename
+            and not f.filename.endswith((".pyx", ".pxi"))]
+    if frames and (not kept or kept[-1] is not frames[-1]):
+        kept.append(frames[-1])  # where it was raised, even inside a library
+    lines = ["Traceback (most recent call last, the user's frames):\n", *traceback.format_list(kept[-20:])]
+    lines += traceback.format_exception_only(etype, value)
+    return f"\n```text\n{_ANSI.sub('', ''.join(lines)).rstrip()}\n```\n"

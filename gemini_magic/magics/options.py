@@ -36,6 +36,8 @@ _PROMPT_OPTIONS = [
     (("--format",), dict(choices=FORMATS, help="Show the answer as markdown, text, code or json.")),
     (("--raw",), dict(action="store_true", help="Also show the request and response JSON (key redacted).")),
     (("--attach",), dict(nargs="+", metavar="NAME", help="Kernel objects to add after the prompt text.")),
+    (("--new-cell",), dict(action="store_true", help="Ask for code and put the answer's code in a new cell below "
+                                                      "(not run); the explanation shows as usual.")),
     (("--dry-run",), dict(action="store_true", help="Show the parts and token count; generate nothing.")),
     (("--schema",), dict(metavar="TYPE", help="Answer as this Python type (list[Place], an Enum, a pydantic "
                                                "model...): result.parsed, result.to_pandas().")),

@@ -122,7 +122,7 @@ def map_rows(magics, args, client, model: str, template: str, rows, options: dic
     view.finish()
     replaced = bool(args.into) and args.into in getattr(rows, "columns", ())  # a re-run, or a column of the user's
     name = bind_frame(magics, args, rows, answers, options["schema"])
-    show_markdown(summary(answers, name, args.into, replaced))
+    show_markdown_text(*summary(answers, name, args.into, replaced))
 
 
 def start_batch(magics, args, client, model: str, compiled, rows, records: list, options: dict) -> None:
@@ -198,7 +198,7 @@ def wait_and_bind(magics, args, job, rows, schema) -> None:
     if rows is not None and len(answers) != len(rows):
         rows = None  # not the rows this job was made of: keep the service's order, a plain index
     name = bind_frame(magics, args, rows, answers, schema)
-    show_markdown(summary(answers, name, getattr(args, "into", None)))
+    show_markdown_text(*summary(answers, name, getattr(args, "into", None)))
 
 
 def dry_run_rows(client, model: str, compiled, records: list, options: dict) -> None:
@@ -304,15 +304,22 @@ def _not_run(model: str):
     return response
 
 
-def summary(answers: list, name: str, into: str | None, replaced: bool = False) -> str:
+def summary(answers: list, name: str, into: str | None, replaced: bool = False) -> tuple[str, str]:
+    """Markdown and plain text: `40 rows answered into `labelled` · ≈ $0.0123 (prices of 2026-10-07) in
+    all.`; the cost is the sum of the answers' estimates (Batch answers at the discount), left out when
+    the model has no price. `replaced`: the `into` column existed and its earlier values were replaced."""
+    from ..pricing import total
+
     failed = sum(answer.error is not None for answer in answers)
     text = f"{plural(len(answers), 'row')} answered into `{name}`"
     if into:
         text += f" (and the column `{into}`, whose earlier values were replaced)" if replaced else \
             f" (and the column `{into}`)"
-    if failed:
-        text += f"; {plural(failed, 'row')} failed: see the `error` column, and run the cell again to retry them"
-    return text + "."
+    cost = total(answer.cost for answer in answers)
+    spent = f" · {cost.footer()} in all" if cost is not None else ""
+    tail = f"; {plural(failed, 'row')} failed: see the `error` column, and run the cell again to retry them" \
+        if failed else ""
+    return text + markdown_text(spent) + tail + ".", text + spent + tail + "."
 
 
 def system_text(args, magics, namespace: dict) -> str | None:

@@ -25,13 +25,19 @@ def dry_run_rows(body: dict) -> list[dict]:
     return rows
 
 
-def dry_run_bundle(model: str, body: dict, tokens, notes: list[str] = ()) -> dict:
+def dry_run_bundle(model: str, body: dict, tokens, notes: list[str] = (), cost=None) -> dict:
     """`{"text/plain", "text/markdown", "text/html"}`: a head line, a table of the parts (numbered from 1)
-    and the conversion notes. `tokens` is a TokenCount (`.total`) or the reason the count failed."""
+    and the conversion notes. `tokens` is a TokenCount (`.total`) or the reason the count failed; `cost`
+    the estimate (pricing.Cost, of the prompt and of the answer's token limit when one is set) or None."""
     rows = dry_run_rows(body)
     total_bytes = sum(row["bytes"] for row in rows)
     token_text = (f"{plural(tokens.total, 'token')} (countTokens)" if hasattr(tokens, "total")
                   else f"token count unavailable: {tokens}")
+    if hasattr(tokens, "total"):
+        limited = (body.get("generationConfig") or {}).get("maxOutputTokens")
+        what = "the prompt and at most the answer's token limit" if limited else "the prompt (the answer is extra)"
+        token_text += (f", {cost.footer()} for {what}" if cost is not None
+                       else f", no price for {model} in the table (tokens only)")
     head = (f"Dry run for {model}: {plural(len(rows), 'part')}, {plural(total_bytes, 'byte')}, {token_text}. "
             "Nothing was generated.")
     lines = [markdown_text(head), "", "| # | turn | kind | MIME type | bytes | what |", "|---:|---|---|---|---:|---|"]
@@ -55,7 +61,7 @@ def dry_run_bundle(model: str, body: dict, tokens, notes: list[str] = ()) -> dic
     return {"text/plain": "\n".join(plain), "text/markdown": "\n".join(lines), "text/html": page}
 
 
-def show_dry_run(model: str, body: dict, tokens, notes: list[str] = ()) -> None:
+def show_dry_run(model: str, body: dict, tokens, notes: list[str] = (), cost=None) -> None:
     from IPython.display import display
 
-    display(dry_run_bundle(model, body, tokens, notes), raw=True)
+    display(dry_run_bundle(model, body, tokens, notes, cost), raw=True)

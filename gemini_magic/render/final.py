@@ -214,7 +214,8 @@ def thoughts_markdown(thoughts: str) -> str:
 def footer_line(response, *, elapsed: float | None = None, first_chunk: float | None = None,
                 streaming: bool = False, label: str | None = None) -> str:
     """`model-version · finish reason · tokens: prompt P / cached C / answer A / ... · first token 0.42 s ·
-    total 3.1 s`, then `label` when given (a chat turn: "trip · turn 3 · 4,812 tokens so far"). After a
+    total 3.1 s · ≈ $0.0028 (prices of 2026-10-07)` (the estimate of `Response.cost`, left out for a model
+    without a price), then `label` when given (a chat turn: "trip · turn 3 · 4,812 tokens so far"). After a
     tool exchange the tokens are its total over every request: `tokens (3 requests): ...`.
 
     `streaming`: the answer is still arriving, so a missing finish reason is not "incomplete".
@@ -244,6 +245,9 @@ def footer_line(response, *, elapsed: float | None = None, first_chunk: float | 
         items.append(f"first token {first_chunk:.2f} s")
     if elapsed is not None:
         items.append(f"total {elapsed:.1f} s")
+    cost = getattr(response, "cost", None)
+    if cost is not None:  # a model without a price shows its tokens only
+        items.append(cost.footer())
     if label:
         items.append(str(label))
     return " · ".join(items)
