@@ -127,3 +127,13 @@ def test_a_go_away_is_one_line_and_the_session_goes_on(shell, emulator, capsys):
     assert session.resumptions == 1 and shell.user_ns["_gemini"].complete
     assert "1 earlier turn(s)" in shell.user_ns["_gemini"].text
     assert "ℹ️ Resumed the session after goAway (resumption 1)." in capsys.readouterr().out
+
+
+def test_next_turn_after_a_cell_gives_the_spoken_turn_not_the_cell_s_answer(shell, emulator):
+    """The cell's answer was shown by the cell: next_turn() waits for the turn the user speaks next."""
+    _run(shell, "--live", "Hello")
+    session = shell.user_ns["live"]
+    session.send_audio(b"\x00\x00" * 16000)  # one second of 16 kHz speech
+    session.end_audio()
+    spoken = session.next_turn(timeout=10)
+    assert spoken is not None and spoken.number == 2 and spoken.input_transcript == "(1.0 s of audio)"

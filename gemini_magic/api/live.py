@@ -229,7 +229,8 @@ class LiveSession:
 
     def wait(self, turn: LiveTurn, timeout: float | None = None) -> bool:
         """Wait until `turn` is closed (complete, interrupted or failed), at most `timeout` seconds;
-        True when it is. Raises nothing but KeyboardInterrupt."""
+        True when it is (the turn is then handed out: `next_turn` does not give it again). Raises
+        nothing but KeyboardInterrupt."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._state:
             while not turn.closed:
@@ -237,6 +238,7 @@ class LiveSession:
                 if left is not None and left <= 0:
                     return False
                 self._state.wait(0.1 if left is None else min(0.1, left))
+            turn.delivered = True
         return True
 
     def interrupt_turn(self, turn: LiveTurn, note: str = "Interrupted (Ctrl-C): the rest of this answer is not kept.") \
