@@ -137,3 +137,11 @@ def test_next_turn_after_a_cell_gives_the_spoken_turn_not_the_cell_s_answer(shel
     session.end_audio()
     spoken = session.next_turn(timeout=10)
     assert spoken is not None and spoken.number == 2 and spoken.input_transcript == "(1.0 s of audio)"
+
+
+def test_tool_mode_is_refused_with_live_rather_than_ignored(shell, emulator):
+    """--tool-mode manual means "run nothing": a Live session runs every call, so it is refused."""
+    shell.user_ns["get_rainfall"] = get_rainfall
+    with pytest.raises(UsageError, match="--tool-mode cannot go with --live"):
+        shell.run_cell_magic("gemini", "--live --tools get_rainfall --tool-mode manual", "get_rainfall for Huế in 10")
+    assert emulator.live.connections == 0 and "live" not in shell.user_ns

@@ -23,12 +23,16 @@ _NOT_WITH_LIVE = ("chat", "over", "batch", "schema", "json", "cache", "image", "
 
 
 def check_options(args) -> None:
-    """Options that belong to generateContent turns are refused with --live (one message, nothing sent)."""
+    """Options that belong to generateContent turns are refused with --live (one message, nothing sent),
+    and --tool-mode (a Live session has no manual or forced calling: it runs every call)."""
     given = [name for name in _NOT_WITH_LIVE if getattr(args, name, None) not in (None, False)]
     if given:
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         raise UsageError(f"{flags} cannot go with --live: a Live session answers in speech or text, one turn "
                          "at a time. Use them without --live.")
+    if getattr(args, "tool_mode", None):
+        raise UsageError("--tool-mode cannot go with --live: a Live session runs the functions of --tools whenever "
+                         "the model calls them. Leave it out, or use --tool-mode without --live.")
     if (args.text or args.voice) and not args.live:
         raise UsageError("--text and --voice go with --live NAME.")
 
