@@ -145,3 +145,17 @@ def test_tool_mode_is_refused_with_live_rather_than_ignored(shell, emulator):
     with pytest.raises(UsageError, match="--tool-mode cannot go with --live"):
         shell.run_cell_magic("gemini", "--live --tools get_rainfall --tool-mode manual", "get_rainfall for Huế in 10")
     assert emulator.live.connections == 0 and "live" not in shell.user_ns
+
+
+def test_live_close_without_a_name_closes_the_default_session_and_twice_says_so(shell, emulator, capsys):
+    """`%gemini live close` is the subcommand for the default session, never a prompt sent to a model."""
+    _run(shell, "--live", "Hello")
+    session = shell.user_ns["live"]
+    capsys.readouterr()
+    requests = len(emulator.requests)
+    shell.run_line_magic("gemini", "live close")
+    assert session.closed and len(emulator.requests) == requests  # nothing was sent
+    assert "Closed the Live session live after 1 turn." in capsys.readouterr().out
+    shell.run_line_magic("gemini", "live close")
+    out = capsys.readouterr().out
+    assert "live is closed already (after 1 turn)" in out and "Closed the" not in out

@@ -153,7 +153,7 @@ def footer(session) -> str:
 
 
 def subcommand(magics, words) -> None:
-    """`%gemini live [list]` lists the sessions; `%gemini live close NAME` closes one."""
+    """`%gemini live [list]` lists the sessions; `%gemini live close [NAME]` closes one (default: live)."""
     from ..api.live import LiveSession
 
     action = words[0] if words else "list"
@@ -174,12 +174,18 @@ def subcommand(magics, words) -> None:
                                       session.resumptions), code=(0,)))
         show_markdown_text("\n".join(head + [row[0] for row in rows]), "\n".join(head + [row[1] for row in rows]))
         return
-    if action == "close" and len(words) == 2:
-        session = sessions.get(words[1])
+    if action == "close" and len(words) <= 2:
+        name = words[1] if len(words) == 2 else DEFAULT_NAME
+        session = sessions.get(name)
         if session is None:
-            raise UsageError(f"There is no Live session named {words[1]}; %gemini live list shows them.")
+            raise UsageError(f"There is no Live session named {name}; %gemini live list shows them.")
+        turns = plural(len(session.turns), "turn")
+        if session.closed or session.error is not None:
+            session.close()  # a failed session's threads are joined too
+            show_markdown("{0} is closed already (after {1}); %%gemini --live {0} opens a new one.", name, turns)
+            return
         session.close()
-        magics.live_sessions.pop(words[1], None)
-        show_markdown(f"Closed the Live session {words[1]} after {plural(len(session.turns), 'turn')}.")
+        magics.live_sessions.pop(name, None)
+        show_markdown("Closed the Live session {0} after {1}.", name, turns)
         return
     raise UsageError("Use %gemini live, %gemini live list, or %gemini live close NAME.")
