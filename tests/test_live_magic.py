@@ -3,6 +3,8 @@ the emulator's Live endpoint over loopback."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from IPython.core.error import UsageError
 
@@ -159,3 +161,35 @@ def test_live_close_without_a_name_closes_the_default_session_and_twice_says_so(
     shell.run_line_magic("gemini", "live close")
     out = capsys.readouterr().out
     assert "live is closed already (after 1 turn)" in out and "Closed the" not in out
+
+
+def test_a_backend_gone_between_cells_is_one_message_for_the_magic_then_a_new_session(shell, monkeypatch):
+    """The server vanishes between two cells: the cell says what happened and what to do (no
+    client.live(...) advice meant for Python code); the next cell opens a new session."""
+    from gemini_magic.emulator import Emulator
+
+    first = Emulator().start()
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", first.base_url)
+    _run(shell, "--live", "Hello")
+    session = shell.user_ns["live"]
+    first.stop()
+    for _ in range(300):  # the session's socket has seen the drop
+        if session._connection.closed:
+            break
+        time.sleep(0.01)
+    with pytest.raises(UsageError) as refused:
+        shell.run_cell_magic("gemini", "--live", "Are you there?")
+    message = str(refused.value)
+    assert "1006" in message and "client.live" not in message
+    assert "This cell was not answered; run it again" in message
+    for _ in range(300):  # the reader tries to resume, then ends the session
+        if session.closed:
+            break
+        time.sleep(0.01)
+    assert session.closed and [t.number for t in session.turns] == [1] and session.turns[0].complete
+    with Emulator() as second:
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", second.base_url)
+        result = _run(shell, "--live", "Are you there now?")
+        assert result.error_in_exec is None, result.error_in_exec
+        assert shell.user_ns["live"] is not session and shell.user_ns["_gemini"].complete
+        shell.user_ns["live"].close()

@@ -222,8 +222,8 @@ class LiveSession:
         turn = self._open_turn(text)
         try:
             self._send_all(messages)
-        except RequestError:  # refused before sending (a message over the limit): no turn was started
-            self._withdraw(turn)
+        except (RequestError, LiveError):  # refused before sending (a message over the limit), or the
+            self._withdraw(turn)           # connection went as it was sent: no turn was started
             raise
         return turn
 
@@ -404,7 +404,7 @@ class LiveSession:
                 try:
                     self._connection = self._connect(self.handle)
                     break
-                except (LiveError, APIConnectionError) as error:
+                except GeminiError as error:  # a close, no connection, a refused upgrade (503, 429...)
                     log.info("Live resumption attempt %d failed: %s", attempt + 1, error)
                     time.sleep(0.2 * (attempt + 1))
             else:
@@ -442,6 +442,13 @@ class LiveSession:
     # -- inside: the reader ------------------------------------------------------------------------
 
     def _read(self) -> None:
+        try:
+            self._read_messages()
+        except Exception as error:  # unforeseen: the session ends with one error, no waiter left hanging
+            log.exception("The Live session's reader failed")
+            self._finish(LiveError(f"The Live session failed ({type(error).__name__}); open a new one.", code=None))
+
+    def _read_messages(self) -> None:
         failures = 0
         while not self._closing:
             try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from IPython.core.error import UsageError
 
-from ..errors import GeminiError
+from ..errors import GeminiError, LiveError
 from ..units import plural
 from . import explain
 from .display import show_markdown
@@ -104,6 +104,9 @@ def run_live_turn(magics, args, contents, system, tools: dict, settings, view_op
                       output_format=view_options["format"], mode="plain" if not view_options["stream"] else None)
     try:
         turn = session.start_turn(contents)
+    except LiveError as error:  # the connection went (a drop, a close) as this cell was sent
+        raise UsageError(f"{explain.message(session.error or error)}\nThis cell was not answered; run it again "
+                         f"({session.name} goes on if the session resumes, else a new session opens).") from None
     except GeminiError as error:
         raise UsageError(explain.message(error)) from None
     shown = 0
