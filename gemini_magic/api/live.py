@@ -252,10 +252,14 @@ class LiveSession:
             turn.delivered = True
             self._state.notify_all()
 
-    def send_audio(self, samples: Any, rate: int | None = LIVE_INPUT_RATE) -> None:
-        """Stream audio as the user's speech now, without waiting (numpy samples, list, raw 16-bit PCM
-        bytes at `rate`, WAV bytes or path). Resampled to 16 kHz mono; long audio goes in one-second
-        messages. Raises ConversionError for audio of an unusable type or shape, LiveError when closed."""
+    def send_audio(self, samples: Any, rate: int | None = None) -> None:
+        """Stream audio as the user's speech now, without waiting (numpy samples or a list with their
+        `rate` in Hz, raw 16-bit PCM bytes at `rate` (16000 when not given), WAV bytes or path).
+        Resampled to 16 kHz mono; long audio goes in one-second messages. Raises ConversionError for
+        audio of an unusable type or shape and for samples without their rate (a recording's rate is
+        not guessed), LiveError when closed."""
+        if rate is None and isinstance(samples, (bytes, bytearray, memoryview)):
+            rate = LIVE_INPUT_RATE  # raw PCM bytes: the Live wire's own format
         if rate == LIVE_INPUT_RATE and type(samples) is bytes and 0 < len(samples) <= CHUNK_BYTES \
                 and not len(samples) % 2 and samples[:4] != b"RIFF":
             # A realtime frame as a microphone gives it: sent as it is, no conversion.
