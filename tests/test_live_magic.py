@@ -89,6 +89,7 @@ def test_refusals_read_as_one_message(shell, emulator):
                         ("--live --text", "answers only in speech"),
                         ("--live --voice Robot", "no prebuilt voice 'Robot'"),
                         ("--live --chat trip", "--chat cannot go with --live"),
+                        ("--live --raw", "--raw cannot go with --live"),  # no HTTP request to show
                         ("--text", "--text and --voice go with --live")]:
         with pytest.raises(UsageError, match=words):
             shell.run_cell_magic("gemini", line, "Hello")

@@ -19,7 +19,8 @@ from . import explain
 from .display import show_markdown
 
 DEFAULT_NAME = "live"
-_NOT_WITH_LIVE = ("chat", "over", "batch", "schema", "json", "cache", "image", "speak", "interactions", "dry_run")
+_NOT_WITH_LIVE = ("chat", "over", "batch", "schema", "json", "cache", "image", "speak", "interactions", "dry_run",
+                  "raw")
 
 
 def check_options(args) -> None:
