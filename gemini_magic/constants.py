@@ -44,7 +44,14 @@ MODEL_CATALOGUE = (
     # Live models (BidiGenerateContent over a WebSocket): a native-audio one answers only in speech.
     ("gemini-2.5-flash-native-audio-preview-12-2025", "Gemini 2.5 Flash Native Audio", 131072, 8192, _LIVE, True),
     ("gemini-live-2.5-flash-preview", "Gemini Live 2.5 Flash Preview", 1048576, 8192, _LIVE, False),
+    ("veo-3.1-generate-preview", "Veo 3.1", 1024, 1, ["predictLongRunning"], False),
+    ("veo-3.1-fast-generate-preview", "Veo 3.1 Fast", 1024, 1, ["predictLongRunning"], False),
+    ("gemini-omni-1.1-flash", "Gemini Omni 1.1 Flash", 32768, 1, ["createInteraction"], False),
 )
+
+#: Video models (api/videos.py): Veo speaks :predictLongRunning, Omni the Interactions API.
+DEFAULT_VIDEO_MODEL = "veo-3.1-generate-preview"
+DEFAULT_IMAGE_MODEL = "gemini-2.5-flash-image"
 
 #: How an answer can be shown (`--format`, GeminiMagics.output_format); render/final.py draws each.
 OUTPUT_FORMATS = ("markdown", "text", "code", "json")

@@ -21,8 +21,11 @@ r"""Every error gemini_magic raises, in one hierarchy.
     ├── SchemaMismatchError         JSON (an answer, a tool call's arguments) does not fit the type asked for
     ├── PromptBlockedError          the prompt was blocked by safety filters
     ├── UploadError                 a Files API upload did not complete
-    └── LiveError                   a Live session's WebSocket was closed (close code and reason), or a
-                                    closed session was used
+    ├── LiveError                   a Live session's WebSocket was closed (close code and reason), or a
+    │                               closed session was used
+    ├── DownloadError               a download was refused, too big, or cut short (and not resumable)
+    └── VideoGenerationError        a video operation failed (its message and operation name)
+        └── VideoFilteredError      every video was filtered by the safety filters (their reasons)
 
 An error raised while streaming carries what had arrived so far in `.response`, so a failure never
 loses a partial answer.
@@ -246,6 +249,32 @@ class LiveError(GeminiError):
         super().__init__(message)
         self.code = code
         self.reason = redact_known(reason)
+class DownloadError(GeminiError):
+    """A download was refused, was larger than allowed, or broke off and could not be resumed.
+
+    `received` is how many bytes arrived (written to the destination), `total` the size announced
+    (None when unknown)."""
+
+    def __init__(self, message: str, received: int = 0, total: int | None = None) -> None:
+        super().__init__(message)
+        self.received, self.total = received, total
+
+
+class VideoGenerationError(GeminiError):
+    """A video generation ended without a video. `operation` is its name (re-attach or report it with
+    that), `error` the service's error object (a dict) when it sent one."""
+
+    def __init__(self, message: str, operation: str = "", error: dict | None = None) -> None:
+        super().__init__(message)
+        self.operation, self.error = operation, error
+
+
+class VideoFilteredError(VideoGenerationError):
+    """Every video of the operation was held back by the safety filters; `reasons` says why."""
+
+    def __init__(self, message: str, operation: str = "", reasons: list | None = None, count: int = 0) -> None:
+        super().__init__(message, operation)
+        self.reasons, self.count = list(reasons or []), count
 
 
 _REDACTED = "[REDACTED]"

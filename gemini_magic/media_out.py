@@ -102,3 +102,53 @@ def save_images(blobs: Iterable[dict], folder, prefix: str = "image") -> list[Pa
                 continue
         written.append(path)
     return written
+
+
+def mp4_duration(source) -> float | None:
+    """Seconds of an MP4/QuickTime file (`moov/mvhd` timescale and duration), or None when it has none.
+
+    `source` is a path or bytes; only the box headers and the `mvhd` box are read.
+
+        >>> mp4_duration(b"\\x00\\x00\\x00\\x08ftyp") is None
+        True
+    """
+    import struct
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        stream = io.BytesIO(bytes(source))
+    else:
+        stream = open(source, "rb")
+    with stream:
+        def boxes(end: int | None):
+            while end is None or stream.tell() + 8 <= end:
+                start = stream.tell()
+                head = stream.read(8)
+                if len(head) < 8:
+                    return
+                size, kind = struct.unpack(">I4s", head)
+                if size == 1:
+                    size = struct.unpack(">Q", stream.read(8))[0]
+                elif size == 0:
+                    size = (end if end is not None else 1 << 62) - start
+                if size < 8:
+                    return
+                yield kind, start, size
+                stream.seek(start + size)
+
+        for kind, start, size in boxes(None):
+            if kind != b"moov":
+                continue
+            stream.seek(start + 8)
+            for inner, inner_start, _ in boxes(start + size):
+                if inner != b"mvhd":
+                    continue
+                stream.seek(inner_start + 8)
+                version = stream.read(4)[:1]
+                if version == b"\x01":
+                    stream.read(16)
+                    timescale, duration = struct.unpack(">IQ", stream.read(12))
+                else:
+                    stream.read(8)
+                    timescale, duration = struct.unpack(">II", stream.read(8))
+                return duration / timescale if timescale else None
+    return None

@@ -115,9 +115,9 @@ EXPECTED = {
         ("a re-run sends nothing", r"re-run of 240 rows in 0\.\d\d s"),
         ("--batch shows the job's name", r"Started batch job `batches/\w+` \(12 requests\)"),
         ("--batch binds the frame", r"\(12, 5\) True True"),
-        ("%gemini batches", r"\| `batches/\w+` \| gemini_magic sample \| SUCCEEDED \|"),
+        ("%gemini batches", r"\| `batches/\w+` \| gemini_magic sample #[0-9a-f]{12} \| SUCCEEDED \|"),
         ("%gemini embed", r"float32 \(240, 64\)"),
-        ("plain Python", r"\['STOP', 'STOP', 'STOP'\] True\n\(5, 5\).*SUCCEEDED \['STOP', 'STOP'\]\n\(2, 8\)"),
+        ("plain Python", r"\['STOP', 'STOP', 'STOP'\] True\n+\(5, 5\).*SUCCEEDED \['STOP', 'STOP'\]\n+\(2, 8\)"),
     ],
     "media_and_caching.ipynb": [
         ("an image made at 16:9", r"1344x768 \(16:9\)"),
@@ -143,6 +143,16 @@ EXPECTED = {
                                       r"1 resumption; \[1, 2\]"),
         ("the sessions listed and closed", r"\| `away` \|.*open \| 2 \|.*Closed the Live session away after 2 turns"),
     ],
+    "video_and_images.ipynb": [
+        ("an image made at 3:2", r"1248x832 \(3:2\)"),
+        ("a kernel image edited", r"\(320, 200\) \(1248, 832\).*Make the red circle a blue"),
+        ("a video from text", r"veo-3\.1-generate-preview: 1 video in \d+ s · models/veo-3\.1-generate-preview/operations/"),
+        ("the Video and its operation", r"<Video video/mp4, 2\.0 s, 17\.7 kB; from models/veo.*succeeded"),
+        ("a re-run pays nothing", r"already made this video .* nothing new was generated"),
+        ("saved to disk", r"moving\.mp4 17667 bytes, 2\.0 s b'ftyp'"),
+        ("plain Python, re-attached", r"succeeded 17667 bytes\n+2 images \(1344, 768\)"),
+        ("Imagen retired", r"NotFoundError - 404 NOT_FOUND: Imagen's :predict was switched off"),
+    ],
 }
 
 
@@ -154,6 +164,12 @@ EXPECTED_DATA = {
     "media_and_caching.ipynb": [
         ("the answer's image", "image/png", ""),
         ("an audio player", "text/html", "<audio controls"),
+    ],
+    "video_and_images.ipynb": [
+        ("an inline video player", "text/html", '<video controls preload="metadata" style="max-width:100%" '
+                                                'src="data:video/mp4;base64,AAAA'),
+        ("generated images", "text/html", '<img style="max-width:48%;margin:2px" alt="generated image" '
+                                          'src="data:image/png;base64,'),
     ],
 }
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from typing import Any, Iterator
 
-from ..constants import DEFAULT_API_VERSION
+from ..constants import DEFAULT_API_VERSION, DEFAULT_IMAGE_MODEL, DEFAULT_VIDEO_MODEL
 from ..errors import MissingAPIKeyError, SettingsError
 from ..request.body import count_tokens_body, model_path
 from ..request.pipeline import PreparedTurn, prepare_turn
@@ -303,6 +303,41 @@ class Client:
         from .embeddings import embed
 
         return embed(self, texts, model=model, task_type=task_type, dimensions=dimensions, **options)
+
+    # --- videos and images (api/videos.py, api/images.py) ------------------------------------------
+
+    def generate_videos(self, prompt: str, *, model: str = DEFAULT_VIDEO_MODEL, image: Any = None,
+                        last_frame: Any = None, reference_images: Any = None, video: Any = None,
+                        aspect_ratio: str | None = None, resolution: str | None = None,
+                        duration_seconds: int | None = None, negative_prompt: str | None = None,
+                        number_of_videos: int = 1, person_generation: str | None = None):
+        """Start a video generation (Veo `:predictLongRunning`, or Omni through the Interactions API);
+        returns a VideoOperation: `.wait()` polls with backoff, then `.videos[0].save("clip.mp4")`.
+        `image=` (first frame), `last_frame=`, `reference_images=`: any kernel image `{name}` accepts.
+        Values are checked first (SettingsError names the allowed ones); see api/videos.py."""
+        from .videos import generate_videos
+
+        return generate_videos(self, prompt, model=model, image=image, last_frame=last_frame,
+                               reference_images=reference_images, video=video, aspect_ratio=aspect_ratio,
+                               resolution=resolution, duration_seconds=duration_seconds,
+                               negative_prompt=negative_prompt, number_of_videos=number_of_videos,
+                               person_generation=person_generation)
+
+    def get_operation(self, name: str):
+        """Re-attach to a video operation started earlier (after Ctrl-C or a kernel restart) by its name."""
+        from .videos import get_operation
+
+        return get_operation(self, name)
+
+    def generate_images(self, prompt: Any, *, model: str = DEFAULT_IMAGE_MODEL, number_of_images: int = 1,
+                        aspect_ratio: str | None = None, image_size: str | None = None):
+        """Images for `prompt` (text, or a list with kernel images to edit) from a Gemini image model
+        (generateContent with imageConfig); `imagen-*` speaks `:predict`, and its 404 says Imagen is
+        retired on the Gemini API. Returns GeneratedImages (a list of PIL images); see api/images.py."""
+        from .images import generate_images
+
+        return generate_images(self, prompt, model=model, number_of_images=number_of_images,
+                               aspect_ratio=aspect_ratio, image_size=image_size)
 
     # --- models -----------------------------------------------------------------------------------
 

@@ -302,14 +302,6 @@ class BatchStore:
         return stored.name
 
 
-def download(files, file_id: str, query: dict) -> tuple[bytes, str]:
-    """The bytes of a stored file and its MIME type, for ``GET /download/v1beta/files/{id}:download``."""
-    if query.get("alt") != "media":
-        raise bad_request("Download requires the query parameter alt=media.", [("alt", "must be media")])
-    stored = files.get(file_id)
-    return stored.data(), stored.mime_type
-
-
 def _known(obj: dict, names: set, path: str) -> None:
     if not isinstance(obj, dict):
         raise bad_request(f"Invalid value at '{path.rstrip('.') or 'body'}': an object is required.")

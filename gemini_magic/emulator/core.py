@@ -30,6 +30,7 @@ from .files import FileStore
 from .interactions import InteractionStore
 from .live import LiveStore
 from .ratelimit import RateLimits
+from .videos import VideoStore
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -62,6 +63,8 @@ class Emulator:
     before answering. ``rate_limit_rpm`` / ``rate_limit_rpd``: generate requests a minute (a token
     bucket) and a day, per model, past which the service's 429 is answered (see ratelimit.py).
     ``batch_step_seconds``: seconds per batch state change (None: one change per GET of the job).
+    ``video_polls``: reads of a video operation that answer ``done: false`` before it is done.
+    ``imagen_retired``: answer Imagen's ``:predict`` with the 404 the Gemini API gives since 2026.
     """
 
     def __init__(self, pace: float = 0.0, api_key: str | None = None, file_processing_delay: float = 0.0,
@@ -69,7 +72,7 @@ class Emulator:
                  upload_granularity: int = DEFAULT_UPLOAD_GRANULARITY,
                  file_ttl: float = FILE_TTL_SECONDS, verbose: bool = False, latency: float = 0.0,
                  rate_limit_rpm: float | None = None, rate_limit_rpd: int | None = None,
-                 batch_step_seconds: float | None = None):
+                 batch_step_seconds: float | None = None, video_polls: int = 2, imagen_retired: bool = True):
         if host not in LOOPBACK:
             raise ValueError(f"the emulator listens on loopback only, not {host!r}")
         if upload_granularity <= 0:
@@ -91,6 +94,7 @@ class Emulator:
         self.batches = BatchStore(self.store, batch_step_seconds)  # Batch API jobs, by id
         self.caches = CacheStore()  # cachedContents, by id
         self.live = LiveStore()  # Live sessions by resumption handle, and the messages received
+        self.videos = VideoStore(self.store, video_polls, imagen_retired)  # Veo operations (videos.py)
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._server = None
@@ -171,13 +175,15 @@ class Emulator:
         self.rate_limits.reset()
         self.latency = self._initial_latency
         self.caches.clear()
+        self.videos.clear()
         with self._lock:
             self._requests.clear()
         self.store.clear()
         self.live.clear()
 
     def configure(self, pace=None, file_processing_delay=None, api_key=..., latency=None,
-                  rate_limit_rpm=..., rate_limit_rpd=..., **unknown) -> None:
+                  rate_limit_rpm=..., rate_limit_rpd=..., video_polls=None, imagen_retired=None,
+                  **unknown) -> None:
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         if pace is not None:
@@ -188,6 +194,10 @@ class Emulator:
             self.api_key = api_key
         if latency is not None:
             self.latency = self._initial_latency = float(latency)
+        if video_polls is not None:
+            self.videos.polls = int(video_polls)
+        if imagen_retired is not None:
+            self.videos.imagen_retired = bool(imagen_retired)
         if rate_limit_rpm is not ... or rate_limit_rpd is not ...:
             self.set_rate_limit(self.rate_limits.rpm if rate_limit_rpm is ... else rate_limit_rpm,
                                 self.rate_limits.rpd if rate_limit_rpd is ... else rate_limit_rpd)
@@ -197,6 +207,7 @@ class Emulator:
                 "upload_granularity": self.store.granularity, "file_ttl": self.store.ttl,
                 "api_key_required": self.api_key is not None, "upload_stats": self.upload_stats,
                 "pending_faults": self.pending(), "base_url": self.base_url, "latency": self.latency,
+                "video_polls": self.videos.polls, "imagen_retired": self.videos.imagen_retired,
                 **self.rate_limits.describe()}
 
     # -- observation ----------------------------------------------------------------------------

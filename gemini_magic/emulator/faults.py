@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 # Request categories, as given to ``match``.
 MATCHES = ("any", "generate", "stream", "count", "models", "upload", "upload_chunk", "files",
-           "interactions", "batches", "embed", "live")
+           "interactions", "batches", "embed", "live", "videos", "images", "download")
 
 _GENERATION = {"generate", "stream"}
 # Which request categories each fault kind can act on ("*" = every request).
@@ -36,6 +36,10 @@ APPLIES_TO = {
     "live_drop": {"live"},
     "live_interrupt": {"live"},
     "tool_cancel": {"live"},
+    "video_failed": {"videos"},      # the next video operation ends with an error (emulator/videos.py)
+    "video_filtered": {"videos"},    # ... with every sample filtered by the safety filters
+    "cut_download": {"download"},    # the download closes after at= bytes
+    "redirect_download": {"download"},  # the download answers 302 to another origin
 }
 KINDS = tuple(APPLIES_TO)
 

@@ -33,7 +33,9 @@ from .tool_generation import tool_generation
 
 API_PATH = re.compile(r"^/(v1beta|v1|v1alpha)/(.+)$")
 UPLOAD_PATH = re.compile(r"^/upload/(v1beta|v1|v1alpha)/files$")
-DOWNLOAD_PATH = re.compile(r"^/download/(v1beta|v1|v1alpha)/files/([a-z0-9-]+):download$")
+DOWNLOAD_PATH = re.compile(r"^(?:/download)?/(v1beta|v1|v1alpha)/files/([a-z0-9-]+):download$")
+# Where a redirected download lands (emulator/videos.py, fault redirect_download): no key needed.
+MEDIA_PATH = re.compile(r"^/media/([a-z0-9-]+)$")
 # Batch API and embeddings (emulator/batches.py, emulator/embeddings.py): rpc -> (category, action)
 ROWS_RPCS = {"batchGenerateContent": ("batches", "create_batch"), "embedContent": ("embed", "embed"),
              "batchEmbedContents": ("embed", "batch_embed")}
@@ -60,7 +62,10 @@ def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
         return Route("upload", "upload_chunk")
     download = DOWNLOAD_PATH.match(path)
     if download and method == "GET":
-        return Route("files", "download_file", file_id=download.group(2))
+        return Route("download", "download_file", file_id=download.group(2))
+    media = MEDIA_PATH.match(path)
+    if media and method == "GET":
+        return Route("download", "media_file", file_id=media.group(1))
     match = API_PATH.match(path)
     if not match:
         return Route("other")
@@ -70,6 +75,8 @@ def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
     if segments and segments[0] == "tunedModels":
         return Route("other", "tuned_model", model="/".join(segments))
     if segments and segments[0] == "models":
+        if method == "GET" and not rpc and len(segments) == 4 and segments[2] == "operations":
+            return Route("videos", "get_operation", segments[1], file_id=segments[3])
         if method == "GET" and not rpc:
             return Route("models", "list_models" if len(segments) == 1 else "get_model", segments[-1])
         actions = {"generateContent": "generate", "streamGenerateContent": "stream", "countTokens": "count"}
@@ -77,6 +84,10 @@ def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
             return Route(actions[rpc], actions[rpc], segments[-1])
         if method == "POST" and rpc in ROWS_RPCS and len(segments) >= 2:
             return Route(*ROWS_RPCS[rpc], segments[-1])
+        if method == "POST" and rpc == "predictLongRunning" and len(segments) == 2:
+            return Route("videos", "create_video", segments[1])
+        if method == "POST" and rpc == "predict" and len(segments) == 2:
+            return Route("images", "predict", segments[1])
     if segments and segments[0] == "batches" and (method, len(segments), rpc) in BATCH_ACTIONS:
         return Route("batches", BATCH_ACTIONS[(method, len(segments), rpc)], file_id=segments[-1])
     if segments and segments[0] == "interactions" and not rpc:
@@ -176,7 +187,8 @@ class Handler(BaseHTTPRequestHandler):
             item = emulator.faults.take(route.category)
             if self.act_on(item, route):
                 return
-            self.check_key(headers)
+            if route.action != "media_file":  # a signed media URL needs no key, as the service's
+                self.check_key(headers)
             if size > INLINE_REQUEST_LIMIT:
                 raise ApiError(400, f"Request payload size exceeds the limit: {INLINE_REQUEST_LIMIT} bytes.")
             self.answer(route, query, headers, body, item)
@@ -227,7 +239,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.generate(route, query, body, fault)
         if action in ("create_interaction", "get_interaction", "delete_interaction"):
             return self.interaction(route, query, body, fault)
-        if route.category in ("batches", "embed") or action == "download_file":
+        if action in ("download_file", "media_file"):
+            return self.download(route, query, headers, fault)
+        if route.category in ("videos", "images"):
+            return self.videos(route, body, fault)
+        if route.category in ("batches", "embed"):
             return self.rows(route, query, body)
         if route.category == "caches":
             return self.send_json(200, caches.answer(emulator.caches, action, route.cache_id, query,
@@ -307,9 +323,6 @@ class Handler(BaseHTTPRequestHandler):
     def rows(self, route: Route, query, body: bytes) -> None:
         emulator = self.server.emulator
         jobs, action = emulator.batches, route.action
-        if action == "download_file":
-            data, mime_type = batches.download(emulator.store, route.file_id, query)
-            return self.send_bytes(200, data, mime_type)
         if action == "create_batch":
             return self.send_json(200, jobs.create(route.model, validation.parse_json(body)))
         if action in ("embed", "batch_embed"):
@@ -323,6 +336,57 @@ class Handler(BaseHTTPRequestHandler):
                     "delete_batch": lambda: jobs.delete(route.file_id)}
         return self.send_json(200, handlers[action]())
 
+    # -- videos and images (emulator/videos.py) -------------------------------------------------
+    def videos(self, route: Route, body: bytes, fault) -> None:
+        emulator = self.server.emulator
+        store = emulator.videos
+        if route.action == "get_operation":
+            return self.send_json(200, store.get(route.model, route.file_id, emulator.base_url))
+        parsed = validation.parse_json(body)
+        if route.action == "predict":
+            from .media_out import draw_png
+
+            return self.send_json(200, store.predict(route.model, parsed, draw_png))
+        return self.send_json(200, store.create(route.model, parsed, fault, emulator.base_url))
+
+    def download(self, route: Route, query, headers, fault) -> None:
+        """A stored file's bytes, streamed from disk; ``Range: bytes=N-`` answered with 206."""
+        emulator = self.server.emulator
+        if route.action == "download_file" and query.get("alt") != "media":
+            raise ApiError(400, "Download requires the query parameter alt=media.")
+        stored = emulator.store.get(route.file_id)
+        if fault is not None and fault.kind == "redirect_download":
+            target = f"http://localhost:{emulator.port}/media/{stored.id}?signature=emulated"
+            return self.send_empty(302, {"Location": target})
+        start = 0
+        ranged = re.fullmatch(r"bytes=(\d+)-", headers.get("range", "").strip())
+        if ranged:
+            start = int(ranged.group(1))
+            if start >= stored.size:
+                raise ApiError(416, f"Range start {start} is past the end of the file ({stored.size} bytes).")
+        cut_at = int(fault.get("at", stored.size // 2)) if fault is not None and fault.kind == "cut_download" \
+            else None
+        self.send_response(206 if ranged else 200)
+        self.send_header("Content-Type", stored.mime_type)
+        self.send_header("Content-Length", str(stored.size - start))
+        self.send_header("Accept-Ranges", "bytes")
+        if ranged:
+            self.send_header("Content-Range", f"bytes {start}-{stored.size - 1}/{stored.size}")
+        self.end_headers()
+        position = start
+        with stored.open() as source:
+            source.seek(start)
+            while True:
+                size = 1024 * 1024 if cut_at is None else min(1024 * 1024, cut_at - position)
+                block = source.read(size) if size > 0 else b""
+                if not block:
+                    break
+                self.wfile.write(block)
+                position += len(block)
+        if cut_at is not None and position < stored.size:
+            self.wfile.flush()
+            self.drop()
+
     # -- interactions ---------------------------------------------------------------------------
     def interaction(self, route: Route, query, body: bytes, fault) -> None:
         emulator = self.server.emulator
@@ -334,6 +398,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, {})
             item = book.get(route.interaction_id)
             return self.send_json(200, item.to_json(include_input=query.get("include_input") == "true"))
+        parsed_body = validation.parse_json(body)
+        if isinstance(parsed_body, dict) and str(parsed_body.get("model", "")).startswith("gemini-omni"):
+            self.put_back_unused(fault, ())
+            return self.send_json(200, emulator.videos.omni(parsed_body, emulator.base_url))
         try:
             run = InteractionRun(validation.parse_json(body), emulator.store.resolve, book,
                                  stream=query.get("alt") == "sse", fault=fault)

@@ -24,7 +24,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, validate
 
-from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL
+from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL, DEFAULT_VIDEO_MODEL
 from .backend import Backend
 from .context import NotebookContext
 from .display import show_markdown
@@ -55,6 +55,9 @@ class GeminiMagics(Magics):
     timeout = Float(600.0, help="Read timeout in seconds (thinking models can be silent for minutes).").tag(config=True)
     base_url = Unicode(None, allow_none=True, help="API base URL (default: GOOGLE_GEMINI_BASE_URL, then Google's).").tag(config=True)
     api_version = Unicode(DEFAULT_API_VERSION, help="API version path.").tag(config=True)
+    video_model = Unicode(DEFAULT_VIDEO_MODEL, help="Model used by --video when -m is not given.").tag(config=True)
+    video_poll = Float(10.0, help="Seconds before the first read of a video operation (then 1.5x longer "
+                                  "each time, at most 60 s).").tag(config=True)
 
     def __init__(self, shell=None, **kwargs):
         # A value %config refused stays in the shell's config (IPython merges every %config line into
@@ -100,10 +103,10 @@ class GeminiMagics(Magics):
             raise TraitError(f"GeminiMagics.{name}: {error}") from None
         return value
 
-    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url")
+    @validate("timeout", "update_interval", "max_retries", "api_version", "base_url", "video_poll")
     def _check_client_setting(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
-        if name in ("timeout", "update_interval") and not (math.isfinite(value) and value > 0):
+        if name in ("timeout", "update_interval", "video_poll") and not (math.isfinite(value) and value > 0):
             raise TraitError(f"GeminiMagics.{name} must be a number of seconds above 0; got {value!r}.")
         if name == "max_retries" and value < 0:
             raise TraitError(f"GeminiMagics.max_retries must be 0 or more; got {value}.")
@@ -133,7 +136,7 @@ class GeminiMagics(Magics):
         subcommand: `%gemini models`, `%gemini config`, `%gemini files [delete NAME|--all]`,
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
         `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
-        `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch cancel NAME`, `%gemini batches`,
+        `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch status|cancel NAME`, `%gemini batches`,
         `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`, `%gemini live [list|close NAME]`.
         `%gemini --help` (or `-h`, `help`, `%%gemini --help`) shows this help. A line of one word that
         is one typo away from a subcommand (a letter added, dropped or changed, or two swapped:
@@ -155,7 +158,9 @@ class GeminiMagics(Magics):
         `{In[4]}`, `{Out[4]}` and `{last_error}` put the notebook's cells and last error in a prompt.
 
         `{name}` in the prompt places a kernel object there (an image, DataFrame, figure, array, path,
-        uploaded file...); `{{` and `}}` are literal braces.
+        uploaded file...); `{x!r}` and `{total:,.2f}` are filled as str.format fills them; `{{` and `}}`
+        are literal braces. Braces that start with a variable but are not a reference (`{ x }`,
+        `{row.my col}`, `{f()}`) are refused with how to write them, never sent as they are.
 
         Examples::
 
@@ -277,7 +282,7 @@ def _names_a_chat(words: list[str], namespace: dict) -> bool:
 
 #: The actions of the subcommands that take one (`%gemini cache list`).
 ACTIONS = {"cache": ("create", "list", "extend", "delete"), "files": ("delete",), "chat": ("undo", "reset", "show"),
-           "batch": ("cancel",), "live": ("list", "close")}
+           "batch": ("cancel", "status"), "live": ("list", "close")}
 
 
 def _refuse_mistyped_action(command: str, action: list[str]) -> None:

@@ -25,19 +25,31 @@ def run_prompt(magics, args, prompt_text: str):
     from ..render.progress import UploadProgress
     from .options import settings_from_args
 
+    if args.video:
+        from .video import run_video
+
+        return run_video(magics, args, prompt_text)
+    video_only = [flag for flag, value in (("--resolution", args.resolution), ("--duration", args.duration),
+                                           ("--negative", args.negative), ("--new", args.new)) if value]
+    if video_only:
+        raise UsageError(f"{', '.join(video_only)} go(es) with --video (the cell's text becomes a video).")
     model, settings, view_options = settings_from_args(args, magics)
     namespace = magics.shell.user_ns if magics.shell is not None else {}
     if args.over is not None:  # the cell is a row template: {row.col} must not go through resolve()
         from .rows import run_rows
 
         return run_rows(magics, args, prompt_text, model, settings, view_options)
-    if args.batch:
+    if args.batch or args.new_batch:
         raise UsageError("--batch goes with --over NAME: it sends one request per row through the Batch API.")
     if args.into or args.rpm is not None or args.cache_dir:
         raise UsageError("--into, --rpm and --cache-dir go with --over NAME (one prompt per row).")
     check_out_name(args.out, namespace)
     client = magics.backend.client()
     contents, system = resolve(prompt_text, args, magics.context.namespace(namespace), magics.system)
+    if isinstance(args.image, str):  # --image {photo}: that image goes in, an image comes out (an edit)
+        from .video import _image
+
+        contents.append(_image(args.image, namespace))
     schema = None
     if args.schema:
         from .type_expr import evaluate_type

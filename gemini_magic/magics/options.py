@@ -48,8 +48,17 @@ _PROMPT_OPTIONS = [
     (("--url-context",), dict(action="store_true", help="Let the model read the URLs in the prompt.")),
     (("--code",), dict(action="store_true", help="Let the model write and run Python (code execution).")),
     (("--maps",), dict(action="store_true", help="Ground the answer with Google Maps.")),
-    (("--image",), dict(action="store_true", help="Ask for images in the answer (responseModalities TEXT, IMAGE).")),
-    (("--aspect-ratio",), dict(metavar="W:H", help="Aspect ratio of images made (imageConfig), e.g. 16:9.")),
+    (("--image",), dict(nargs="?", const=True, metavar="{NAME}",
+                        help="Ask for images in the answer (responseModalities TEXT, IMAGE); with {NAME}, that "
+                             "kernel image goes in too (to edit it, or as the first frame of --video).")),
+    (("--aspect-ratio",), dict(metavar="W:H", help="Aspect ratio of images or a video made, e.g. 16:9.")),
+    (("--video",), dict(action="store_true", help="Make a video of the cell's text (Veo; Omni with -m "
+                                                  "gemini-omni-1.1-flash); -o binds the Video.")),
+    (("--resolution",), dict(metavar="RES", help="With --video: 720p or 1080p (Omni also 360p, 4k).")),
+    (("--duration",), dict(metavar="SECONDS", help="With --video: seconds, 4, 6 or 8 for Veo (Omni 3 to 10).")),
+    (("--negative",), dict(metavar="TEXT", help="With --video: what the video should not show (negativePrompt).")),
+    (("--new",), dict(action="store_true", help="With --video: make another video even when this cell made one "
+                                                "with the same options (a new, paid generation).")),
     (("--speak",), dict(nargs="?", const="Kore", metavar="VOICE",
                         help="Ask a TTS model for speech in a prebuilt voice (default Kore): result.audio.")),
     (("--cache",), dict(metavar="NAME", help="Use a cached content (%%gemini cache create ... --as NAME).")),
@@ -67,14 +76,18 @@ _PROMPT_OPTIONS = [
     (("--over",), dict(metavar="NAME", help="Run the cell once per row of this DataFrame, Series or list: "
                                             "{row.col} takes the row's values; -o binds a DataFrame.")),
     (("--into",), dict(metavar="COL", help="With --over: also write each answer (or parsed value) into this "
-                                           "column of the input frame.")),
+                                           "column of the input frame (not one the template reads).")),
     (("--concurrency",), dict(type=int, default=8, metavar="N", help="With --over: most requests in flight "
                                                                      "(default 8).")),
     (("--rpm",), dict(type=float, metavar="N", help="With --over: at most N requests a minute.")),
     (("--cache-dir",), dict(metavar="DIR", help="With --over: also keep answers on disk in DIR (a re-run "
-                                                "sends no request twice).")),
+                                                "sends no request twice; files a killed run left half-written "
+                                                "are removed).")),
     (("--batch",), dict(action="store_true", help="With --over: send the rows through the Batch API (half "
                                                   "price, within 24 h); %%gemini batch NAME re-attaches.")),
+    (("--new-batch",), dict(action="store_true", help="With --batch: start a new job even when one for the same "
+                                                      "prompt and rows is running or done (re-running the cell "
+                                                      "re-attaches to it otherwise).")),
 ]
 
 
@@ -171,15 +184,20 @@ def media_config(args) -> dict:
         config["responseModalities"] = ["AUDIO"]
         config["speechConfig"] = {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": args.speak}}}
     elif args.image or args.aspect_ratio:
-        config["responseModalities"] = ["TEXT", "IMAGE"]
-    if args.aspect_ratio:
-        if not re.fullmatch(r"\d{1,2}:\d{1,2}", args.aspect_ratio.strip()):
-            raise UsageError(f"--aspect-ratio {args.aspect_ratio!r}: write it as W:H, such as 16:9 or 1:1.")
-        config["imageConfig"] = {"aspectRatio": args.aspect_ratio.strip()}
+        from ..errors import SettingsError
+        from ..request.videos import image_config
+
+        try:  # the fields generate_images sends too: one path for images made from a cell or from Python
+            config.update(image_config(args.aspect_ratio))
+        except SettingsError as error:
+            raise UsageError(f"--aspect-ratio: {error}") from None
     return config
 
 
 _NUMBER = re.compile(r"-\d|-\.\d")
+#: Options whose value is optional and only ever a `{name}`: a following plain word starts the prompt.
+BRACED_VALUES = ("--image",)
+_BRACED = "braced"
 
 
 def split_options(line: str, parser, extra_flags: tuple[str, ...] = ()) -> tuple[str, str]:
@@ -207,7 +225,11 @@ def split_options(line: str, parser, extra_flags: tuple[str, ...] = ()) -> tuple
         except ValueError:
             token = line[position:].split()[0]
         end = position + _token_length(line[position:])
-        if expecting:
+        if expecting == _BRACED and not token.startswith("{"):
+            expecting = 0  # `%gemini --image Draw a cat`: the prompt starts here
+        if expecting == _BRACED:
+            expecting = 0
+        elif expecting:
             expecting -= 1
         elif token == "--":
             return line[:position], line[end:].strip()
@@ -215,7 +237,7 @@ def split_options(line: str, parser, extra_flags: tuple[str, ...] = ()) -> tuple
             pass
         elif token.startswith("-") and token.split("=")[0] in actions:
             action = actions[token.split("=")[0]]
-            expecting = 0 if "=" in token or action.nargs == 0 else 1
+            expecting = 0 if "=" in token or action.nargs == 0 else (_BRACED if token in BRACED_VALUES else 1)
         elif token.startswith("-") and len(token) > 1 and not _NUMBER.match(token):
             raise UsageError(unknown_option_message(token.split("=")[0], actions))
         else:

@@ -296,20 +296,24 @@ class Transport:
     # --- sending ----------------------------------------------------------------------------------
 
     def send(self, method: str, path: str, *, json: Any = None, params: dict | None = None, data: Any = None,
-             headers: dict | None = None, stream: bool = False, retry: RetryWhen = True, with_key: bool = True):
+             headers: dict | None = None, stream: bool = False, retry: RetryWhen = True, with_key: bool = True,
+             redirects: bool = False):
         """Send one request, retrying as the policy allows; return a requests.Response with status < 400.
 
         `path` is a path under the base URL or a full URL. The key goes only to the base URL's origin:
         a full URL elsewhere raises RequestError unless `with_key=False` (then no key is sent).
+        A redirect is never followed here; with `redirects=True` it is returned (unread) for the caller
+        to follow with its own decision about the key (wire/download.py), else it raises APIError.
 
         Raises APIError (an answer >= 400), APIConnectionError / APITimeoutError, RequestError (a
         request that cannot be sent: nothing was sent, nothing retried).
         """
         return self.retrying(lambda: self._send_once(method, path, json=json, params=params, data=data,
-                                                     headers=headers, stream=stream, with_key=with_key),
+                                                     headers=headers, stream=stream, with_key=with_key,
+                                                     redirects=redirects),
                              retry=retry)
 
-    def _send_once(self, method, path, *, json, params, data, headers, stream, with_key=True):
+    def _send_once(self, method, path, *, json, params, data, headers, stream, with_key=True, redirects=False):
         from .endpoint import same_origin
 
         url = self.url(path)
@@ -337,6 +341,8 @@ class Transport:
                 response.close()
             raise error_from_text(text, response.status_code, response.headers.get("Retry-After"),
                                   secret=self._api_key)
+        if redirects and 300 <= response.status_code < 400:
+            return response
         if response.is_redirect:
             response.close()
             raise APIError(f"{self.base_url} answered with a redirect ({response.status_code}); it was not "
