@@ -143,11 +143,17 @@ def test_audio_of_an_unusable_shape_or_type_is_refused_before_sending(client, em
             session.send_audio(np.zeros((2, 3, 4)), rate=16000)
         with pytest.raises(ConversionError, match="sample rate"):
             session.send_audio([0.1, 0.2], rate=None)
+        with pytest.raises(ConversionError, match=r"Say the sample rate of an array: send_audio\(samples, rate="):
+            session.send_audio(np.zeros(48000, dtype=np.float32))  # a 48 kHz recording is not taken for 16 kHz
+        with pytest.raises(ConversionError, match="Say the sample rate of a list"):
+            session.send_audio([0.1, 0.2])
         with pytest.raises(ConversionError, match="cannot be sent as audio"):
             session.send_audio({"not": "audio"})
         with pytest.raises(ConversionError, match="WAV"):
             session.send_audio("speech.mp3")
-    assert received(emulator, "realtimeInput") == []
+        assert received(emulator, "realtimeInput") == []
+        session.send_audio(b"\x00\x00" * 320)  # raw PCM bytes without a rate are the wire's 16 kHz
+    assert len(received(emulator, "realtimeInput")) == 1
 
 
 # --- tools -----------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ the emulator's Live endpoint over loopback."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from IPython.core.error import UsageError
 
@@ -87,6 +89,7 @@ def test_refusals_read_as_one_message(shell, emulator):
                         ("--live --text", "answers only in speech"),
                         ("--live --voice Robot", "no prebuilt voice 'Robot'"),
                         ("--live --chat trip", "--chat cannot go with --live"),
+                        ("--live --raw", "--raw cannot go with --live"),  # no HTTP request to show
                         ("--text", "--text and --voice go with --live")]:
         with pytest.raises(UsageError, match=words):
             shell.run_cell_magic("gemini", line, "Hello")
@@ -127,3 +130,67 @@ def test_a_go_away_is_one_line_and_the_session_goes_on(shell, emulator, capsys):
     assert session.resumptions == 1 and shell.user_ns["_gemini"].complete
     assert "1 earlier turn(s)" in shell.user_ns["_gemini"].text
     assert "ℹ️ Resumed the session after goAway (resumption 1)." in capsys.readouterr().out
+
+
+def test_next_turn_after_a_cell_gives_the_spoken_turn_not_the_cell_s_answer(shell, emulator):
+    """The cell's answer was shown by the cell: next_turn() waits for the turn the user speaks next."""
+    _run(shell, "--live", "Hello")
+    session = shell.user_ns["live"]
+    session.send_audio(b"\x00\x00" * 16000)  # one second of 16 kHz speech
+    session.end_audio()
+    spoken = session.next_turn(timeout=10)
+    assert spoken is not None and spoken.number == 2 and spoken.input_transcript == "(1.0 s of audio)"
+
+
+def test_tool_mode_is_refused_with_live_rather_than_ignored(shell, emulator):
+    """--tool-mode manual means "run nothing": a Live session runs every call, so it is refused."""
+    shell.user_ns["get_rainfall"] = get_rainfall
+    with pytest.raises(UsageError, match="--tool-mode cannot go with --live"):
+        shell.run_cell_magic("gemini", "--live --tools get_rainfall --tool-mode manual", "get_rainfall for Huế in 10")
+    assert emulator.live.connections == 0 and "live" not in shell.user_ns
+
+
+def test_live_close_without_a_name_closes_the_default_session_and_twice_says_so(shell, emulator, capsys):
+    """`%gemini live close` is the subcommand for the default session, never a prompt sent to a model."""
+    _run(shell, "--live", "Hello")
+    session = shell.user_ns["live"]
+    capsys.readouterr()
+    requests = len(emulator.requests)
+    shell.run_line_magic("gemini", "live close")
+    assert session.closed and len(emulator.requests) == requests  # nothing was sent
+    assert "Closed the Live session live after 1 turn." in capsys.readouterr().out
+    shell.run_line_magic("gemini", "live close")
+    out = capsys.readouterr().out
+    assert "live is closed already (after 1 turn)" in out and "Closed the" not in out
+
+
+def test_a_backend_gone_between_cells_is_one_message_for_the_magic_then_a_new_session(shell, monkeypatch):
+    """The server vanishes between two cells: the cell says what happened and what to do (no
+    client.live(...) advice meant for Python code); the next cell opens a new session."""
+    from gemini_magic.emulator import Emulator
+
+    first = Emulator().start()
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", first.base_url)
+    _run(shell, "--live", "Hello")
+    session = shell.user_ns["live"]
+    first.stop()
+    for _ in range(300):  # the session's socket has seen the drop
+        if session._connection.closed:
+            break
+        time.sleep(0.01)
+    with pytest.raises(UsageError) as refused:
+        shell.run_cell_magic("gemini", "--live", "Are you there?")
+    message = str(refused.value)
+    assert "1006" in message and "client.live" not in message
+    assert "This cell was not answered; run it again" in message
+    for _ in range(300):  # the reader tries to resume, then ends the session
+        if session.closed:
+            break
+        time.sleep(0.01)
+    assert session.closed and [t.number for t in session.turns] == [1] and session.turns[0].complete
+    with Emulator() as second:
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", second.base_url)
+        result = _run(shell, "--live", "Are you there now?")
+        assert result.error_in_exec is None, result.error_in_exec
+        assert shell.user_ns["live"] is not session and shell.user_ns["_gemini"].complete
+        shell.user_ns["live"].close()

@@ -103,3 +103,50 @@ def test_the_live_url_follows_the_base_url():
         ".BidiGenerateContent")
     assert live_url("http://127.0.0.1:8080/gateway/", "v1alpha").startswith(
         "ws://127.0.0.1:8080/gateway/ws/google.ai.generativelanguage.v1alpha.")
+
+
+def test_a_drop_whose_resumption_is_refused_ends_the_session_with_one_error():
+    """The connection drops and every resumption's upgrade is refused (HTTP 503): the session ends with
+    one LiveError (no reader thread dying, no send left waiting), and a send after it says so at once."""
+    import socket as sockets
+
+    from websockets.http11 import Response
+    from websockets.datastructures import Headers
+    from websockets.sync.server import serve
+
+    connections: list[int] = []
+
+    def refuse_resumptions(connection, request):
+        if not request.path.startswith("/ws/"):
+            return None  # the models listing: not a WebSocket, refused by websockets itself
+        connections.append(1)
+        if len(connections) > 1:
+            body = b'{"error": {"code": 503, "message": "The service is unavailable.", "status": "UNAVAILABLE"}}'
+            return Response(503, "Service Unavailable", Headers([("Content-Type", "application/json")]), body)
+        return None
+
+    def handler(socket):
+        socket.recv()  # the setup
+        socket.send(json.dumps({"setupComplete": {}, "sessionResumptionUpdate": {"newHandle": "h1"}}))
+        socket.recv()  # the first turn: answered, then the TCP connection goes without a close frame
+        socket.send(json.dumps({"serverContent": {"modelTurn": {"parts": [{"text": "hi"}]}, "turnComplete": True}}))
+        socket.socket.shutdown(sockets.SHUT_RDWR)
+
+    server = serve(handler, "127.0.0.1", 0, process_request=refuse_resumptions)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = Client(api_key=TEST_KEY, base_url=f"http://127.0.0.1:{server.socket.getsockname()[1]}",
+                        max_retries=0)
+        session = client.live(MODEL, response="text")
+        assert session.send("hello", timeout=5).text == "hi"
+        session._reader.join(10)
+        assert not session._reader.is_alive() and session.closed
+        assert session.error is not None and session.error.code == 1006 and len(connections) == 4
+        with pytest.raises(LiveError, match="has ended"):
+            session.send("are you there?", timeout=5)
+        session.close()
+        assert not session._worker.is_alive()
+    finally:
+        server.shutdown()
+        thread.join(5)

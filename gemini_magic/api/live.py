@@ -222,14 +222,15 @@ class LiveSession:
         turn = self._open_turn(text)
         try:
             self._send_all(messages)
-        except RequestError:  # refused before sending (a message over the limit): no turn was started
-            self._withdraw(turn)
+        except (RequestError, LiveError):  # refused before sending (a message over the limit), or the
+            self._withdraw(turn)           # connection went as it was sent: no turn was started
             raise
         return turn
 
     def wait(self, turn: LiveTurn, timeout: float | None = None) -> bool:
         """Wait until `turn` is closed (complete, interrupted or failed), at most `timeout` seconds;
-        True when it is. Raises nothing but KeyboardInterrupt."""
+        True when it is (the turn is then handed out: `next_turn` does not give it again). Raises
+        nothing but KeyboardInterrupt."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._state:
             while not turn.closed:
@@ -237,6 +238,7 @@ class LiveSession:
                 if left is not None and left <= 0:
                     return False
                 self._state.wait(0.1 if left is None else min(0.1, left))
+            turn.delivered = True
         return True
 
     def interrupt_turn(self, turn: LiveTurn, note: str = "Interrupted (Ctrl-C): the rest of this answer is not kept.") \
@@ -250,10 +252,14 @@ class LiveSession:
             turn.delivered = True
             self._state.notify_all()
 
-    def send_audio(self, samples: Any, rate: int | None = LIVE_INPUT_RATE) -> None:
-        """Stream audio as the user's speech now, without waiting (numpy samples, list, raw 16-bit PCM
-        bytes at `rate`, WAV bytes or path). Resampled to 16 kHz mono; long audio goes in one-second
-        messages. Raises ConversionError for audio of an unusable type or shape, LiveError when closed."""
+    def send_audio(self, samples: Any, rate: int | None = None) -> None:
+        """Stream audio as the user's speech now, without waiting (numpy samples or a list with their
+        `rate` in Hz, raw 16-bit PCM bytes at `rate` (16000 when not given), WAV bytes or path).
+        Resampled to 16 kHz mono; long audio goes in one-second messages. Raises ConversionError for
+        audio of an unusable type or shape and for samples without their rate (a recording's rate is
+        not guessed), LiveError when closed."""
+        if rate is None and isinstance(samples, (bytes, bytearray, memoryview)):
+            rate = LIVE_INPUT_RATE  # raw PCM bytes: the Live wire's own format
         if rate == LIVE_INPUT_RATE and type(samples) is bytes and 0 < len(samples) <= CHUNK_BYTES \
                 and not len(samples) % 2 and samples[:4] != b"RIFF":
             # A realtime frame as a microphone gives it: sent as it is, no conversion.
@@ -402,7 +408,7 @@ class LiveSession:
                 try:
                     self._connection = self._connect(self.handle)
                     break
-                except (LiveError, APIConnectionError) as error:
+                except GeminiError as error:  # a close, no connection, a refused upgrade (503, 429...)
                     log.info("Live resumption attempt %d failed: %s", attempt + 1, error)
                     time.sleep(0.2 * (attempt + 1))
             else:
@@ -440,6 +446,13 @@ class LiveSession:
     # -- inside: the reader ------------------------------------------------------------------------
 
     def _read(self) -> None:
+        try:
+            self._read_messages()
+        except Exception as error:  # unforeseen: the session ends with one error, no waiter left hanging
+            log.exception("The Live session's reader failed")
+            self._finish(LiveError(f"The Live session failed ({type(error).__name__}); open a new one.", code=None))
+
+    def _read_messages(self) -> None:
         failures = 0
         while not self._closing:
             try:

@@ -228,7 +228,7 @@ class GeminiMagics(Magics):
                        "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"]),
                        "batch": rows.names_a_job(words[1:]), "batches": False,
                        "embed": words[1:2] != [] and words[1].startswith("{"),
-                       "live": words[1:2] == ["list"] and len(words) == 2 or words[1:2] == ["close"] and len(words) == 3,
+                       "live": words[1:2] == ["list"] and len(words) == 2 or words[1:2] == ["close"] and len(words) <= 3,
                        "fix": False}
         from . import fix
 

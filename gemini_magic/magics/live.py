@@ -13,22 +13,27 @@ from __future__ import annotations
 
 from IPython.core.error import UsageError
 
-from ..errors import GeminiError
+from ..errors import GeminiError, LiveError
 from ..units import plural
 from . import explain
 from .display import show_markdown
 
 DEFAULT_NAME = "live"
-_NOT_WITH_LIVE = ("chat", "over", "batch", "schema", "json", "cache", "image", "speak", "interactions", "dry_run")
+_NOT_WITH_LIVE = ("chat", "over", "batch", "schema", "json", "cache", "image", "speak", "interactions", "dry_run",
+                  "raw")
 
 
 def check_options(args) -> None:
-    """Options that belong to generateContent turns are refused with --live (one message, nothing sent)."""
+    """Options that belong to generateContent turns are refused with --live (one message, nothing sent),
+    and --tool-mode (a Live session has no manual or forced calling: it runs every call)."""
     given = [name for name in _NOT_WITH_LIVE if getattr(args, name, None) not in (None, False)]
     if given:
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         raise UsageError(f"{flags} cannot go with --live: a Live session answers in speech or text, one turn "
                          "at a time. Use them without --live.")
+    if getattr(args, "tool_mode", None):
+        raise UsageError("--tool-mode cannot go with --live: a Live session runs the functions of --tools whenever "
+                         "the model calls them. Leave it out, or use --tool-mode without --live.")
     if (args.text or args.voice) and not args.live:
         raise UsageError("--text and --voice go with --live NAME.")
 
@@ -100,6 +105,9 @@ def run_live_turn(magics, args, contents, system, tools: dict, settings, view_op
                       output_format=view_options["format"], mode="plain" if not view_options["stream"] else None)
     try:
         turn = session.start_turn(contents)
+    except LiveError as error:  # the connection went (a drop, a close) as this cell was sent
+        raise UsageError(f"{explain.message(session.error or error)}\nThis cell was not answered; run it again "
+                         f"({session.name} goes on if the session resumes, else a new session opens).") from None
     except GeminiError as error:
         raise UsageError(explain.message(error)) from None
     shown = 0
@@ -149,7 +157,7 @@ def footer(session) -> str:
 
 
 def subcommand(magics, words) -> None:
-    """`%gemini live [list]` lists the sessions; `%gemini live close NAME` closes one."""
+    """`%gemini live [list]` lists the sessions; `%gemini live close [NAME]` closes one (default: live)."""
     from ..api.live import LiveSession
 
     action = words[0] if words else "list"
@@ -170,12 +178,18 @@ def subcommand(magics, words) -> None:
                                       session.resumptions), code=(0,)))
         show_markdown_text("\n".join(head + [row[0] for row in rows]), "\n".join(head + [row[1] for row in rows]))
         return
-    if action == "close" and len(words) == 2:
-        session = sessions.get(words[1])
+    if action == "close" and len(words) <= 2:
+        name = words[1] if len(words) == 2 else DEFAULT_NAME
+        session = sessions.get(name)
         if session is None:
-            raise UsageError(f"There is no Live session named {words[1]}; %gemini live list shows them.")
+            raise UsageError(f"There is no Live session named {name}; %gemini live list shows them.")
+        turns = plural(len(session.turns), "turn")
+        if session.closed or session.error is not None:
+            session.close()  # a failed session's threads are joined too
+            show_markdown("{0} is closed already (after {1}); %%gemini --live {0} opens a new one.", name, turns)
+            return
         session.close()
-        magics.live_sessions.pop(words[1], None)
-        show_markdown(f"Closed the Live session {words[1]} after {plural(len(session.turns), 'turn')}.")
+        magics.live_sessions.pop(name, None)
+        show_markdown("Closed the Live session {0} after {1}.", name, turns)
         return
     raise UsageError("Use %gemini live, %gemini live list, or %gemini live close NAME.")

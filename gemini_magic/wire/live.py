@@ -141,7 +141,7 @@ class LiveConnection:
     def open(cls, base_url: str, api_version: str, api_key: str, *, timeout: float = 10.0) -> "LiveConnection":
         """Connect (the upgrade request carries the key in its header). Raises APIError for a refused
         upgrade (Google's error body when there is one), APITimeoutError, APIConnectionError."""
-        from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
         from websockets.sync.client import connect
 
         url = live_url(base_url, api_version)
@@ -164,7 +164,7 @@ class LiveConnection:
             raise RequestError(f"The Live URL cannot be used: {redact(str(error), api_key)}") from None
         except TimeoutError:
             raise APITimeoutError(f"No Live connection to {redact(base_url, api_key)} within {timeout:g} s.") from None
-        except InvalidHandshake as error:
+        except (InvalidHandshake, ConnectionClosed) as error:  # closed during the handshake: a server going away
             raise APIConnectionError(f"The Live handshake with {redact(base_url, api_key)} failed: "
                                      f"{redact(str(error), api_key)}") from None
         except OSError as error:
