@@ -166,7 +166,7 @@ class GeminiMagics(Magics):
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
         `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
         `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch status|cancel NAME`, `%gemini batches`,
-        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`, `%gemini live [list|close NAME]`,
+        `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`, `%gemini live [list|close [NAME]]`,
         `%gemini fix [-- INSTRUCTION]` (explain the last error, put the fixed cell below).
         `%gemini --help` (or `-h`, `help`, `%%gemini --help`) shows this help. A line of one word that
         is one typo away from a subcommand (a letter added, dropped or changed, or two swapped:
@@ -188,7 +188,7 @@ class GeminiMagics(Magics):
 
         `--live NAME` sends the cell as a turn of the Live session in NAME (a LiveSession, opened on
         first use and kept open): a spoken answer with its transcript (`--text` for text), kernel
-        functions of `--tools` called along the way; `%gemini live [list|close NAME]`.
+        functions of `--tools` called along the way; `%gemini live [list|close [NAME]]`.
 
         `{In[4]}`, `{Out[4]}` and `{last_error}` put the notebook's cells and last error in a prompt.
 

@@ -1,5 +1,5 @@
 """`%%gemini --live NAME`: the cell as a turn of the Live session in the kernel variable NAME, and
-`%gemini live [list|close NAME]`.
+`%gemini live [list|close [NAME]]`.
 
 The session is opened on first use (like `--chat`) through `Client.live` with the cell's options
 (`-m`, `-s`, `--text`, `--voice`, `--tools`, `-t` ...), and kept open between cells: the next cell
@@ -192,4 +192,4 @@ def subcommand(magics, words) -> None:
         magics.live_sessions.pop(name, None)
         show_markdown("Closed the Live session {0} after {1}.", name, turns)
         return
-    raise UsageError("Use %gemini live, %gemini live list, or %gemini live close NAME.")
+    raise UsageError("Use %gemini live, %gemini live list, or %gemini live close [NAME].")
