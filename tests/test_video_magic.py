@@ -117,6 +117,10 @@ def test_an_image_from_the_kernel_is_the_first_frame(video_shell, emulator):
     ("--video --chat", "x", r"--chat do\(es\) not go with --video"),
     ("--video", "Show {number}", r"A video prompt is text; a int"),
     ("--duration 8", "x", r"--duration go\(es\) with --video"),
+    ("--video --live s", "x", r"--live do\(es\) not go with --video"),
+    ("--video -t 0", "x", r"--temperature do\(es\) not go with --video"),
+    ("--video -n 2", "x", r"--candidates do\(es\) not go with --video"),
+    ("--video --image", "x", r"--image needs a kernel image with --video: --image \{photo\}"),
 ])
 def test_bad_video_input_is_one_message_and_nothing_is_sent(video_shell, emulator, line, cell, message):
     video_shell.user_ns["number"] = 3

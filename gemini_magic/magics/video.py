@@ -24,9 +24,12 @@ from . import explain
 from .display import show_markdown
 from .names import check_out_name
 
-#: Options of %%gemini that have no meaning for a video.
-_NOT_FOR_VIDEO = ("chat", "over", "tools", "schema", "json", "speak", "cache", "search", "code", "maps",
-                  "url_context", "batch", "dry_run", "attach", "system")
+#: Options of %%gemini that have no meaning for a video (refused, never silently ignored).
+_NOT_FOR_VIDEO = ("chat", "live", "text", "voice", "interactions", "no_store", "over", "into", "rpm", "cache_dir",
+                  "tools", "tool_mode", "max_calls", "schema", "json", "speak", "cache", "search", "code", "maps",
+                  "url_context", "batch", "dry_run", "attach", "system", "temperature", "top_p", "top_k",
+                  "max_tokens", "stop", "seed", "candidates", "thinking_budget", "thinking_level", "show_thoughts",
+                  "format", "raw")
 
 
 @dataclass
@@ -39,7 +42,8 @@ class MadeVideo:
 
 def run_video(magics, args, prompt_text: str):
     """Make (or pick up) the cell's video, show its progress and the video, bind the results."""
-    refused = [name for name in _NOT_FOR_VIDEO if getattr(args, name, None)]
+    refused = [name for name in _NOT_FOR_VIDEO if getattr(args, name, None) is not None
+               and getattr(args, name) is not False]  # -t 0 is given too
     if refused:
         flags = ", ".join("--" + name.replace("_", "-") for name in refused)
         raise UsageError(f"{flags} do(es) not go with --video: a video is made from the cell's text and the "
@@ -128,8 +132,11 @@ def _prompt(prompt_text: str, namespace) -> str:
 
 
 def _image(value, namespace: dict):
-    if value is None or value is True:
+    if value is None:
         return None
+    if value is True:
+        raise UsageError("--image needs a kernel image with --video: --image {photo} (it becomes the first "
+                         "frame); leave --image out for a video from the text alone.")
     name = str(value).strip()
     if not (name.startswith("{") and name.endswith("}")):
         raise UsageError(f"--image {value}: name a kernel image in braces, such as --image {{photo}}.")
