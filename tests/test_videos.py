@@ -85,6 +85,18 @@ def test_an_image_becomes_the_first_frame(client, emulator):
     assert decoded.size == (64, 48)
 
 
+def test_an_image_file_path_as_text_is_that_file(client, emulator, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (40, 30), (0, 120, 60)).save(path)
+    client.generate_videos("Make it move", image=str(path))
+    assert _creates(emulator)[0].json["instances"][0]["image"]["mimeType"] == "image/png"
+    with pytest.raises(SettingsError, match=r"got a str that names no file \(.*nothing\.png"):
+        client.generate_videos("Make it move", image=str(tmp_path / "nothing.png"))
+    assert len(_creates(emulator)) == 1
+
+
 @pytest.mark.parametrize("options, message", [
     ({"aspect_ratio": "4:3"}, r"aspect ratio 16:9, 9:16; got '4:3'"),
     ({"resolution": "4k"}, r"resolution 720p, 1080p; got '4k'"),
