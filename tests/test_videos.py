@@ -163,6 +163,17 @@ def test_omni_goes_through_the_interactions_api(client, emulator, tmp_path):
     assert path.suffix == ".mp4" and mp4_duration(path) == pytest.approx(2.0)
 
 
+def test_an_omni_video_is_reattached_by_its_name_after_a_restart(client, emulator, tmp_path):
+    from gemini_magic import Client
+
+    name = client.generate_videos("A paper boat", model=OMNI).name
+    restarted = Client(api_key=TEST_KEY, base_url=emulator.base_url)
+    operation = restarted.get_operation(name)
+    read = [r for r in emulator.requests if r.method == "GET" and r.path.endswith(name)]
+    assert read[-1].headers["api-revision"] and operation.state == "succeeded" and operation.model == OMNI
+    assert mp4_duration(operation.videos[0].save(tmp_path)) == pytest.approx(2.0)
+
+
 def test_a_cut_download_resumes_with_a_range_request(client, emulator, tmp_path):
     operation = client.generate_videos("Waves").wait(poll=0.001)
     emulator.inject("cut_download", at=5000)
