@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import re
 
 import pytest
 
-from gemini_magic.errors import NotFoundError, SettingsError, VideoFilteredError, VideoGenerationError
+from gemini_magic.errors import DownloadError, NotFoundError, SettingsError, VideoFilteredError, VideoGenerationError
 from gemini_magic.media_out import mp4_duration
 
 from conftest import TEST_KEY
@@ -172,6 +174,21 @@ def test_an_omni_video_is_reattached_by_its_name_after_a_restart(client, emulato
     read = [r for r in emulator.requests if r.method == "GET" and r.path.endswith(name)]
     assert read[-1].headers["api-revision"] and operation.state == "succeeded" and operation.model == OMNI
     assert mp4_duration(operation.videos[0].save(tmp_path)) == pytest.approx(2.0)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device that is always full)")
+@pytest.mark.parametrize("downloaded", [False, True])
+def test_a_full_disk_says_where_and_leaves_no_file_that_looks_whole(client, emulator, tmp_path, downloaded):
+    video = client.generate_videos("Waves").wait(poll=0.001).videos[0]
+    if downloaded:
+        video.bytes  # in memory already: saving writes what is here
+    target = tmp_path / "v.mp4"
+    (tmp_path / "v.mp4.part").symlink_to("/dev/full")  # the bytes go to a disk that is full
+    with pytest.raises(OSError, match=rf"Could not write the video to {re.escape(str(target))}: No space left "
+                                      rf"on device.*models/{VEO}/operations/") as caught:
+        video.save(target)
+    assert not isinstance(caught.value, DownloadError) and not target.exists()
+    assert not (tmp_path / "v.mp4.part").exists() and TEST_KEY not in str(caught.value)
 
 
 def test_a_cut_download_resumes_with_a_range_request(client, emulator, tmp_path):
