@@ -8,12 +8,18 @@ retirement explained.
 from __future__ import annotations
 
 import base64
+import os
 import re
+import signal
+import threading
+import time
 
 import pytest
 from IPython.core.error import UsageError
 
 from gemini_magic.errors import NotFoundError, SettingsError
+
+from conftest import TEST_KEY
 
 VEO = "veo-3.1-generate-preview"
 
@@ -133,6 +139,34 @@ def test_a_failed_video_names_the_operation(video_shell, emulator):
     emulator.inject("video_failed", message="Quota of GPUs ran out.")
     with pytest.raises(UsageError, match=r"models/veo-3\.1-generate-preview/operations/\w+ failed: Quota of GPUs"):
         video_shell.run_cell_magic("gemini", "--video", "x")
+
+
+def test_a_download_that_fails_is_one_message_naming_the_operation(video_shell, emulator):
+    emulator.inject("cut_download", at=5000, times=4)  # the download and each of its 3 resumes cut
+    with pytest.raises(UsageError, match=r"broke off after 5,000 of 17,667 bytes.* The video of models/veo-3\.1-"
+                                         r"generate-preview/operations/\w+ is made .* run this cell again") as caught:
+        video_shell.run_cell_magic("gemini", "--video -o clip", "Waves on rocks")
+    assert TEST_KEY not in str(caught.value)
+    assert emulator.pending() == 0 and video_shell.user_ns["clip"].size is None
+    video_shell.run_cell_magic("gemini", "--video -o clip", "Waves on rocks")  # the re-run downloads it
+    assert len(_creates(emulator)) == 1 and video_shell.user_ns["clip"].size == 17667
+
+
+def test_ctrl_c_during_the_download_says_how_to_get_the_video(video_shell, emulator, capsys):
+    emulator.inject("slow", match="download", delay=2)
+
+    def interrupt_the_download():  # Ctrl-C, once the download has been asked for (and is slow to come)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not [r for r in emulator.requests if r.path.endswith(":download")]:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_the_download, daemon=True).start()
+    video_shell.run_cell_magic("gemini", "--video -o clip", "A slow download")
+    out = capsys.readouterr().out
+    name = video_shell.user_ns["_gemini"].name
+    assert f"Stopped downloading the video of {name}" in out and "Run this cell again" in out
+    assert "`clip.save(path)`" in out and video_shell.user_ns["clip"].size is None
 
 
 def test_a_large_video_is_saved_beside_the_notebook_and_linked(emulator, client, tmp_path):

@@ -79,7 +79,7 @@ def run_video(magics, args, prompt_text: str):
 def _wait_and_show(magics, args, operation):
     from IPython.display import display
 
-    from ..render.video import OperationProgress
+    from ..render.video import OperationProgress, video_bundle
 
     namespace = magics.shell.user_ns if magics.shell is not None else {}
     namespace["_gemini"] = operation
@@ -103,14 +103,20 @@ def _wait_and_show(magics, args, operation):
     count = len(operation.videos)
     progress.finish(f"{operation.model}: {count} video{'s' if count != 1 else ''} in "
                     f"{time.monotonic() - started:.0f} s · {operation.name}")
-    for video in operation.videos:
-        try:
-            display(video)
-        except GeminiError as error:
-            raise UsageError(f"{explain.message(error)} The video stays at the service for now: "
-                             f"client.get_operation(\"{operation.name}\").videos[0].save(...) tries again.") from None
-    if args.out:
+    if args.out:  # bound before the download, so that a failed one can be saved again from it
         namespace[args.out] = operation.videos[0] if count == 1 else list(operation.videos)
+    again = f", or `{args.out}.save(path)`" if args.out and count == 1 else ""
+    for video in operation.videos:
+        try:  # downloaded here, not inside display() (IPython would print a formatter's error as a traceback)
+            bundle = video_bundle(video)
+        except KeyboardInterrupt:
+            show_markdown(f"⏸️ Stopped downloading the video of {operation.name}; it is made and stays at the "
+                          f"service. Run this cell again to download it (nothing new is generated){again}.")
+            return None
+        except (GeminiError, OSError) as error:
+            raise UsageError(f"{explain.message(error)} The video of {operation.name} is made and stays at the "
+                             f"service: run this cell again to download it (nothing new is generated){again}.") from None
+        display(bundle, raw=True)
     return None
 
 
