@@ -169,6 +169,32 @@ def test_ctrl_c_during_the_download_says_how_to_get_the_video(video_shell, emula
     assert "`clip.save(path)`" in out and video_shell.user_ns["clip"].size is None
 
 
+def test_an_operation_name_from_the_service_is_text_in_the_notices(video_shell, emulator):
+    import json
+
+    hostile = f"models/{VEO}/operations/<img src=x onerror=alert(1)>**bold**"
+    emulator.replay(json.dumps({"name": hostile, "done": False}).encode(), content_type="application/json",
+                    match="videos")
+    client = video_shell.magics_manager.registry["GeminiMagics"].backend.client()
+
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+
+    client.transport.sleep = interrupt
+    seen = []
+    original = video_shell.display_pub.publish
+    video_shell.display_pub.publish = lambda data, *a, **k: (seen.append(data), original(data, *a, **k))[1]
+    try:
+        video_shell.run_cell_magic("gemini", "--video", "A hostile name")
+        video_shell.run_cell_magic("gemini", "--video", "A hostile name")  # the re-run picks it up: its notice
+    finally:
+        video_shell.display_pub.publish = original
+    notices = [data["text/markdown"] for data in seen if "text/markdown" in data]
+    assert any("Stopped waiting" in n for n in notices) and any("Picking up" in n for n in notices)
+    outside_code = [re.sub(r"(`+).*?\1", "", n) for n in notices]  # a code span shows HTML as text
+    assert not [n for n in outside_code if "<img" in n or "**bold**" in n]
+
+
 def test_a_large_video_is_saved_beside_the_notebook_and_linked(emulator, client, tmp_path):
     from gemini_magic.render.video import video_bundle
 

@@ -63,10 +63,10 @@ def run_video(magics, args, prompt_text: str):
     if earlier is not None and earlier.fingerprint == fingerprint and not args.new:
         operation = earlier.operation
         if operation.done:
-            show_markdown(f"ℹ️ This cell already made this video ({operation.name}); it is shown again and nothing "
-                          "new was generated. Add `--new` to make another (a new, paid generation).")
+            show_markdown("ℹ️ This cell already made this video ({0}); it is shown again and nothing new was "
+                          "generated. Add `--new` to make another (a new, paid generation).", operation.name)
         else:
-            show_markdown(f"ℹ️ Picking up {operation.name}, started by an earlier run of this cell.")
+            show_markdown("ℹ️ Picking up {0}, started by an earlier run of this cell.", operation.name)
     else:
         try:
             operation = client.generate_videos(prompt, **options)
@@ -89,9 +89,9 @@ def _wait_and_show(magics, args, operation):
         operation.wait(progress=progress, poll=magics.video_poll)
     except KeyboardInterrupt:
         progress.finish(f"Stopped waiting for {operation.name}.")
-        show_markdown(f"⏸️ Stopped waiting; the video goes on being made at the service, and nothing is lost. "
-                      f"Run this cell again to pick it up, or in Python: "
-                      f"`operation = client.get_operation(\"{operation.name}\")`, then `operation.wait()`.")
+        show_markdown("⏸️ Stopped waiting; the video goes on being made at the service, and nothing is lost. "
+                      "Run this cell again to pick it up, or in Python: {0:code}, then `operation.wait()`.",
+                      f"operation = client.get_operation(\"{operation.name}\")")
         return None
     except VideoGenerationError as error:
         progress.finish(f"No video from {operation.name}.")
@@ -110,8 +110,8 @@ def _wait_and_show(magics, args, operation):
         try:  # downloaded here, not inside display() (IPython would print a formatter's error as a traceback)
             bundle = video_bundle(video)
         except KeyboardInterrupt:
-            show_markdown(f"⏸️ Stopped downloading the video of {operation.name}; it is made and stays at the "
-                          f"service. Run this cell again to download it (nothing new is generated){again}.")
+            show_markdown("⏸️ Stopped downloading the video of {0}; it is made and stays at the service. Run "
+                          f"this cell again to download it (nothing new is generated){again}.", operation.name)
             return None
         except (GeminiError, OSError) as error:
             raise UsageError(f"{explain.message(error)} The video of {operation.name} is made and stays at the "
