@@ -195,6 +195,18 @@ def test_an_operation_name_from_the_service_is_text_in_the_notices(video_shell, 
     assert not [n for n in outside_code if "<img" in n or "**bold**" in n]
 
 
+@pytest.mark.parametrize("fault", ["video_failed", "video_filtered"])
+def test_a_rerun_after_no_video_tries_again(video_shell, emulator, capsys, fault):
+    emulator.inject(fault)
+    with pytest.raises(UsageError, match=r"operations/\w+ (failed|made no video)"):
+        video_shell.run_cell_magic("gemini", "--video -o clip", f"A second try after {fault}")
+    first = video_shell.user_ns["_gemini"].name
+    video_shell.run_cell_magic("gemini", "--video -o clip", f"A second try after {fault}")
+    out = capsys.readouterr().out
+    assert "already made this video" not in out and f"{first} made no video, so this run makes a new one" in out
+    assert len(_creates(emulator)) == 2 and video_shell.user_ns["clip"].size == 17667
+
+
 def test_a_large_video_is_saved_beside_the_notebook_and_linked(emulator, client, tmp_path):
     from gemini_magic.render.video import video_bundle
 

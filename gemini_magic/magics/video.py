@@ -6,7 +6,7 @@
 The view shows the operation's progress, then the video (render/video.py). Ctrl-C stops waiting and
 keeps the operation (its name is shown, with how to re-attach); running the cell again picks it up.
 Re-running a cell that already made a video with the same options shows that video again and says
-so: a second paid generation needs `--new`. `_gemini` is the VideoOperation, `-o NAME` the Video.
+so: a second paid generation needs `--new`. A re-run after a failed or filtered generation tries again. `_gemini` is the VideoOperation, `-o NAME` the Video.
 """
 
 from __future__ import annotations
@@ -60,6 +60,10 @@ def run_video(magics, args, prompt_text: str):
     cell = magics.context.cell_id or prompt
     fingerprint = _fingerprint(prompt, options)
     earlier = made.get(cell)
+    if earlier is not None and earlier.fingerprint == fingerprint and earlier.operation.state in ("failed",
+                                                                                                "filtered"):
+        show_markdown("ℹ️ {0} made no video, so this run makes a new one.", earlier.operation.name)
+        earlier = None  # nothing was made to show again: try again
     if earlier is not None and earlier.fingerprint == fingerprint and not args.new:
         operation = earlier.operation
         if operation.done:
