@@ -355,13 +355,46 @@ class Response:
                                 doc="citationSources as sent; startIndex/endIndex are UTF-8 byte offsets.")
     grounding_metadata = property(lambda self: self._first("grounding_metadata", None))
     url_context_metadata = property(lambda self: self._first("url_context_metadata", None))
-    function_calls = property(lambda self: self._first("function_calls", []))
+    @property
+    def function_calls(self) -> list[dict]:
+        """The functionCall dicts ({name, args, id?}) the model made: of this answer, or when an automatic
+        calling loop ran (`tools=` with kernel functions), of every model turn of the exchange, in order.
+        The calls no function response answered yet are `.pending_calls`."""
+        if self._steps is not None:
+            return [part["functionCall"] for step in self._steps if step["kind"] == "model"
+                    for part in step["content"]["parts"] if "functionCall" in part]
+        return self._first("function_calls", [])
+
+    @property
+    def pending_calls(self) -> list[dict]:
+        """The calls of this (last) model turn that were not run or answered: the loop stopped at its
+        call limit or at a function it was not given, or `tool_mode="manual"`; [] after an answer."""
+        return self._first("function_calls", [])
 
     @property
     def usage(self) -> dict:
-        """The last usageMetadata received (a running total while streaming)."""
+        """Token counts (usageMetadata). When an automatic calling loop ran, the sum over every request
+        of the exchange, field by field (each request is billed); else the last usageMetadata received
+        (a running total while streaming). This request's own counts alone: `.request_usage`."""
+        if self._steps is not None:
+            model_steps = [step["response"] for step in self._steps
+                           if step["kind"] == "model" and step["response"] is not None]
+            if len(model_steps) > 1:
+                return sum_usage(response.request_usage for response in model_steps)
+        return self.request_usage
+
+    @property
+    def request_usage(self) -> dict:
+        """The last usageMetadata received for this one request (a running total while streaming)."""
         self._sync()
         return dict(self._usage)
+
+    @property
+    def request_count(self) -> int:
+        """How many generateContent requests made this answer: 1, or the model turns of a tool exchange."""
+        if self._steps is None:
+            return 1
+        return max(1, sum(1 for step in self._steps if step["kind"] == "model"))
 
     @property
     def prompt_feedback(self) -> dict | None:
@@ -580,6 +613,26 @@ class Chunk:
 
     def __repr__(self) -> str:
         return f"<Chunk text={_short(self.text)!r}>"
+
+
+def sum_usage(usages: Iterable[dict]) -> dict:
+    """usageMetadata dicts summed field by field: whole numbers added, per-modality lists
+    (`promptTokensDetails: [{"modality", "tokenCount"}]`) added by modality; other values: the last."""
+    totals: dict = {}
+    for usage in usages:
+        for key, value in usage.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                previous = totals.get(key, 0)
+                totals[key] = (previous if isinstance(previous, int) else 0) + value
+            elif isinstance(value, list) and all(isinstance(item, dict) and "modality" in item for item in value):
+                by_modality = {item["modality"]: dict(item) for item in totals.get(key) or ()}
+                for item in value:
+                    known = by_modality.setdefault(item["modality"], {"modality": item["modality"], "tokenCount": 0})
+                    known["tokenCount"] = int(known.get("tokenCount") or 0) + int(item.get("tokenCount") or 0)
+                totals[key] = list(by_modality.values())
+            else:
+                totals[key] = value
+    return totals
 
 
 def _citation_hash(source: dict) -> int:

@@ -53,8 +53,9 @@ def test_the_exchange_enters_the_history_and_the_next_turn_carries_it(client, em
     assert "**Tools:** \\[call get_rainfall\\] \\[result of get_rainfall\\]" in chat.transcript()
     assert "Tools: [call get_rainfall] [result of get_rainfall]" in chat.transcript(markdown=False)
     # every request of the exchange was billed: the turn counts both model turns
-    billed = [step["response"].usage["totalTokenCount"] for step in first.steps if step["kind"] == "model"]
-    assert chat.turns[0].tokens == sum(billed) > first.usage["totalTokenCount"]
+    billed = [step["response"].request_usage["totalTokenCount"] for step in first.steps if step["kind"] == "model"]
+    assert chat.turns[0].tokens == sum(billed) == first.usage["totalTokenCount"]
+    assert sum(billed) > first.request_usage["totalTokenCount"]
 
 
 def test_chat_default_tools_and_parallel_calls_streamed(client, emulator):
@@ -93,13 +94,24 @@ def test_a_blocked_prompt_with_tools_commits_nothing(client, emulator):
     assert chat.history == []
 
 
-def test_the_call_limit_in_a_chat_keeps_a_history_the_service_accepts(client, emulator):
+def test_the_call_limit_in_a_chat_leaves_no_unanswered_call_in_the_history(client, emulator):
     chat = client.chat(FLASH)
-    response = chat.send("get_rainfall for Huế in month 10", tools=[get_rainfall], tool_mode="any", max_calls=2)
-    assert response.tool_note.startswith("Stopped after 2 function calls (max_calls=2)")
-    assert len(chat.history) == 6 and chat.history[-1]["parts"][0]["functionCall"]["name"] == "get_rainfall"
+    chat.send("Hello")
+    before = chat.history
+    with pytest.raises(GeminiError, match=r"Stopped after 2 function calls \(max_calls=2\).*Raise max_calls.*"
+                                          r"no result answers.*the turn was not added to the conversation") as caught:
+        chat.send("get_rainfall for Huế in month 10", tools=[get_rainfall], tool_mode="any", max_calls=2)
+    assert caught.value.response.tool_note.startswith("Stopped after 2 function calls (max_calls=2)")
+    assert chat.history == before and len(chat.turns) == 1
     chat.send("Never mind.")
-    assert len(chat.history) == 8
+    sent = emulator.requests[-1].json["contents"]
+    assert [c["role"] for c in sent] == ["user", "model", "user"]
+    assert not any("functionCall" in p for c in sent for p in c["parts"])
+    stream = chat.stream("get_rainfall for Huế in month 10", tools=[get_rainfall], tool_mode="any", max_calls=1)
+    with pytest.raises(GeminiError, match=r"max_calls=1"):
+        for _ in stream:
+            pass
+    assert len(chat.turns) == 2
 
 
 def test_saving_and_loading_keeps_the_exchange(client, emulator, tmp_path):

@@ -96,3 +96,13 @@ def test_an_unknown_cache_says_there_is_none(shell, emulator):
         shell.run_line_magic("gemini", "cache delete nothing")
     with pytest.raises(UsageError, match="There is no cached content 'nothing'"):
         shell.run_line_magic("gemini", "cache extend nothing --ttl 2h")
+
+
+@pytest.mark.parametrize("line", ["cache create {lecture} -m gemini-2.5-flash --ttl -1h --as lec",
+                                  "cache create {lecture} -m gemini-2.5-flash --ttl=-90m --as lec",
+                                  "cache extend lec --ttl -1h"])
+def test_a_negative_ttl_is_refused_with_what_to_give_before_anything_is_sent(shell, emulator, line):
+    shell.user_ns["lecture"] = "Entropy measures how many arrangements fit a state. " * 400
+    with pytest.raises(UsageError, match=r"The duration '-\w+' is negative: a time to live counts from now"):
+        shell.run_line_magic("gemini", line)
+    assert emulator.requests == []

@@ -115,9 +115,9 @@ EXPECTED = {
         ("a re-run sends nothing", r"re-run of 240 rows in 0\.\d\d s"),
         ("--batch shows the job's name", r"Started batch job `batches/\w+` \(12 requests\)"),
         ("--batch binds the frame", r"\(12, 5\) True True"),
-        ("%gemini batches", r"\| `batches/\w+` \| gemini_magic sample \| SUCCEEDED \|"),
+        ("%gemini batches", r"\| `batches/\w+` \| gemini_magic sample #[0-9a-f]{12} \| SUCCEEDED \|"),
         ("%gemini embed", r"float32 \(240, 64\)"),
-        ("plain Python", r"\['STOP', 'STOP', 'STOP'\] True\n\(5, 5\).*SUCCEEDED \['STOP', 'STOP'\]\n\(2, 8\)"),
+        ("plain Python", r"\['STOP', 'STOP', 'STOP'\] True\n+\(5, 5\).*SUCCEEDED \['STOP', 'STOP'\]\n+\(2, 8\)"),
     ],
     "media_and_caching.ipynb": [
         ("an image made at 16:9", r"1344x768 \(16:9\)"),

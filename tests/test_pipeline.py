@@ -122,3 +122,25 @@ def test_settings_objects_merge_with_keyword_arguments(client):
     base = GenerationSettings.from_options(temperature=0.5, thinking_budget=100)
     turn = client.prepare("gemini-2.5-flash", "hi", settings=base, thinking_level="high")
     assert turn.body["generationConfig"] == {"temperature": 0.5, "thinkingConfig": {"thinkingLevel": "high"}}
+
+
+def test_a_dry_run_uploads_nothing_for_a_large_system_instruction_either(client, emulator):
+    import os
+
+    from gemini_magic.parts import Blob
+
+    def uploads():
+        return [r for r in emulator.requests if "/upload/" in r.path or r.path.startswith("/upload")]
+
+    manual = Blob(os.urandom(16_000_000), "application/pdf")
+    turn = client.prepare("gemini-2.5-flash", "Summarise.", system=["Follow this manual:", manual], dry_run=True)
+    placeholder = turn.body["systemInstruction"]["parts"][1]["fileData"]
+    assert placeholder["fileUri"].startswith("(uploaded when sent)")
+    assert uploads() == [] and emulator.requests == []
+    assert any("upload" in note for note in turn.notes)
+    chat = client.chat("gemini-2.5-flash", system=["Follow this manual:", manual])
+    body = chat.build_request("Summarise.", dry_run=True)
+    assert body["systemInstruction"]["parts"][1]["fileData"]["fileUri"].startswith("(uploaded when sent)")
+    assert uploads() == []
+    sent = client.prepare("gemini-2.5-flash", "Summarise.", system=["Follow this manual:", manual])
+    assert len(uploads()) >= 1 and sent.body["systemInstruction"]["parts"][1]["fileData"]["fileUri"].startswith("http")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import types
 
 import pytest
 
 from gemini_magic.errors import GeminiError
-from gemini_magic.prompt import UndefinedNameError, references, resolve, split_template
+from gemini_magic.prompt import TemplateError, UndefinedNameError, references, resolve, split_template
 
 
 class Box:
@@ -59,19 +60,13 @@ def test_double_braces_are_literal_braces():
     'nested {"a": {"b": {"c": 1}}} JSON',
     '[{"id": 1, "tags": ["x"]}, {"id": 2}]',
     "function f() { return x; }",
-    "fn f() -> i32 { x }",
+    "fn f() -> i32 { n }",
+    "type {count:int} and {name:string}",
     "if (a) {\n  b\n}",
     "set {1, 2}",
-    "format {x:>3}",
-    "conversion {x!r}",
     "empty {}",
-    "call {f()}",
     "operator {a+b}",
     "comprehension {[i for i in y]}",
-    "private {obj._cache}",
-    "dunder {obj.__class__}",
-    "slice {x[1:3]}",
-    "variable key {d[k]}",
     "lambda {lambda: 1}",
     "number {1}",
     "string {'a'}",
@@ -127,7 +122,8 @@ def test_missing_key_or_index_names_the_expression(text, ns, part):
 def test_resolve_never_evaluates_code():
     calls = []
     ns = {"f": lambda: calls.append(1)}
-    assert split_template("{f()}", ns) == ["{f()}"]
+    with pytest.raises(TemplateError, match=r"`\{f\(\)\}` in the prompt is not a reference .* calls are not run"):
+        split_template("{f()}", ns)
     assert calls == []
     with pytest.raises(ValueError):
         resolve("f()", ns)
@@ -135,7 +131,9 @@ def test_resolve_never_evaluates_code():
 
 def test_attribute_access_uses_getattr_only_on_public_names():
     obj = types.SimpleNamespace(public="P", _private="X")
-    assert split_template("{obj.public} {obj._private}", {"obj": obj}) == ["P {obj._private}"]
+    assert split_template("{obj.public}", {"obj": obj}) == ["P"]
+    with pytest.raises(TemplateError, match="private attributes"):
+        split_template("{obj._private}", {"obj": obj})
 
 
 def test_references_lists_expressions_once_in_order():
@@ -143,9 +141,50 @@ def test_references_lists_expressions_once_in_order():
     assert references(text) == ["fig", 'df["a"]', "x[-1]"]
 
 
-def test_references_with_spaces_inside_braces_are_text():
-    assert split_template("{ x }", {"x": 1}) == ["{ x }"]
-    assert references("{ x }") == []
+@pytest.mark.parametrize("text,why", [
+    ("{ x }", "it has spaces inside its braces: write {x} to put `x` here"),
+    ("fn f() -> i32 { x }", "spaces inside its braces"),
+    ("{f()}", "calls are not run"),
+    ("{obj._cache}", "private attributes"),
+    ("{obj.__class__}", "private attributes"),
+    ("{x[1:3]}", "variable keys and slices are not read"),
+    ("{d[k]}", "variable keys and slices are not read"),
+    ("{row.my col}", 'a name with spaces is read with brackets: write {row["my col"]}'),
+])
+def test_braces_that_start_with_a_variable_but_are_no_reference_are_refused(text, why):
+    ns = {"x": 1, "obj": Box(_cache=2), "d": {}, "k": "k", "f": print, "row": Box(text="t")}
+    with pytest.raises(TemplateError) as caught:
+        split_template(text, ns)
+    message = str(caught.value)
+    assert why in message and "for literal braces" in message
+    # without such a variable they are code or prose, and stay text
+    assert split_template(text, {}) == [text] and references(text) == []
+    # the escape always gives the braces
+    inner = text[text.index("{"):]
+    assert split_template(text.replace(inner, "{" + inner + "}"), ns) == [text]
+
+
+@pytest.mark.parametrize("text,filled", [
+    ("{x!r}", "'Huế'"),
+    ("[{x:>6}]", "[   Huế]"),
+    ("{x!r:>8}", "   'Huế'"),
+    ("{total:,.2f} €", "1,234.50 €"),
+    ("{when:%Y-%m-%d}", "2025-10-01"),
+    ("{d[\"a:b\"]:>3}", "  1"),
+])
+def test_conversions_and_format_specs_are_filled_as_str_format_fills_them(text, filled):
+    import datetime
+
+    ns = {"x": "Huế", "total": 1234.5, "when": datetime.date(2025, 10, 1), "d": {"a:b": 1}, "a": 7}
+    assert split_template(text, ns) == [filled]
+
+
+def test_a_spec_that_does_not_fit_and_an_undefined_name_with_a_spec_are_refused():
+    with pytest.raises(TemplateError, match=r"`\{name:string\}` .* format spec 'string' does not fit the str value"):
+        split_template("{name:string}", {"name": "Ann"})
+    for text in ("{photo!r}", "{photo:>30}"):
+        with pytest.raises(UndefinedNameError, match=r"`\{" + re.escape(text[1:-1]) + r"\}` in the prompt refers to `photo`"):
+            split_template(text, {})
 
 
 def test_unicode_names_are_references():

@@ -9,7 +9,7 @@ import pytest
 
 from gemini_magic.api.limiter import AdaptiveLimiter
 from gemini_magic.api.rows import RowCache, RowsInterrupted, map_prompts, rows_frame
-from gemini_magic.errors import BadRequestError, RateLimitError, SettingsError
+from gemini_magic.errors import BadRequestError, GeminiError, RateLimitError, SettingsError
 from gemini_magic.prompt import UndefinedNameError
 from gemini_magic.request.rows import RowTemplate, RowTemplateError, request_key, table_rows
 
@@ -269,3 +269,86 @@ def test_rows_frame_with_a_schema_adds_one_column_per_field(client, emulator):
     assert list(frame.columns) == ["text", "finish_reason", "prompt_tokens", "output_tokens", "error", "label", "score"]
     assert list(frame["label"]) == ["positive", "positive"] and frame["error"].isna().all()
     assert all(isinstance(v, float) for v in frame["score"])
+
+
+# -- templates that must not be sent literally, rows that cannot be filled (issue 20, items 10 and 13) --
+
+def test_row_fields_take_conversions_and_format_specs():
+    template = RowTemplate("{row.name!r} costs {row.price:>8.2f}", {})
+    assert template.columns == ["name", "price"]
+    assert template.render({"name": "kettle", "price": 12.5}) == ["'kettle' costs    12.50"]
+    with pytest.raises(GeminiError, match=r"`\{row\.price:\.2f\}` in the prompt cannot be filled"):
+        template = RowTemplate("{row.price:.2f}", {})
+        template.render({"price": "cheap"})
+
+
+def test_a_column_name_with_a_space_after_a_dot_is_refused_with_the_bracket_form():
+    from gemini_magic.prompt import TemplateError
+
+    with pytest.raises(TemplateError, match=r'write \{row\["my col"\]\}'):
+        RowTemplate("Classify {row.my col}", {})
+    with pytest.raises(TemplateError, match="spaces inside its braces"):
+        RowTemplate("Classify { row.text }", {})
+
+
+def test_duplicate_column_names_are_refused(client, emulator):
+    pd = pytest.importorskip("pandas", exc_type=ImportError)
+    frame = pd.DataFrame([["a", "b", 1]], columns=["text", "text", "stars"])
+    with pytest.raises(RowTemplateError, match="more than one column named 'text'"):
+        map_prompts(client, "{row.text}", frame, model=MODEL)
+    assert generate_requests(emulator) == []
+
+
+def test_a_missing_value_skips_that_row_with_a_clear_error_and_sends_the_rest(client, emulator):
+    pd = pytest.importorskip("pandas", exc_type=ImportError)
+    frame = pd.DataFrame({"text": ["good", None, "bad"], "stars": [5.0, 3.0, float("nan")]})
+    answers = map_prompts(client, "Classify: {row.text} ({row.stars} stars)", frame, model=MODEL)
+    sent = sorted(prompt_of(r) for r in generate_requests(emulator))
+    assert sent == ["Classify: good (5.0 stars)"]  # never "None" or "nan"
+    assert answers[0].error is None
+    assert "no value for {row.text} (" in str(answers[1].error) and "so it was not sent" in str(answers[1].error)
+    assert "no value for {row.stars} (nan)" in str(answers[2].error) and "fillna" in str(answers[2].error)
+    frame_out = rows_frame(answers, frame.index)
+    assert frame_out["error"].notna().tolist() == [False, True, True]
+
+
+def test_orphan_tmp_files_of_a_killed_run_are_removed_on_the_next_run(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    # A real process killed (SIGKILL) in the middle of writing an answer, as a kernel killed mid-run.
+    script = textwrap.dedent(f"""
+        import json, sys, time
+        from gemini_magic.api.rows import RowCache
+        def stuck(raw, stream, **options):
+            stream.write('{{"candidates": [')
+            stream.flush()
+            print("writing", flush=True)
+            time.sleep(60)
+        json.dump = stuck
+        RowCache({str(tmp_path)!r}).put("k" * 64, {{"candidates": []}})
+    """)
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        orphans = list(tmp_path.glob("*.tmp"))
+        assert len(orphans) == 1 and orphans[0].name.startswith(f"{writer.pid}-")
+        # while the writer still runs, its file is left alone
+        assert RowCache(tmp_path).removed_orphans == 0 and orphans[0].exists()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    live = tmp_path / f"{os.getpid()}-fresh.tmp"  # this process's own write in progress: kept
+    live.write_text("{")
+    old = tmp_path / "from-an-old-version.tmp"  # no pid, and long untouched: removed
+    old.write_text("{")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    cache = RowCache(tmp_path)
+    assert cache.removed_orphans == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
+    cache.put("a" * 64, {"candidates": []})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "a" * 64 + ".json"])

@@ -199,8 +199,8 @@ def test_batch_end_to_end_then_reattach_list_and_cancel(shell, emulator, reviews
     assert list(again.index) == list(reviews.index) and '"Classify: review 11"' in again["text"].iloc[-1]
 
     shell.run_line_magic("gemini", "batches")
-    assert f"| `{name}` | gemini_magic reviews | SUCCEEDED | gemini-2.5-flash | 12 | 12 | 0 | 0 |" in \
-        capsys.readouterr().out
+    assert re.search(rf"\| `{name}` \| gemini_magic reviews #[0-9a-f]{{12}} \| SUCCEEDED \| gemini-2.5-flash \| 12 \| "
+                     r"12 \| 0 \| 0 \|", capsys.readouterr().out)
 
     job = magics_of(shell).backend.client().batch(["a", "b"], model=MODEL)
     shell.run_line_magic("gemini", f"batch cancel {job.name}")
@@ -336,3 +336,81 @@ def test_review_fixes_for_rows(shell, emulator, client, tmp_path):
     shell.user_ns["small"] = ["a", "b"]
     with pytest.raises(UsageError, match="cannot keep answers there"):
         shell.run_cell_magic("gemini", f"--over small -o out --cache-dir {afile}", "Say {row}")
+
+
+# -- issue 20, item 13: missing values ---------------------------------------------------------------------
+
+def test_missing_values_are_not_sent_as_nan_in_rows_batches_and_dry_runs(shell, emulator, capsys):
+    magics_of(shell)
+    frame = pd.DataFrame({"text": ["good", float("nan")]}, index=["a", "b"])
+    shell.user_ns["reviews"] = frame
+    shell.run_cell_magic("gemini", "--over reviews -o labelled", "Classify: {row.text}")
+    labelled = shell.user_ns["labelled"]
+    assert [prompt_of(r) for r in generate_requests(emulator)] == ["Classify: good"]
+    assert pd.isna(labelled.loc["a", "error"]) and "no value for {row.text}" in labelled.loc["b", "error"]
+    assert "1 row failed" in capsys.readouterr().out
+    with pytest.raises(UsageError, match=r"--batch: row 'b': This row has no value for \{row.text\} .* Nothing was sent"):
+        shell.run_cell_magic("gemini", "--over reviews -o labelled --batch", "Classify: {row.text}")
+    assert not [r for r in emulator.requests if "batch" in r.path.lower()]
+    shell.run_cell_magic("gemini", "--over reviews --dry-run", "Classify: {row.text}")
+    out = capsys.readouterr().out
+    assert "Classify: good" in out and "(not sent) This row has no value for {row.text}" in out
+    assert "Classify: nan" not in out
+
+
+# -- issue 20, item 13: re-running --batch, short job names ------------------------------------------------
+
+def _batch_creations(emulator) -> list:
+    return [r for r in emulator.requests if r.method == "POST" and r.path.endswith(":batchGenerateContent")]
+
+
+def test_rerunning_a_batch_cell_reattaches_instead_of_paying_again(shell, emulator, reviews, capsys):
+    magics = magics_of(shell)
+    shell.user_ns["reviews"] = reviews
+    shell.run_cell_magic("gemini", "--over reviews -o labelled --batch", "Classify: {row.text}")
+    first = capsys.readouterr().out.split("Started batch job `")[1].split("`")[0]
+    shell.run_cell_magic("gemini", "--over reviews -o labelled --batch", "Classify: {row.text}")
+    out = capsys.readouterr().out
+    assert len(_batch_creations(emulator)) == 1
+    assert f"Re-attached to batch job `{first}` (SUCCEEDED)" in out and "--new-batch" in out
+    assert '"Classify: review 11"' in shell.user_ns["labelled"]["text"].iloc[-1]
+    magics.batch_jobs.clear()  # as after a kernel restart: found again by its display name
+    shell.run_cell_magic("gemini", "--over reviews -o labelled --batch", "Classify: {row.text}")
+    assert f"Re-attached to batch job `{first}`" in capsys.readouterr().out and len(_batch_creations(emulator)) == 1
+    assert list(shell.user_ns["labelled"].index) == list(reviews.index)
+    # another prompt is another job; --new-batch forces one
+    shell.run_cell_magic("gemini", "--over reviews -o labelled --batch", "Label: {row.text}")
+    shell.run_cell_magic("gemini", "--over reviews -o labelled --batch --new-batch", "Classify: {row.text}")
+    assert len(_batch_creations(emulator)) == 3
+    with pytest.raises(UsageError, match="--new-batch goes with --batch"):
+        shell.run_cell_magic("gemini", "--over reviews --new-batch", "Classify: {row.text}")
+
+
+def test_short_batch_names_are_the_subcommand_not_a_prompt(shell, emulator, capsys):
+    magics_of(shell)
+    job = magics_of(shell).backend.client().batch(["a", "b"], model=MODEL)
+    short = job.name.split("/", 1)[1][:6] + "7"  # a short id: letters and digits
+    for line in (f"batch {short}", f"batch {short} -o out", f"batch status {short}", "batch status abc"):
+        with pytest.raises(UsageError, match="%gemini batches lists the jobs"):
+            shell.run_line_magic("gemini", line)
+    shell.run_line_magic("gemini", f"batch status {job.name.split('/', 1)[1]}")
+    assert f"`{job.name}`" in capsys.readouterr().out
+    assert not [r for r in emulator.requests if "generatecontent" in r.path.lower() and "batch" not in r.path.lower()]
+    shell.run_line_magic("gemini", "batch normalization, explained")  # words: still a prompt
+    assert [prompt_of(r) for r in emulator.requests if r.path.endswith(":streamGenerateContent")] == [
+        "batch normalization, explained"]
+
+
+def test_into_refuses_the_column_the_template_reads_and_says_when_it_replaces_one(shell, emulator, capsys):
+    frame = pd.DataFrame({"text": ["cat", "dog"], "note": ["x", "y"]})
+    shell.user_ns["words"] = frame
+    with pytest.raises(UsageError, match=r"--into text would overwrite the column text that the template reads.*"
+                                         r"--into text_answer"):
+        shell.run_cell_magic("gemini", "--over words --into text", "Say {row.text}")
+    assert generate_requests(emulator) == [] and list(frame["text"]) == ["cat", "dog"]
+    shell.run_cell_magic("gemini", "--over words --into note", "Say {row.text}")
+    assert "(and the column `note`, whose earlier values were replaced)" in capsys.readouterr().out
+    assert '"Say cat"' in frame.loc[0, "note"]
+    shell.run_cell_magic("gemini", "--over words --into answer", "Say {row.text}")
+    out = capsys.readouterr().out
+    assert "(and the column `answer`)." in out and "replaced" not in out

@@ -5,6 +5,7 @@ decoded. Over loopback against the emulator, whose deterministic tool use is in 
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime
 import enum
@@ -383,3 +384,40 @@ def test_unexpected_tool_call_ends_the_exchange(client, emulator):
     response = client.stream(FLASH, "hi", tools=[get_weather]).until_done()
     assert response.finish_reason == "UNEXPECTED_TOOL_CALL" and response.function_calls == []
     assert len(generate_requests(emulator)) == 1 and len(response.steps) == 1
+
+
+def test_after_a_chain_the_calls_and_tokens_are_the_whole_exchange(client, emulator):
+    response = client.generate(G3, "get_city of the Citadel, then get_weather there, then packing_advice for it.",
+                               tools=[get_city, get_weather, packing_advice])
+    assert [c["name"] for c in response.function_calls] == ["get_city", "get_weather", "packing_advice"]
+    assert response.pending_calls == [] and response.request_count == 4
+    per_request = [step["response"].request_usage for step in response.steps if step["kind"] == "model"]
+    assert len(per_request) == 4 and all(usage["totalTokenCount"] > 0 for usage in per_request)
+    for key in ("promptTokenCount", "totalTokenCount"):
+        assert response.usage[key] == builtins.sum(usage[key] for usage in per_request)
+    assert response.usage["totalTokenCount"] > response.request_usage["totalTokenCount"]
+
+
+def test_streamed_exchange_totals_and_the_limit_leaves_pending_calls(client, emulator):
+    stream = client.stream(G3, "get_rainfall for Hà Nội in month 10", tools=[get_rainfall])
+    for _ in stream:
+        pass
+    response = stream.response
+    assert [c["name"] for c in response.function_calls] == ["get_rainfall"]
+    first, last = (step["response"] for step in response.steps if step["kind"] == "model")
+    assert response.usage["totalTokenCount"] == (first.request_usage["totalTokenCount"]
+                                                 + last.request_usage["totalTokenCount"])
+    stopped = client.generate(FLASH, "get_weather for Huế", tools=[get_weather], tool_mode="any", max_calls=1)
+    assert [c["name"] for c in stopped.function_calls] == ["get_weather", "get_weather"]
+    assert [c["name"] for c in stopped.pending_calls] == ["get_weather"]
+    assert "see .pending_calls" not in stopped.tool_note  # the limit's note says to raise max_calls
+
+
+def test_sum_usage_adds_numbers_and_modalities():
+    from gemini_magic.response import sum_usage
+
+    total = sum_usage([{"promptTokenCount": 3, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 3}]},
+                       {"promptTokenCount": 5, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 4},
+                                                                       {"modality": "IMAGE", "tokenCount": 1}]}])
+    assert total == {"promptTokenCount": 8, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 7},
+                                                                    {"modality": "IMAGE", "tokenCount": 1}]}

@@ -102,3 +102,26 @@ def test_tools_inside_a_conversation_keep_the_exchange(tools, emulator):
     history = tools.user_ns["weather"].history
     assert [c["role"] for c in history] == ["user", "model", "user", "model"]
     assert "functionCall" in history[1]["parts"][0] and "functionResponse" in history[2]["parts"][0]
+
+
+@pytest.mark.parametrize("stream", ["", "--no-stream"])
+def test_the_footer_counts_the_tokens_of_every_request(tools, emulator, capsys, stream):
+    tools.run_cell_magic("gemini", f"--tools get_rainfall -o answer {stream}",
+                         "Use get_rainfall: is Huế wetter than Hà Nội in October?")
+    answer = tools.user_ns["answer"]
+    total = sum(step["response"].request_usage["totalTokenCount"] for step in answer.steps if step["kind"] == "model")
+    assert total > answer.request_usage["totalTokenCount"]
+    footer = [line for line in capsys.readouterr().out.splitlines() if "tokens" in line][-1]
+    assert f"tokens ({answer.request_count} requests):" in footer and f"total {total:,}" in footer
+    assert [c["name"] for c in answer.function_calls] == ["get_rainfall"] * len(answer.function_calls)
+    assert len(answer.function_calls) >= 1
+
+
+def test_a_chat_turn_stopped_by_the_call_limit_is_not_added(tools, emulator):
+    tools.user_ns.pop("trip", None)
+    tools.run_cell_magic("gemini", "--chat trip --no-stream", "Hello")
+    with pytest.raises(UsageError, match=r"(?s)max_calls=1.*no result answers.*Not added to trip"):
+        tools.run_cell_magic("gemini", "--chat trip --tools get_rainfall --tool-mode any --max-calls 1 --no-stream",
+                             "Use get_rainfall for Huế in October.")
+    chat = tools.user_ns["trip"]
+    assert len(chat.turns) == 1 and [c["role"] for c in chat.history] == ["user", "model"]

@@ -22,6 +22,7 @@ from typing import Any, Callable
 from ..constants import INLINE_REQUEST_LIMIT
 from ..errors import GeminiError, error_from_payload
 from ..request.body import model_path
+from ..request.rows import request_key
 from ..response import Response
 
 STATE_PREFIX = "BATCH_STATE_"
@@ -172,6 +173,35 @@ def create_batch(client: Any, requests_or_prompts: Any, *, model: str, display_n
         batch["inputConfig"] = {"fileName": uploaded.name}
     raw = client.request("POST", f"{model_path(model)}:batchGenerateContent", json={"batch": batch})
     return BatchJob(client, raw, keys)
+
+
+#: States of a job that can still give answers: re-running the same rows re-attaches to it.
+LIVE_STATES = ("PENDING", "RUNNING", "SUCCEEDED")
+
+
+def batch_key(model: str, bodies: list[dict]) -> str:
+    """A hash of the model and every request body, in order (hex): the same rows and prompt give the
+    same key, which the magic writes into the job's display name (`... #<first 12>`) to find it again."""
+    return request_key(model, {"requests": bodies})
+
+
+def find_batch(client: Any, key: str, names: Any = ()) -> BatchJob | None:
+    """A job started for the same requests (`batch_key`) that can still give answers (LIVE_STATES), or
+    None: first among `names` (jobs this session started), then among the key's jobs by display name
+    (one list call). Errors while looking are not fatal: None."""
+    tag = f"#{key[:12]}"
+    for name in names:
+        try:
+            job = get_batch(client, name)
+        except GeminiError:
+            continue
+        if job.state in LIVE_STATES and job.display_name.endswith(tag):
+            return job
+    try:
+        jobs = list_batches(client)
+    except GeminiError:
+        return None
+    return next((job for job in jobs if job.state in LIVE_STATES and job.display_name.endswith(tag)), None)
 
 
 def get_batch(client: Any, name: str) -> BatchJob:

@@ -151,6 +151,7 @@ def create_cache(client, model: str, contents: Any, system: Any = None, ttl: Any
 
     Raises SettingsError (bad ttl, too few tokens, bad model), ConversionError (an object that cannot
     be sent), APIError from the service."""
+    lifetime = to_duration(ttl) if expire_time is None else None  # a bad ttl: refused before any upload
     turn = client.prepare(model, contents, system=system, upload_progress=upload_progress)
     if check_size:
         counted = client.count_tokens(turn.model, request=turn).total
@@ -170,7 +171,7 @@ def create_cache(client, model: str, contents: Any, system: Any = None, ttl: Any
     if expire_time is not None:
         body["expireTime"] = format_time(expire_time)
     else:
-        body["ttl"] = to_duration(ttl)
+        body["ttl"] = lifetime
     if display_name:
         body["displayName"] = str(display_name)
     return CachedContent.from_json(client.request("POST", "cachedContents", json=body))

@@ -12,8 +12,10 @@
 
 Rules that keep the history intact:
 - A turn enters history only when its answer completed: not blocked, not cut short, not failed, not
-  interrupted. Otherwise the history is exactly as before and an error says so, with the partial
-  answer in `error.response` (an interrupted stream re-raises KeyboardInterrupt, history untouched).
+  interrupted, and for tools not stopped before an answer (max_calls, a function not given: history
+  never ends on a call no result answers). Otherwise the history is exactly as before and an error
+  says so, with the partial answer in `error.response` (an interrupted stream re-raises
+  KeyboardInterrupt, history untouched).
 - The user's objects are converted to parts once, when the turn is sent; history keeps those parts,
   so an image of turn 1 is not encoded again on turns 2...k. The model's parts come back into
   history exactly as received (`Response.to_content()`: thoughtSignatures, function calls, inline data).

@@ -60,12 +60,18 @@ class RowCache:
     """Answers by request key: in memory, and as one JSON file per answer in `directory` when given.
 
     Thread-safe. `get(key)` returns the raw GenerateContentResponse dict or None; `put(key, raw)`
-    stores it (the file is written atomically, so an interrupt never leaves half a file)."""
+    stores it (written to `<pid>-<random>.tmp`, then renamed into place, so an interrupt never leaves
+    half an answer). Opening a directory removes the `.tmp` files a killed process left behind: those of
+    a process that is no longer running, and any older than `STALE_SECONDS`."""
+
+    STALE_SECONDS = 600.0  # a .tmp file lives for milliseconds; one this old was left by a crash
 
     def __init__(self, directory: str | os.PathLike | None = None) -> None:
         self.directory = os.path.expanduser(os.fspath(directory)) if directory is not None else None
+        self.removed_orphans = 0
         if self.directory:
             os.makedirs(self.directory, exist_ok=True)
+            self.removed_orphans = _remove_orphans(self.directory, self.STALE_SECONDS)
         self._memory: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -95,10 +101,54 @@ class RowCache:
         with self._lock:
             self._memory[key] = raw
         if self.directory:
-            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(raw, stream, ensure_ascii=False)
-            os.replace(temporary, os.path.join(self.directory, key + ".json"))
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f"{os.getpid()}-", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    json.dump(raw, stream, ensure_ascii=False)
+                os.replace(temporary, os.path.join(self.directory, key + ".json"))
+            except BaseException:  # a failed or interrupted write leaves no .tmp behind
+                try:
+                    os.unlink(temporary)
+                except OSError:
+                    pass
+                raise
+
+
+def _remove_orphans(directory: str, stale_seconds: float) -> int:
+    """Remove the `.tmp` files of `directory` that no running write can own: written by a process
+    that has ended (their name starts with its pid), or older than `stale_seconds`. Returns how many."""
+    removed, now = 0, time.time()
+    try:
+        names = [name for name in os.listdir(directory) if name.endswith(".tmp")]
+    except OSError:
+        return 0
+    for name in names:
+        path = os.path.join(directory, name)
+        pid = name.split("-", 1)[0]
+        try:
+            old = now - os.stat(path).st_mtime > stale_seconds
+            if old or (pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid))):
+                os.unlink(path)
+                removed += 1
+        except OSError:
+            continue  # gone already, or not ours to remove
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine). On Windows, where os.kill(pid, 0) would
+    end the process, it is assumed running: only the age rule removes files there."""
+    if pid <= 0:
+        return False
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (another user's), or we cannot tell: keep its file
+    return True
 
 
 class _DictCache:

@@ -9,6 +9,7 @@
     response.text            # the final answer
     response.steps           # [{"kind": "model", ...}, {"kind": "tool", "calls": [{"name", "args", "result", "seconds"}]}, ...]
     response.history_contents  # every Content the exchange added after the user's turn
+    response.function_calls  # every call of the exchange; response.usage: the tokens of all its requests
 
 One exchange, as the service expects it (../shared/API_NOTES.md, recordings/function_call/):
 - the model turn goes back exactly as received (`Response.to_content()`: its thoughtSignatures and
@@ -223,7 +224,7 @@ class ToolLoop:
             return False
         functions = self.tooling.found.functions
         self.note = calls_refused(self.tooling, [c.get("name") for c in calls], self.calls_run,
-                                  "answer the call yourself (see .function_calls)")
+                                  "answer the call yourself (see .pending_calls)")
         if self.note:
             return False
         records = []

@@ -52,17 +52,8 @@ class Turn:
     @property
     def usage(self) -> dict:
         """The answer's token counts (usageMetadata, or the Interaction's usage). When tools were called,
-        the counts of every model turn of the exchange, summed field by field (each request was billed)."""
-        response = self.response
-        if not isinstance(response, Response) or not self.exchange:
-            return dict(getattr(response, "usage", None) or {})
-        totals: dict = {}
-        for step in response.steps:
-            if step["kind"] == "model" and step["response"] is not None:
-                for key, value in step["response"].usage.items():
-                    if isinstance(value, int) and not isinstance(value, bool):
-                        totals[key] = totals.get(key, 0) + value
-        return totals or dict(response.usage)
+        the counts of every model turn of the exchange, summed field by field (`Response.usage`)."""
+        return dict(getattr(self.response, "usage", None) or {})
 
     @property
     def tokens(self) -> int:
@@ -71,7 +62,13 @@ class Turn:
 
 
 def why_not_complete(result: Any) -> tuple[type, str] | None:
-    """Why an answer cannot enter the history (an error class and a sentence), or None when it can."""
+    """Why an answer cannot enter the history (an error class and a sentence), or None when it can.
+    An automatic calling loop that stopped before an answer (`tool_note`: the call limit, or a function
+    not given) cannot: history would end on a call no function response answers."""
+    note = getattr(result, "tool_note", None)
+    if note and not getattr(result, "interrupted", False) and getattr(result, "error", None) is None:
+        return GeminiError, (f"{note.rstrip('.')}. The exchange ended on a function call that no result answers, "
+                             "which the next turn could not follow")
     if isinstance(result, Interaction):
         status = result.status
         if result.interrupted:

@@ -136,7 +136,7 @@ class GeminiMagics(Magics):
         subcommand: `%gemini models`, `%gemini config`, `%gemini files [delete NAME|--all]`,
         `%gemini backend [auto|api|emulator]`, `%gemini chat [undo|reset] [NAME]`,
         `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
-        `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch cancel NAME`, `%gemini batches`,
+        `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch status|cancel NAME`, `%gemini batches`,
         `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`, `%gemini live [list|close NAME]`.
         `%gemini --help` (or `-h`, `help`, `%%gemini --help`) shows this help. A line of one word that
         is one typo away from a subcommand (a letter added, dropped or changed, or two swapped:
@@ -158,7 +158,9 @@ class GeminiMagics(Magics):
         `{In[4]}`, `{Out[4]}` and `{last_error}` put the notebook's cells and last error in a prompt.
 
         `{name}` in the prompt places a kernel object there (an image, DataFrame, figure, array, path,
-        uploaded file...); `{{` and `}}` are literal braces.
+        uploaded file...); `{x!r}` and `{total:,.2f}` are filled as str.format fills them; `{{` and `}}`
+        are literal braces. Braces that start with a variable but are not a reference (`{ x }`,
+        `{row.my col}`, `{f()}`) are refused with how to write them, never sent as they are.
 
         Examples::
 
@@ -280,7 +282,7 @@ def _names_a_chat(words: list[str], namespace: dict) -> bool:
 
 #: The actions of the subcommands that take one (`%gemini cache list`).
 ACTIONS = {"cache": ("create", "list", "extend", "delete"), "files": ("delete",), "chat": ("undo", "reset", "show"),
-           "batch": ("cancel",), "live": ("list", "close")}
+           "batch": ("cancel", "status"), "live": ("list", "close")}
 
 
 def _refuse_mistyped_action(command: str, action: list[str]) -> None:

@@ -42,6 +42,18 @@ def _parser(action: str) -> MagicArgumentParser:
     return parser
 
 
+def _joined_values(tokens: list[str]) -> list[str]:
+    """`--ttl -1h` as `--ttl=-1h`: argparse takes a value starting with "-" for an option and would say
+    only "expected one argument"; joined, the duration's own message says what is wrong."""
+    joined: list[str] = []
+    for token in tokens:
+        if joined and joined[-1] == "--ttl" and token.startswith("-"):
+            joined[-1] = f"--ttl={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
 def run(magics, line: str) -> None:
     words = line.split(None, 1)
     action = words[0] if words else ""
@@ -51,7 +63,7 @@ def run(magics, line: str) -> None:
         tokens = shlex.split(words[1] if len(words) > 1 else "")
     except ValueError as error:
         raise UsageError(f"Could not read the options ({error}); check the quotes.") from None
-    args = _parser(action).parse_args(tokens) if action != "list" else None
+    args = _parser(action).parse_args(_joined_values(tokens)) if action != "list" else None
     client = magics.backend.client()
     try:
         if action == "create":

@@ -39,7 +39,7 @@ def run_prompt(magics, args, prompt_text: str):
         from .rows import run_rows
 
         return run_rows(magics, args, prompt_text, model, settings, view_options)
-    if args.batch:
+    if args.batch or args.new_batch:
         raise UsageError("--batch goes with --over NAME: it sends one request per row through the Batch API.")
     if args.into or args.rpm is not None or args.cache_dir:
         raise UsageError("--into, --rpm and --cache-dir go with --over NAME (one prompt per row).")

@@ -76,14 +76,18 @@ _PROMPT_OPTIONS = [
     (("--over",), dict(metavar="NAME", help="Run the cell once per row of this DataFrame, Series or list: "
                                             "{row.col} takes the row's values; -o binds a DataFrame.")),
     (("--into",), dict(metavar="COL", help="With --over: also write each answer (or parsed value) into this "
-                                           "column of the input frame.")),
+                                           "column of the input frame (not one the template reads).")),
     (("--concurrency",), dict(type=int, default=8, metavar="N", help="With --over: most requests in flight "
                                                                      "(default 8).")),
     (("--rpm",), dict(type=float, metavar="N", help="With --over: at most N requests a minute.")),
     (("--cache-dir",), dict(metavar="DIR", help="With --over: also keep answers on disk in DIR (a re-run "
-                                                "sends no request twice).")),
+                                                "sends no request twice; files a killed run left half-written "
+                                                "are removed).")),
     (("--batch",), dict(action="store_true", help="With --over: send the rows through the Batch API (half "
                                                   "price, within 24 h); %%gemini batch NAME re-attaches.")),
+    (("--new-batch",), dict(action="store_true", help="With --batch: start a new job even when one for the same "
+                                                      "prompt and rows is running or done (re-running the cell "
+                                                      "re-attaches to it otherwise).")),
 ]
 
 

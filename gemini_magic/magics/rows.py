@@ -4,6 +4,7 @@
     Classify this product review: {row.text} (rating {row.stars})
 
     %gemini batch batches/abc123 -o labelled      # re-attach to a batch job (after a kernel restart)
+    %gemini batch status abc123                   # its state and counts, without waiting
     %gemini batch cancel batches/abc123
     %gemini batches                               # the key's batch jobs, as a table
     %gemini embed {reviews.text} -o vectors --dims 256 --task RETRIEVAL_DOCUMENT
@@ -33,6 +34,7 @@ from .names import check_out_name
 BATCH_POLL = (2.0, 60.0)  # seconds between reads of a batch job: first, most (x1.5 each time)
 DRY_RUN_SHOWN, DRY_RUN_SAMPLE = 3, 5
 _BATCH_ID = re.compile(r"(batches/)?[a-z0-9]{16,}")
+_SHORT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 # --- %%gemini --over ---------------------------------------------------------------------------------
@@ -49,6 +51,9 @@ def run_rows(magics, args, template: str, model: str, settings, view_options) ->
                                                  or args.url_context or args.maps)):
         if given:
             raise UsageError(f"{flag} does not go with --over: each row is one prompt on its own.")
+    if args.new_batch and not args.batch:
+        raise UsageError("--new-batch goes with --batch: it starts a new batch job even when one for the same "
+                         "prompt and rows exists.")
     if args.concurrency < 1 or (args.rpm is not None and args.rpm <= 0):
         raise UsageError("--concurrency and --rpm must be above 0 (such as --concurrency 8 --rpm 60).")
     if args.into and type(rows).__name__ != "DataFrame":
@@ -72,6 +77,10 @@ def run_rows(magics, args, template: str, model: str, settings, view_options) ->
         raise UsageError(f"--over {args.over}: {explain.message(error)}") from None
     if not records:
         raise UsageError(f"--over {args.over}: it has no rows, so there is nothing to send.")
+    if args.into and args.into in compiled.columns:
+        raise UsageError(f"--into {args.into} would overwrite the column {args.into} that the template reads, so the "
+                         f"inputs would be lost (and a re-run would send the answers as prompts). Write the answers "
+                         f"into another column, such as --into {args.into}_answer.")
     client = magics.backend.client()
     if args.dry_run:
         return dry_run_rows(client, model, compiled, records, options)
@@ -111,27 +120,57 @@ def map_rows(magics, args, client, model: str, template: str, rows, options: dic
         view.discard()
         raise UsageError(f"--over {args.over}: {explain.message(error)}") from None
     view.finish()
+    replaced = bool(args.into) and args.into in getattr(rows, "columns", ())  # a re-run, or a column of the user's
     name = bind_frame(magics, args, rows, answers, options["schema"])
-    show_markdown(summary(answers, name, args.into))
+    show_markdown(summary(answers, name, args.into, replaced))
 
 
 def start_batch(magics, args, client, model: str, compiled, rows, records: list, options: dict) -> None:
-    """`--batch`: one request per row through the Batch API; show the job's name, wait, bind the frame."""
-    from ..api.batches import create_batch
+    """`--batch`: one request per row through the Batch API; show the job's name, wait, bind the frame.
+    Re-running the cell (the same prompt and rows) re-attaches to the job it started, unless
+    `--new-batch`: a second paid job only when asked for."""
+    from ..api.batches import batch_key, batch_requests, create_batch, find_batch
 
+    jobs = magics.__dict__.setdefault("batch_jobs", {})
     try:
         replace = {id(obj): client.prepare(model, [obj], **options).body["contents"][-1]["parts"]
                    for obj in compiled.objects}  # kernel objects converted once, not per row
-        contents = [compiled.render(record, replace) for record in records]
-        job = create_batch(client, contents, model=model, display_name=f"gemini_magic {args.over}", **options)
+        bodies = batch_requests(client, render_all(compiled, rows, records, replace), model, **options)
+        key = batch_key(model, bodies)
+        earlier = None if args.new_batch else find_batch(
+            client, key, [name for name, known in jobs.items() if known.get("key") == key])
+        if earlier is None:
+            job = create_batch(client, bodies, model=model, display_name=f"gemini_magic {args.over} #{key[:12]}")
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(f"--over {args.over} --batch: {explain.message(error)}") from None
-    jobs = magics.__dict__.setdefault("batch_jobs", {})
-    jobs[job.name] = {"rows": rows, "schema": options["schema"], "keys": job.keys}
+    if earlier is not None:
+        earlier.keys = jobs.get(earlier.name, {}).get("keys") or [f"row-{n}" for n in range(len(bodies))]
+        jobs[earlier.name] = {"rows": rows, "schema": options["schema"], "keys": earlier.keys, "key": key}
+        show_markdown("Re-attached to batch job {0:code} ({1}), started earlier for the same prompt and rows: no new "
+                      "job was started (and nothing new is billed). Add --new-batch to start another.",
+                      earlier.name, earlier.state)
+        return wait_and_bind(magics, args, earlier, rows, options["schema"])
+    jobs[job.name] = {"rows": rows, "schema": options["schema"], "keys": job.keys, "key": key}
     show_markdown("Started batch job {0:code} ({1}). It runs on Google's service even if this kernel stops: "
-                  "{2:code} re-attaches, {3:code} cancels it.", job.name, plural(len(records), "request"),
-                  f"%gemini batch {job.name}{' -o ' + args.out if args.out else ''}", f"%gemini batch cancel {job.name}")
+                  "{2:code} re-attaches, {3:code} cancels it; running this cell again re-attaches too.", job.name,
+                  plural(len(records), "request"), f"%gemini batch {job.name}{' -o ' + args.out if args.out else ''}",
+                  f"%gemini batch cancel {job.name}")
     wait_and_bind(magics, args, job, rows, options["schema"])
+
+
+def render_all(compiled, rows, records: list, replace: dict) -> list:
+    """Every row's contents for one batch job; RowTemplateError naming the row for one that cannot be
+    filled (a missing value): a job is sent whole or not at all."""
+    from ..request.rows import RowTemplateError
+
+    labels = list(rows.index) if type(rows).__name__ in ("DataFrame", "Series") else range(len(records))
+    contents = []
+    for label, record in zip(labels, records):
+        try:
+            contents.append(compiled.render(record, replace))
+        except RowTemplateError as error:
+            raise RowTemplateError(f"row {label!r}: {error} Nothing was sent.") from None
+    return contents
 
 
 def wait_and_bind(magics, args, job, rows, schema) -> None:
@@ -164,11 +203,28 @@ def wait_and_bind(magics, args, job, rows, schema) -> None:
 
 def dry_run_rows(client, model: str, compiled, records: list, options: dict) -> None:
     """`--dry-run --over`: the first prompts, the tokens of a sample and the estimated total; no answers."""
+    from ..request.rows import RowTemplateError
+
     shown = []
     for record in records[:DRY_RUN_SHOWN]:
-        text = "".join(p if isinstance(p, str) else f"[{type(p).__name__}]" for p in compiled.render(record))
+        try:
+            parts = compiled.render(record)
+        except RowTemplateError as error:  # a missing value: this row would not be sent
+            parts = [f"(not sent) {error}"]
+        text = "".join(p if isinstance(p, str) else f"[{type(p).__name__}]" for p in parts)
         shown.append("```text\n" + text.replace("```", "ʼʼʼ") + "\n```")
-    sample = records[:DRY_RUN_SAMPLE]
+    sample = []
+    for record in records:
+        if len(sample) == DRY_RUN_SAMPLE:
+            break
+        try:
+            compiled.render(record)
+        except RowTemplateError:
+            continue
+        sample.append(record)
+    if not sample:
+        raise UsageError("Every row has a missing value in a field the template reads, so none would be sent. "
+                         "Fill them (df.fillna(...)) or drop those rows (df.dropna(subset=[...])).")
     try:
         counts = [client.count_tokens(model, compiled.render(record), **options).total for record in sample]
     except (GeminiError, TypeError, ValueError) as error:
@@ -248,11 +304,12 @@ def _not_run(model: str):
     return response
 
 
-def summary(answers: list, name: str, into: str | None) -> str:
+def summary(answers: list, name: str, into: str | None, replaced: bool = False) -> str:
     failed = sum(answer.error is not None for answer in answers)
     text = f"{plural(len(answers), 'row')} answered into `{name}`"
     if into:
-        text += f" (and the column `{into}`)"
+        text += f" (and the column `{into}`, whose earlier values were replaced)" if replaced else \
+            f" (and the column `{into}`)"
     if failed:
         text += f"; {plural(failed, 'row')} failed: see the `error` column, and run the cell again to retry them"
     return text + "."
@@ -279,14 +336,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def names_a_job(words: list[str]) -> bool:
-    """`%gemini batch cancel NAME` / `%gemini batch NAME ...` is the subcommand; else a prompt."""
-    if words[:1] == ["cancel"]:
+    """`%gemini batch cancel NAME`, `%gemini batch status NAME` and `%gemini batch NAME [-o OUT ...]` are
+    the subcommand; `%gemini batch processing is what?` is a prompt. NAME is `batches/...`, a long job
+    id, or a short one (letters and digits, at least one digit) followed by nothing or options."""
+    if words[:1] in (["cancel"], ["status"]):
         return len(words) == 2
-    return bool(words) and bool(_BATCH_ID.fullmatch(words[0]))
+    if not words:
+        return False
+    name, rest = words[0], words[1:]
+    if name.startswith("batches/") or _BATCH_ID.fullmatch(name):
+        return True
+    short = bool(_SHORT_ID.fullmatch(name)) and any(c.isdigit() for c in name)
+    return short and (not rest or rest[0].startswith("-"))
 
 
 def batch_command(magics, line: str) -> None:
-    """`%gemini batch NAME [-o OUT] [--over DF] [--schema T]` re-attaches; `%gemini batch cancel NAME`."""
+    """`%gemini batch NAME [-o OUT] [--over DF] [--schema T]` re-attaches; `%gemini batch status NAME`
+    shows its state; `%gemini batch cancel NAME`."""
     from ..api.batches import get_batch
 
     parser = _Parser(prog="batch", add_help=False)
@@ -295,15 +361,22 @@ def batch_command(magics, line: str) -> None:
     parser.add_argument("--over")
     parser.add_argument("--schema")
     words = _words(line)
-    cancel = words[:1] == ["cancel"]
-    args = parser.parse_args(words[1:] if cancel else words)
+    action = words[0] if words[:1] in (["cancel"], ["status"]) else None
+    args = parser.parse_args(words[1:] if action else words)
     client = magics.backend.client()
     name = args.name if args.name.startswith("batches/") else f"batches/{args.name}"
     try:
         job = get_batch(client, name)
-        if cancel:
+        if action == "cancel":
             job.cancel()
             show_markdown("Asked to cancel {0:code}: it is {1} now.", job.name, job.state)
+            return None
+        if action == "status":
+            counts = job.counts
+            show_markdown("{0:code} ({1}): {2} · {3} of {4} done, {5} failed. {6:code} waits and binds the answers.",
+                          job.name, job.display_name or "no display name", job.state,
+                          counts["succeeded"] + counts["failed"], plural(counts["requests"], "request"),
+                          counts["failed"], f"%gemini batch {job.name} -o NAME")
             return None
     except GeminiError as error:
         raise UsageError(explain.message(error) + "\n%gemini batches lists the jobs of this key.") from None

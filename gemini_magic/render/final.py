@@ -214,7 +214,8 @@ def thoughts_markdown(thoughts: str) -> str:
 def footer_line(response, *, elapsed: float | None = None, first_chunk: float | None = None,
                 streaming: bool = False, label: str | None = None) -> str:
     """`model-version · finish reason · tokens: prompt P / cached C / answer A / ... · first token 0.42 s ·
-    total 3.1 s`, then `label` when given (a chat turn: "trip · turn 3 · 4,812 tokens so far").
+    total 3.1 s`, then `label` when given (a chat turn: "trip · turn 3 · 4,812 tokens so far"). After a
+    tool exchange the tokens are its total over every request: `tokens (3 requests): ...`.
 
     `streaming`: the answer is still arriving, so a missing finish reason is not "incomplete".
     """
@@ -234,7 +235,9 @@ def footer_line(response, *, elapsed: float | None = None, first_chunk: float | 
     usage = response.usage
     counts = [f"{label} {usage[key]:,}" for key, label in _USAGE_FIELDS if isinstance(usage.get(key), int)]
     if counts:
-        items.append("tokens: " + " / ".join(counts))
+        requests = getattr(response, "request_count", 1)
+        over = f" ({requests} requests)" if isinstance(requests, int) and requests > 1 else ""
+        items.append(f"tokens{over}: " + " / ".join(counts))
     first_chunk = response.time_to_first_chunk if response.time_to_first_chunk is not None else first_chunk
     elapsed = response.elapsed if response.elapsed is not None else elapsed
     if first_chunk is not None and response.streamed:

@@ -35,6 +35,9 @@ def duration_seconds(value) -> float:
         seconds = float(value)
     elif isinstance(value, str):
         text = value.strip().lower()
+        if text.startswith("-") and (re.fullmatch(r"-\s*\d+(?:\.\d+)?", text) or _WHOLE.fullmatch(text[1:])):
+            raise SettingsError(f"The duration {value!r} is negative: a time to live counts from now, so give a "
+                                f"positive one ({_EXAMPLES}).")
         if re.fullmatch(r"\d+(?:\.\d+)?", text):
             seconds = float(text)
         elif text and _WHOLE.fullmatch(text):

@@ -80,7 +80,10 @@ def prepare_turn(contents: Any, *, model: str, settings: GenerationSettings | No
             system_parts = list(system["parts"])
         else:
             items = list(system) if isinstance(system, (list, tuple)) else [system]
-            system_parts = convert_all(items, client=client).parts or None
+            # The same upload rules as the prompt's objects: reported, noted, and never in a dry run.
+            conversion = convert_all(items, client=client, upload_progress=upload_progress, dry_run=dry_run)
+            context.notes.extend(conversion.notes)
+            system_parts = conversion.parts or None
     body = build_body(list(history or ()) + new, system_parts=system_parts, settings=settings,
                       tools=tools, tool_config=tool_config, cached_content=cached_content)
     return PreparedTurn(model, body, context.notes, answer_type)

@@ -12,7 +12,11 @@
 - Every other `{name}` is a kernel object from `namespace`, resolved once when the template is
   built (`prompt.split_template` rules), and so converted once, not per row.
 - A row value that is text or a number joins the text; any other object (an image in a column)
-  stays an object for the part converters.
+  stays an object for the part converters. `{row.price:.2f}` and `{row.text!r}` format the value as
+  `str.format` does.
+- A missing value (None, NaN, NA, NaT) in a field the template reads is not sent as "nan": that row
+  fails with RowTemplateError (not sent; its `error` says which field) and the other rows go on.
+  `{row}` of a whole plain value is the same. A DataFrame with a repeated column name is refused.
 
 `table_rows(rows)` turns a DataFrame, Series, list of dicts or list of values into (index, rows)
 without importing pandas (it is recognised by type name). `request_key(model, body)` is the hash
@@ -27,7 +31,7 @@ import numbers
 from typing import Any
 
 from ..errors import GeminiError
-from ..prompt import split_template
+from ..prompt import DeferredValue, format_value, split_template
 
 ROW_NAME = "row"
 
@@ -36,13 +40,16 @@ class RowTemplateError(GeminiError, ValueError):
     """A `{row...}` reference names a column the rows do not have, or rows are not a table."""
 
 
-class _Field:
-    """A `{row...}` reference met while splitting the template: the lookup steps after `row`."""
+class _Field(DeferredValue):
+    """A `{row...}` reference met while splitting the template: the lookup steps after `row`, and the
+    conversion and format spec written after it (`{row.price:.2f}`, `{row.text!r}`)."""
 
-    __slots__ = ("steps",)
+    __slots__ = ("steps", "conversion", "spec")
 
-    def __init__(self, steps: tuple = ()) -> None:
+    def __init__(self, steps: tuple = (), conversion: str | None = None, spec: str = "") -> None:
         self.steps = steps
+        self.conversion = conversion
+        self.spec = spec
 
     def __getattr__(self, name: str) -> "_Field":
         if name.startswith("__"):
@@ -52,9 +59,36 @@ class _Field:
     def __getitem__(self, key: Any) -> "_Field":
         return _Field(self.steps + (key,))
 
+    def with_format(self, conversion: str | None, spec: str) -> "_Field":
+        return _Field(self.steps, conversion, spec)
+
     @property
     def column(self) -> Any:
         return self.steps[0] if self.steps else None
+
+    @property
+    def written(self) -> str:
+        """The field as the template wrote it, without braces: `row.text`, `row['my col']!r`."""
+        path = "".join(f".{s}" if isinstance(s, str) and s.isidentifier() else f"[{s!r}]" for s in self.steps)
+        return ROW_NAME + path + (f"!{self.conversion}" if self.conversion else "") + (
+            f":{self.spec}" if self.spec else "")
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN, pandas NA / NaT: a cell with no value (pandas is not imported to tell)."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    kind = type(value)
+    if kind.__module__.startswith("pandas") and kind.__name__ in ("NAType", "NaTType"):
+        return True
+    if kind.__module__ == "numpy" and getattr(value, "shape", None) == () and hasattr(value, "dtype"):
+        try:
+            return bool(value != value)
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 class RowTemplate:
@@ -102,6 +136,12 @@ class RowTemplate:
         for item in self.items:
             if isinstance(item, _Field):
                 value = _lookup(row, item.steps)
+                if is_missing(value):
+                    raise RowTemplateError(
+                        f"This row has no value for {{{item.written}}} ({value!r}), so it was not sent. Fill the "
+                        "missing values (df.fillna(...)) or drop those rows (df.dropna(subset=[...])).")
+                if item.conversion is not None or item.spec:
+                    value = format_value(value, item.conversion, item.spec, item.written)
             elif replace and not isinstance(item, str) and id(item) in replace:
                 out.extend(replace[id(item)])  # the object's parts, converted once for every row
                 continue
@@ -145,6 +185,11 @@ def table_rows(rows: Any) -> tuple[list, list]:
     module = type(rows).__module__ or ""
     if module.startswith("pandas") and kind == "DataFrame":
         columns = list(rows.columns)
+        repeated = [column for column in dict.fromkeys(columns) if columns.count(column) > 1]
+        if repeated:
+            raise RowTemplateError(f"The DataFrame has more than one column named {', '.join(map(repr, repeated))}: "
+                                   "a row would keep only the last. Rename them first "
+                                   "(df.columns = [...], or df.loc[:, ~df.columns.duplicated()]).")
         records = [dict(zip(columns, values)) for values in rows.itertuples(index=False, name=None)]
         return list(rows.index), records
     if module.startswith("pandas") and kind == "Series":
