@@ -151,3 +151,18 @@ def test_progress_reports_bytes_and_total(transport):
     seen = []
     download(transport, "/whole", io.BytesIO(), progress=lambda got, total: seen.append((got, total)))
     assert seen[-1] == (len(BODY), len(BODY)) and all(total == len(BODY) for _, total in seen)
+
+
+class FullDisk(io.BytesIO):
+    """A sink that fails as a full disk does, after the first block."""
+
+    def write(self, block):
+        if self.tell():
+            raise OSError(28, "No space left on device")
+        return super().write(block)
+
+
+def test_a_sink_that_cannot_be_written_is_a_local_error_not_a_cut(transport):
+    with pytest.raises(OSError, match="No space left on device") as caught:
+        download(transport, "/ranges", FullDisk())
+    assert not isinstance(caught.value, DownloadError) and "broke off" not in str(caught.value)

@@ -8,12 +8,18 @@ retirement explained.
 from __future__ import annotations
 
 import base64
+import os
 import re
+import signal
+import threading
+import time
 
 import pytest
 from IPython.core.error import UsageError
 
 from gemini_magic.errors import NotFoundError, SettingsError
+
+from conftest import TEST_KEY
 
 VEO = "veo-3.1-generate-preview"
 
@@ -117,6 +123,10 @@ def test_an_image_from_the_kernel_is_the_first_frame(video_shell, emulator):
     ("--video --chat", "x", r"--chat do\(es\) not go with --video"),
     ("--video", "Show {number}", r"A video prompt is text; a int"),
     ("--duration 8", "x", r"--duration go\(es\) with --video"),
+    ("--video --live s", "x", r"--live do\(es\) not go with --video"),
+    ("--video -t 0", "x", r"--temperature do\(es\) not go with --video"),
+    ("--video -n 2", "x", r"--candidates do\(es\) not go with --video"),
+    ("--video --image", "x", r"--image needs a kernel image with --video: --image \{photo\}"),
 ])
 def test_bad_video_input_is_one_message_and_nothing_is_sent(video_shell, emulator, line, cell, message):
     video_shell.user_ns["number"] = 3
@@ -129,6 +139,72 @@ def test_a_failed_video_names_the_operation(video_shell, emulator):
     emulator.inject("video_failed", message="Quota of GPUs ran out.")
     with pytest.raises(UsageError, match=r"models/veo-3\.1-generate-preview/operations/\w+ failed: Quota of GPUs"):
         video_shell.run_cell_magic("gemini", "--video", "x")
+
+
+def test_a_download_that_fails_is_one_message_naming_the_operation(video_shell, emulator):
+    emulator.inject("cut_download", at=5000, times=4)  # the download and each of its 3 resumes cut
+    with pytest.raises(UsageError, match=r"broke off after 5,000 of 17,667 bytes.* The video of models/veo-3\.1-"
+                                         r"generate-preview/operations/\w+ is made .* run this cell again") as caught:
+        video_shell.run_cell_magic("gemini", "--video -o clip", "Waves on rocks")
+    assert TEST_KEY not in str(caught.value)
+    assert emulator.pending() == 0 and video_shell.user_ns["clip"].size is None
+    video_shell.run_cell_magic("gemini", "--video -o clip", "Waves on rocks")  # the re-run downloads it
+    assert len(_creates(emulator)) == 1 and video_shell.user_ns["clip"].size == 17667
+
+
+def test_ctrl_c_during_the_download_says_how_to_get_the_video(video_shell, emulator, capsys):
+    emulator.inject("slow", match="download", delay=2)
+
+    def interrupt_the_download():  # Ctrl-C, once the download has been asked for (and is slow to come)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not [r for r in emulator.requests if r.path.endswith(":download")]:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_the_download, daemon=True).start()
+    video_shell.run_cell_magic("gemini", "--video -o clip", "A slow download")
+    out = capsys.readouterr().out
+    name = video_shell.user_ns["_gemini"].name
+    assert f"Stopped downloading the video of {name}" in out and "Run this cell again" in out
+    assert "`clip.save(path)`" in out and video_shell.user_ns["clip"].size is None
+
+
+def test_an_operation_name_from_the_service_is_text_in_the_notices(video_shell, emulator):
+    import json
+
+    hostile = f"models/{VEO}/operations/<img src=x onerror=alert(1)>**bold**"
+    emulator.replay(json.dumps({"name": hostile, "done": False}).encode(), content_type="application/json",
+                    match="videos")
+    client = video_shell.magics_manager.registry["GeminiMagics"].backend.client()
+
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+
+    client.transport.sleep = interrupt
+    seen = []
+    original = video_shell.display_pub.publish
+    video_shell.display_pub.publish = lambda data, *a, **k: (seen.append(data), original(data, *a, **k))[1]
+    try:
+        video_shell.run_cell_magic("gemini", "--video", "A hostile name")
+        video_shell.run_cell_magic("gemini", "--video", "A hostile name")  # the re-run picks it up: its notice
+    finally:
+        video_shell.display_pub.publish = original
+    notices = [data["text/markdown"] for data in seen if "text/markdown" in data]
+    assert any("Stopped waiting" in n for n in notices) and any("Picking up" in n for n in notices)
+    outside_code = [re.sub(r"(`+).*?\1", "", n) for n in notices]  # a code span shows HTML as text
+    assert not [n for n in outside_code if "<img" in n or "**bold**" in n]
+
+
+@pytest.mark.parametrize("fault", ["video_failed", "video_filtered"])
+def test_a_rerun_after_no_video_tries_again(video_shell, emulator, capsys, fault):
+    emulator.inject(fault)
+    with pytest.raises(UsageError, match=r"operations/\w+ (failed|made no video)"):
+        video_shell.run_cell_magic("gemini", "--video -o clip", f"A second try after {fault}")
+    first = video_shell.user_ns["_gemini"].name
+    video_shell.run_cell_magic("gemini", "--video -o clip", f"A second try after {fault}")
+    out = capsys.readouterr().out
+    assert "already made this video" not in out and f"{first} made no video, so this run makes a new one" in out
+    assert len(_creates(emulator)) == 2 and video_shell.user_ns["clip"].size == 17667
 
 
 def test_a_large_video_is_saved_beside_the_notebook_and_linked(emulator, client, tmp_path):

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import re
 
 import pytest
 
-from gemini_magic.errors import NotFoundError, SettingsError, VideoFilteredError, VideoGenerationError
+from gemini_magic.errors import DownloadError, NotFoundError, SettingsError, VideoFilteredError, VideoGenerationError
 from gemini_magic.media_out import mp4_duration
 
 from conftest import TEST_KEY
@@ -85,6 +87,18 @@ def test_an_image_becomes_the_first_frame(client, emulator):
     assert decoded.size == (64, 48)
 
 
+def test_an_image_file_path_as_text_is_that_file(client, emulator, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (40, 30), (0, 120, 60)).save(path)
+    client.generate_videos("Make it move", image=str(path))
+    assert _creates(emulator)[0].json["instances"][0]["image"]["mimeType"] == "image/png"
+    with pytest.raises(SettingsError, match=r"got a str that names no file \(.*nothing\.png"):
+        client.generate_videos("Make it move", image=str(tmp_path / "nothing.png"))
+    assert len(_creates(emulator)) == 1
+
+
 @pytest.mark.parametrize("options, message", [
     ({"aspect_ratio": "4:3"}, r"aspect ratio 16:9, 9:16; got '4:3'"),
     ({"resolution": "4k"}, r"resolution 720p, 1080p; got '4k'"),
@@ -149,6 +163,32 @@ def test_omni_goes_through_the_interactions_api(client, emulator, tmp_path):
     assert operation.done and operation.name.startswith("interactions/") and operation.state == "succeeded"
     path = operation.videos[0].save(tmp_path)
     assert path.suffix == ".mp4" and mp4_duration(path) == pytest.approx(2.0)
+
+
+def test_an_omni_video_is_reattached_by_its_name_after_a_restart(client, emulator, tmp_path):
+    from gemini_magic import Client
+
+    name = client.generate_videos("A paper boat", model=OMNI).name
+    restarted = Client(api_key=TEST_KEY, base_url=emulator.base_url)
+    operation = restarted.get_operation(name)
+    read = [r for r in emulator.requests if r.method == "GET" and r.path.endswith(name)]
+    assert read[-1].headers["api-revision"] and operation.state == "succeeded" and operation.model == OMNI
+    assert mp4_duration(operation.videos[0].save(tmp_path)) == pytest.approx(2.0)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device that is always full)")
+@pytest.mark.parametrize("downloaded", [False, True])
+def test_a_full_disk_says_where_and_leaves_no_file_that_looks_whole(client, emulator, tmp_path, downloaded):
+    video = client.generate_videos("Waves").wait(poll=0.001).videos[0]
+    if downloaded:
+        video.bytes  # in memory already: saving writes what is here
+    target = tmp_path / "v.mp4"
+    (tmp_path / "v.mp4.part").symlink_to("/dev/full")  # the bytes go to a disk that is full
+    with pytest.raises(OSError, match=rf"Could not write the video to {re.escape(str(target))}: No space left "
+                                      rf"on device.*models/{VEO}/operations/") as caught:
+        video.save(target)
+    assert not isinstance(caught.value, DownloadError) and not target.exists()
+    assert not (tmp_path / "v.mp4.part").exists() and TEST_KEY not in str(caught.value)
 
 
 def test_a_cut_download_resumes_with_a_range_request(client, emulator, tmp_path):

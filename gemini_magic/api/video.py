@@ -87,23 +87,30 @@ class Video:
 
         Streamed: bytes go to `path + ".part"`, renamed to `path` when complete, so a cut download
         never leaves a file that looks whole. `progress(received, total)` as bytes arrive. Returns the
-        Path. Raises DownloadError (refused, too big, cut), APIError, OSError."""
+        Path. Raises DownloadError (refused, too big, cut), APIError, OSError (the local file: it names
+        the path and leaves nothing behind)."""
         target = Path(path).expanduser() if path is not None else Path(f"{self.name}{self.extension}")
         if target.is_dir():
             target = target / f"{self.name}{self.extension}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if self._data is not None:
-            target.write_bytes(self._data)
-        else:
-            partial = target.with_name(target.name + ".part")
+        partial = target.with_name(target.name + ".part")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 with open(partial, "wb") as sink:
-                    self._fetch(sink, progress, max_bytes)
+                    if self._data is not None:
+                        sink.write(self._data)
+                    else:
+                        self._fetch(sink, progress, max_bytes)
                 os.replace(partial, target)
             except BaseException:
                 partial.unlink(missing_ok=True)
                 raise
-            self._size = target.stat().st_size
+        except OSError as error:  # the local side: a full disk, a read-only or missing folder, ...
+            where = self.operation or self.uri
+            raise type(error)(error.errno, f"Could not write the video to {target}: {error.strerror or error}. "
+                                           f"Nothing is lost: save again to another path (or once there is room); "
+                                           f"the video is still at the service ({where}).") from None
+        self._size = target.stat().st_size
         self.path = target
         return target
 

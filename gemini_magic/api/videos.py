@@ -103,7 +103,7 @@ class VideoOperation:
         if self.done:
             return self
         transport = self.client.transport
-        http = transport.send("GET", self.name)  # models/{veo}/operations/{id} or interactions/{id}
+        http = transport.send("GET", self.name, headers=_headers(self.name))  # models/{veo}/operations/{id}
         self.reads += 1
         self._update(transport.json(http))
         return self
@@ -185,8 +185,17 @@ def get_operation(client: Any, name: str) -> VideoOperation:
     if not (text.startswith("interactions/") or ("/operations/" in text and text.startswith("models/"))):
         raise SettingsError(f"{name!r} is not a video operation name; it looks like "
                             "models/veo-3.1-generate-preview/operations/ID (operation.name shows it).")
-    http = client.transport.send("GET", text)
+    http = client.transport.send("GET", text, headers=_headers(text))
     model = text.split("/")[1] if text.startswith("models/") else ""
     operation = VideoOperation(client, client.transport.json(http), model)
     operation.model = operation.model or str(operation.raw.get("model", ""))
     return operation
+
+
+def _headers(name: str) -> dict | None:
+    """The Interactions API's revision header for an Omni operation (interactions/{id}); none for Veo."""
+    if not name.startswith("interactions/"):
+        return None
+    from .interactions import HEADERS
+
+    return HEADERS

@@ -25,7 +25,7 @@ from .answers import prompt_tokens
 from .errors import KEY_IN_URL, UNREGISTERED_CALLER, ApiError, injected, invalid_api_key, method_not_found
 from .faults import Fault, Replay
 from .framing import BodyReader, to_json
-from .interactions import InteractionRun
+from .interactions import InteractionRun, StoredInteraction
 from .responses import Generation
 from .tool_config import tool_set
 from .websocket import WebSocket, accept_value, is_upgrade
@@ -401,7 +401,11 @@ class Handler(BaseHTTPRequestHandler):
         parsed_body = validation.parse_json(body)
         if isinstance(parsed_body, dict) and str(parsed_body.get("model", "")).startswith("gemini-omni"):
             self.put_back_unused(fault, ())
-            return self.send_json(200, emulator.videos.omni(parsed_body, emulator.base_url))
+            answer = emulator.videos.omni(parsed_body, emulator.base_url)
+            if parsed_body.get("store", True) is not False:  # kept as the service keeps it: GET re-reads it
+                book.put(StoredInteraction(answer["id"], answer["model"], answer["status"], answer["created"], [],
+                                           answer["steps"], answer["usage"], parsed_body.get("input")))
+            return self.send_json(200, answer)
         try:
             run = InteractionRun(validation.parse_json(body), emulator.store.resolve, book,
                                  stream=query.get("alt") == "sse", fault=fault)

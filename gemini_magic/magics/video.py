@@ -6,7 +6,7 @@
 The view shows the operation's progress, then the video (render/video.py). Ctrl-C stops waiting and
 keeps the operation (its name is shown, with how to re-attach); running the cell again picks it up.
 Re-running a cell that already made a video with the same options shows that video again and says
-so: a second paid generation needs `--new`. `_gemini` is the VideoOperation, `-o NAME` the Video.
+so: a second paid generation needs `--new`. A re-run after a failed or filtered generation tries again. `_gemini` is the VideoOperation, `-o NAME` the Video.
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ from . import explain
 from .display import show_markdown
 from .names import check_out_name
 
-#: Options of %%gemini that have no meaning for a video.
-_NOT_FOR_VIDEO = ("chat", "over", "tools", "schema", "json", "speak", "cache", "search", "code", "maps",
-                  "url_context", "batch", "dry_run", "attach", "system")
+#: Options of %%gemini that have no meaning for a video (refused, never silently ignored).
+_NOT_FOR_VIDEO = ("chat", "live", "text", "voice", "interactions", "no_store", "over", "into", "rpm", "cache_dir",
+                  "tools", "tool_mode", "max_calls", "schema", "json", "speak", "cache", "search", "code", "maps",
+                  "url_context", "batch", "dry_run", "attach", "system", "temperature", "top_p", "top_k",
+                  "max_tokens", "stop", "seed", "candidates", "thinking_budget", "thinking_level", "show_thoughts",
+                  "format", "raw")
 
 
 @dataclass
@@ -39,7 +42,8 @@ class MadeVideo:
 
 def run_video(magics, args, prompt_text: str):
     """Make (or pick up) the cell's video, show its progress and the video, bind the results."""
-    refused = [name for name in _NOT_FOR_VIDEO if getattr(args, name, None)]
+    refused = [name for name in _NOT_FOR_VIDEO if getattr(args, name, None) is not None
+               and getattr(args, name) is not False]  # -t 0 is given too
     if refused:
         flags = ", ".join("--" + name.replace("_", "-") for name in refused)
         raise UsageError(f"{flags} do(es) not go with --video: a video is made from the cell's text and the "
@@ -56,13 +60,17 @@ def run_video(magics, args, prompt_text: str):
     cell = magics.context.cell_id or prompt
     fingerprint = _fingerprint(prompt, options)
     earlier = made.get(cell)
+    if earlier is not None and earlier.fingerprint == fingerprint and earlier.operation.state in ("failed",
+                                                                                                "filtered"):
+        show_markdown("ℹ️ {0} made no video, so this run makes a new one.", earlier.operation.name)
+        earlier = None  # nothing was made to show again: try again
     if earlier is not None and earlier.fingerprint == fingerprint and not args.new:
         operation = earlier.operation
         if operation.done:
-            show_markdown(f"ℹ️ This cell already made this video ({operation.name}); it is shown again and nothing "
-                          "new was generated. Add `--new` to make another (a new, paid generation).")
+            show_markdown("ℹ️ This cell already made this video ({0}); it is shown again and nothing new was "
+                          "generated. Add `--new` to make another (a new, paid generation).", operation.name)
         else:
-            show_markdown(f"ℹ️ Picking up {operation.name}, started by an earlier run of this cell.")
+            show_markdown("ℹ️ Picking up {0}, started by an earlier run of this cell.", operation.name)
     else:
         try:
             operation = client.generate_videos(prompt, **options)
@@ -75,7 +83,7 @@ def run_video(magics, args, prompt_text: str):
 def _wait_and_show(magics, args, operation):
     from IPython.display import display
 
-    from ..render.video import OperationProgress
+    from ..render.video import OperationProgress, video_bundle
 
     namespace = magics.shell.user_ns if magics.shell is not None else {}
     namespace["_gemini"] = operation
@@ -85,9 +93,9 @@ def _wait_and_show(magics, args, operation):
         operation.wait(progress=progress, poll=magics.video_poll)
     except KeyboardInterrupt:
         progress.finish(f"Stopped waiting for {operation.name}.")
-        show_markdown(f"⏸️ Stopped waiting; the video goes on being made at the service, and nothing is lost. "
-                      f"Run this cell again to pick it up, or in Python: "
-                      f"`operation = client.get_operation(\"{operation.name}\")`, then `operation.wait()`.")
+        show_markdown("⏸️ Stopped waiting; the video goes on being made at the service, and nothing is lost. "
+                      "Run this cell again to pick it up, or in Python: {0:code}, then `operation.wait()`.",
+                      f"operation = client.get_operation(\"{operation.name}\")")
         return None
     except VideoGenerationError as error:
         progress.finish(f"No video from {operation.name}.")
@@ -99,14 +107,20 @@ def _wait_and_show(magics, args, operation):
     count = len(operation.videos)
     progress.finish(f"{operation.model}: {count} video{'s' if count != 1 else ''} in "
                     f"{time.monotonic() - started:.0f} s · {operation.name}")
-    for video in operation.videos:
-        try:
-            display(video)
-        except GeminiError as error:
-            raise UsageError(f"{explain.message(error)} The video stays at the service for now: "
-                             f"client.get_operation(\"{operation.name}\").videos[0].save(...) tries again.") from None
-    if args.out:
+    if args.out:  # bound before the download, so that a failed one can be saved again from it
         namespace[args.out] = operation.videos[0] if count == 1 else list(operation.videos)
+    again = f", or `{args.out}.save(path)`" if args.out and count == 1 else ""
+    for video in operation.videos:
+        try:  # downloaded here, not inside display() (IPython would print a formatter's error as a traceback)
+            bundle = video_bundle(video)
+        except KeyboardInterrupt:
+            show_markdown("⏸️ Stopped downloading the video of {0}; it is made and stays at the service. Run "
+                          f"this cell again to download it (nothing new is generated){again}.", operation.name)
+            return None
+        except (GeminiError, OSError) as error:
+            raise UsageError(f"{explain.message(error)} The video of {operation.name} is made and stays at the "
+                             f"service: run this cell again to download it (nothing new is generated){again}.") from None
+        display(bundle, raw=True)
     return None
 
 
@@ -128,8 +142,11 @@ def _prompt(prompt_text: str, namespace) -> str:
 
 
 def _image(value, namespace: dict):
-    if value is None or value is True:
+    if value is None:
         return None
+    if value is True:
+        raise UsageError("--image needs a kernel image with --video: --image {photo} (it becomes the first "
+                         "frame); leave --image out for a video from the text alone.")
     name = str(value).strip()
     if not (name.startswith("{") and name.endswith("}")):
         raise UsageError(f"--image {value}: name a kernel image in braces, such as --image {{photo}}.")

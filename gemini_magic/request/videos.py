@@ -11,7 +11,7 @@
 Every value is checked against the values the models take (`VEO`, `OMNI`, `IMAGE_ASPECT_RATIOS`,
 `IMAGE_SIZES`); a bad one is a SettingsError naming the allowed values. Images for `image=`,
 `last_frame=` and `reference_images=` are any kernel object `{name}` accepts (converted by
-`parts.to_part`); one that is not an image, or is over `INPUT_IMAGE_LIMIT` bytes, is a SettingsError.
+`parts.to_part`), or an image file's path as text; one that is not an image, or is over `INPUT_IMAGE_LIMIT` bytes, is a SettingsError.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConversionError, SettingsError
@@ -156,14 +157,19 @@ def image_input(obj: Any, what: str) -> dict:
     """A kernel object as `{bytesBase64Encoded, mimeType}`; SettingsError when it is no image or too big."""
     from ..parts import to_part
 
+    named = obj if isinstance(obj, str) else None
+    if named is not None and "\n" not in named and 0 < len(named) < 4096 and Path(named).expanduser().is_file():
+        obj = Path(named).expanduser()  # a path given as text: that file, as `{name}` takes a Path
     try:
         part = to_part(obj)
     except ConversionError as error:
         raise SettingsError(f"{what}: {error}") from None
     blob = part.get("inlineData") if isinstance(part, dict) else None
     if not blob or not str(blob.get("mimeType", "")).startswith("image/"):
+        got = f"a str that names no file ({named[:200]!r})" if named is not None else (
+            f"a {type(obj).__name__}")
         raise SettingsError(f"{what} must be an image (a PIL image, a figure, an image file's path or bytes, ...); "
-                            f"got a {type(obj).__name__}.")
+                            f"got {got}.")
     try:
         size = len(base64.b64decode(blob["data"], validate=False))
     except (binascii.Error, ValueError):

@@ -51,7 +51,8 @@ def download(transport: Any, url: str, sink: BinaryIO, *, max_bytes: int = DEFAU
 
     `progress(received_bytes, total_bytes_or_None)` is called as bytes arrive. Raises DownloadError
     (too big, cut and not resumable, too many redirects, a redirect without a Location), APIError for
-    an answer >= 400 (key redacted), APIConnectionError when nothing could be fetched.
+    an answer >= 400 (key redacted), APIConnectionError when nothing could be fetched, and the
+    OSError of `sink.write` as it is (a full disk is not a cut download).
     """
     received, resumed, redirects = 0, 0, 0
     total: int | None = None
@@ -93,11 +94,16 @@ def download(transport: Any, url: str, sink: BinaryIO, *, max_bytes: int = DEFAU
                     if received > max_bytes:
                         raise DownloadError(f"The download grew past the limit of {max_bytes:,} bytes; stopped after "
                                             f"{received - len(block):,} bytes.", received - len(block), total)
-                    sink.write(block)
+                    try:
+                        sink.write(block)
+                    except OSError as error:  # the local file (a full disk, ...): not the download's fault
+                        raise _SinkError(error) from error
                     if progress is not None:
                         progress(received, total)
             except GeminiError:
                 raise
+            except _SinkError as failed:
+                raise failed.error from None
             except Exception as exc:  # requests' ChunkedEncodingError / ConnectionError: the body broke off
                 cut = transport.map_exception(exc, f"The download from {_where(current)} broke off")
                 if not resumable or resumed >= MAX_RESUMES or start is None or _position(sink) != start + received:
@@ -114,6 +120,14 @@ def download(transport: Any, url: str, sink: BinaryIO, *, max_bytes: int = DEFAU
             raise DownloadError(f"The download ended after {received:,} of {total:,} bytes; run it again.",
                                 received, total)
         return DownloadResult(received, mime.split(";")[0].strip(), current, resumed, redirects)
+
+
+class _SinkError(Exception):
+    """An OSError of `sink.write`, carried past the handler of a body that broke off."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 def _fetch(transport: Any, url: str, headers: dict | None, params: dict | None):
