@@ -12,7 +12,9 @@ Importing this package is cheap: requests, ipywidgets, Pillow, pandas, numpy and
 imported when something first needs them.
 
 Layers, top-down: a module imports only from its own layer or the layers below it, with no circles
-(tests/test_layering.py reads this list and checks every import, those inside functions included).
+(tests/test_layering.py reads this list and checks every import, those inside functions and those
+made by a string, `importlib.import_module("gemini_magic....")`, included). docs/ARCHITECTURE.md
+says what each layer does and where this differs from the design notes ("Layers as built").
 
     layer 1: magics
     layer 2: render
@@ -20,7 +22,7 @@ Layers, top-down: a module imports only from its own layer or the layers below i
     layer 4: request, prompt, parts, notebook
     layer 5: response, interaction, live_turn
     layer 6: wire, errors, sniff, media_out
-    layer 7: constants, _version, units, escape, part_kinds, citations, pricing, code_blocks
+    layer 7: constants, _version, units, escape, part_kinds, citations, pricing, code_blocks, redaction
     apart: emulator (may import constants only)
 """
 

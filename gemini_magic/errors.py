@@ -1,4 +1,4 @@
-r"""Every error gemini_magic raises, in one hierarchy.
+r"""Every error gemini_magic raises, in one hierarchy: each class below is defined in this module.
 
     GeminiError
     ├── MissingAPIKeyError          no key in the argument or the environment
@@ -14,11 +14,20 @@ r"""Every error gemini_magic raises, in one hierarchy.
     │   └── APITimeoutError         connect or read timeout
     ├── RequestError                the request could not be sent as built (URL, header, body, local file)
     ├── StreamProtocolError         an answer that is neither an event, an answer nor an error
-    ├── ConversionError             a kernel object could not become a request part
+    ├── ConversionError             a kernel object could not become a request part (also a TypeError)
+    │   └── RequestTooLargeError    the parts of one request are more than the API takes inline
+    │                               (also importable from gemini_magic.parts.sizes)
     ├── SettingsError               a setting (temperature, model, base URL, timeout, ...) that cannot be
     │                               sent; also a ValueError
     ├── SchemaError                 a Python type (or a function) cannot be described as a JSON Schema
     ├── SchemaMismatchError         JSON (an answer, a tool call's arguments) does not fit the type asked for
+    ├── TemplateError               a prompt's `{...}` names a variable but cannot be filled as written
+    │                               (also a ValueError; also importable from gemini_magic.prompt)
+    ├── UndefinedNameError          a prompt's `{reference}` names nothing that exists (also a NameError;
+    │                               also importable from gemini_magic.prompt)
+    ├── RowTemplateError            a `{row...}` names a column the rows lack, or rows are no table (also a
+    │                               ValueError; also importable from gemini_magic.request.rows)
+    ├── BatchError                  a batch job cannot give what was asked (also from gemini_magic.api.batches)
     ├── PromptBlockedError          the prompt was blocked by safety filters
     ├── CostLimitError              a request's estimated cost is above max_cost (nothing sent)
     ├── UploadError                 a Files API upload did not complete
@@ -28,13 +37,23 @@ r"""Every error gemini_magic raises, in one hierarchy.
     └── VideoGenerationError        a video operation failed (its message and operation name)
         └── VideoFilteredError      every video was filtered by the safety filters (their reasons)
 
+    KeyboardInterrupt
+    └── RowsInterrupted             Ctrl-C during `map_prompts` / `--over`: the finished rows in `.responses`
+                                    (not a GeminiError, so a bare `except GeminiError` never swallows
+                                    Ctrl-C; also importable from gemini_magic.api.rows and gemini_magic)
+
+No other module defines a public exception. Two private ones carry control flow inside one module and
+never reach a caller (`api.limiter._Stopped`, `wire.download._SinkError`). The emulator's own
+exceptions (its HTTP errors, WebSocket closes) belong to the emulator and are never raised here.
+
 An error raised while streaming carries what had arrived so far in `.response`, so a failure never
 loses a partial answer.
 
-Messages never contain the API key: it travels only in a request header, and `redact` scrubs it from
-any text that came back from the network, raw or escaped (JSON `\u002d` and `\/`, percent-encoded,
-repr `\x2d`, HTML `&#45;`). As a last line of defence every GeminiError scrubs the keys that clients of
-this process use (`register_secret`) from its message, arguments and text attributes when it is built.
+Messages never contain the API key: it travels only in a request header, and `redact` (defined in
+`redaction.py`, importable from here too) scrubs it from any text that came back from the network,
+raw or escaped (JSON `\u002d` and `\/`, percent-encoded, repr `\x2d`, HTML `&#45;`). As a last line of
+defence every GeminiError scrubs the keys that clients of this process use (`register_secret`) from
+its message, arguments and text attributes when it is built.
 
 Google's error object (`{"error": {"code", "message", "status", "details"}}`, alone or wrapped in a
 list) is read by one parser, `google_error` / `error_from_payload`, on every path: an HTTP error body,
@@ -43,13 +62,12 @@ an event in a stream, an upload reply. Anything else that arrives is not an API 
 
 from __future__ import annotations
 
-import base64
-import functools
 import json
 import re
 from typing import Any
 
 from .constants import API_KEY_ENV_VARS
+from .redaction import redact, redact_known, register_secret  # noqa: F401  (re-exported)
 
 
 
@@ -287,95 +305,39 @@ class VideoFilteredError(VideoGenerationError):
         self.reasons, self.count = list(reasons or []), count
 
 
-_REDACTED = "[REDACTED]"
-_KNOWN_SECRETS: set[str] = set()
-_MIN_KNOWN_LENGTH = 8  # shorter "keys" (tests' "k") would blank out ordinary letters everywhere
-_PREFIX_FRACTION = 0.5  # a prefix of the key this long (or longer) is redacted as the key
+class TemplateError(GeminiError, ValueError):
+    """A brace expression in a prompt names a kernel variable but cannot be filled as written."""
 
 
-def register_secret(secret: str | None) -> None:
-    """Scrub `secret` from every GeminiError built from now on (Transport registers its key)."""
-    if secret and len(secret) >= _MIN_KNOWN_LENGTH:
-        _KNOWN_SECRETS.add(secret)
+class UndefinedNameError(GeminiError, NameError):
+    """A `{reference}` in a prompt names a variable, attribute or key that does not exist."""
+
+    def __init__(self, message: str, name: str | None = None) -> None:
+        super().__init__(message)
+        self.name = name
 
 
-_SHORT_ESCAPES = {"/": "/", "\n": "n", "\r": "r", "\t": "t", "\f": "f", "\b": "b", "\v": "v", "\0": "0",
-                  "\a": "a", "'": "'", '"': '"', "\\": "\\"}
+class RowTemplateError(GeminiError, ValueError):
+    """A `{row...}` reference names a column the rows do not have, or rows are not a table."""
 
 
-def _hex(code: int, width: int) -> str:
-    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{code:0{width}x}")
+class RequestTooLargeError(ConversionError):
+    """The parts of one request add up to more than the API takes inline."""
 
 
-@functools.lru_cache(maxsize=16)
-def _secret_pattern(secret: str) -> re.Pattern:
-    """The secret written raw or with any character escaped as JSON, repr, percent or HTML would."""
-    pieces = []
-    for char in secret:
-        code = ord(char)
-        forms = [re.escape(char), r"\\+u" + _hex(code, 4) if code < 0x10000 else r"\\+U" + _hex(code, 8),
-                 f"&#0*{code};", "&#[xX]0*" + _hex(code, 1 if code < 16 else 2 if code < 256 else 4) + ";",
-                 "".join("%" + _hex(byte, 2) for byte in char.encode("utf-8"))]
-        if code < 0x100:
-            forms.append(r"\\+x" + _hex(code, 2))
-        if char in _SHORT_ESCAPES:
-            forms.append(r"\\+" + re.escape(_SHORT_ESCAPES[char]))
-        pieces.append("(?:" + "|".join(forms) + ")")
-    return re.compile("".join(pieces))
+class BatchError(GeminiError):
+    """A batch job cannot give what was asked (results of a job that is not done, that failed ...)."""
 
 
-@functools.lru_cache(maxsize=16)
-def _transform_pattern(secret: str) -> re.Pattern:
-    """The secret's common transforms: in any letter case, cut to a long prefix (at least
-    `_PREFIX_FRACTION` of it), or base64-encoded (standard or URL-safe, at any alignment inside a
-    longer encoded text, as in an echoed `Authorization: Basic` header)."""
-    start = max(_MIN_KNOWN_LENGTH, int(len(secret) * _PREFIX_FRACTION))
-    rest = ""  # the prefix, then each further character optionally: `ab(?:c(?:d)?)?`
-    for char in reversed(secret[start:]):
-        rest = f"(?:{re.escape(char)}{rest})?"
-    forms = [re.escape(secret[:start]) + rest]
-    raw = secret.encode("utf-8")
-    for offset in range(3):  # the base64 characters that depend on the secret's bytes only
-        encoded = base64.b64encode(b"\0" * offset + raw).decode("ascii").rstrip("=")
-        skip = 4 if offset else 0
-        core = encoded[skip:len(encoded) - 4] if len(encoded) - skip > 8 else ""
-        if len(core) >= _MIN_KNOWN_LENGTH:  # with the few characters it shares with its neighbours
-            for variant in dict.fromkeys((core, core.replace("+", "-").replace("/", "_"))):
-                forms.append(r"[A-Za-z0-9+/_-]{0,3}" + re.escape(variant) + r"[A-Za-z0-9+/_-]{0,4}={0,2}")
-    return re.compile("|".join(f"(?:{form})" for form in forms), re.IGNORECASE)
+class RowsInterrupted(KeyboardInterrupt):
+    """Raised by `map_prompts` on Ctrl-C. `responses`: one per row, None where the row did not finish;
+    `done`: how many finished (all of them are in the cache)."""
 
-
-def redact(value: Any, secret: str | None) -> Any:
-    """`value` (text, or dicts and lists of it) with `secret` replaced by [REDACTED], in every form.
-
-    The raw secret and the forms escaped by JSON (`\\u0041`, `\\/`), repr (`\\x41`), URLs (`%41`) and
-    HTML (`&#65;`) are all found, one escaped character or many, so text is safe before decoding
-    as well as after; so are its common transforms: upper or lower case, a long prefix (a key cut
-    short in a message: at least half of it) and base64 (the key inside an encoded header).
-
-        >>> redact('{"message": "bad key \\\\u0041Iza-123"}', "AIza-123")
-        '{"message": "bad key [REDACTED]"}'
-    """
-    if not secret or value is None or len(secret) < _MIN_KNOWN_LENGTH:
-        return value  # a key of a few characters is no real key (an emulator's); scrubbing it garbles text
-    if isinstance(value, str):
-        if secret in value:
-            value = value.replace(secret, _REDACTED)
-        if "\\" in value or "%" in value or "&#" in value:
-            value = _secret_pattern(secret).sub(_REDACTED, value)
-        return _transform_pattern(secret).sub(_REDACTED, value)
-    if isinstance(value, dict):
-        return {redact(k, secret): redact(v, secret) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(redact(v, secret) for v in value)
-    return value
-
-
-def redact_known(value: Any) -> Any:
-    """`redact` with every secret registered by `register_secret`."""
-    for secret in tuple(_KNOWN_SECRETS):
-        value = redact(value, secret)
-    return value
+    def __init__(self, responses: list) -> None:
+        self.responses = responses
+        self.done = sum(r is not None for r in responses)
+        super().__init__(f"Interrupted after {self.done} of {len(responses)} row{'s' if len(responses) != 1 else ''}; "
+                         "run again with the same cache to continue where it stopped.")
 
 
 def parse_retry_delay(value: Any) -> float | None:

@@ -35,24 +35,12 @@ import ast
 import re
 from typing import Any
 
-from .errors import GeminiError
+from .errors import TemplateError, UndefinedNameError  # defined in errors.py; imported from here too
 
 # `{{text}}` escapes and `{text}` candidates; neither may contain a brace or a line break.
 _TOKEN = re.compile(r"\{\{([^{}\n]*)\}\}|\{([^{}\n]*)\}")
 
 _MISSING = object()
-
-
-class TemplateError(GeminiError, ValueError):
-    """A brace expression in a prompt names a kernel variable but cannot be filled as written."""
-
-
-class UndefinedNameError(GeminiError, NameError):
-    """A `{reference}` in a prompt names a variable, attribute or key that does not exist."""
-
-    def __init__(self, message: str, name: str | None = None) -> None:
-        super().__init__(message)
-        self.name = name
 
 
 def _is_constant_key(node: ast.AST) -> bool:

@@ -125,3 +125,29 @@ def test_the_checker_sees_an_upward_import(tmp_path):
         assert "gemini_magic.render.final" in imports_of(bad) or "gemini_magic.render" in imports_of(bad)
     finally:
         bad.unlink()
+
+
+def _exception_classes(path: Path, known: set[str]) -> list[str]:
+    """Public classes defined in `path` that derive (by name) from an exception class."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            bases = {base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "") for base in node.bases}
+            if bases & known or any(b.endswith(("Error", "Exception", "Interrupt")) for b in bases):
+                found.append(node.name)
+    return found
+
+
+def test_every_error_class_is_defined_in_errors_and_drawn_in_its_tree():
+    from gemini_magic import errors
+
+    defined = {name for name, value in vars(errors).items()
+               if isinstance(value, type) and issubclass(value, BaseException) and value.__module__ == errors.__name__}
+    known = defined | {"Exception", "BaseException", "KeyboardInterrupt", "ValueError", "TypeError", "NameError"}
+    elsewhere = [f"{module_name(path)}.{name}" for path in PACKAGE.rglob("*.py")
+                 if top(module_name(path)) not in ("emulator", "errors") for name in _exception_classes(path, known)]
+    assert not elsewhere, f"define these in gemini_magic/errors.py (re-export them where they were): {elsewhere}"
+    tree = errors.__doc__.split("\n\n\n")[0] if errors.__doc__ else ""
+    missing = sorted(name for name in defined if not re.search(rf"^    (?:.*[└├]── )?{name}\b", tree, re.M))
+    assert not missing, f"draw these in errors.py's docstring tree: {missing}"
+    assert len(defined) >= 30

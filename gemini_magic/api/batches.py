@@ -20,17 +20,13 @@ import time
 from typing import Any, Callable
 
 from ..constants import INLINE_REQUEST_LIMIT
-from ..errors import GeminiError, error_from_payload
+from ..errors import BatchError, GeminiError, error_from_payload  # noqa: F401  (BatchError: re-exported)
 from ..request.body import model_path
 from ..request.rows import request_key
 from ..response import Response
 
 STATE_PREFIX = "BATCH_STATE_"
 DONE_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED")
-
-
-class BatchError(GeminiError):
-    """A batch job cannot give what was asked (results of a job that is not done, that failed ...)."""
 
 
 class BatchJob:

@@ -34,8 +34,8 @@ import threading
 import time
 from typing import Any, Callable
 
-from ..errors import (AuthenticationError, GeminiError, NotFoundError, PermissionDeniedError, RateLimitError,
-                      SettingsError)
+from ..errors import (AuthenticationError, GeminiError, NotFoundError, PermissionDeniedError, RateLimitError,  # noqa: F401
+                      RowsInterrupted, SettingsError)  # RowsInterrupted: defined in errors.py, imported from here too
 from ..request.body import model_path
 from ..request.rows import RowTemplate, request_key, table_rows
 from ..response import Response
@@ -43,17 +43,6 @@ from ..wire.transport import is_retryable
 from .limiter import AdaptiveLimiter, _Stopped
 
 Progress = Callable[[int, int, int, int], None]  # (done, total, errors, tokens)
-
-
-class RowsInterrupted(KeyboardInterrupt):
-    """Raised by `map_prompts` on Ctrl-C. `responses`: one per row, None where the row did not finish;
-    `done`: how many finished (all of them are in the cache)."""
-
-    def __init__(self, responses: list) -> None:
-        self.responses = responses
-        self.done = sum(r is not None for r in responses)
-        super().__init__(f"Interrupted after {self.done} of {len(responses)} row{'s' if len(responses) != 1 else ''}; "
-                         "run again with the same cache to continue where it stopped.")
 
 
 class RowCache:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..constants import INLINE_REQUEST_LIMIT
-from ..errors import ConversionError
+from ..errors import RequestTooLargeError  # noqa: F401  (defined in errors.py; imported from here too)
 from ..units import human_size
 
 
@@ -41,10 +41,6 @@ class Settings:
 
 
 settings = Settings()
-
-
-class RequestTooLargeError(ConversionError):
-    """The parts of one request add up to more than the API takes inline."""
 
 
 #: The converters' old name for the one size formatter (`1_234_567` → "1.2 MB", `500` → "500 bytes").

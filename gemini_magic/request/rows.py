@@ -30,14 +30,10 @@ import json
 import numbers
 from typing import Any
 
-from ..errors import GeminiError
+from ..errors import RowTemplateError  # noqa: F401  (defined in errors.py; imported from here too)
 from ..prompt import DeferredValue, format_value, split_template
 
 ROW_NAME = "row"
-
-
-class RowTemplateError(GeminiError, ValueError):
-    """A `{row...}` reference names a column the rows do not have, or rows are not a table."""
 
 
 class _Field(DeferredValue):
