@@ -6,23 +6,7 @@ import pytest
 
 from gemini_magic.render import StreamView
 from gemini_magic.response import Response
-
-
-class Recorder:
-    """Stands in for IPython.display.display; its handles record `update` calls too."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, obj, **kwargs):
-        self.calls.append(("display", obj, kwargs))
-        recorder = self
-
-        class Handle:
-            def update(self, bundle, **options):
-                recorder.calls.append(("update", bundle, options))
-
-        return Handle() if kwargs.get("display_id") else None
+from helpers import Recorder
 
 
 def answer_draws(view) -> list[str]:

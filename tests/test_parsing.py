@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import enum
 import json
 from typing import Literal, Optional, TypedDict
 
@@ -13,19 +12,7 @@ import pytest
 
 from gemini_magic.request.parsing import child, parse_answer, parse_as, records
 from gemini_magic.request.schema import SchemaMismatchError
-
-
-class Mood(enum.Enum):
-    HAPPY = "happy"
-    SAD = "sad"
-
-
-@dataclasses.dataclass
-class Place:
-    name: str
-    province: str
-    rainfall_mm: float
-    pet_friendly: bool
+from helpers import Mood, Place
 
 
 @dataclasses.dataclass

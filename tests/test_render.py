@@ -15,30 +15,9 @@ from conftest import recording
 from gemini_magic.render import StreamView, final_bundle
 from gemini_magic.render.live import WIDGET_BYTES_PER_SECOND
 from gemini_magic.response import Response
+from helpers import Recorder
 
 # -- helpers ------------------------------------------------------------------------------------
-
-class Handle:
-    def __init__(self, recorder):
-        self.recorder = recorder
-
-    def update(self, obj, **kwargs):
-        self.recorder.calls.append(("update", obj, kwargs))
-
-
-class Recorder:
-    """Stands in for IPython.display.display: records what would have been shown."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, obj, **kwargs):
-        self.calls.append(("display", obj, kwargs))
-        return Handle(self) if kwargs.get("display_id") else None
-
-    def raw_bundles(self):
-        return [obj for kind, obj, kwargs in self.calls if kwargs.get("raw")]
-
 
 def text_chunk(text, **extra):
     return {"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, **extra}]}
@@ -72,7 +51,6 @@ def stream_through(view, pieces, sleep=0.0, every=1):
     response.add(final_chunk())
     view.finish(response)
     return response, time.perf_counter() - started
-
 
 
 def sse_response(relative):

@@ -21,24 +21,10 @@ from gemini_magic.render.progress import UploadProgress
 from gemini_magic.render.typed import pretty_partial_json, records_markdown
 from gemini_magic.request.answer_type import AnswerType
 from gemini_magic.response import Response
+from helpers import Recorder
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40).decode()
 JPEG = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\x01" * 30).decode()
-
-
-class Recorder:
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, obj, **kwargs):
-        self.calls.append((obj, kwargs))
-        return self if kwargs.get("display_id") else None
-
-    def update(self, obj, **kwargs):
-        self.calls.append((obj, {"update": True, **kwargs}))
-
-    def bundles(self):
-        return [obj for obj, kwargs in self.calls if kwargs.get("raw")]
 
 
 def answer(*parts, reason="STOP", **extra):
@@ -90,10 +76,10 @@ def test_image_recording_in_the_widget_view_replaces_the_live_view_then_shows_th
     live = view.answer_output.outputs
     assert [next(iter(o["data"])) for o in live] == ["text/markdown", "image/png"]  # the image while streaming
     view.finish(response)
-    (first, kwargs), *rest = [c for c in recorder.calls if c[1].get("raw")]
-    assert kwargs.get("update") and "axolotl" in first["text/markdown"]
+    (kind, first, _), *rest = [call for call in recorder.calls if call[2].get("raw")]
+    assert kind == "update" and "axolotl" in first["text/markdown"]
     png = data["candidates"][0]["content"]["parts"][1]["inlineData"]["data"]
-    assert rest[0][0]["image/png"] == png and "STOP" in rest[1][0]["text/plain"]
+    assert rest[0][1]["image/png"] == png and "STOP" in rest[1][1]["text/plain"]
     assert view.answer_output.outputs == ()
 
 
@@ -243,7 +229,7 @@ def test_footer_shows_cached_tokens_and_a_chat_label():
     assert final_bundle(response, footer_label=label)["text/plain"].endswith(label)
     recorder = Recorder()
     StreamView("m", mode="plain", display=recorder, footer_label=label).finish(response)
-    (bundle,) = recorder.bundles()
+    (bundle,) = recorder.raw_bundles()
     assert bundle["text/markdown"].splitlines()[-1].endswith(label)  # in the footer line, not a line of its own
 
 

@@ -18,6 +18,7 @@ from gemini_magic.render.explore import response_bundle
 from gemini_magic.render.final import final_bundles, footer_line
 from gemini_magic.response import Response
 from gemini_magic.wire.sse import SSEDecoder
+from helpers import Recorder
 
 G3 = "gemini-3-flash-preview"
 
@@ -30,18 +31,6 @@ def get_rainfall(city: str, month: int) -> float:
 def get_temperature(city: str) -> float:
     """Average temperature of a city in °C."""
     raise KeyError(city)
-
-
-class Recorder:
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, obj, **kwargs):
-        self.calls.append((obj, kwargs))
-        return self if kwargs.get("display_id") else None
-
-    def update(self, obj, **kwargs):
-        self.calls.append((obj, {"update": True, **kwargs}))
 
 
 def sse(relative):
@@ -101,9 +90,9 @@ def test_the_automatic_loop_shows_each_call_live_and_in_the_final_display(client
     assert "get_rainfall(" in view.calls_output.value and "KeyError" in view.calls_output.value
     response = stream.response
     view.finish(response)
-    (final, kwargs), = [c for c in recorder.calls if c[1].get("raw")]
+    (kind, final, _), = [call for call in recorder.calls if call[2].get("raw")]
     markdown = final["text/markdown"]
-    assert kwargs.get("update") and markdown.count("<details><summary>🔧 ") == 2
+    assert kind == "update" and markdown.count("<details><summary>🔧 ") == 2
     assert "= 795.6 · " in markdown and "✗ KeyError" in markdown
     assert markdown.index("get_rainfall(") < markdown.index(response.text[:20])  # the calls, then the answer
     assert view.calls_output.value == ""  # emptied: the final display holds the calls once

@@ -19,24 +19,12 @@ from gemini_magic.errors import GeminiError
 from gemini_magic.request.parsing import parse_as
 from gemini_magic.request.schema import (ACCEPTED_KEYWORDS, SchemaError, classification_labels, json_schema,
                                          response_format)
-
-
-class Mood(enum.Enum):
-    HAPPY = "happy"
-    SAD = "sad"
+from helpers import Mood, Place
 
 
 class Stars(enum.IntEnum):
     ONE = 1
     FIVE = 5
-
-
-@dataclasses.dataclass
-class Place:
-    name: str
-    province: str
-    rainfall_mm: float
-    pet_friendly: bool
 
 
 @dataclasses.dataclass

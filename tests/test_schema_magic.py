@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
 from typing import Literal
 
 import pytest
 from IPython.core.error import UsageError
-
-
-@dataclass
-class Place:
-    name: str
-    province: str
-    rainfall_mm: float
-    pet_friendly: bool
-
-
-class Mood(enum.Enum):
-    HAPPY = "happy"
-    SAD = "sad"
+from helpers import Mood, Place
 
 
 def _run(shell, line, cell):

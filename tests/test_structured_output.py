@@ -22,28 +22,16 @@ import pytest
 
 from gemini_magic import json_schema
 from gemini_magic.errors import BadRequestError, SchemaMismatchError
+from helpers import Mood, Place
 
 MODEL = "gemini-2.5-flash"
 PROMPT = "alpha beta gamma delta"
 UTC = datetime.timezone.utc
 
 
-@dataclass
-class Place:
-    name: str
-    province: str
-    rainfall_mm: float
-    pet_friendly: bool
-
-
 class Size(enum.Enum):
     SMALL = "small"
     LARGE = "large"
-
-
-class Mood(enum.Enum):
-    HAPPY = "happy"
-    SAD = "sad"
 
 
 @dataclass
