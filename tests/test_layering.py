@@ -1,58 +1,110 @@
 """The package's imports run downward only, with no circles, as the layers in its docstring say.
 
-Every import is read with `ast`, those inside functions included (a lazy import is still a
-dependency): a module may import from its own layer or a lower one; the emulator only constants.
+Every import is read with `ast`, never by importing the package (so this test loads nothing of it
+and writes nothing into it, not even a __pycache__), and every kind of import counts: statements
+inside functions (a lazy import is still a dependency), and imports by a string:
+`importlib.import_module("gemini_magic.x")` or `__import__(...)` with a literal name (relative ones
+resolved against `package=`), and any other string literal that names a module of the package
+exactly, such as IPython's `for_type_by_name("gemini_magic.response", "Response")` registrations.
+An import whose name is computed (`import_module(f".{name}", __name__)`) is allowed only in a
+package's `__init__` loading its own submodules (the lazy attributes); anywhere else it fails.
+A module may import from its own layer or a lower one; the emulator only constants.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
-import gemini_magic
+PACKAGE = Path(importlib.util.find_spec("gemini_magic").origin).resolve().parent  # found, not imported
 
-PACKAGE = Path(gemini_magic.__file__).resolve().parent
+#: Upward string imports known and owned by another change; each names the issue that removes it.
+KNOWN_UPWARD = {
+    # issue 25 item 1: the caller will pass the progress view down instead of api/ loading it by name.
+    "gemini_magic.api.row_runs → gemini_magic.render.row_progress",
+}
+
+
+def package_docstring() -> str:
+    return ast.get_docstring(ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))) or ""
 
 
 def layers() -> dict[str, int]:
     """Top-level name (module or subpackage) → layer number, from the package docstring."""
     found = {}
-    for number, names in re.findall(r"layer (\d+): ([\w, ]+)", gemini_magic.__doc__):
+    for number, names in re.findall(r"layer (\d+): ([\w, ]+)", package_docstring()):
         for name in names.split(","):
             found[name.strip()] = int(number)
     return found
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+def module_name(path: Path, root: Path = PACKAGE) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def imports_of(path: Path) -> set[str]:
-    """The gemini_magic modules a file imports (absolute names), wherever the import statement is."""
-    name = module_name(path)
-    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+def _exists(module: str, root: Path = PACKAGE) -> bool:
+    path = root.parent / module.replace(".", "/")
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def _resolve(name: str, level: int, package: str) -> str:
+    """`from ..x import y` / `import_module("..x", package)`: the absolute module name."""
+    if not level:
+        return name
+    base = package.split(".")
+    base = base[:len(base) - (level - 1)]
+    return ".".join(base + ([name] if name else []))
+
+
+_IMPORT_FUNCTIONS = {"import_module", "__import__"}
+
+
+def imports_in(source: str, name: str, is_package: bool = False, prefix: str = "gemini_magic",
+               root: Path = PACKAGE) -> tuple[set[str], list[str]]:
+    """The `prefix` modules that the source of module `name` imports (absolute names), and the lines
+    of imports by a computed name, from statements anywhere in it and from string imports."""
+    package = name if is_package else name.rsplit(".", 1)[0]
+    found: set[str] = set()
+    computed: list[str] = []
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name.startswith("gemini_magic"))
+            found.update(alias.name for alias in node.names if alias.name.startswith(prefix))
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            if not target.startswith("gemini_magic"):
+            target = _resolve(node.module or "", node.level, package)
+            if not target.startswith(prefix):
                 continue
             for alias in node.names:  # `from . import explain` imports the submodule explain
                 submodule = f"{target}.{alias.name}"
-                found.add(submodule if (PACKAGE.parent / submodule.replace(".", "/")).with_suffix(".py").exists()
-                          or (PACKAGE.parent / submodule.replace(".", "/") / "__init__.py").exists() else target)
-    return found
+                found.add(submodule if _exists(submodule, root) else target)
+        elif isinstance(node, ast.Call):
+            function = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if function not in _IMPORT_FUNCTIONS or not node.args:
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                level = len(first.value) - len(first.value.lstrip("."))
+                target = _resolve(first.value.lstrip("."), level, package)
+                if target.startswith(prefix):
+                    found.add(target)
+            else:
+                computed.append(f"{name}:{node.lineno}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # a module named by a string ("gemini_magic.render.row_progress", for_type_by_name tuples)
+            if re.fullmatch(rf"{prefix}(\.\w+)+", node.value) and _exists(node.value, root):
+                found.add(node.value)
+    return found, computed
+
+
+def imports_of(path: Path) -> set[str]:
+    """The gemini_magic modules a file imports (absolute names), wherever and however it imports them."""
+    return imports_in(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")[0]
 
 
 def graph() -> dict[str, set[str]]:
@@ -77,7 +129,8 @@ def test_imports_run_downward():
             continue
         for target in targets:
             if target != "gemini_magic" and top(target) != "emulator" and named[top(target)] < named[top(module)]:
-                upward.append(f"{module} → {target}")
+                if f"{module} → {target}" not in KNOWN_UPWARD:
+                    upward.append(f"{module} → {target}")
             if top(target) == "emulator" and top(module) != "magics":
                 upward.append(f"{module} → {target} (only the magics start an emulator)")
     assert not upward, "imports that run upward:\n" + "\n".join(sorted(upward))
@@ -117,37 +170,92 @@ def test_no_import_circles():
     assert not cycles, "import circles:\n" + "\n".join(cycles)
 
 
-def test_the_checker_sees_an_upward_import(tmp_path):
-    """The checker itself can fail: an upward import written to a temporary module is found."""
-    bad = PACKAGE / "wire" / "_layering_probe.py"
-    bad.write_text("def f():\n    from ..render import final\n")
-    try:
-        assert "gemini_magic.render.final" in imports_of(bad) or "gemini_magic.render" in imports_of(bad)
-    finally:
-        bad.unlink()
+def test_imports_by_a_computed_name_are_only_lazy_attributes_of_a_package():
+    bad = []
+    for path in PACKAGE.rglob("*.py"):
+        _, computed = imports_in(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+        if computed and path.name != "__init__.py":
+            bad.extend(computed)
+    assert not bad, f"import these by a literal name (or as a statement), so the layers can be checked: {bad}"
+
+
+PROBE = """
+import importlib
+
+def later():
+    importlib.import_module("gemini_magic.render.final")
+
+def relative():
+    return importlib.import_module("..magics.cell", __package__)
+
+def dunder():
+    __import__("gemini_magic.api.client")
+
+def formatter(ip):
+    ip.display_formatter.formatters["text/html"].for_type_by_name("gemini_magic.response", "Response", str)
+
+def computed(name):
+    return importlib.import_module(f"gemini_magic.{name}")
+"""
+
+
+def test_the_checker_sees_statement_and_string_imports():
+    """The checker itself can fail: each kind of import in a synthetic module (never written to disk)
+    is found, and an upward one is reported as upward."""
+    found, computed = imports_in(PROBE, "gemini_magic.wire._probe")
+    assert {"gemini_magic.render.final", "gemini_magic.magics.cell", "gemini_magic.api.client",
+            "gemini_magic.response"} <= found
+    assert computed == ["gemini_magic.wire._probe:17"]  # the f-string import
+    statement, _ = imports_in("def f():\n    from ..render import final\n", "gemini_magic.wire._probe")
+    assert statement == {"gemini_magic.render.final"}
+    named = layers()
+    upward = {t for t in found if named[top(t)] < named["wire"]}
+    assert {"gemini_magic.render.final", "gemini_magic.magics.cell", "gemini_magic.api.client"} <= upward
+
+
+def test_the_known_upward_string_import_is_seen():
+    """api/row_runs.py loads the row progress view by name; the checker sees it (and lets it pass only
+    because KNOWN_UPWARD names it, until issue 25 item 1 removes it)."""
+    for known in KNOWN_UPWARD:
+        module, target = known.split(" → ")
+        path = PACKAGE.joinpath(*module.split(".")[1:]).with_suffix(".py")
+        if path.exists() and target in imports_of(path):
+            return
+    # none left: the allowance is stale, and KNOWN_UPWARD can be emptied
+
+
+def test_checking_the_layers_imports_nothing_of_the_package_and_writes_nothing_into_it():
+    before = {p: p.stat().st_mtime_ns for p in PACKAGE.rglob("*")}
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import test_layering as t; t.graph(); t.layers(); "
+            "t.test_every_error_class_is_defined_in_errors_and_drawn_in_its_tree(); "
+            "print(sorted(m for m in sys.modules if m.startswith('gemini_magic')))")
+    done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True,
+                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    after = {p: p.stat().st_mtime_ns for p in PACKAGE.rglob("*")}
+    assert after == before
 
 
 def _exception_classes(path: Path, known: set[str]) -> list[str]:
-    """Public classes defined in `path` that derive (by name) from an exception class."""
-    found = []
+    """Public classes defined in `path` that derive (by name) from an exception class: one of `known`,
+    one named like an exception, or one defined earlier in the same file."""
+    found: list[str] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+        if isinstance(node, ast.ClassDef):
             bases = {base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "") for base in node.bases}
-            if bases & known or any(b.endswith(("Error", "Exception", "Interrupt")) for b in bases):
+            if bases & (known | set(found)) or any(b.endswith(("Error", "Exception", "Interrupt")) for b in bases):
                 found.append(node.name)
-    return found
+    return [name for name in found if not name.startswith("_")]
 
 
 def test_every_error_class_is_defined_in_errors_and_drawn_in_its_tree():
-    from gemini_magic import errors
-
-    defined = {name for name, value in vars(errors).items()
-               if isinstance(value, type) and issubclass(value, BaseException) and value.__module__ == errors.__name__}
+    defined = set(_exception_classes(PACKAGE / "errors.py", {"Exception", "KeyboardInterrupt"}))
     known = defined | {"Exception", "BaseException", "KeyboardInterrupt", "ValueError", "TypeError", "NameError"}
     elsewhere = [f"{module_name(path)}.{name}" for path in PACKAGE.rglob("*.py")
                  if top(module_name(path)) not in ("emulator", "errors") for name in _exception_classes(path, known)]
     assert not elsewhere, f"define these in gemini_magic/errors.py (re-export them where they were): {elsewhere}"
-    tree = errors.__doc__.split("\n\n\n")[0] if errors.__doc__ else ""
+    tree = (ast.get_docstring(ast.parse((PACKAGE / "errors.py").read_text(encoding="utf-8"))) or "").split("\n\n\n")[0]
     missing = sorted(name for name in defined if not re.search(rf"^    (?:.*[└├]── )?{name}\b", tree, re.M))
     assert not missing, f"draw these in errors.py's docstring tree: {missing}"
     assert len(defined) >= 30
