@@ -172,7 +172,7 @@ def test_without_a_schema_or_with_any_object_application_json_still_describes_th
     assert value["prompt"] == PROMPT and "emulator" in value
 
 
-def test_a_classification_answers_the_first_label_as_plain_text(emu):
+def test_a_classification_with_no_word_to_go_on_answers_the_first_label_as_plain_text(emu):
     schema = {"type": "STRING", "enum": ["positive", "negative", "neutral"]}
     assert answer_of(emu, schema, key="responseSchema", mime="text/x.enum") == "positive"
     wire = raw_request(emu, "POST", STREAM_SSE, text_request(PROMPT, responseMimeType="text/x.enum",
@@ -180,6 +180,25 @@ def test_a_classification_answers_the_first_label_as_plain_text(emu):
     events = sse_events(wire.body)
     assert "".join(answer_text(event) for event in events) == "positive"
     assert events[-1]["candidates"][0]["finishReason"] == "STOP"
+
+
+@pytest.mark.parametrize("labels, prompt, expected", [
+    (["positive", "negative", "neutral"], "Classify: the kettle broke after a week, terrible.", "negative"),
+    (["positive", "negative", "neutral"], "Classify: the homestay was lovely.", "positive"),
+    (["positive", "negative", "neutral"], "Classify: it was okay, average.", "neutral"),
+    (["billing", "shipping", "technical support"], "My parcel was shipped to the wrong town.", "shipping"),
+    (["billing", "shipping", "technical support"], "The app crashes: I need technical help.", "technical support"),
+    (["yes", "no"], "Is Huế in Vietnam? I think it is not.", "no"),
+])
+def test_a_classification_answers_the_label_the_prompt_best_matches(emu, labels, prompt, expected):
+    for key, schema in (("responseSchema", {"type": "STRING", "enum": labels}),
+                        ("responseJsonSchema", {"type": "string", "enum": labels})):
+        reply = call(emu, "POST", GENERATE, text_request(prompt, responseMimeType="text/x.enum", **{key: schema}))
+        assert answer_text(reply.json) == expected
+    reordered = list(reversed(labels))  # the answer follows the words, not the order of the labels
+    reply = call(emu, "POST", GENERATE, text_request(prompt, responseMimeType="text/x.enum",
+                                                    responseSchema={"type": "STRING", "enum": reordered}))
+    assert answer_text(reply.json) == expected
 
 
 # -- streaming --------------------------------------------------------------------------------------

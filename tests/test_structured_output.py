@@ -132,9 +132,12 @@ def test_a_json_schema_dict_comes_back_as_plain_json(client):
     assert client.generate(MODEL, PROMPT, schema=schema).parsed == [{"n": 1}, {"n": 2}]
 
 
-@pytest.mark.parametrize("tp, expected", [(Mood, Mood.HAPPY), (Literal["yes", "no"], "yes")])
-def test_a_classification_is_the_first_label(client, tp, expected):
-    response = client.generate(MODEL, "How does this sound?", schema=tp)
+@pytest.mark.parametrize("tp, prompt, expected", [
+    (Mood, "How does this sound?", Mood.HAPPY), (Literal["yes", "no"], "How does this sound?", "yes"),
+    (Mood, "I am sad: the trip was a waste.", Mood.SAD), (Literal["yes", "no"], "No, not at all.", "no"),
+])
+def test_a_classification_is_the_label_the_words_speak_for_else_the_first(client, tp, prompt, expected):
+    response = client.generate(MODEL, prompt, schema=tp)
     assert response.text == (expected.value if isinstance(expected, enum.Enum) else expected)
     assert response.parsed == expected
 

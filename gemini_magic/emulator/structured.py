@@ -3,7 +3,8 @@
 A generate request asks for structured output with ``generationConfig.responseMimeType`` set to
 ``application/json`` plus ``responseJsonSchema`` (a JSON Schema subset) or ``responseSchema`` (the
 older OpenAPI subset, uppercase type names), never both; ``text/x.enum`` with a string enum schema
-asks for a bare label (a classification). The Interactions API says the same with
+asks for a bare label (a classification): the label the prompt's words best match
+(``labels.py``; the first label when no word speaks for any). The Interactions API says the same with
 ``response_format: {"type": "text", "mime_type": "application/json", "schema": {...}}``.
 
 The answer (``answer``) is JSON written with a two-space indent, in ``properties`` order (or
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import json
 
+from .labels import choose
 from .schema_checks import ENUM_MIME, JSON_MIME, schema_violations
 from .schema_values import Writer, normalise, schema_type, words_of
 
@@ -72,8 +74,8 @@ def answer(settings: dict, prompt: str, candidate: int = 0) -> str | None:
     """The structured answer text for a checked request, or None when no schema was asked for.
 
     `prompt`: the last user turn's text (its words fill the strings); `candidate`: the candidate's
-    index (candidate n starts at the prompt's word n). JSON with a two-space indent, or the bare
-    first enum value for text/x.enum.
+    index (candidate n starts at the prompt's word n). JSON with a two-space indent, or for
+    text/x.enum the bare label that the prompt's words best match (`labels.choose`).
     """
     if not wanted(settings):
         return None
@@ -81,7 +83,7 @@ def answer(settings: dict, prompt: str, candidate: int = 0) -> str | None:
     root = normalise(schema) if kind == "openapi" else schema
     writer = Writer(root, words_of(prompt), candidate)
     if settings.get("responseMimeType") == ENUM_MIME:
-        return str(writer.labels(root)[0])
+        return str(choose(writer.labels(root), prompt))
     return json.dumps(writer.value(root), indent=2, ensure_ascii=False)
 
 
