@@ -50,3 +50,19 @@ class Place:
     province: str
     rainfall_mm: float
     pet_friendly: bool
+
+
+# -- what the emulator received, from its request log (not from the prose of its answers) -------------
+
+def prompt_of(request) -> str:
+    """The text of the last turn of a recorded generate request (`Emulator.requests` item)."""
+    return "".join(p.get("text", "") for p in request.json["contents"][-1]["parts"])
+
+
+def sent_prompt(emulator, response) -> str:
+    """The prompt text of the request that `response` answers: the recorded request whose
+    `response_id` is the answer's `responseId` (a cached answer keeps the id it first came with)."""
+    for request in emulator.requests:
+        if request.response_id is not None and request.response_id == response.response_id:
+            return prompt_of(request)
+    raise AssertionError(f"no recorded request got the answer {response.response_id!r}")

@@ -226,11 +226,13 @@ def test_http_control_endpoints(emu):
     assert raw_request(emu, "POST", STREAM_SSE, text_request()).body == b'data: {"x": 1}\r\n\r\n'
     assert control("POST", "/emulator/config", {"pace": 0.01}).json["pace"] == 0.01
     assert emu.pace == 0.01
+    answered = call(emu, "POST", GENERATE, text_request()).json["responseId"]
     big = "Q" * 70000
     call(emu, "POST", GENERATE, {"contents": [{"parts": [{"text": "hi"},
                                                          {"inlineData": {"mimeType": "x/y", "data": big}}]}]})
     logged = control("GET", "/emulator/requests").json
     assert [r["path"] for r in logged][:2] == ["/v1beta/models", STREAM_SSE.split("?")[0]]
+    assert logged[0]["response_id"] is None and logged[-2]["response_id"] == answered  # answer → request
     assert logged[-1]["body"] is None and "bytes" in logged[-1]["body_summary"]
     shortened = logged[-1]["json"]["contents"][0]["parts"][1]["inlineData"]["data"]
     assert len(shortened) < 200 and "70,000 characters" in shortened

@@ -12,16 +12,13 @@ from gemini_magic.api.rows import RowCache, RowsInterrupted, map_prompts, rows_f
 from gemini_magic.errors import BadRequestError, GeminiError, RateLimitError, SettingsError
 from gemini_magic.prompt import UndefinedNameError
 from gemini_magic.request.rows import RowTemplate, RowTemplateError, request_key, table_rows
+from helpers import prompt_of, sent_prompt
 
 MODEL = "gemini-2.5-flash"
 
 
 def generate_requests(emulator) -> list:
     return [r for r in emulator.requests if r.path.endswith(":generateContent")]
-
-
-def prompt_of(request) -> str:
-    return "".join(p.get("text", "") for p in request.json["contents"][-1]["parts"])
 
 
 # -- templates (pure) --------------------------------------------------------------------------------
@@ -70,14 +67,15 @@ def test_order_kept_and_each_answer_echoes_its_rows_prompt(client, emulator):
     emulator.latency = 0.0
     assert len(answers) == 24 and all(a.error is None for a in answers)
     for n, answer in enumerate(answers):
-        assert f'"Classify: review {n} ({n % 5} stars)"' in answer.text
+        assert sent_prompt(emulator, answer) == f"Classify: review {n} ({n % 5} stars)"
     assert len(generate_requests(emulator)) == 24
 
 
 def test_rows_as_series_list_of_dicts_values_and_ready_prompts(client, emulator):
     pd = pytest.importorskip("pandas", exc_type=ImportError)
-    assert '"Say cat"' in map_prompts(client, "Say {row}", pd.Series(["cat", "dog"]), model=MODEL)[0].text
-    assert '"Say dog"' in map_prompts(client, "Say {row}", ["cat", "dog"], model=MODEL)[1].text
+    series = map_prompts(client, "Say {row}", pd.Series(["cat", "dog"]), model=MODEL)
+    assert sent_prompt(emulator, series[0]) == "Say cat"
+    assert sent_prompt(emulator, map_prompts(client, "Say {row}", ["cat", "dog"], model=MODEL)[1]) == "Say dog"
     assert '"n=2"' in map_prompts(client, "n={row.n}", [{"n": 1}, {"n": 2}], model=MODEL)[1].text
     answers = map_prompts(client, ["first prompt", ["second", "prompt"]], model=MODEL)
     assert '"first prompt"' in answers[0].text and "second" in answers[1].text
@@ -106,7 +104,7 @@ def test_a_429_storm_mid_run_loses_no_row(client, emulator):
                     quota_id="GenerateRequestsPerMinutePerProjectPerModel-FreeTier")
     answers = map_prompts(client, "row {row}", list(range(40)), model=MODEL, concurrency=8)
     assert [a.error for a in answers] == [None] * 40
-    assert all(f'"row {n}"' in a.text for n, a in enumerate(answers))
+    assert [sent_prompt(emulator, a) for a in answers] == [f"row {n}" for n in range(40)]
     sent = generate_requests(emulator)
     refused = emulator.describe()["rate_limited"] + 6
     assert len(sent) == 40 + refused  # every row answered once; the rest are the 429s
@@ -158,11 +156,11 @@ def test_interrupt_keeps_finished_rows_and_a_rerun_sends_nothing_twice(client, e
     assert isinstance(interrupted, KeyboardInterrupt) and 5 <= interrupted.done < 30
     assert len(cache) == interrupted.done
     kept = [r for r in interrupted.responses if r is not None]
-    assert all(r.error is None and f'"row {interrupted.responses.index(r)}"' in r.text for r in kept)
+    assert all(r.error is None and sent_prompt(emulator, r) == f"row {interrupted.responses.index(r)}" for r in kept)
     first_run = len(generate_requests(emulator))
     assert first_run == interrupted.done  # in-flight requests were let finish and kept
     answers = map_prompts(client, "row {row}", list(range(30)), model=MODEL, concurrency=3, cache=cache)
-    assert all(f'"row {n}"' in a.text for n, a in enumerate(answers))
+    assert [sent_prompt(emulator, a) for a in answers] == [f"row {n}" for n in range(30)]
     prompts = [prompt_of(r) for r in generate_requests(emulator)]
     assert len(prompts) == 30 and len(set(prompts)) == 30  # no row was sent twice
     assert seen[0][1] == 30 and seen[-1][0] >= 5 and all(s[2] == 0 for s in seen)
@@ -212,7 +210,7 @@ def test_works_inside_a_running_event_loop(client, emulator):
     worker.start()
     worker.join(60)
     answers = found["answers"]
-    assert all(f'"row {n}"' in a.text for n, a in zip((1, 2, 3), answers))
+    assert [sent_prompt(emulator, a) for a in answers] == ["row 1", "row 2", "row 3"]
 
 
 def test_rpm_cap_paces_requests(client, emulator):

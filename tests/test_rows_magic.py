@@ -12,6 +12,7 @@ from IPython.core.error import UsageError
 from gemini_magic.pricing import PRICES_DATE
 
 from gemini_magic.render.row_progress import BatchProgress, RowProgress
+from helpers import prompt_of, sent_prompt
 
 pd = pytest.importorskip("pandas", exc_type=ImportError)
 
@@ -20,10 +21,6 @@ MODEL = "gemini-2.5-flash"
 
 def generate_requests(emulator) -> list:
     return [r for r in emulator.requests if r.path.endswith(":generateContent")]
-
-
-def prompt_of(request) -> str:
-    return "".join(p.get("text", "") for p in request.json["contents"][-1]["parts"])
 
 
 @pytest.fixture
@@ -246,7 +243,7 @@ def test_client_map_batch_embed_and_prompt_rows(client, emulator, reviews):
 
     seen = []
     answers = client.map("Say {row.text}", reviews.head(3), model=MODEL, progress=lambda *a: seen.append(a))
-    assert [f'"Say review {n}"' in a.text for n, a in enumerate(answers)] == [True] * 3
+    assert [sent_prompt(emulator, a) for a in answers] == [f"Say review {n}" for n in range(3)]
     assert seen[-1][:3] == (3, 3, 0)
     again = client.map("Say {row.text}", reviews.head(3), model=MODEL, progress=False)  # the client's cache
     assert len(generate_requests(emulator)) == 3 and again[2].text == answers[2].text

@@ -8,7 +8,8 @@ same controls are offered over HTTP (no API key needed; the server listens on lo
   "chunk_size": 64, "chunk_delay": 0.01, "match": "stream", "times": 1}`` (``"text"`` instead of
   ``"body"`` for a UTF-8 body)
 * ``GET  /emulator/requests`` the request log as a JSON list; bodies over 64 KiB are summarised, and
-  the API key header is shown as ``[REDACTED]``
+  the API key header is shown as ``[REDACTED]``; a generate request's ``response_id`` is the
+  ``responseId`` of the answer it got
 * ``POST /emulator/reset``    forget faults, replays, requests and files
 * ``POST /emulator/config``   ``{"pace": 0.1, "file_processing_delay": 2}``; ``GET`` shows the
   settings, upload counters and the number of queued faults
@@ -64,7 +65,8 @@ def handle(emulator, method: str, path: str, query: dict, body: bytes) -> tuple[
 def summarise(request) -> dict:
     """A recorded request as JSON; a big body is replaced by its size and long strings are cut."""
     item = {"method": request.method, "path": request.path, "query": request.query,
-            "headers": redact_headers(request.headers), "body_size": request.body_size}
+            "headers": redact_headers(request.headers), "body_size": request.body_size,
+            "response_id": request.response_id}
     if request.body_size <= SUMMARY_LIMIT:
         item["body"] = request.body.decode("utf-8", "replace")
         item["json"] = request.json

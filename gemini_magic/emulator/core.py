@@ -50,6 +50,14 @@ class RecordedRequest:
     body: bytes
     json: object = None
     body_size: int = field(default=0)
+    #: What the emulator answered, filled in after the request is recorded: ``responseId`` for a
+    #: generate request, the structured link from an answer back to the request that asked for it.
+    answered: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def response_id(self) -> str | None:
+        """The ``responseId`` of the answer a generate request got (None for other requests, or an error)."""
+        return self.answered.get("responseId")
 
 
 class Emulator:
@@ -230,12 +238,15 @@ class Emulator:
         with self.store.lock:
             return dict(self.store.stats)
 
-    def record(self, method: str, path: str, query: dict, headers: dict, body: bytes, size: int) -> None:
+    def record(self, method: str, path: str, query: dict, headers: dict, body: bytes,
+               size: int) -> RecordedRequest:
         parsed = None
         if body:
             try:
                 parsed = json.loads(body.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError):
                 parsed = None
+        recorded = RecordedRequest(method, path, query, headers, body, parsed, size)
         with self._lock:
-            self._requests.append(RecordedRequest(method, path, query, headers, body, parsed, size))
+            self._requests.append(recorded)
+        return recorded

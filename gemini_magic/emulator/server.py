@@ -174,6 +174,7 @@ class Handler(BaseHTTPRequestHandler):
                 code, answer = control.handle(emulator, self.command, path, query, body)
             return self.send_json(code, answer)
         self.started = False
+        self.recorded = None
         if live.PATH.match(path):
             return self.live(path, query, headers)
         route = route_for(self.command, path, query, headers)
@@ -181,7 +182,7 @@ class Handler(BaseHTTPRequestHandler):
             if route.action == "upload_chunk":
                 return self.upload_chunk(route, path, query, headers, reader)
             body, size = reader.read_all(INLINE_REQUEST_LIMIT)
-            emulator.record(self.command, path, query, headers, body, size)
+            self.recorded = emulator.record(self.command, path, query, headers, body, size)
             if "key" in query:
                 raise ApiError(400, KEY_IN_URL)
             item = emulator.faults.take(route.category)
@@ -291,6 +292,8 @@ class Handler(BaseHTTPRequestHandler):
         # Tools (function calls, code execution, grounding) shape the answer: emulator/tool_generation.py
         generation = tool_generation(request, parsed, route.model, fault, cache) or \
             Generation(request, route.model, fault, cache, declared=tool_set(parsed).declarations)
+        if self.recorded is not None:
+            self.recorded.answered["responseId"] = generation.response_id
         if route.action == "generate":
             return self.send_json(200, generation.unary())
         self.stream(generation, fault, sse=query.get("alt") == "sse")
