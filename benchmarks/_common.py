@@ -27,11 +27,11 @@ def child_env() -> dict:
 
 
 class Emulator:
-    """``python -m gemini_magic.emulator --port 0 --pace 0`` as a subprocess; up once it printed its URL."""
+    """``python -m gemini_emulator --port 0 --pace 0`` as a subprocess; up once it printed its URL."""
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gemini_magic.emulator", "--port", "0", "--pace", "0"],
+            [sys.executable, "-m", "gemini_emulator", "--port", "0", "--pace", "0"],
             cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if "listening on " not in line:

@@ -103,7 +103,7 @@ def run(kind: str, url: str, out: str) -> dict:
 def polling() -> tuple[int, int]:
     sys.path.insert(0, ROOT)
     from gemini_magic import Client
-    from gemini_magic.emulator import Emulator
+    from gemini_emulator import Emulator
 
     with Emulator(video_polls=12) as emulator:
         client = Client(api_key="bench-key", base_url=emulator.base_url)

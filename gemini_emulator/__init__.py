@@ -7,11 +7,11 @@ wire code with the client; from the package it imports only ``gemini_magic.const
 
 In process::
 
-    from gemini_magic.emulator import Emulator
+    from gemini_emulator import Emulator
     with Emulator() as emu:
         print(emu.base_url)        # http://127.0.0.1:PORT
 
-From a shell: ``python -m gemini_magic.emulator --port 8765``.
+From a shell: ``python -m gemini_emulator --port 8765``.
 """
 
 from .core import Emulator, RecordedRequest

@@ -1,4 +1,4 @@
-"""Command line: ``python -m gemini_magic.emulator [--port P] [--pace S] ...``.
+"""Command line: ``python -m gemini_emulator [--port P] [--pace S] ...``.
 
 Prints where it listens and how to point the client at it, then serves until Ctrl-C or SIGTERM.
 """
@@ -18,7 +18,7 @@ DEFAULT_PACE = 0.02
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gemini_magic.emulator",
+    parser = argparse.ArgumentParser(prog="python -m gemini_emulator",
                                      description="Local Gemini API emulator (not the real Gemini API).")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 = any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")

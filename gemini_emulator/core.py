@@ -2,7 +2,7 @@
 
 Example::
 
-    from gemini_magic.emulator import Emulator
+    from gemini_emulator import Emulator
 
     with Emulator(pace=0.0) as emu:            # a free port on 127.0.0.1, served from a daemon thread
         emu.inject("status", match="generate", code=429, retry_delay="2s")
@@ -110,7 +110,7 @@ class Emulator:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> "Emulator":
-        from .server import EmulatorServer  # late: keeps `import gemini_magic.emulator` light
+        from .server import EmulatorServer  # late: keeps `import gemini_emulator` light
 
         if self._server is not None:
             return self

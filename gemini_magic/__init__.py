@@ -23,7 +23,8 @@ says what each layer does and where this differs from the design notes ("Layers 
     layer 5: response, interaction, live_turn
     layer 6: wire, errors, sniff, media_out
     layer 7: constants, _version, units, escape, part_kinds, citations, pricing, code_blocks, redaction
-    apart: emulator (may import constants only)
+    beside: gemini_emulator, its own top-level package (imports gemini_magic.constants only; the
+    magics import it lazily to start a local emulator)
 """
 
 from ._version import __version__

@@ -1,6 +1,6 @@
 """Constants shared by the client and the emulator: endpoints, limits and the model catalogue.
 
-This is the only module the emulator may import from the package (see DESIGN.md): plain values,
+This is the only module the emulator (gemini_emulator) may import from the package (see DESIGN.md): plain values,
 no wire code, so a mistake in the client's HTTP handling can never be mirrored by the emulator.
 """
 

@@ -114,7 +114,7 @@ class MissingAPIKeyError(GeminiError):
             "    import getpass, os\n"
             f"    os.environ['{first}'] = getpass.getpass('Gemini API key: ')\n"
             "Get a key at https://aistudio.google.com/apikey. To try things without a key, run "
-            "%gemini backend in the notebook (a local emulator answers), or python -m gemini_magic.emulator "
+            "%gemini backend in the notebook (a local emulator answers), or python -m gemini_emulator "
             "for any client"
         )
 

@@ -26,7 +26,7 @@ def clean_environment(monkeypatch):
 
 @pytest.fixture(scope="session")
 def _emulator_server():
-    from gemini_magic.emulator import Emulator
+    from gemini_emulator import Emulator
 
     with Emulator(pace=0.0, upload_granularity=256 * 1024) as emulator:
         yield emulator

@@ -17,7 +17,7 @@ import pytest
 
 from gemini_magic.constants import EMULATOR_MARKER, EMULATOR_MODEL_VERSION_SUFFIX, INLINE_REQUEST_LIMIT, \
     MODEL_CATALOGUE
-from gemini_magic.emulator import Emulator
+from gemini_emulator import Emulator
 
 try:
     from .test_emulator_support import (COUNT, GENERATE, KEY, STREAM_ARRAY, STREAM_SSE, answer_text, call, running_emulator,
@@ -349,7 +349,7 @@ def test_cli_serves_and_exits_cleanly(stop_signal):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    process = subprocess.Popen([sys.executable, "-m", "gemini_magic.emulator", "--port", str(port),
+    process = subprocess.Popen([sys.executable, "-m", "gemini_emulator", "--port", str(port),
                                 "--pace", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env, cwd=ROOT)
     try:

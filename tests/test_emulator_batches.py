@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gemini_magic.emulator import Emulator
+from gemini_emulator import Emulator
 
 try:
     from .test_emulator_support import GENERATE, KEY, answer_text, call, text_request

@@ -14,7 +14,7 @@ from datetime import datetime
 import pytest
 
 from gemini_magic.constants import MAX_FILE_SIZE
-from gemini_magic.emulator import Emulator
+from gemini_emulator import Emulator
 
 try:
     from .test_emulator_support import (GENERATE, GRANULE, KEY, answer_text, call, running_emulator, query_upload, send_chunk,

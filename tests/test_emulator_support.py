@@ -13,7 +13,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-from gemini_magic.emulator import Emulator
+from gemini_emulator import Emulator
 
 KEY = "test-key"
 GRANULE = 256 * 1024

@@ -8,7 +8,8 @@ resolved against `package=`), and any other string literal that names a module o
 exactly, such as IPython's `for_type_by_name("gemini_magic.response", "Response")` registrations.
 An import whose name is computed (`import_module(f".{name}", __name__)`) is allowed only in a
 package's `__init__` loading its own submodules (the lazy attributes); anywhere else it fails.
-A module may import from its own layer or a lower one; the emulator only constants.
+A module may import from its own layer or a lower one. The emulator is its own package beside this
+one, `gemini_emulator`: it imports only `gemini_magic.constants`, and only the magics import it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(importlib.util.find_spec("gemini_magic").origin).resolve().parent  # found, not imported
+EMULATOR = Path(importlib.util.find_spec("gemini_emulator").origin).resolve().parent
 
 #: Upward string imports known and owned by another change; each names the issue that removes it.
 KNOWN_UPWARD = {
@@ -118,28 +120,52 @@ def top(module: str) -> str:
 def test_every_top_level_module_has_a_layer():
     named = layers()
     tops = {top(m) for m in graph() if top(m)}
-    assert tops - set(named) - {"emulator"} == set(), "give these a layer in gemini_magic/__init__.py's docstring"
+    assert tops - set(named) == set(), "give these a layer in gemini_magic/__init__.py's docstring"
 
 
 def test_imports_run_downward():
     named = layers()
     upward = []
     for module, targets in graph().items():
-        if module == "gemini_magic" or top(module) == "emulator":
+        if module == "gemini_magic":
             continue
         for target in targets:
-            if target != "gemini_magic" and top(target) != "emulator" and named[top(target)] < named[top(module)]:
+            if target != "gemini_magic" and named[top(target)] < named[top(module)]:
                 if f"{module} → {target}" not in KNOWN_UPWARD:
                     upward.append(f"{module} → {target}")
-            if top(target) == "emulator" and top(module) != "magics":
-                upward.append(f"{module} → {target} (only the magics start an emulator)")
     assert not upward, "imports that run upward:\n" + "\n".join(sorted(upward))
 
 
-def test_the_emulator_imports_only_constants():
-    bad = [f"{module} → {target}" for module, targets in graph().items() if top(module) == "emulator"
-           for target in targets if top(target) not in ("emulator", "constants")]
+def emulator_graph() -> dict[str, set[str]]:
+    """gemini_emulator module → the gemini_magic modules it imports."""
+    return {module_name(path, EMULATOR): imports_in(path.read_text(encoding="utf-8"), module_name(path, EMULATOR),
+                                                     path.name == "__init__.py")[0]
+            for path in EMULATOR.rglob("*.py")}
+
+
+def test_the_emulator_is_beside_the_package_and_imports_only_constants():
+    assert not (PACKAGE / "emulator").exists() and EMULATOR.parent == PACKAGE.parent
+    modules = emulator_graph()
+    assert len(modules) > 30  # the checker does read the emulator
+    bad = [f"{module} → {target}" for module, targets in modules.items() for target in targets
+           if target != "gemini_magic.constants"]
     assert not bad, bad
+    assert {"gemini_magic.constants"} <= set().union(*modules.values())
+
+
+def test_only_the_magics_import_the_emulator_and_only_lazily():
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        module = module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top_level = {id(node) for node in tree.body}
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name.split(".")[0] == "gemini_emulator" for name in names):
+                found.append((module, id(node) in top_level))
+    assert found, "the magics start the emulator by importing gemini_emulator"
+    assert all(top(module) == "magics" and not at_top for module, at_top in found), found
 
 
 def test_no_import_circles():
@@ -253,7 +279,7 @@ def test_every_error_class_is_defined_in_errors_and_drawn_in_its_tree():
     defined = set(_exception_classes(PACKAGE / "errors.py", {"Exception", "KeyboardInterrupt"}))
     known = defined | {"Exception", "BaseException", "KeyboardInterrupt", "ValueError", "TypeError", "NameError"}
     elsewhere = [f"{module_name(path)}.{name}" for path in PACKAGE.rglob("*.py")
-                 if top(module_name(path)) not in ("emulator", "errors") for name in _exception_classes(path, known)]
+                 if top(module_name(path)) != "errors" for name in _exception_classes(path, known)]
     assert not elsewhere, f"define these in gemini_magic/errors.py (re-export them where they were): {elsewhere}"
     tree = (ast.get_docstring(ast.parse((PACKAGE / "errors.py").read_text(encoding="utf-8"))) or "").split("\n\n\n")[0]
     missing = sorted(name for name in defined if not re.search(rf"^    (?:.*[└├]── )?{name}\b", tree, re.M))

@@ -167,7 +167,7 @@ def test_live_close_without_a_name_closes_the_default_session_and_twice_says_so(
 def test_a_backend_gone_between_cells_is_one_message_for_the_magic_then_a_new_session(shell, monkeypatch):
     """The server vanishes between two cells: the cell says what happened and what to do (no
     client.live(...) advice meant for Python code); the next cell opens a new session."""
-    from gemini_magic.emulator import Emulator
+    from gemini_emulator import Emulator
 
     first = Emulator().start()
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", first.base_url)

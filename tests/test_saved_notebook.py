@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from gemini_magic.emulator import Emulator
+from gemini_emulator import Emulator
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")

@@ -123,7 +123,12 @@ class Backend:
         """Start the in-kernel emulator unless it runs; True when it was started now."""
         if self.emulator is not None:
             return False
-        from ..emulator import Emulator
+        try:
+            from gemini_emulator import Emulator  # beside the package, loaded only when needed
+        except ImportError as error:
+            raise UsageError("The local emulator (the gemini_emulator package) is not installed: install "
+                             "gemini_magic with `pip install -e .` from its repository, or set GOOGLE_API_KEY "
+                             f"and run `%gemini backend api`. ({error})") from None
 
         self.emulator = Emulator(pace=0.02).start()
         self._emulator_key = "emulator-" + secrets.token_hex(8)

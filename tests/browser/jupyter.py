@@ -113,11 +113,11 @@ def _no_proxy_opener():
 
 @contextlib.contextmanager
 def start_emulator(pace: float = 0.08, timeout: float = 30.0):
-    """Run `python -m gemini_magic.emulator` on a free port; yields its base URL."""
+    """Run `python -m gemini_emulator` on a free port; yields its base URL."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
-        [sys.executable, "-m", "gemini_magic.emulator", "--port", "0", "--pace", str(pace)],
+        [sys.executable, "-m", "gemini_emulator", "--port", "0", "--pace", str(pace)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
     try:
         base_url = None
