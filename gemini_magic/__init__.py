@@ -20,7 +20,7 @@ Layers, top-down: a module imports only from its own layer or the layers below i
     layer 4: request, prompt, parts, notebook
     layer 5: response, interaction, live_turn
     layer 6: wire, errors, sniff, media_out
-    layer 7: constants, _version, units, escape, part_kinds, citations, pricing, code_blocks
+    layer 7: constants, _version, units, lazy_re, escape, part_kinds, citations, pricing, code_blocks
     apart: emulator (may import constants only)
 """
 
