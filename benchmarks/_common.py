@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import subprocess
 import sys
 import urllib.request
@@ -18,9 +19,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNNER = os.path.join(ROOT, "benchmarks", "_runner.py")
 
 
-def child_env() -> dict:
+def child_env(code_root: str | None = None) -> dict:
+    """The environment of a child: this checkout's package first (or code_root's: an older version)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = os.pathsep.join([*([code_root] if code_root else []), ROOT, env.get("PYTHONPATH", "")])
     for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
         env.pop(name, None)  # the children pass key and base URL explicitly
     return env
@@ -76,13 +78,25 @@ class Emulator:
             self.proc.stdout.close()
 
 
-def run_child(*args: str, timeout: float = 300) -> dict:
-    """Run one contender in a fresh interpreter; its last stdout line is its JSON result."""
-    done = subprocess.run([sys.executable, RUNNER, *args], cwd=ROOT, env=child_env(), capture_output=True,
+def run_child(*args: str, timeout: float = 300, code_root: str | None = None) -> dict:
+    """Run one contender in a fresh interpreter; its last stdout line is its JSON result. With
+    code_root, the gemini_magic package found there is the one measured (see `export_package`)."""
+    done = subprocess.run([sys.executable, RUNNER, *args], cwd=ROOT, env=child_env(code_root), capture_output=True,
                           text=True, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"{args[0]} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def export_package(ref: str, directory: str) -> str | None:
+    """Extract the gemini_magic package as committed at git `ref` (e.g. "main") into directory, for a
+    "before" row; returns the directory, or None (with a note printed) when git cannot."""
+    command = f"git -C {shlex.quote(ROOT)} archive {shlex.quote(ref)} gemini_magic | tar -x -C {shlex.quote(directory)}"
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True)
+    if done.returncode != 0 or not os.path.isdir(os.path.join(directory, "gemini_magic")):
+        print(f"(no 'before' row: could not export gemini_magic at {ref}: {done.stderr.strip()[:200]})")
+        return None
+    return directory
 
 
 def median(values):

@@ -1,7 +1,7 @@
 """One benchmark contender, run in a fresh interpreter by the bench_*.py scripts; prints one JSON line.
 
     python benchmarks/_runner.py CONTENDER BASE_URL EXPECTED_CHARS    # stream_bare, stream_bare_keep,
-                                                                      # stream_gm, stream_gm_final, stream_sdk
+                                                                      # stream_gm, stream_gm_before, stream_gm_final, stream_sdk
     python benchmarks/_runner.py CONTENDER BASE_URL PATH              # upload_gm, upload_gm_reuse, upload_sdk
     python benchmarks/_runner.py CONTENDER BASE_URL EXPECTED_CHARS    # growth_bare, growth_bare_array, growth_gm,
                                                                       # growth_gm_so_far (bench_growth.py)
@@ -139,6 +139,7 @@ def stream_sdk(base_url):
 
 
 STREAMS = {"stream_bare": stream_bare, "stream_bare_keep": stream_bare_keep, "stream_gm": stream_gm,
+           "stream_gm_before": stream_gm,  # run by bench_stream.py with an older package first on the path
            "stream_gm_final": stream_gm_final, "stream_sdk": stream_sdk}
 
 

@@ -22,7 +22,7 @@ says what each layer does and where this differs from the design notes ("Layers 
     layer 4: request, prompt, parts, notebook
     layer 5: response, interaction, live_turn
     layer 6: wire, errors, sniff, media_out
-    layer 7: constants, _version, units, escape, part_kinds, citations, pricing, code_blocks, redaction
+    layer 7: constants, _version, units, lazy_re, escape, part_kinds, citations, pricing, code_blocks, redaction
     beside: gemini_emulator, its own top-level package (imports gemini_magic.constants only; the
     magics import it lazily to start a local emulator)
 """

@@ -34,10 +34,10 @@ Pure and standard library only (layer 7), so the part kinds' own Markdown uses i
 
 from __future__ import annotations
 
-import html
 import re
 import string
 from urllib.parse import unquote
+from .lazy_re import lazy_compile
 
 __all__ = ["html_text", "markdown_text", "code_span", "markdown_format", "markdown_row", "answer_markdown", "safe_url",
            "fence_language"]
@@ -46,24 +46,28 @@ __all__ = ["html_text", "markdown_text", "code_span", "markdown_format", "markdo
 # it could open or close emphasis: between two letters or digits it never does (MAX_TOKENS stays).
 # Parentheses and `!` need no escape once `[` and `]` have one (no link can form); `#` only opens a
 # heading at the start.
-_MARKDOWN_SYNTAX = re.compile(r"([\\`*\[\]$|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+_MARKDOWN_SYNTAX = lazy_compile(r"([\\`*\[\]$|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 # At the very start, a list marker, a heading/setext/quote mark or an ordered-list number.
-_BLOCK_START = re.compile(r"^(\s*)([-+=>#]|\d+(?=[.)](?:\s|$)))")
+_BLOCK_START = lazy_compile(r"^(\s*)([-+=>#]|\d+(?=[.)](?:\s|$)))")
 _SAFE_SCHEMES = ("http", "https", "mailto")
 #: Tags a model writes in Markdown (a line break in a table cell, sub/superscripts), kept only bare.
-_ALLOWED_TAG = re.compile(r"</?(?:br|b|i|em|strong|sub|sup|u|s|del|kbd|mark|small|hr|p)\s*/?>", re.IGNORECASE)
-_AUTOLINK = re.compile(r"<(?:https?://|mailto:)[^\s<>\"']*>", re.IGNORECASE)
-_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
+_ALLOWED_TAG = lazy_compile(r"</?(?:br|b|i|em|strong|sub|sup|u|s|del|kbd|mark|small|hr|p)\s*/?>", re.IGNORECASE)
+_AUTOLINK = lazy_compile(r"<(?:https?://|mailto:)[^\s<>\"']*>", re.IGNORECASE)
+_FENCE = lazy_compile(r"^[ ]{0,3}(`{3,}|~{3,})")
 # An inline link or image destination `](url` and a reference definition `[label]: url`.
-_INLINE_DESTINATION = re.compile(r"(\]\(\s*)(<[^>\n]*>|(?:[^\s()]|\([^\s()]*\))*)")
-_REFERENCE_DEFINITION = re.compile(r"^([ ]{0,3}\[[^\]\n]+\]:[ \t]*)(<[^>\n]*>|\S+)", re.MULTILINE)
-_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]+")
-_NOT_LANGUAGE = re.compile(r"[^A-Za-z0-9_+#.-]+")
+_INLINE_DESTINATION = lazy_compile(r"(\]\(\s*)(<[^>\n]*>|(?:[^\s()]|\([^\s()]*\))*)")
+_REFERENCE_DEFINITION = lazy_compile(r"^([ ]{0,3}\[[^\]\n]+\]:[ \t]*)(<[^>\n]*>|\S+)", re.MULTILINE)
+_CONTROL_OR_SPACE = lazy_compile(r"[\x00-\x20\x7f-\x9f]+")
+_NOT_LANGUAGE = lazy_compile(r"[^A-Za-z0-9_+#.-]+")
 
 
 def html_text(value: object) -> str:
     """`value` as text for HTML, attribute values included (`str()` of non-strings; None is '')."""
-    return html.escape("" if value is None else str(value), quote=True)
+    # html.escape(..., quote=True), written out: importing html (and html.entities) costs a few ms at
+    # %load_ext, and this is all of it that is needed here
+    text = "" if value is None else str(value)
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#x27;"))
 
 
 def markdown_text(value: object) -> str:
@@ -232,6 +236,8 @@ def _inert_destination(match: re.Match) -> str:
 def _scheme_is_safe(url: str) -> bool:
     # Browsers and Markdown renderers decode entities and percent-escapes and ignore control characters
     # and spaces in a scheme ("jav&#x61;script:", "java\tscript:"): judge the scheme as they will read it.
+    import html  # only here: see html_text
+
     decoded = _CONTROL_OR_SPACE.sub("", unquote(html.unescape(url.replace("\\", ""))))
     scheme = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*):", decoded)
     if scheme is None:

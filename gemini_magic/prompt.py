@@ -36,9 +36,10 @@ import re
 from typing import Any
 
 from .errors import TemplateError, UndefinedNameError  # defined in errors.py; imported from here too
+from .lazy_re import lazy_compile
 
 # `{{text}}` escapes and `{text}` candidates; neither may contain a brace or a line break.
-_TOKEN = re.compile(r"\{\{([^{}\n]*)\}\}|\{([^{}\n]*)\}")
+_TOKEN = lazy_compile(r"\{\{([^{}\n]*)\}\}|\{([^{}\n]*)\}")
 
 _MISSING = object()
 
@@ -83,8 +84,8 @@ def _steps(expr: str) -> list[tuple[str, Any]] | None:
 
 
 # The standard format spec mini-language: [[fill]align][sign][z][#][0][width][grouping][.precision][type]
-_STANDARD_SPEC = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?\d*[_,]?(?:\.\d+)?[bcdeEfFgGnosxX%]?\Z")
-_ROOT = re.compile(r"\s*([^\W\d]\w*)\s*([.\[(]|\Z)")
+_STANDARD_SPEC = lazy_compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?\d*[_,]?(?:\.\d+)?[bcdeEfFgGnosxX%]?\Z")
+_ROOT = lazy_compile(r"\s*([^\W\d]\w*)\s*([.\[(]|\Z)")
 
 
 class DeferredValue:

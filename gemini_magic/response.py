@@ -74,7 +74,15 @@ class Candidate:
             if key == "content":
                 self.role = value.get("role", self.role)
                 for part in value.get("parts") or ():
-                    self._add_part(part)
+                    if len(part) == 1 and self._open_start is not None and not self._open_thought and "text" in part:
+                        # The usual streamed piece, continuing the answer: extended in place, as in _extend.
+                        text, self._answer = self._answer, ""
+                        text += part["text"]
+                        self._answer = text
+                    else:
+                        self._add_part(part)
+            elif key == "index":
+                continue
             elif key == "finishReason":
                 self.finish_reason = value or self.finish_reason
             elif key == "finishMessage":
@@ -674,13 +682,20 @@ def _citation_hash(source: dict) -> int:
 def _single_chunk_text(chunk: dict, thought: bool = False) -> str:
     """What `.text` (or `.thoughts`) gives for a response of this one chunk (merging joins text, so the join
     is the same)."""
-    candidates = chunk.get("candidates") or ()
+    candidates = chunk.get("candidates")
     if not candidates:
         return ""
     first = candidates[0]
     if len(candidates) > 1:
         first = min(enumerate(candidates), key=lambda item: item[1].get("index", item[0]))[1]
-    parts = (first.get("content") or {}).get("parts") or ()
+    parts = (first.get("content") or {}).get("parts")
+    if not parts:
+        return ""
+    if len(parts) == 1:  # the usual streamed chunk: one part (this runs once per chunk)
+        part = parts[0]
+        if "text" in part and bool(part.get("thought")) == thought:
+            return part["text"]
+        return ""
     return "".join(p["text"] for p in parts if "text" in p and bool(p.get("thought")) == thought)
 
 

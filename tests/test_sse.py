@@ -112,6 +112,62 @@ def test_cr_at_piece_end_then_lf_is_one_break():
     assert [json.loads(e.data) for e in events] == [{"a": 1}, {"b": 2}]
 
 
+# The decoder's hot loop (SSEDecoder._lines) handles `data: ` lines and event ends inline and hands
+# every other line to the general path: the events must be the same whatever shape the reads take.
+
+LINE_KINDS = [b'data: {"a": "\xc5\xbc\xf0\x9f\x99\x82"}', b"data:{\"b\":1}", b"data", b"data:", b": comment",
+              b"event: message", b"id: 3", b"retry: 10", b'data: {"c":', b"data:  2}", b"",
+              b'{"error": {"code": 503, "status": "UNAVAILABLE"}}']
+
+
+def reference_events(lines, separator):
+    """The events of a body, decoded one byte per read (the general path only)."""
+    data = b"".join(line + separator for line in lines)
+    return decode([data[i:i + 1] for i in range(len(data))])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(LINE_KINDS), max_size=14), st.sampled_from([b"\r\n", b"\n"]))
+def test_hot_loop_gives_the_same_events_as_byte_reads(lines, separator):
+    lines = [*lines, b""]
+    data = b"".join(line + separator for line in lines)
+    expected = reference_events(lines, separator)
+    assert decode([data]) == expected  # one read ending at a line break: the hot loop
+    assert decode([line + separator for line in lines]) == expected  # one read per line
+    assert decode([data[:len(data) // 2], data[len(data) // 2:]]) == expected  # the buffered path
+
+
+def test_one_read_per_event_gives_exact_bytes_with_each_separator():
+    for separator in (b"\r\n", b"\n", b"\r"):
+        data = body(separator)
+        pieces = [piece + separator * 2 for piece in data.split(separator * 2) if piece]
+        events = decode(pieces)
+        assert [e.data for e in events] == [json.dumps(e, ensure_ascii=False).encode() for e in EVENTS]
+
+
+def test_event_split_inside_a_multibyte_character_keeps_its_bytes():
+    event = 'data: {"t": "a🙂b"}\r\n\r\n'.encode()
+    emoji = event.index("🙂".encode())
+    for cut in range(emoji, emoji + 5):  # before, inside (3 places) and after the 4-byte character
+        events = decode([event[:cut], event[cut:], b'data: {"n": 2}\r\n\r\n'])
+        assert [e.data for e in events] == ['{"t": "a🙂b"}'.encode(), b'{"n": 2}'], cut
+
+
+def test_event_split_between_cr_and_lf_of_its_blank_line():
+    first, second = b'data: {"a": 1}\r\n\r', b'\ndata: {"b": 2}\r\n\r\n'
+    events = decode([first, second])
+    assert [e.data for e in events] == [b'{"a": 1}', b'{"b": 2}']
+    decoder = SSEDecoder()
+    assert decoder.feed(first) == []  # the lone CR may be the start of a CRLF: the event waits for it
+    assert decoder.feed(second) == [DataEvent(b'{"a": 1}'), DataEvent(b'{"b": 2}')]
+
+
+def test_raw_error_then_events_in_whole_reads():
+    error = b'{\r\n  "error": {"code": 500}\r\n}\r\n'
+    events = decode([b'data: {"a": 1}\r\n\r\n', error, b'\r\n', b'data: {"b": 2}\r\n\r\n'])
+    assert events == [DataEvent(b'{"a": 1}'), RawEvent(b'{\n  "error": {"code": 500}\n}'), DataEvent(b'{"b": 2}')]
+
+
 ARRAY = '[{\n  "candidates": [{"content": {"parts": [{"text": "Zażółć 🙂 [x] {y}"}]}}]\n}\n,\r\n{\n  "usageMetadata": {"totalTokenCount": 3}\n}\n]'
 
 
@@ -225,3 +281,22 @@ def test_json_array_big_element_in_small_reads_is_linear():
     events += decoder.close()
     assert time.process_time() - started < 2.0
     assert [e.data for e in events] == [element]
+
+
+@pytest.mark.parametrize("data, chunks", [
+    (b'{"a": [1, "\xc5\xbc"]}', [{"a": [1, "ż"]}]),
+    (b' \r\n{"a": 1} \n', [{"a": 1}]),  # whitespace around the object: json.loads's own rules
+    (b'[{"a": 1}, {"b": 2}]', [{"a": 1}, {"b": 2}]),
+])
+def test_decode_event_matches_json_loads(data, chunks):
+    from gemini_magic.wire.transport import decode_event
+
+    assert decode_event(data) == chunks == (lambda v: v if isinstance(v, list) else [v])(json.loads(data))
+
+
+@pytest.mark.parametrize("data", [b'{"a": 1} {"b": 2}', b'{"a": 1}x', b'{"a": ', b"nope", b"", b'{"a": "\xff"}'])
+def test_decode_event_refuses_what_json_loads_refuses(data):
+    from gemini_magic.wire.transport import decode_event
+
+    with pytest.raises(StreamProtocolError, match="not JSON"):
+        decode_event(data)

@@ -99,16 +99,28 @@ class ResponseStream(StreamBase):
         content_type = http.headers.get("Content-Type", "")
         decoder = JSONArrayDecoder() if "json" in content_type else SSEDecoder()
         response = self.response
+        decode, add = self._transport.decode_event, response.add_received
         try:
             for piece in http.iter_content(chunk_size=None if http.raw.chunked else 1024):
                 for event in decoder.feed(piece):
-                    for chunk, data in self._chunks(event):
+                    # The hot loop, once per event: the usual event is one JSON object, one chunk.
+                    data = event.data
+                    chunks = decode(data)
+                    if len(chunks) != 1 or data[:1] != b"{":
+                        pairs = self._chunks(data, chunks)
+                    elif response.time_to_first_chunk is not None:
+                        add(chunks[0], data)
+                        yield Chunk(chunks[0], response)
+                        continue
+                    else:
+                        pairs = ((chunks[0], data),)
+                    for chunk, data in pairs:
                         if response.time_to_first_chunk is None:
                             response.time_to_first_chunk = time.monotonic() - started
-                        response.add_received(chunk, data)
+                        add(chunk, data)
                         yield Chunk(chunk, response)
             for event in decoder.close():
-                for chunk, data in self._chunks(event):
+                for chunk, data in self._chunks(event.data, decode(event.data)):
                     response.add_received(chunk, data)
                     yield Chunk(chunk, response)
         except requests.RequestException as exc:
@@ -116,11 +128,11 @@ class ResponseStream(StreamBase):
             raise broken_stream_error(self._transport, exc, plural(received, "chunk"), "the answer",
                                       kept=bool(received)) from None
 
-    def _chunks(self, event) -> list:
-        """(chunk, its JSON bytes) for each answer chunk in an event. Only Google's error object is an
-        API error; a JSON array sent under an SSE content type is an answer (wire.transport.decode_event)."""
-        data = event.data
-        chunks = self._transport.decode_event(data)
+    @staticmethod
+    def _chunks(data: bytes, chunks: list) -> list:
+        """(chunk, its JSON bytes) for each answer chunk decoded from an event's data. Only Google's error
+        object is an API error; a JSON array sent under an SSE content type is an answer
+        (wire.transport.decode_event)."""
         if len(chunks) == 1 and (data[:1] == b"{" or data.lstrip()[:1] == b"{"):
             return [(chunks[0], data)]
         return [(chunk, json.dumps(chunk, ensure_ascii=False).encode("utf-8")) for chunk in chunks]

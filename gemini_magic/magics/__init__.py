@@ -21,14 +21,14 @@ import weakref
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.core.magic_arguments import argument
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, observe, validate
 
 from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL, DEFAULT_VIDEO_MODEL
 from .backend import Backend
 from .context import NotebookContext
 from .display import show_markdown
-from .options import FORMATS, parse_options, prompt_arguments, split_options
+from .options import FORMATS, lazy_magic_arguments, parse_options, prompt_arguments, split_options
 from .upload import Uploads
 
 SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed", "live",
@@ -266,7 +266,7 @@ class GeminiMagics(Magics):
 
     # --- %gemini_upload ----------------------------------------------------------------------------
 
-    @magic_arguments()
+    @lazy_magic_arguments
     @argument("source", help="Path of the file, or {name} of a variable holding bytes, a path or a file object.")
     @argument("--as", dest="as_name", metavar="NAME", help="Variable for the File (default: from the file name).")
     @argument("--mime", help="MIME type, when it cannot be told from the content or the name.")

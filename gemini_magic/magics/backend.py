@@ -12,13 +12,11 @@ The backend is chosen anew for every request by its mode (`%gemini backend [auto
 
 from __future__ import annotations
 
-import secrets
 
 from IPython.core.error import UsageError
 
 from ..constants import DEFAULT_BASE_URL
 from ..errors import GeminiError, MissingAPIKeyError
-from . import explain
 from .display import show_markdown
 
 MODES = ("auto", "api", "emulator")
@@ -57,7 +55,7 @@ class Backend:
                 self.close_clients()
                 self._clients = {cache_key: client}
         except GeminiError as error:
-            raise UsageError(explain.message(error)) from None
+            raise UsageError(_explain(error)) from None
         return client
 
     def uses_emulator(self) -> bool:
@@ -103,9 +101,9 @@ class Backend:
             key, source = resolve_api_key()
             base_url, _ = resolve_base_url(self.traits.base_url)
         except GeminiError as error:
-            raise UsageError(explain.message(error)) from None
+            raise UsageError(_explain(error)) from None
         if choice == "api" and not key:
-            raise UsageError(explain.message(MissingAPIKeyError()))
+            raise UsageError(_explain(MissingAPIKeyError()))
         self.mode = choice
         if not self.uses_emulator():
             self.stop_emulator()
@@ -131,6 +129,8 @@ class Backend:
                              f"and run `%gemini backend api`. ({error})") from None
 
         self.emulator = Emulator(pace=0.02).start()
+        import secrets  # here, not at %load_ext: it loads OpenSSL (hmac, _hashlib), about 8 ms
+
         self._emulator_key = "emulator-" + secrets.token_hex(8)
         return True
 
@@ -148,3 +148,10 @@ class Backend:
 
 def _where(base_url: str) -> str:
     return "the **real Gemini API**" if base_url == DEFAULT_BASE_URL else f"the API at {base_url}"
+
+
+def _explain(error: BaseException) -> str:
+    """explain.message, imported on first use (not at %load_ext: it brings difflib and a dozen patterns)."""
+    from . import explain
+
+    return explain.message(error)

@@ -20,8 +20,9 @@ import traceback
 from typing import Any
 
 from ..prompt import UndefinedNameError
+from ..lazy_re import lazy_compile
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_ANSI = lazy_compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
 class NotebookContext:

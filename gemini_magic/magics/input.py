@@ -12,8 +12,9 @@ alone in a cell would never reach it: `help_cells` turns such a cell into `%gemi
 from __future__ import annotations
 
 import re
+from ..lazy_re import lazy_compile
 
-_LINE = re.compile(r"^(?P<indent>[ \t]*)%gemini[ \t]+(?P<rest>\S.*?)[ \t]*$")
+_LINE = lazy_compile(r"^(?P<indent>[ \t]*)%gemini[ \t]+(?P<rest>\S.*?)[ \t]*$")
 
 
 def keep_question_marks(lines: list[str]) -> list[str]:
@@ -31,7 +32,7 @@ def keep_question_marks(lines: list[str]) -> list[str]:
     return result
 
 
-_HELP_CELL = re.compile(r"^(?P<indent>[ \t]*)%%gemini(?P<rest>[ \t].*)?$")
+_HELP_CELL = lazy_compile(r"^(?P<indent>[ \t]*)%%gemini(?P<rest>[ \t].*)?$")
 
 
 def help_cells(lines: list[str]) -> list[str]:

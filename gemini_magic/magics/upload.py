@@ -7,7 +7,6 @@ import os
 from IPython.core.error import UsageError
 
 from ..errors import GeminiError
-from . import explain
 
 
 class Uploads:
@@ -41,7 +40,7 @@ class Uploads:
             raise UsageError(f"Upload interrupted. {how}") from None
         except (GeminiError, OSError) as error:
             progress.finish(f"Upload of {label} failed.")
-            raise UsageError(explain.message(error)) from None
+            raise UsageError(_explain(error)) from None
         self._sessions.pop(key, None)
         magics.shell.user_ns[name] = file
         verb = "Reused" if file.reused else "Uploaded"
@@ -60,7 +59,7 @@ def upload_source(text: str, namespace: dict):
         try:
             pieces = split_template(text, namespace)
         except GeminiError as error:
-            raise UsageError(explain.message(error)) from None
+            raise UsageError(_explain(error)) from None
         if len(pieces) != 1 or isinstance(pieces[0], str) and pieces[0] == text:
             raise UsageError(f"{text} is not a variable reference.")
         value = pieces[0]
@@ -91,3 +90,10 @@ def source_key(source) -> tuple | None:
             return None
         return (os.path.abspath(source), stat.st_size, stat.st_mtime_ns)
     return None
+
+
+def _explain(error: BaseException) -> str:
+    """explain.message, imported on first use (not at %load_ext: it brings difflib and a dozen patterns)."""
+    from . import explain
+
+    return explain.message(error)

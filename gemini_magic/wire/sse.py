@@ -53,8 +53,7 @@ class SSEDecoder:
         events: list = []
         if not self._buffer and piece[-1:] == b"\n":
             # The usual case: a network read that ends at a line break, with nothing left over before it.
-            for line in piece.splitlines():
-                self._line(line, events)
+            self._lines(piece.splitlines(), events)
             return events
         buffer = self._buffer
         buffer += piece
@@ -64,8 +63,7 @@ class SSEDecoder:
         cut = max(buffer.rfind(b"\n", scan, end), buffer.rfind(b"\r", scan, end)) + 1
         if cut:
             # bytes.splitlines breaks at CR, LF and CRLF only (str.splitlines would also break at U+2028 ...)
-            for line in bytes(buffer[:cut]).splitlines():
-                self._line(line, events)
+            self._lines(bytes(buffer[:cut]).splitlines(), events)
             del buffer[:cut]
         self._scan_from = max(len(buffer) - 1, 0)
         return events
@@ -84,6 +82,21 @@ class SSEDecoder:
             self._raw = []
             raise StreamProtocolError(f"The stream ended with text that is not an event: {text[:500]!r}")
         return events
+
+    def _lines(self, lines: list, events: list) -> None:
+        # The hot loop (once per line of every stream): `data: ` lines and the blank line that ends
+        # an event are handled inline; any other line, or a blank line while raw text waits, goes to
+        # _line, which handles every case.
+        data = self._data
+        for line in lines:
+            if line[:6] == b"data: ":
+                data.append(line[6:])
+            elif line or not data or self._raw:
+                self._line(line, events)
+                data = self._data
+            else:
+                events.append(DataEvent(b"\n".join(data)))  # one line: join returns it as it is
+                self._data = data = []
 
     def _line(self, line: bytes, events: list) -> None:
         if not line:

@@ -87,6 +87,21 @@ def decode_json(content: bytes, secret: str | None = None) -> Any:
     return value
 
 
+_SCAN_JSON = json.scanner.make_scanner(json.JSONDecoder())  # json's C scanner, as json.loads uses it
+
+
+def _loads_event(text: str) -> Any:
+    """json.loads(text), minus its two Python-level wrappers for the usual event (one JSON value with
+    nothing around it); anything else (leading or trailing text, an error) goes through json.loads."""
+    try:
+        value, end = _SCAN_JSON(text, 0)
+    except StopIteration:
+        return json.loads(text)  # leading whitespace, or not JSON: json.loads says which
+    if end != len(text):
+        return json.loads(text)
+    return value
+
+
 def decode_event(data: bytes, *, secret: str | None = None) -> list:
     """The answer chunks in one stream event (SSE `data:`, a JSON-array element, or text outside SSE framing).
 
@@ -96,7 +111,7 @@ def decode_event(data: bytes, *, secret: str | None = None) -> list:
     it is not JSON or not answer objects.
     """
     try:
-        value = json.loads(data.decode("utf-8"))  # UTF-8 by the SSE spec: skip json's encoding detection
+        value = _loads_event(data.decode("utf-8"))  # UTF-8 by the SSE spec: skip json's encoding detection
     except ValueError:  # UnicodeDecodeError included
         text = redact(bytes(data[:300]).decode("utf-8", "replace"), secret)
         raise StreamProtocolError(f"The stream sent an event that is not JSON: {text!r}") from None
