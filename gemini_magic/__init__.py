@@ -16,7 +16,7 @@ Layers, top-down: a module imports only from its own layer or the layers below i
 
     layer 1: magics
     layer 2: render
-    layer 3: api
+    layer 3: api, voice
     layer 4: request, prompt, parts, notebook
     layer 5: response, interaction, live_turn
     layer 6: wire, errors, sniff, media_out
