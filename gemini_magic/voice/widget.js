@@ -56,7 +56,7 @@ function button(label, title) {
 }
 
 function render({ model, el }) {
-  const stats = { sent_frames: 0, sent_bytes: 0, video_frames: 0, video_bytes: 0, video_sizes: [],
+  const stats = { sent_frames: 0, sent_bytes: 0, video_frames: 0, video_bytes: 0, video_sizes: [], video_times: [],
                   received_samples: 0, played_samples: 0, interrupted: 0, stopped_samples: 0,
                   level: 0, mic: false, camera: false, muted: false, errors: [] };
   el.geminiVoice = stats;
@@ -237,11 +237,11 @@ function render({ model, el }) {
         stats.video_frames += 1;
         stats.video_bytes += bytes.byteLength;
         stats.video_sizes.push([canvas.width, canvas.height]);
+        stats.video_times.push(performance.now() / 1000);
         model.send({ type: "video" }, undefined, [bytes]);
       }, "image/jpeg", 0.8);
     };
     camTimer = setInterval(grab, every);
-    setTimeout(grab, 300);
   }
   function stopCamera() {
     if (camTimer) clearInterval(camTimer);
