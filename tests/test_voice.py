@@ -213,3 +213,18 @@ def test_without_anywidget_one_line_says_how_to_install_it(client, emulator, mon
             session.widget()
         assert str(raised.value) == module.INSTALL_LINE and "pip install 'gemini_magic[voice]'" in module.INSTALL_LINE
         assert "Live turn 1" in session.send("Still there?").text  # typed turns still work
+
+
+def test_live_talk_opens_the_session_and_says_one_line_outside_a_notebook(shell, capsys):
+    from gemini_magic.api.live import LiveSession
+    from gemini_magic.voice.widget import TERMINAL_LINE
+
+    shell.run_line_magic("gemini", "live talk voice")
+    session = shell.user_ns["voice"]
+    try:
+        assert isinstance(session, LiveSession) and not session.closed and session.name == "voice"
+        assert TERMINAL_LINE in capsys.readouterr().out
+        assert "Live turn 1" in session.send("Typed turns still work.").text
+    finally:
+        shell.run_line_magic("gemini", "live close voice")
+    assert session.closed
