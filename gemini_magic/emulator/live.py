@@ -64,6 +64,7 @@ PATH = re.compile(r"^/ws/google\.ai\.generativelanguage\.(v1beta|v1alpha|v1)\.Ge
 OUTPUT_RATE = 24000
 INPUT_RATE = 16000
 CHUNK_SAMPLES = 2400               # 0.1 s of audio in each modelTurn chunk
+BURST_FRAMES = 12                  # frames of an audio answer sent unpaced (about a second of speech)
 SECONDS_PER_CHARACTER = 0.02       # speech length follows the text (50 characters a second)
 AUDIO_TOKENS_PER_SECOND = 25
 LOUD = 500                         # mean absolute sample value above which input audio is speech
@@ -458,8 +459,8 @@ class LiveConnection:
                 return False
             self.send(message, pretty=sent % 7 == 3)
             sent += 1
-            if emulator.pace:
-                time.sleep(emulator.pace)
+            if emulator.pace and not (self.audio and sent <= BURST_FRAMES):
+                time.sleep(emulator.pace)  # the first second of speech goes at once, as the service sends it
         self.send({"serverContent": {"generationComplete": True}})
         prompt_tokens = text_tokens(" ".join(self.state["history"]) + said)
         answer_tokens = (math.ceil(self.speech_seconds(text) * AUDIO_TOKENS_PER_SECOND) if self.audio

@@ -140,8 +140,7 @@ def test_talking_to_a_live_session(app, media_chromium, jupyter_server, emulator
     sent = page_stats(page)
     gaps = [b - a for a, b in zip(sent["video_times"], sent["video_times"][1:])]
     assert gaps and min(gaps) >= 0.9, gaps    # <= 1 fps as the page sends them (timer jitter allowed)
-    span = frames[-1]["at"] - frames[0]["at"]
-    assert len(frames) <= span + 2, (len(frames), span)   # and as they reach the socket, on average
+    assert len(frames) <= len(sent["video_times"])        # every frame the socket got was one the page timed
     cell.screenshot(path=str(screenshots / f"voice-{app}.png"))
 
     # The End button leaves the conversation as display data, saved with the notebook.
