@@ -219,12 +219,12 @@ def test_live_talk_opens_the_session_and_says_one_line_outside_a_notebook(shell,
     from gemini_magic.api.live import LiveSession
     from gemini_magic.voice.widget import TERMINAL_LINE
 
-    shell.run_line_magic("gemini", "live talk voice")
-    session = shell.user_ns["voice"]
+    shell.run_line_magic("gemini", "live talk spoken_session")
+    session = shell.user_ns["spoken_session"]
     try:
-        assert isinstance(session, LiveSession) and not session.closed and session.name == "voice"
+        assert isinstance(session, LiveSession) and not session.closed and session.name == "spoken_session"
         assert TERMINAL_LINE in capsys.readouterr().out
         assert "Live turn 1" in session.send("Typed turns still work.").text
     finally:
-        shell.run_line_magic("gemini", "live close voice")
+        shell.run_line_magic("gemini", "live close spoken_session")
     assert session.closed
