@@ -10,6 +10,9 @@ same controls are offered over HTTP (no API key needed; the server listens on lo
 * ``GET  /emulator/requests`` the request log as a JSON list; bodies over 64 KiB are summarised, and
   the API key header is shown as ``[REDACTED]``; a generate request's ``response_id`` is the
   ``responseId`` of the answer it got
+* ``GET  /emulator/live``     what the Live endpoint heard and saw: connections (open or not), audio
+  messages and bytes, the seconds of each spoken turn, video frames (bytes, width, height, arrival
+  time), interruptions (emulator/live.py)
 * ``POST /emulator/reset``    forget faults, replays, requests and files
 * ``POST /emulator/config``   ``{"pace": 0.1, "file_processing_delay": 2}``; ``GET`` shows the
   settings, upload counters and the number of queued faults
@@ -48,6 +51,8 @@ def handle(emulator, method: str, path: str, query: dict, body: bytes) -> tuple[
             return 200, {"queued": "replay", "bytes": len(data), "pending": emulator.pending()}
         if path == "/emulator/requests" and method == "GET":
             return 200, [summarise(r) for r in emulator.requests]
+        if path == "/emulator/live" and method == "GET":
+            return 200, emulator.live.describe()
         if path == "/emulator/reset" and method == "POST":
             emulator.reset()
             return 200, {}

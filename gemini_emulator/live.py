@@ -13,10 +13,18 @@ What it does, deterministically:
   PCM (a tone whose length follows the text) plus ``outputTranscription`` of the text; every server
   frame is BINARY, some pretty-printed, the last of a turn with two keys (``serverContent`` and
   ``usageMetadata``);
-- realtime ``text`` answers at once; ``audio`` is heard until ``audioStreamEnd`` (or ``activityEnd``),
-  then ``inputTranscription`` says how many seconds were heard; ``video`` frames are counted;
-  ``clientContent`` turns become history (answered when ``turnComplete``);
-- input that arrives while it answers interrupts: ``interrupted`` then ``turnComplete``;
+- realtime ``text`` answers at once; ``audio`` is heard until ``audioStreamEnd``, then
+  ``inputTranscription`` says how many seconds were heard (all of it); ``video`` frames are counted
+  (size, pixels, arrival time); ``clientContent`` turns become history (answered when ``turnComplete``);
+- activity detection (emulator/voice_activity.py): automatic by default, speech (20 ms windows louder
+  than ``LOUD``) ends after ``silenceDurationMs`` of quiet (800 ms unless the setup says) and is
+  answered with the seconds from its first to its last loud window; with
+  ``automaticActivityDetection.disabled`` only ``activityStart``/``activityEnd`` bound a turn. A spoken
+  turn's answer is speech of a few seconds, long enough to talk over;
+- input that arrives while it answers interrupts (text, speech, ``activityStart``): ``interrupted``
+  then ``turnComplete``;
+- what it saw of realtime input is in ``LiveStore.stats`` (``GET /emulator/live``): per connection,
+  audio messages and bytes, the seconds of each heard turn, video frames, interruptions, open or not;
 - a declared function named by the prompt (emulator/tools.py rules) is called with ``toolCall``
   (ids always); the ``toolResponse`` must carry each id; the answer is written from the results;
 - ``sessionResumption`` in the setup gives a ``sessionResumptionUpdate`` handle after setup and after
@@ -48,6 +56,7 @@ from . import models, tools
 from .answers import text_tokens
 from .errors import ApiError
 from .tool_config import tool_set
+from .voice_activity import Activity, jpeg_size
 from .websocket import WebSocket
 
 PATH = re.compile(r"^/ws/google\.ai\.generativelanguage\.(v1beta|v1alpha|v1)\.GenerativeService\."
@@ -55,6 +64,7 @@ PATH = re.compile(r"^/ws/google\.ai\.generativelanguage\.(v1beta|v1alpha|v1)\.Ge
 OUTPUT_RATE = 24000
 INPUT_RATE = 16000
 CHUNK_SAMPLES = 2400               # 0.1 s of audio in each modelTurn chunk
+BURST_FRAMES = 12                  # frames of an audio answer sent unpaced (about a second of speech)
 SECONDS_PER_CHARACTER = 0.02       # speech length follows the text (50 characters a second)
 AUDIO_TOKENS_PER_SECOND = 25
 LOUD = 500                         # mean absolute sample value above which input audio is speech
@@ -91,6 +101,7 @@ class LiveStore:
     def __init__(self):
         self.sessions: dict[str, dict] = {}
         self.messages: list[dict] = []   # {"connection": n, "message": {...}}
+        self.stats: dict[int, dict] = {}  # per connection: what it heard and saw (see new_stats)
         self.connections = 0
         self.lock = threading.Lock()
 
@@ -98,7 +109,20 @@ class LiveStore:
         with self.lock:
             self.sessions.clear()
             self.messages.clear()
+            self.stats.clear()
             self.connections = 0
+
+    @staticmethod
+    def new_stats() -> dict:
+        return {"open": True, "audio_messages": 0, "audio_bytes": 0, "first_audio_at": None, "last_audio_at": None,
+                "heard_seconds": [], "video_frames": [], "interruptions": 0, "activity": "automatic"}
+
+    def describe(self) -> dict:
+        """The stats as JSON (the control endpoint GET /emulator/live)."""
+        with self.lock:
+            return {"connections": self.connections,
+                    "open": sum(1 for s in self.stats.values() if s["open"]),
+                    "sessions": [{"connection": n, **json.loads(json.dumps(s))} for n, s in self.stats.items()]}
 
 
 class LiveConnection:
@@ -112,9 +136,11 @@ class LiveConnection:
         with self.store.lock:
             self.store.connections += 1
             self.number = self.store.connections
+            self.stats = self.store.stats[self.number] = LiveStore.new_stats()
         self.state = {"turns": 0, "history": [], "frames": 0, "id": secrets.token_hex(8)}
         self.heard = bytearray()
         self.loud = False
+        self.activity = Activity()
         self.pending_calls: dict[str, tools.Call] = {}
         self.pending_prompt = ""
         self.backlog: list = []       # messages read while answering, handled after it
@@ -134,6 +160,9 @@ class LiveConnection:
             self.ws.drop()
         except _ClientClosed:
             pass
+        finally:
+            with self.store.lock:
+                self.stats["open"] = False
 
     def next_message(self, first: bool = False) -> dict:
         if self.backlog:
@@ -160,6 +189,8 @@ class LiveConnection:
         if not isinstance(message, dict) or len(message) != 1:
             raise Refusal(1007, "Invalid JSON payload received. A message must have exactly one field of "
                                 "setup, clientContent, realtimeInput or toolResponse.")
+        if isinstance(message.get("realtimeInput"), dict) and "_spoken" in message["realtimeInput"]:
+            raise Refusal(1007, 'Invalid JSON payload received. Unknown name "_spoken" at \'realtime_input\'.')
         with self.store.lock:
             self.store.messages.append({"connection": self.number, "message": message})
         return message
@@ -208,6 +239,10 @@ class LiveConnection:
         self.input_transcripts = "inputAudioTranscription" in setup
         self.output_transcripts = "outputAudioTranscription" in setup and self.audio
         self.resumable = "sessionResumption" in setup
+        detection = (setup.get("realtimeInputConfig") or {}).get("automaticActivityDetection") or {}
+        self.activity = Activity(automatic=not detection.get("disabled"),
+                                 silence_ms=detection.get("silenceDurationMs"))
+        self.stats["activity"] = "automatic" if self.activity.automatic else "manual"
         handle = (setup.get("sessionResumption") or {}).get("handle")
         if handle:
             with self.store.lock:
@@ -259,31 +294,44 @@ class LiveConnection:
         key, item = next(iter(value.items()))
         if key == "text":
             return str(item), None
+        if key == "_spoken":  # an utterance heard while answering (see interrupted_by_input)
+            return None, item
         if key == "audio":
-            self.hear(item)
-            return None
+            spoken = self.hear(item)
+            return (None, spoken) if spoken is not None else None
         if key == "video":
-            self.state["frames"] += 1
+            self.see(item)
             return None
-        if key in ("audioStreamEnd", "activityEnd"):
-            if not self.heard:
-                return None
+        if key == "activityEnd":
+            seconds = self.activity.end()
+            self.heard.clear()
+            self.loud = False
+            return (None, self.heard_turn(seconds)) if seconds else None
+        if key == "audioStreamEnd":
+            quiet_tail = self.activity.ended_once and not self.loud  # silence streamed after a spoken turn
             seconds = len(self.heard) / 2 / INPUT_RATE
             self.heard.clear()
             self.loud = False
-            return None, seconds
+            self.activity.reset()
+            if not seconds or quiet_tail:
+                return None
+            return None, self.heard_turn(seconds)
         if key == "activityStart":
+            self.activity.start()
             return None
         if key == "mediaChunks":
+            spoken = None
             for blob in item or []:
                 if str(blob.get("mimeType", "")).startswith("image/"):
-                    self.state["frames"] += 1
+                    self.see(blob)
                 else:
-                    self.hear(blob)
-            return None
+                    spoken = self.hear(blob) or spoken
+            return (None, spoken) if spoken is not None else None
         raise Refusal(1007, f'Invalid JSON payload received. Unknown name "{key}" at \'realtime_input\'.')
 
-    def hear(self, blob: dict) -> None:
+    def hear(self, blob: dict) -> float | None:
+        """Keep a chunk of speech; returns the seconds of a spoken turn that automatic activity
+        detection ended with it, else None."""
         mime = str((blob or {}).get("mimeType", ""))
         if not mime.startswith("audio/pcm"):
             raise Refusal(1007, f"Unsupported audio mime type {mime!r}; send audio/pcm;rate=16000.")
@@ -293,9 +341,39 @@ class LiveConnection:
             raise Refusal(1007, "Invalid value at 'realtime_input.audio.data' (TYPE_BYTES), Base64 decoding "
                                 "failed.") from None
         self.heard += data
+        now = time.time()
+        with self.store.lock:
+            self.stats["audio_messages"] += 1
+            self.stats["audio_bytes"] += len(data)
+            self.stats["first_audio_at"] = self.stats["first_audio_at"] or now
+            self.stats["last_audio_at"] = now
         samples = array("h", data[:len(data) - len(data) % 2])
         if samples and sum(abs(s) for s in samples[::8]) / len(samples[::8]) > LOUD:
             self.loud = True
+        seconds = self.activity.hear(samples, LOUD, INPUT_RATE)
+        if seconds is None:
+            return None
+        self.heard.clear()
+        self.loud = False
+        return self.heard_turn(seconds)
+
+    def heard_turn(self, seconds: float) -> float:
+        with self.store.lock:
+            self.stats["heard_seconds"].append(round(seconds, 3))
+        return seconds
+
+    def see(self, blob: dict) -> None:
+        """Count a video frame, noting its size, pixels and arrival time."""
+        self.state["frames"] += 1
+        try:
+            data = base64.b64decode((blob or {}).get("data") or "")
+        except ValueError:
+            raise Refusal(1007, "Invalid value at 'realtime_input.video.data' (TYPE_BYTES), Base64 decoding "
+                                "failed.") from None
+        width, height = jpeg_size(data) if str(blob.get("mimeType", "")) == "image/jpeg" else (None, None)
+        with self.store.lock:
+            self.stats["video_frames"].append({"bytes": len(data), "mime_type": blob.get("mimeType"),
+                                               "width": width, "height": height, "at": time.time()})
 
     # -- answers ----------------------------------------------------------------------------------
     def answer(self, prompt: str | None, seconds: float | None, results: list | None = None) -> None:
@@ -317,6 +395,9 @@ class LiveConnection:
         if results is not None:
             return f"{tools.results_text(results).strip()}\n(Live turn {number}.)"
         heard = f"you said “{prompt}”" if prompt is not None else f"you spoke for {seconds:.1f} s"
+        if prompt is None and results is None:  # a spoken turn: a few seconds of speech, to talk over
+            heard += (". This spoken answer goes on for a few seconds, long enough to interrupt: speak again "
+                      "while it plays and it stops at once")
         extras = []
         if self.state["frames"]:
             extras.append(f"I have seen {self.state['frames']} video frame(s)")
@@ -371,13 +452,15 @@ class LiveConnection:
             if sent == 1:
                 self.mid_answer_faults()
             if self.interrupted_by_input():
+                with self.store.lock:
+                    self.stats["interruptions"] += 1
                 self.send({"serverContent": {"interrupted": True}})
                 self.send({"serverContent": {"turnComplete": True}})
                 return False
             self.send(message, pretty=sent % 7 == 3)
             sent += 1
-            if emulator.pace:
-                time.sleep(emulator.pace)
+            if emulator.pace and not (self.audio and sent <= BURST_FRAMES):
+                time.sleep(emulator.pace)  # the first second of speech goes at once, as the service sends it
         self.send({"serverContent": {"generationComplete": True}})
         prompt_tokens = text_tokens(" ".join(self.state["history"]) + said)
         answer_tokens = (math.ceil(self.speech_seconds(text) * AUDIO_TOKENS_PER_SECOND) if self.audio
@@ -429,12 +512,14 @@ class LiveConnection:
                 continue
             self.backlog.append(message)
             value = message.get("realtimeInput") or {}
-            if "text" in value or "clientContent" in message:
+            if "text" in value or "clientContent" in message or "activityStart" in value:
                 return True
             if "audio" in value:
-                self.hear(value["audio"])
+                spoken = self.hear(value["audio"])
                 self.backlog.pop()  # heard now; not handled twice
-                if self.loud:
+                if spoken is not None:  # a whole utterance while it spoke: answered next
+                    self.backlog.append({"realtimeInput": {"_spoken": spoken}})
+                if self.loud and self.activity.automatic:
                     return True
 
     def mid_answer_faults(self) -> None:

@@ -18,7 +18,7 @@ says what each layer does and where this differs from the design notes ("Layers 
 
     layer 1: magics
     layer 2: render
-    layer 3: api
+    layer 3: api, voice
     layer 4: request, prompt, parts, notebook
     layer 5: response, interaction, live_turn
     layer 6: wire, errors, sniff, media_out

@@ -156,6 +156,9 @@ EXPECTED = {
         ("a resumption after goAway", r"Resumed the session after goAway \(resumption 1\).*"
                                       r"1 resumption; \[1, 2\]"),
         ("the sessions listed and closed", r"\| `away` \|.*open \| 2 \|.*Closed the Live session away after 2 turns"),
+        ("the voice widget left the conversation when the session closed",
+         r"Live session live with gemini-[\w.-]+: 3 turn\(s\), ended\.\nYou: What is the capital of Vietnam\?"),
+        ("the voice widget ended with its session", r"voice widget ended: True \| <voice widget of Live session live: ended>"),
     ],
     "video_and_images.ipynb": [
         ("an image made at 3:2", r"1248x832 \(3:2\)"),

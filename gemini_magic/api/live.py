@@ -271,6 +271,27 @@ class LiveSession:
         self._check_open()
         self._send_all(audio_messages(pcm16(samples, rate)))
 
+    def activity_start(self) -> None:
+        """Say the user starts speaking (activityStart), for sessions opened with automatic activity
+        detection disabled (push to talk). Raises LiveError when closed."""
+        self._check_open()
+        self._send({"realtimeInput": {"activityStart": {}}})
+
+    def activity_end(self) -> None:
+        """Say the user stopped speaking (activityEnd): the model answers what it heard since
+        activity_start(). Raises LiveError when closed."""
+        self._check_open()
+        self._send({"realtimeInput": {"activityEnd": {}}})
+
+    def widget(self, *, push_to_talk: bool = False, frame_ms: int = 20):
+        """A voice widget for this session in a notebook: microphone, camera, speaker, both transcripts
+        live; it goes on after the cell returns (gemini_magic/voice/widget.py; `%gemini live talk NAME`
+        in a cell). Raises SettingsError when anywidget is missing (the message says how to install
+        it), for a closed session, or push_to_talk on a session with automatic activity detection."""
+        from ..voice.widget import voice_widget
+
+        return voice_widget(self, push_to_talk=push_to_talk, frame_ms=frame_ms)
+
     def end_audio(self) -> None:
         """Say the audio stream has ended (audioStreamEnd): the service finishes hearing the turn."""
         self._check_open()
@@ -283,6 +304,11 @@ class LiveSession:
         from ..parts.live_input import video_message
 
         self._check_open()
+        if type(frame) is bytes and frame[:3] == b"\xff\xd8\xff" and len(frame) <= CHUNK_BYTES * 4:
+            # A camera frame as the browser makes it (JPEG, <= 768 px): sent as it is.
+            self._send({"realtimeInput": {"video": {"mimeType": "image/jpeg",
+                                                    "data": base64.b64encode(frame).decode("ascii")}}})
+            return
         parts = convert(frame).parts
         images = [p for p in parts if str((p.get("inlineData") or {}).get("mimeType", "")).startswith("image/")]
         if len(images) != 1:

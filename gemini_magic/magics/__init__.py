@@ -167,6 +167,7 @@ class GeminiMagics(Magics):
         `%gemini cache create {objects} -m MODEL --as NAME | list | extend NAME --ttl 2h | delete NAME`,
         `%gemini batch NAME [-o OUT]` (re-attach), `%gemini batch status|cancel NAME`, `%gemini batches`,
         `%gemini embed {df.col} -o vectors [--dims N] [--task TYPE]`, `%gemini live [list|close [NAME]]`,
+        `%gemini live talk [NAME]` (talk with the microphone, camera and speaker: the session's voice widget),
         `%gemini fix [-- INSTRUCTION]` (explain the last error, put the fixed cell below).
         `%gemini --help` (or `-h`, `help`, `%%gemini --help`) shows this help. A line of one word that
         is one typo away from a subcommand (a letter added, dropped or changed, or two swapped:
@@ -228,7 +229,8 @@ class GeminiMagics(Magics):
                        "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"]),
                        "batch": rows.names_a_job(words[1:]), "batches": False,
                        "embed": words[1:2] != [] and words[1].startswith("{"),
-                       "live": words[1:2] == ["list"] and len(words) == 2 or words[1:2] == ["close"] and len(words) <= 3,
+                       "live": words[1:2] == ["list"] and len(words) == 2 or words[1:2] in (["close"], ["talk"])
+                       and len(words) <= 3,
                        "fix": False}
         from . import fix
 
@@ -322,7 +324,7 @@ def _names_a_chat(words: list[str], namespace: dict) -> bool:
 
 #: The actions of the subcommands that take one (`%gemini cache list`).
 ACTIONS = {"cache": ("create", "list", "extend", "delete"), "files": ("delete",), "chat": ("undo", "reset", "show"),
-           "batch": ("cancel", "status"), "live": ("list", "close")}
+           "batch": ("cancel", "status"), "live": ("list", "close", "talk")}
 
 
 def _refuse_mistyped_action(command: str, action: list[str]) -> None:

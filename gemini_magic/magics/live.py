@@ -1,5 +1,5 @@
 """`%%gemini --live NAME`: the cell as a turn of the Live session in the kernel variable NAME, and
-`%gemini live [list|close [NAME]]`.
+`%gemini live [list|talk [NAME]|close [NAME]]`.
 
 The session is opened on first use (like `--chat`) through `Client.live` with the cell's options
 (`-m`, `-s`, `--text`, `--voice`, `--tools`, `-t` ...), and kept open between cells: the next cell
@@ -7,6 +7,9 @@ is the next turn of the same session. The answer streams into the usual live vie
 it arrives, each tool call as it runs, the audio player when the turn completes, a footer with model,
 turn, tokens and seconds), and stays as ordinary display data in the saved notebook. The turn (a
 LiveTurn) is bound to `_gemini` and `-o NAME`.
+
+`%gemini live talk [NAME]` shows the session's voice widget (`session.widget()`, voice/widget.py),
+opening the session first (with the default Live model) when NAME holds none.
 """
 
 from __future__ import annotations
@@ -178,6 +181,9 @@ def subcommand(magics, words) -> None:
                                       session.resumptions), code=(0,)))
         show_markdown_text("\n".join(head + [row[0] for row in rows]), "\n".join(head + [row[1] for row in rows]))
         return
+    if action == "talk" and len(words) <= 2:
+        talk(magics, words[1] if len(words) == 2 else DEFAULT_NAME)
+        return
     if action == "close" and len(words) <= 2:
         name = words[1] if len(words) == 2 else DEFAULT_NAME
         session = sessions.get(name)
@@ -192,4 +198,33 @@ def subcommand(magics, words) -> None:
         magics.live_sessions.pop(name, None)
         show_markdown("Closed the Live session {0} after {1}.", name, turns)
         return
-    raise UsageError("Use %gemini live, %gemini live list, or %gemini live close [NAME].")
+    raise UsageError("Use %gemini live, %gemini live list, %gemini live talk [NAME], or %gemini live close [NAME].")
+
+
+def talk(magics, name: str) -> None:
+    """`%gemini live talk NAME`: the voice widget of the session NAME (opened now when there is none)."""
+    from IPython.display import display
+
+    from ..api.live import LiveSession
+
+    if not name.isidentifier():
+        raise UsageError(f"%gemini live talk {name!r}: not a valid Python variable name.")
+    session = magics.shell.user_ns.get(name)
+    if session is not None and not isinstance(session, LiveSession):
+        raise UsageError(f"{name} holds a {type(session).__name__}, not a Live session. Use another name, or "
+                         f"`del {name}` first.")
+    if session is None or session.closed:
+        try:
+            from ..voice.widget import widget_class
+
+            widget_class()  # anywidget missing: say so before opening a session
+            session = magics.backend.client().live(name=name)
+        except GeminiError as error:
+            raise UsageError(explain.message(error)) from None
+        magics.shell.user_ns[name] = session
+        magics.live_sessions[name] = session
+    try:
+        widget = session.widget()
+    except GeminiError as error:
+        raise UsageError(explain.message(error)) from None
+    display(widget)

@@ -60,26 +60,39 @@ def browser_tools() -> None:
 
 
 @pytest.fixture(scope="session")
-def jupyter_server(browser_tools, timings):
+def emulator_url(browser_tools):
+    """The base URL of the paced emulator the Jupyter kernels talk to (its /emulator/... controls too)."""
+    with start_emulator(pace=STREAM_PACE) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def jupyter_server(emulator_url, timings):
     """An isolated `jupyter lab` (serving Lab and Notebook 7) whose kernels talk to a paced emulator."""
     started = time.monotonic()
-    with start_emulator(pace=STREAM_PACE) as base_url, start_jupyter(base_url) as server:
+    with start_jupyter(emulator_url) as server:
         timings.record("setup: emulator + jupyter server", time.monotonic() - started)
         yield server
 
 
 @pytest.fixture(scope="session")
-def chromium(browser_tools, timings):
+def playwright(browser_tools):
+    """One Playwright for the session (a second sync_playwright in the same thread is refused)."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright, timings):
     started = time.monotonic()
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        timings.record("setup: chromium", time.monotonic() - started)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = launch_chromium(playwright)
+    timings.record("setup: chromium", time.monotonic() - started)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture

@@ -1,0 +1,300 @@
+// The voice widget of a Live session (gemini_magic/voice/widget.py): microphone, camera, speaker.
+//
+// Microphone: getUserMedia audio -> an AudioWorklet that resamples to 16 kHz mono 16-bit PCM and cuts
+// frames of `frame_ms` -> binary widget buffers ({type: "audio"}, [ArrayBuffer]).
+// Camera: a frame every 1/video_fps seconds, drawn at <= max_video_side px on its long side, JPEG ->
+// {type: "video"} with the bytes as a buffer.
+// Speaker: {type: "audio"} messages from the kernel carry 24 kHz PCM; each chunk is scheduled right
+// after the previous one (gapless); {type: "interrupted"} stops everything queued at once.
+// Every string from the kernel is set as textContent (never HTML). Counters for tests and the level
+// meter live on the element's `geminiVoice` property and on window.geminiVoice.
+
+const WORKLET = `
+class GeminiMic extends AudioWorkletProcessor {
+  constructor(options) {
+    super();
+    const o = options.processorOptions;
+    this.ratio = sampleRate / o.rate;
+    this.size = Math.round(o.rate * o.frameMs / 1000);
+    this.out = new Int16Array(this.size);
+    this.n = 0; this.acc = 0; this.count = 0; this.phase = 0; this.energy = 0;
+  }
+  process(inputs) {
+    const channels = inputs[0];
+    if (!channels || !channels.length) return true;
+    const input = channels[0];
+    for (let i = 0; i < input.length; i++) {
+      let x = 0;
+      for (let c = 0; c < channels.length; c++) x += channels[c][i];
+      x /= channels.length;
+      this.acc += x; this.count += 1; this.phase += 1;
+      if (this.phase >= this.ratio) {          // box filter: the mean of the input samples it covers
+        this.phase -= this.ratio;
+        const y = Math.max(-1, Math.min(1, this.acc / this.count));
+        this.acc = 0; this.count = 0;
+        this.out[this.n++] = y < 0 ? y * 0x8000 : y * 0x7fff;
+        this.energy += y * y;
+        if (this.n === this.size) {
+          const frame = this.out.buffer;
+          this.port.postMessage({frame, level: Math.sqrt(this.energy / this.size), at: currentTime}, [frame]);
+          this.out = new Int16Array(this.size); this.n = 0; this.energy = 0;
+        }
+      }
+    }
+    return true;
+  }
+}
+registerProcessor("gemini-mic", GeminiMic);
+`;
+
+function button(label, title) {
+  const b = document.createElement("button");
+  b.textContent = label;
+  b.title = title;
+  b.className = "gemini-voice-button";
+  return b;
+}
+
+function render({ model, el }) {
+  const stats = { sent_frames: 0, sent_bytes: 0, video_frames: 0, video_bytes: 0, video_sizes: [], video_times: [],
+                  received_samples: 0, played_samples: 0, interrupted: 0, stopped_samples: 0,
+                  level: 0, mic: false, camera: false, muted: false, errors: [] };
+  el.geminiVoice = stats;
+  window.geminiVoice = stats;
+  el.classList.add("gemini-voice");
+
+  const bar = document.createElement("div");
+  bar.className = "gemini-voice-bar";
+  const mic = button("🎤 Start microphone", "Start or stop sending your voice");
+  const talk = button("Hold to talk", "Push to talk: hold while you speak");
+  const camera = button("📷 Camera on", "Turn the camera on or off (one frame a second)");
+  const mute = button("🔈 Mute", "Mute or unmute the speaker");
+  const end = button("⏹ End session", "End the Live session (the conversation stays in the notebook)");
+  const meter = document.createElement("meter");
+  meter.min = 0; meter.max = 1; meter.value = 0; meter.className = "gemini-voice-level";
+  meter.title = "Microphone level";
+  const status = document.createElement("div");
+  status.className = "gemini-voice-status";
+  const log = document.createElement("div");
+  log.className = "gemini-voice-transcript";
+  log.style.cssText = "max-height: 18em; overflow-y: auto; margin-top: 0.4em; font-family: var(--jp-content-font-family, sans-serif);";
+  const video = document.createElement("video");
+  video.muted = true; video.playsInline = true;
+  video.style.cssText = "display: none; max-width: 240px; margin-top: 0.4em;";
+  bar.append(mic, model.get("push_to_talk") ? talk : "", camera, mute, end, meter);
+  el.append(bar, status, video, log);
+
+  const say = (line) => { status.textContent = line; };
+  say(model.get("status"));
+  model.on("change:status", () => say(model.get("status")));
+
+  // -- the transcript -------------------------------------------------------------------------------
+  let current = null;  // {role, turn, node}
+  function addText(role, turn, text) {
+    if (!current || current.role !== role || current.turn !== turn) {
+      const line = document.createElement("div");
+      line.className = `gemini-voice-${role}`;
+      const who = document.createElement("b");
+      who.textContent = role === "user" ? "You: " : "Model: ";
+      const body = document.createElement("span");
+      line.append(who, body);
+      log.append(line);
+      current = { role, turn, node: body };
+    }
+    current.node.textContent += text;
+    log.scrollTop = log.scrollHeight;
+  }
+  function addNote(text, kind) {
+    const line = document.createElement("div");
+    line.className = `gemini-voice-${kind}`;
+    line.style.opacity = "0.75";
+    line.textContent = text;
+    log.append(line);
+    current = null;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // -- the speaker ------------------------------------------------------------------------------------
+  const outRate = model.get("output_rate");
+  let speaker = null, nextTime = 0, queued = [];
+  function speakerContext() {
+    if (!speaker) {
+      speaker = new AudioContext();
+    }
+    if (speaker.state === "suspended") speaker.resume();
+    return speaker;
+  }
+  function play(buffer) {
+    const pcm = new Int16Array(buffer.buffer ? buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) : buffer);
+    stats.received_samples += pcm.length;
+    if (stats.muted) return;
+    const ctx = speakerContext();
+    const audio = ctx.createBuffer(1, pcm.length, outRate);
+    const data = audio.getChannelData(0);
+    for (let i = 0; i < pcm.length; i++) data[i] = pcm[i] / 0x8000;
+    const source = ctx.createBufferSource();
+    source.buffer = audio;
+    source.connect(ctx.destination);
+    const start = Math.max(nextTime, ctx.currentTime + 0.02);
+    source.start(start);
+    nextTime = start + audio.duration;
+    const item = { source, start, samples: pcm.length, stopped: false };
+    queued.push(item);
+    source.onended = () => {
+      if (!item.stopped) stats.played_samples += item.samples;
+      queued = queued.filter((q) => q !== item);
+    };
+  }
+  function stopPlayback() {
+    const now = speaker ? speaker.currentTime : 0;
+    for (const item of queued) {
+      item.stopped = true;
+      const heard = Math.max(0, Math.min(item.samples, Math.round((now - item.start) * outRate)));
+      stats.played_samples += heard;
+      stats.stopped_samples += item.samples - heard;
+      try { item.source.stop(); } catch (e) { /* not started */ }
+    }
+    queued = [];
+    nextTime = 0;
+  }
+
+  // -- the microphone -------------------------------------------------------------------------------
+  let micStream = null, micContext = null, micNode = null, talking = !model.get("push_to_talk");
+  async function startMic() {
+    try {
+      micStream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true,
+                                                                        noiseSuppression: true } });
+    } catch (error) {
+      stats.errors.push(String(error && error.name));
+      say(`No microphone (${error && error.name === "NotAllowedError" ? "permission refused" : (error && error.message) || error}): allow it in the browser and press Start again; typed turns still work.`);
+      model.send({ type: "device", device: "microphone", error: String(error && error.name) });
+      return;
+    }
+    micContext = new AudioContext();
+    const url = URL.createObjectURL(new Blob([WORKLET], { type: "application/javascript" }));
+    await micContext.audioWorklet.addModule(url);
+    URL.revokeObjectURL(url);
+    const sourceNode = micContext.createMediaStreamSource(micStream);
+    micNode = new AudioWorkletNode(micContext, "gemini-mic", {
+      processorOptions: { rate: model.get("input_rate"), frameMs: model.get("frame_ms") } });
+    micNode.port.onmessage = ({ data }) => {
+      stats.level = data.level;
+      meter.value = Math.min(1, data.level * 4);
+      if (!talking) return;
+      stats.sent_frames += 1;
+      stats.sent_bytes += data.frame.byteLength;
+      model.send({ type: "audio", t: performance.timeOrigin + performance.now() }, undefined, [data.frame]);
+    };
+    sourceNode.connect(micNode);
+    stats.mic = true;
+    mic.textContent = "⏸ Stop microphone";
+    speakerContext();  // the click is the user gesture that lets the page play the answer
+    say(model.get("push_to_talk") ? "Listening while you hold the button." : "Listening: speak, pause, and the model answers.");
+  }
+  function stopMic(tell = true) {
+    if (micStream) micStream.getTracks().forEach((track) => track.stop());
+    if (micContext) micContext.close();
+    micStream = micContext = micNode = null;
+    stats.mic = false;
+    meter.value = 0;
+    mic.textContent = "🎤 Start microphone";
+    if (tell) model.send({ type: "audio_end" });
+  }
+  mic.addEventListener("click", () => (stats.mic ? stopMic() : startMic()));
+  talk.addEventListener("pointerdown", () => { talking = true; model.send({ type: "activity_start" }); });
+  const release = () => { if (talking) { talking = false; model.send({ type: "activity_end" }); } };
+  talk.addEventListener("pointerup", release);
+  talk.addEventListener("pointerleave", release);
+
+  // -- the camera -----------------------------------------------------------------------------------
+  let camStream = null, camTimer = null;
+  const canvas = document.createElement("canvas");
+  async function startCamera() {
+    try {
+      camStream = await navigator.mediaDevices.getUserMedia({ video: true });
+    } catch (error) {
+      stats.errors.push(String(error && error.name));
+      say(`No camera (${error && error.name === "NotAllowedError" ? "permission refused" : (error && error.message) || error}); the session goes on without video.`);
+      model.send({ type: "device", device: "camera", error: String(error && error.name) });
+      return;
+    }
+    video.srcObject = camStream;
+    video.style.display = "block";
+    await video.play().catch(() => {});
+    stats.camera = true;
+    camera.textContent = "📷 Camera off";
+    const side = model.get("max_video_side");
+    const every = 1000 / Math.min(1, model.get("video_fps"));
+    let last = -Infinity;
+    const grab = () => {
+      if (!camStream || !video.videoWidth) return;
+      const now = performance.now();
+      if (now - last < every - 50) return;   // timers that catch up after a busy spell: never over 1 fps
+      last = now;
+      stats.video_times.push(now / 1000);
+      const scale = Math.min(1, side / Math.max(video.videoWidth, video.videoHeight));
+      canvas.width = Math.round(video.videoWidth * scale);
+      canvas.height = Math.round(video.videoHeight * scale);
+      canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+      canvas.toBlob(async (blob) => {
+        if (!blob || !camStream) return;
+        const bytes = await blob.arrayBuffer();
+        stats.video_frames += 1;
+        stats.video_bytes += bytes.byteLength;
+        stats.video_sizes.push([canvas.width, canvas.height]);
+        model.send({ type: "video" }, undefined, [bytes]);
+      }, "image/jpeg", 0.8);
+    };
+    camTimer = setInterval(grab, 250);
+  }
+  function stopCamera() {
+    if (camTimer) clearInterval(camTimer);
+    if (camStream) camStream.getTracks().forEach((track) => track.stop());
+    camStream = camTimer = null;
+    video.srcObject = null;
+    video.style.display = "none";
+    stats.camera = false;
+    camera.textContent = "📷 Camera on";
+  }
+  camera.addEventListener("click", () => (stats.camera ? stopCamera() : startCamera()));
+  mute.addEventListener("click", () => {
+    stats.muted = !stats.muted;
+    mute.textContent = stats.muted ? "🔊 Unmute" : "🔈 Mute";
+    if (stats.muted) stopPlayback();
+  });
+
+  // -- ending ----------------------------------------------------------------------------------------
+  let ended = false;
+  function release_all() {
+    stopMic(false);
+    stopCamera();
+    stopPlayback();
+    clearInterval(heartbeat);
+  }
+  function finish(line) {
+    if (ended) return;
+    ended = true;
+    release_all();
+    for (const b of [mic, talk, camera, mute, end]) b.disabled = true;
+    say(line);
+  }
+  end.addEventListener("click", () => { model.send({ type: "end" }); finish("Ending the session..."); });
+
+  model.on("msg:custom", (message, buffers) => {
+    const kind = message.type;
+    if (kind === "audio") { for (const b of buffers) play(b); }
+    else if (kind === "interrupted") { stats.interrupted += 1; stopPlayback(); addNote("(interrupted)", "note"); }
+    else if (kind === "text") addText(message.role, message.turn, message.text);
+    else if (kind === "tool") addNote(message.text, "tool");
+    else if (kind === "note") addNote(message.text, "note");
+    else if (kind === "turn_complete") current = null;
+    else if (kind === "closed") finish(message.text);
+  });
+
+  // The kernel ends the session when the page stops answering (a tab closed): a ping every second.
+  const heartbeat = setInterval(() => { if (!ended) model.send({ type: "ping" }); }, 1000);
+  model.send({ type: "hello" });
+  return () => release_all();
+}
+
+export default { render };

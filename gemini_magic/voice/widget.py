@@ -1,0 +1,268 @@
+"""The voice widget of a Live session: talk to the model with the browser's microphone and camera, and
+hear it through the browser's speaker, in JupyterLab or Notebook 7.
+
+    session = client.live()
+    session.widget()                  # or, in a cell: %gemini live talk [NAME]
+
+It is an anywidget (imported only here, when a widget is made; `pip install 'gemini_magic[voice]'`),
+with its ES module in widget.js (package data). The browser cuts the microphone into 16 kHz mono
+16-bit PCM frames of `frame_ms` (an AudioWorklet) and sends each as a binary widget buffer; this
+module forwards it to the session as realtime audio (`LiveSession.send_audio`'s no-copy path). Camera
+frames (JPEG, <= 1 fps, <= 768 px on the long side) go as realtime video. The model's 24 kHz PCM goes
+back as binary buffers, its transcript and the user's as text, `interrupted` as a message that stops
+the queued audio at once.
+
+Nothing here waits in a cell: the session's reader thread pushes to the browser, and ipykernel handles
+the widget's messages whenever the kernel is idle, so other cells run meanwhile. The session ends (its
+socket closed, the devices released in the page, no thread left) on the End button, `session.close()`,
+a kernel restart (the process ends), or when the page stops sending its one-a-second ping for
+`heartbeat_timeout` seconds (the tab was closed). Then the widget's display is replaced by the
+conversation as ordinary display data (voice/record.py), so the saved notebook keeps it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from ..constants import LIVE_INPUT_RATE, LIVE_OUTPUT_RATE
+from ..errors import GeminiError, SettingsError
+from .record import conversation_bundle
+
+log = logging.getLogger("gemini_magic.voice")
+
+INSTALL_LINE = ("The voice widget needs anywidget: pip install 'gemini_magic[voice]' (or pip install anywidget), "
+                "then run this again. Typed turns work without it: session.send('...').")
+TERMINAL_LINE = ("The voice widget needs a notebook in a browser (JupyterLab, Notebook 7): the microphone and the "
+                 "speaker are the browser's. Here, use session.send('...') or session.send_audio(samples, rate).")
+ESM = Path(__file__).with_name("widget.js")
+HEARTBEAT_TIMEOUT = 6.0     # seconds without a ping from any view before the session is ended
+FRAME_MS = (20, 40)         # the microphone frames the Live API wants
+
+_CLASS = None
+
+
+def widget_class():
+    """The anywidget class (made on first use: importing anywidget is deferred to here). Raises
+    SettingsError with the install line when anywidget is missing."""
+    global _CLASS
+    if _CLASS is not None:
+        return _CLASS
+    try:
+        import anywidget
+        import traitlets
+    except ImportError:
+        raise SettingsError(INSTALL_LINE) from None
+
+    class VoiceWidget(anywidget.AnyWidget):
+        """Buttons for the microphone, camera, speaker and the session's end; a level meter; both
+        transcripts as they arrive. See gemini_magic/voice/widget.py."""
+
+        _esm = ESM
+        status = traitlets.Unicode("Press Start microphone and speak.").tag(sync=True)
+        session_name = traitlets.Unicode("").tag(sync=True)
+        push_to_talk = traitlets.Bool(False).tag(sync=True)
+        input_rate = traitlets.Int(LIVE_INPUT_RATE).tag(sync=True)
+        output_rate = traitlets.Int(LIVE_OUTPUT_RATE).tag(sync=True)
+        frame_ms = traitlets.Int(20).tag(sync=True)
+        video_fps = traitlets.Float(1.0).tag(sync=True)
+        max_video_side = traitlets.Int(768).tag(sync=True)
+
+        def __repr__(self) -> str:
+            link = getattr(self, "link", None)
+            state = "ended" if link is not None and link.ended else "open"
+            return f"<voice widget of Live session {self.session_name}: {state}>"
+
+        def _ipython_display_(self, **kwargs):
+            from IPython.display import display
+
+            link = getattr(self, "link", None)
+            if link is not None and link.ended:
+                display(conversation_bundle(link.session), raw=True)
+                return
+            if not _in_kernel():
+                print(TERMINAL_LINE)
+                return
+            bundle = self._repr_mimebundle_(**kwargs)
+            data = bundle[0] if isinstance(bundle, tuple) else bundle
+            display(data, raw=True, display_id=link.display_id if link is not None else None)
+            if link is not None:
+                link.shown = True
+
+    _CLASS = VoiceWidget
+    return _CLASS
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+class VoiceLink:
+    """Joins one widget to one LiveSession: browser messages to the session, session events to the
+    browser, the heartbeat watchdog, and the final display. Counters: `frames_in`, `audio_bytes_in`,
+    `video_frames_in`, `audio_bytes_out`, `channel_bytes_in` (JSON + buffers of the browser's messages),
+    `last_frame_at` (the browser's timestamp of the newest frame, ms since the epoch)."""
+
+    def __init__(self, session, widget, heartbeat_timeout: float = HEARTBEAT_TIMEOUT) -> None:
+        self.session = session
+        self.widget = widget
+        self.heartbeat_timeout = heartbeat_timeout
+        self.display_id = "gemini-voice-" + uuid.uuid4().hex
+        self.shown = False
+        self.ended = False
+        self.frames_in = self.audio_bytes_in = self.video_frames_in = self.audio_bytes_out = 0
+        self.channel_bytes_in = 0
+        self.last_frame_at: float | None = None
+        self.device_errors: list[str] = []
+        self._last_ping: float | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        widget.on_msg(self._on_message)
+        session.add_listener(self._on_event)
+        self._watchdog = threading.Thread(target=self._watch, name="gemini-voice-heartbeat", daemon=True)
+        self._watchdog.start()
+        if session.closed:
+            self._end()
+
+    # -- the browser → the session ----------------------------------------------------------------------
+
+    def _on_message(self, widget, content, buffers) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        self.channel_bytes_in += len(str(content)) + sum(len(b) for b in buffers or ())
+        if self.ended:
+            return
+        try:
+            if kind == "audio":
+                for buffer in buffers or ():
+                    data = bytes(buffer)
+                    self.frames_in += 1
+                    self.audio_bytes_in += len(data)
+                    self.session.send_audio(data)
+                self.last_frame_at = content.get("t")
+            elif kind in ("ping", "hello"):
+                self._last_ping = time.monotonic()
+            elif kind == "video":
+                for buffer in buffers or ():
+                    self.video_frames_in += 1
+                    self.session.send_video(bytes(buffer))
+            elif kind == "audio_end":
+                self.session.end_audio()
+            elif kind == "activity_start":
+                self.session.activity_start()
+            elif kind == "activity_end":
+                self.session.activity_end()
+            elif kind == "device":
+                self.device_errors.append(f"{content.get('device')}: {content.get('error')}")
+            elif kind == "end":
+                self.session.close()
+        except GeminiError as error:  # the session ended under the browser: say so once, in the widget
+            log.info("A voice message could not be sent: %s", error)
+            self._end()
+
+    # -- the session → the browser ----------------------------------------------------------------------
+
+    def _on_event(self, event) -> None:
+        kind, turn = event.kind, event.turn
+        number = turn.number if turn is not None else 0
+        if kind == "audio":
+            self.audio_bytes_out += len(event.data)
+            self._send({"type": "audio", "turn": number}, [event.data])
+        elif kind in ("output_transcript", "text"):
+            if kind == "text" and turn is not None and turn.output_transcript:
+                return
+            self._send({"type": "text", "role": "model", "turn": number, "text": str(event.data)})
+        elif kind == "input_transcript":
+            self._send({"type": "text", "role": "user", "turn": number, "text": str(event.data)})
+        elif kind == "interrupted":
+            self._send({"type": "interrupted", "turn": number})
+        elif kind == "tool_call":
+            self._send({"type": "tool", "text": f"→ {event.data.get('name')}({event.data.get('args') or {}})"})
+        elif kind == "tool_result":
+            record = event.data
+            outcome = f"error: {record['error']}" if record.get("error") else f"{record.get('result')!r}"
+            self._send({"type": "tool", "text": f"← {record.get('name')}: {outcome}"})
+        elif kind == "resumed":
+            self._send({"type": "note", "text": str(event.data)})
+        elif kind == "turn_complete":
+            self._send({"type": "turn_complete", "turn": number})
+        elif kind == "closed":
+            self._end()
+
+    def _send(self, content: dict, buffers: list | None = None) -> None:
+        if self.ended:
+            return
+        try:
+            self.widget.send(content, buffers)
+        except Exception:  # a comm already closed (the kernel shutting down): nothing to tell
+            log.debug("voice widget send failed", exc_info=True)
+
+    # -- ending -----------------------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            if self._last_ping is not None and time.monotonic() - self._last_ping > self.heartbeat_timeout:
+                log.info("The voice widget's page stopped answering; ending the Live session.")
+                self.session.close()
+                return
+
+    def _end(self) -> None:
+        """The session ended: tell the page, replace the widget's display by the conversation, stop."""
+        with self._lock:
+            if self.ended:
+                return
+            error = self.session.error
+            line = (f"The session ended: {error}" if error is not None else
+                    f"The session ended after {len(self.session.turns)} turn(s); the conversation stays below.")
+            self._send({"type": "closed", "text": line})
+            self.ended = True
+        self._stop.set()
+        if self._watchdog is not threading.current_thread():
+            self._watchdog.join(2)
+        self.session.remove_listener(self._on_event)
+        if self.shown:
+            try:
+                from IPython.display import update_display
+
+                update_display(conversation_bundle(self.session), display_id=self.display_id, raw=True)
+            except Exception:
+                log.debug("could not replace the voice widget's display", exc_info=True)
+        try:
+            self.widget.close()
+        except Exception:
+            log.debug("could not close the voice widget", exc_info=True)
+
+
+def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20,
+                 heartbeat_timeout: float = HEARTBEAT_TIMEOUT):
+    """`LiveSession.widget()`: a new voice widget joined to `session` (see the module docstring).
+    `push_to_talk`: a Hold-to-talk button sends activityStart/activityEnd (the session must be opened
+    with automatic activity detection disabled: `realtime_input_config={"automaticActivityDetection":
+    {"disabled": True}}`). `frame_ms`: 20 to 40 (ms of audio per microphone frame). Raises
+    SettingsError for a closed session, other frame lengths, or when anywidget is missing (the line
+    says how to install it)."""
+    if session.closed:
+        raise SettingsError(f"{session!r} has ended; open a new Live session for a voice widget.")
+    if not FRAME_MS[0] <= int(frame_ms) <= FRAME_MS[1]:
+        raise SettingsError(f"frame_ms must be {FRAME_MS[0]} to {FRAME_MS[1]} (ms of audio per frame), not {frame_ms}.")
+    manual = ((session.setup.get("realtimeInputConfig") or {}).get("automaticActivityDetection") or {}) \
+        .get("disabled", False)
+    if push_to_talk and not manual:
+        raise SettingsError("push_to_talk=True needs a session opened with automatic activity detection disabled: "
+                            "client.live(realtime_input_config={'automaticActivityDetection': {'disabled': True}}).")
+    cls = widget_class()
+    status = "Hold the button while you speak." if push_to_talk else "Press Start microphone and speak."
+    widget = cls(session_name=session.name or "", push_to_talk=bool(push_to_talk or manual),
+                 frame_ms=int(frame_ms), status=status)
+    widget.link = VoiceLink(session, widget, heartbeat_timeout)
+    return widget
+
+
+__all__ = ["INSTALL_LINE", "TERMINAL_LINE", "VoiceLink", "voice_widget", "widget_class"]
