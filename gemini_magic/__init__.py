@@ -18,9 +18,9 @@ Layers, top-down: a module imports only from its own layer or the layers below i
     layer 2: render
     layer 3: api
     layer 4: request, prompt, parts, notebook
-    layer 5: response, interaction, live_turn
-    layer 6: wire, errors, sniff, media_out
-    layer 7: constants, _version, units, escape, part_kinds, citations, pricing, code_blocks
+    layer 5: answer
+    layer 6: wire, errors, sniff
+    layer 7: constants, _version, units, escape, pricing, code_blocks
     apart: emulator (may import constants only)
 """
 
@@ -35,10 +35,10 @@ _LAZY = {
     "Chat": "api.chat",
     "json_schema": "request.schema",
     "function_declaration": "request.declarations",
-    "Interaction": "interaction",
+    "Interaction": "answer.interaction",
     "PreparedTurn": "request.pipeline",
-    "Response": "response",
-    "Candidate": "response",
+    "Response": "answer.response",
+    "Candidate": "answer.response",
     "RetryPolicy": "wire.transport",
     "to_part": "parts",
     "register_converter": "parts",
@@ -48,7 +48,7 @@ _LAZY = {
     "RowsInterrupted": "api.rows",
     "BatchJob": "api.batches",
     "LiveSession": "api.live",
-    "LiveTurn": "live_turn",
+    "LiveTurn": "answer.live_turn",
 }
 
 __all__ = ["__version__", "load_ipython_extension", *_LAZY]

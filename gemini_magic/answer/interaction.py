@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .escape import answer_markdown, markdown_text
+from ..escape import answer_markdown, markdown_text
 
 #: Statuses that end an interaction normally: an answer, or function calls for the client to run.
 DONE_STATUSES = frozenset({"completed", "requires_action"})
@@ -238,7 +238,7 @@ class Interaction:
     def cost(self):
         """The estimated cost in US dollars from `usage_metadata` (a `pricing.Cost`, as `Response.cost`);
         None for a model without a price."""
-        from .pricing import estimate
+        from ..pricing import estimate
 
         return estimate(self.usage_metadata, self.model_version)
 

@@ -18,7 +18,7 @@ import base64
 import time
 from typing import Any
 
-from .constants import LIVE_OUTPUT_RATE
+from ..constants import LIVE_OUTPUT_RATE
 from .response import Response
 
 PCM_MIME = f"audio/L16;codec=pcm;rate={LIVE_OUTPUT_RATE}"

@@ -19,7 +19,7 @@ import wave
 from pathlib import Path
 from typing import Iterable
 
-from .errors import GeminiError
+from ..errors import GeminiError
 
 DEFAULT_SAMPLE_RATE = 24000
 PCM_TYPES = ("audio/l16", "audio/pcm")

@@ -38,7 +38,7 @@ import json
 from array import array
 from typing import Any, Iterable
 
-from .errors import GeminiError, PromptBlockedError
+from ..errors import GeminiError, PromptBlockedError
 
 _TEXT_KEYS = {"text", "thought", "thoughtSignature"}
 
@@ -399,7 +399,7 @@ class Response:
     def code(self, language: str = "python") -> str | None:
         """The answer's code for a notebook cell: its fenced blocks in `language` (or untagged), joined by
         a blank line (code_blocks.cell_code); None when it has none."""
-        from .code_blocks import cell_code
+        from ..code_blocks import cell_code
 
         return cell_code(self.text, language)
 
@@ -408,7 +408,7 @@ class Response:
         """The estimated cost in US dollars (a `pricing.Cost`: `.total`, `.items`, `.date`; `str()` gives
         "$0.0028") from `.usage` and the model's dated prices (pricing.py, with `prices` over them); None
         when the model is not in the table (tokens only, no guessed price) or no usage arrived."""
-        from .pricing import estimate
+        from ..pricing import estimate
 
         usage = self.usage
         for name in dict.fromkeys((self.model, self.model_version)):

@@ -35,7 +35,7 @@ from typing import Any, Iterator
 
 from ..escape import markdown_text
 from ..errors import GeminiError
-from ..interaction import Interaction
+from ..answer.interaction import Interaction
 from .interaction_tools import InteractionExchange, interaction_tool_options
 from .interactions import build_interaction_request, response_format_step, parts_to_input, send_interaction
 from .turns import SAVE_FORMAT, Turn, describe_parts, turn_from_json, turn_to_json, why_not_complete

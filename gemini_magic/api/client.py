@@ -24,7 +24,7 @@ from ..errors import MissingAPIKeyError, SettingsError
 from ..request.body import count_tokens_body, model_path
 from ..request.pipeline import PreparedTurn, prepare_turn
 from ..request.settings import GenerationSettings, check_model
-from ..response import Response
+from ..answer.response import Response
 from ..wire.endpoint import resolve_api_key, resolve_base_url, validate_api_version, validate_timeout
 from ..wire.transport import RetryPolicy, Transport
 from .models import ModelInfo, TokenCount

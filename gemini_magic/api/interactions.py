@@ -25,7 +25,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from ..errors import GeminiError, error_from_text
-from ..interaction import Interaction
+from ..answer.interaction import Interaction
 from ..wire.sse import RawEvent, SSEDecoder
 from ..units import plural
 from .stream import StreamBase, broken_stream_error

@@ -38,7 +38,7 @@ from ..errors import (AuthenticationError, GeminiError, NotFoundError, Permissio
                       SettingsError)
 from ..request.body import model_path
 from ..request.rows import RowTemplate, request_key, table_rows
-from ..response import Response
+from ..answer.response import Response
 from ..wire.transport import is_retryable
 from .limiter import AdaptiveLimiter, _Stopped
 

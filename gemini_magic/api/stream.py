@@ -15,7 +15,7 @@ from typing import Any, Iterator
 from ..errors import APIConnectionError, APITimeoutError, GeminiError
 from ..request.body import model_path
 from ..request.pipeline import PreparedTurn
-from ..response import Chunk, Response
+from ..answer.response import Chunk, Response
 from ..wire.sse import JSONArrayDecoder, SSEDecoder
 from ..units import plural
 from ..wire.transport import Transport, map_request_exception

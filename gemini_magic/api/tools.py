@@ -42,7 +42,7 @@ from ..errors import GeminiError, SettingsError
 from ..request.declarations import call_arguments
 from ..request.pipeline import PreparedTurn
 from ..request.tools import ToolSet, check_mode, tool_config, tool_set
-from ..response import Response
+from ..answer.response import Response
 from ..units import plural
 from .stream import StreamBase
 

@@ -15,7 +15,7 @@ from ..errors import GeminiError, NotFoundError
 from ..units import plural
 from . import explain
 from ..escape import code_span
-from ..part_kinds import fence
+from ..answer.part_kinds import fence
 from .display import show_markdown, show_markdown_text
 from .names import check_out_name
 
@@ -305,8 +305,8 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
 def viewable(response):
     """What the views draw: a Response as it is; an Interaction as the Response it amounts to (its
     output steps as parts, its usage as usageMetadata; finished when its status is final)."""
-    from ..interaction import Interaction
-    from ..response import Response
+    from ..answer.interaction import Interaction
+    from ..answer.response import Response
 
     if not isinstance(response, Interaction):
         return response
