@@ -345,7 +345,7 @@ def _backoff(policy: Any, attempt: int, hinted: float | None) -> float:
 
 def _answered(raw: dict, turn, elapsed: float, prices: Any = None) -> Response:
     response = Response([raw], model=turn.model, request=turn.body, answer_type=turn.answer_type, prices=prices)
-    response.elapsed = response.time_to_first_chunk = elapsed
+    response.close(elapsed=elapsed, first_chunk=elapsed)
     return response
 
 

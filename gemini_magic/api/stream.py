@@ -65,6 +65,7 @@ class ResponseStream(StreamBase):
                                  prices=prices)
         self._http = None
         self._started = False
+        self._first: float | None = None  # seconds to the first chunk, given to the Response at close
 
     def __iter__(self) -> Iterator[Chunk]:
         if self._started:
@@ -82,13 +83,13 @@ class ResponseStream(StreamBase):
                     finally:
                         self.close()
         except KeyboardInterrupt:
-            response.close(interrupted=True, elapsed=time.monotonic() - started)
+            response.close(interrupted=True, elapsed=time.monotonic() - started, first_chunk=self._first)
             raise
         except GeminiError as error:
             error.response = response
-            response.close(error=error, elapsed=time.monotonic() - started)
+            response.close(error=error, elapsed=time.monotonic() - started, first_chunk=self._first)
             raise
-        response.close(elapsed=time.monotonic() - started)
+        response.close(elapsed=time.monotonic() - started, first_chunk=self._first)
 
     def _receive(self, started: float) -> Iterator[Chunk]:
         import requests
@@ -103,8 +104,8 @@ class ResponseStream(StreamBase):
             for piece in http.iter_content(chunk_size=None if http.raw.chunked else 1024):
                 for event in decoder.feed(piece):
                     for chunk, data in self._chunks(event):
-                        if response.time_to_first_chunk is None:
-                            response.time_to_first_chunk = time.monotonic() - started
+                        if self._first is None:
+                            self._first = time.monotonic() - started
                         response.add_received(chunk, data)
                         yield Chunk(chunk, response)
             for event in decoder.close():

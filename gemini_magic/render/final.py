@@ -233,7 +233,7 @@ def footer_line(response, *, elapsed: float | None = None, first_chunk: float | 
         items.append(", ".join(dict.fromkeys(reasons)) + (" (incomplete)" if response.incomplete else ""))
     elif not streaming:
         items.append("incomplete")
-    usage = response.usage
+    usage = response.usage_metadata
     counts = [f"{label} {usage[key]:,}" for key, label in _USAGE_FIELDS if isinstance(usage.get(key), int)]
     if counts:
         requests = getattr(response, "request_count", 1)
@@ -260,7 +260,7 @@ def response_warnings(response, output_format: str = "markdown", *, message: str
         lines.append(_blocked_line(response))
     candidates = response.candidates
     if len(candidates) == 1:
-        lines.extend(candidate_warnings(candidates[0], output_format, usage=response.usage))
+        lines.extend(candidate_warnings(candidates[0], output_format, usage=response.usage_metadata))
     typed = typed_error(response) if output_format in ("markdown", "json") else None
     if typed:
         lines.append(f"The answer does not fit the type asked for: {typed}")
