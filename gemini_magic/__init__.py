@@ -20,9 +20,9 @@ says what each layer does and where this differs from the design notes ("Layers 
     layer 2: render
     layer 3: api, voice
     layer 4: request, prompt, parts, notebook
-    layer 5: response, interaction, live_turn
-    layer 6: wire, errors, sniff, media_out
-    layer 7: constants, _version, units, lazy_re, escape, part_kinds, citations, pricing, code_blocks, redaction
+    layer 5: answer
+    layer 6: wire, errors, sniff
+    layer 7: constants, _version, units, lazy_re, escape, pricing, code_blocks, redaction
     beside: gemini_emulator, its own top-level package (imports gemini_magic.constants only; the
     magics import it lazily to start a local emulator)
 """
@@ -38,10 +38,10 @@ _LAZY = {
     "Chat": "api.chat",
     "json_schema": "request.schema",
     "function_declaration": "request.declarations",
-    "Interaction": "interaction",
+    "Interaction": "answer.interaction",
     "PreparedTurn": "request.pipeline",
-    "Response": "response",
-    "Candidate": "response",
+    "Response": "answer.response",
+    "Candidate": "answer.response",
     "RetryPolicy": "wire.transport",
     "to_part": "parts",
     "register_converter": "parts",
@@ -51,7 +51,7 @@ _LAZY = {
     "RowsInterrupted": "api.rows",
     "BatchJob": "api.batches",
     "LiveSession": "api.live",
-    "LiveTurn": "live_turn",
+    "LiveTurn": "answer.live_turn",
 }
 
 __all__ = ["__version__", "load_ipython_extension", *_LAZY]

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from gemini_magic.citations import ByteOffsets, citation_spans, grounding_sources
-from gemini_magic.response import Response
+from gemini_magic.answer.citations import ByteOffsets, citation_spans, grounding_sources
+from gemini_magic.answer.response import Response
 
 try:
     from .conftest import all_recordings, recording

@@ -17,7 +17,7 @@ from gemini_magic.constants import EMULATOR_MARKER
 from gemini_magic.errors import NotFoundError, PermissionDeniedError, RateLimitError, ServerError
 from gemini_magic.magics import explain
 from gemini_magic.render import final_bundle
-from gemini_magic.response import Response
+from gemini_magic.answer.response import Response
 from gemini_magic.units import human_size, plural
 
 

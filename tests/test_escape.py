@@ -97,7 +97,7 @@ def test_answer_markdown_leaves_code_alone():
 
 
 def test_an_interaction_shows_the_answer_markdown_and_an_escaped_footer():
-    from gemini_magic.interaction import Interaction
+    from gemini_magic.answer.interaction import Interaction
 
     interaction = Interaction({"id": "v1_x", "status": HOSTILE, "model": "gemini-3-flash-preview", "steps": [
         {"type": "model_output", "content": [{"type": "text", "text": "**Hi** " + HOSTILE}]}]})

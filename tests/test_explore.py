@@ -13,7 +13,7 @@ import pytest
 
 from conftest import recording
 from gemini_magic.render.explore import RAW_LIMIT, response_bundle, response_html
-from gemini_magic.response import Response
+from gemini_magic.answer.response import Response
 
 
 def unary(relative):

@@ -11,7 +11,7 @@ from gemini_magic import errors
 from gemini_magic.api.chat import Chat
 from gemini_magic.api.interactions import (API_REVISION, InteractionEvent, build_interaction_request,
                                            delete_interaction, get_interaction, interact, parts_to_input, to_input)
-from gemini_magic.interaction import Interaction
+from gemini_magic.answer.interaction import Interaction
 from gemini_magic.wire.sse import SSEDecoder
 
 MODEL = "gemini-3-flash-preview"

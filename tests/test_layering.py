@@ -5,7 +5,7 @@ and writes nothing into it, not even a __pycache__), and every kind of import co
 inside functions (a lazy import is still a dependency), and imports by a string:
 `importlib.import_module("gemini_magic.x")` or `__import__(...)` with a literal name (relative ones
 resolved against `package=`), and any other string literal that names a module of the package
-exactly, such as IPython's `for_type_by_name("gemini_magic.response", "Response")` registrations.
+exactly, such as IPython's `for_type_by_name("gemini_magic.answer.response", "Response")` registrations.
 An import whose name is computed (`import_module(f".{name}", __name__)`) is allowed only in a
 package's `__init__` loading its own submodules (the lazy attributes); anywhere else it fails.
 A module may import from its own layer or a lower one. The emulator is its own package beside this
@@ -218,7 +218,7 @@ def dunder():
     __import__("gemini_magic.api.client")
 
 def formatter(ip):
-    ip.display_formatter.formatters["text/html"].for_type_by_name("gemini_magic.response", "Response", str)
+    ip.display_formatter.formatters["text/html"].for_type_by_name("gemini_magic.answer.response", "Response", str)
 
 def computed(name):
     return importlib.import_module(f"gemini_magic.{name}")
@@ -230,7 +230,7 @@ def test_the_checker_sees_statement_and_string_imports():
     is found, and an upward one is reported as upward."""
     found, computed = imports_in(PROBE, "gemini_magic.wire._probe")
     assert {"gemini_magic.render.final", "gemini_magic.magics.cell", "gemini_magic.api.client",
-            "gemini_magic.response"} <= found
+            "gemini_magic.answer.response"} <= found
     assert computed == ["gemini_magic.wire._probe:17"]  # the f-string import
     statement, _ = imports_in("def f():\n    from ..render import final\n", "gemini_magic.wire._probe")
     assert statement == {"gemini_magic.render.final"}

@@ -17,7 +17,7 @@ import pytest
 
 from gemini_magic.errors import (ConversionError, LiveError, PermissionDeniedError, RequestError,
                                  SettingsError)
-from gemini_magic.live_turn import LiveTurn
+from gemini_magic.answer.live_turn import LiveTurn
 
 from conftest import TEST_KEY
 

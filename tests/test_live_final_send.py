@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gemini_magic.render import StreamView
-from gemini_magic.response import Response
+from gemini_magic.answer.response import Response
 from helpers import Recorder
 
 

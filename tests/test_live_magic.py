@@ -9,7 +9,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from gemini_magic.api.live import LiveSession
-from gemini_magic.live_turn import LiveTurn
+from gemini_magic.answer.live_turn import LiveTurn
 
 
 def get_rainfall(city: str, month: int) -> float:

@@ -10,9 +10,9 @@ import wave
 import pytest
 
 from gemini_magic.errors import GeminiError, SettingsError
-from gemini_magic.media_out import audio_parameters, image_extension, is_pcm, pcm_to_wav, save_images
+from gemini_magic.answer.media_out import audio_parameters, image_extension, is_pcm, pcm_to_wav, save_images
 from gemini_magic.request.durations import duration_seconds, to_duration
-from gemini_magic.response import Response
+from gemini_magic.answer.response import Response
 
 PNG = bytes.fromhex("89504e470d0a1a0a") + b"not really a png, but bytes to keep exactly"
 JPEG = b"\xff\xd8\xff\xe0" + b"jpeg bytes \x00\x01\x02"

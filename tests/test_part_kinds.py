@@ -10,14 +10,14 @@ import re
 
 import pytest
 
-from gemini_magic import part_kinds
-from gemini_magic.part_kinds import KINDS, PartKind, kind_named, kind_of
+from gemini_magic.answer import part_kinds
+from gemini_magic.answer.part_kinds import KINDS, PartKind, kind_named, kind_of
 from gemini_magic.parts import describe_part
 from gemini_magic.render import final_bundle, image_bundles
 from gemini_magic.render.dry_run import dry_run_bundle
 from gemini_magic.render.explore import response_html
 from gemini_magic.render.part_kinds import part_html, part_thumbnail
-from gemini_magic.response import Response
+from gemini_magic.answer.response import Response
 
 PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 

@@ -242,7 +242,7 @@ def test_interaction_stream_events_decode(client, emulator):
 @pytest.mark.parametrize("body", list(sse_bodies()))
 def test_each_chunk_text_matches_its_merged_text(client, emulator, body):
     """A streamed chunk's `.text` (read without merging) equals the text of the same chunk merged."""
-    from gemini_magic.response import Response
+    from gemini_magic.answer.response import Response
 
     emulator.replay(body, match="stream")
     for chunk in client.stream("gemini-2.5-flash", "hello"):

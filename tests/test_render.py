@@ -14,7 +14,7 @@ import pytest
 from conftest import recording
 from gemini_magic.render import StreamView, final_bundle
 from gemini_magic.render.live import WIDGET_BYTES_PER_SECOND
-from gemini_magic.response import Response
+from gemini_magic.answer.response import Response
 from helpers import Recorder
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from enum import Enum
 
 from conftest import recording
-from gemini_magic.media_out import pcm_to_wav
+from gemini_magic.answer.media_out import pcm_to_wav
 from gemini_magic.render import StreamView, final_bundle
 from gemini_magic.render.final import final_bundles, footer_line
 from gemini_magic.render.media import audio_bundle, image_bundle
 from gemini_magic.render.progress import UploadProgress
 from gemini_magic.render.typed import pretty_partial_json, records_markdown
 from gemini_magic.request.answer_type import AnswerType
-from gemini_magic.response import Response
+from gemini_magic.answer.response import Response
 from helpers import Recorder
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40).decode()

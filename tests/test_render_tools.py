@@ -16,7 +16,7 @@ from gemini_magic.render.calls import call_markdown, call_text, records_from_par
 from gemini_magic.render.cited import Citations, byte_spans
 from gemini_magic.render.explore import response_bundle
 from gemini_magic.render.final import final_bundles, footer_line
-from gemini_magic.response import Response
+from gemini_magic.answer.response import Response
 from gemini_magic.wire.sse import SSEDecoder
 from helpers import Recorder
 

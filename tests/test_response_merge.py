@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import all_recordings
 from gemini_magic.errors import GeminiError
-from gemini_magic.response import Chunk, Response
+from gemini_magic.answer.response import Chunk, Response
 
 TEXT_KEYS = {"text", "thought", "thoughtSignature"}
 
@@ -151,7 +151,7 @@ def test_citation_sources_with_nested_values_are_deduplicated_too():
 
 
 def test_citation_sources_whose_hashes_collide_are_still_compared(monkeypatch):
-    import gemini_magic.response as response_module
+    import gemini_magic.answer.response as response_module
 
     monkeypatch.setattr(response_module, "_citation_hash", lambda source: 7)  # every source collides
     sources = [{"uri": "https://a"}, {"uri": "https://b"}, {"uri": "https://a"}, {"uri": "https://c"},

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from gemini_magic.errors import DownloadError, NotFoundError, SettingsError, VideoFilteredError, VideoGenerationError
-from gemini_magic.media_out import mp4_duration
+from gemini_magic.answer.media_out import mp4_duration
 
 from conftest import TEST_KEY
 

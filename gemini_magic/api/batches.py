@@ -23,7 +23,7 @@ from ..constants import INLINE_REQUEST_LIMIT
 from ..errors import BatchError, GeminiError, error_from_payload  # noqa: F401  (BatchError: re-exported)
 from ..request.body import model_path
 from ..request.rows import request_key
-from ..response import Response
+from ..answer.response import Response
 
 STATE_PREFIX = "BATCH_STATE_"
 DONE_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED")

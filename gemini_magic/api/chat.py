@@ -35,8 +35,8 @@ from typing import Any, Iterator
 
 from ..escape import markdown_text
 from ..errors import GeminiError
-from ..interaction import Interaction
-from .interaction_tools import InteractionExchange, interaction_tool_options
+from ..answer.interaction import Interaction
+from .interaction_tools import interaction_exchange, interaction_tool_options
 from .interactions import build_interaction_request, response_format_step, parts_to_input, send_interaction
 from .turns import SAVE_FORMAT, Turn, describe_parts, turn_from_json, turn_to_json, why_not_complete
 from .stream import StreamBase
@@ -92,7 +92,7 @@ class Chat:
         self.last_replaced = None
         pending = self._prepare(prompt, cell_id, model, settings, stream=False, upload_progress=upload_progress)
         if self.interactions and pending.tooling is not None:
-            result = InteractionExchange(self.client, pending.body, pending.tooling).send()
+            result = interaction_exchange(self.client, pending.body, pending.tooling)
         elif self.interactions:
             result = send_interaction(self.client, pending.body)
         else:
@@ -107,7 +107,7 @@ class Chat:
         self.last_replaced = None
         pending = self._prepare(prompt, cell_id, model, settings, stream=True, upload_progress=upload_progress)
         if self.interactions and pending.tooling is not None:
-            inner = InteractionExchange(self.client, pending.body, pending.tooling)
+            inner = interaction_exchange(self.client, pending.body, pending.tooling)
         elif self.interactions:
             inner = send_interaction(self.client, pending.body)
         else:

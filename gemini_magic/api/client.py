@@ -24,7 +24,7 @@ from ..errors import MissingAPIKeyError, SettingsError
 from ..request.body import count_tokens_body, model_path
 from ..request.pipeline import PreparedTurn, prepare_turn
 from ..request.settings import GenerationSettings, check_model
-from ..response import Response
+from ..answer.response import Response
 from ..wire.endpoint import resolve_api_key, resolve_base_url, validate_api_version, validate_timeout
 from ..wire.transport import RetryPolicy, Transport
 from .models import ModelInfo, TokenCount
@@ -153,7 +153,8 @@ class Client:
         http = self._transport.send("POST", f"{model_path(turn.model)}:generateContent", json=turn.body)
         response = Response([self._transport.json(http)], model=turn.model, request=turn.body,
                             answer_type=turn.answer_type, prices=self.prices)
-        response.elapsed = response.time_to_first_chunk = time.monotonic() - started
+        elapsed = time.monotonic() - started
+        response.close(elapsed=elapsed, first_chunk=elapsed)  # a unary answer: whole on arrival
         return response
 
     def stream(self, model: str, contents: Any = None, **options: Any) -> ResponseStream:

@@ -36,7 +36,7 @@ class GeneratedImages(list):
 
     def save(self, folder: Any = ".", prefix: str = "image") -> list:
         """Write each image's original bytes to `folder` (image-1.png, ...; nothing overwritten); the Paths."""
-        from ..media_out import save_images
+        from ..answer.media_out import save_images
 
         return save_images(self.blobs, folder, prefix)
 

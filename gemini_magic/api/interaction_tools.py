@@ -6,10 +6,10 @@ vercel_tool-call-step1_requires_action.json). The calls run in the kernel as in 
 next interaction sends one `function_result` step per call ({call_id, name, result}, in order) with
 `previous_interaction_id` — or, when the service keeps nothing (`store=False`), the whole input so
 far, the output steps and the results. This repeats until an interaction completes, at most
-`max_calls` calls.
+`max_calls` calls. The loop is api/tools.py's one loop (`run_exchange`, `ExchangeStream`, `run_calls`);
+this module gives it the Interactions API's steps (`InteractionToolLoop`).
 
-    exchange = InteractionExchange(client, body, tooling)
-    final = exchange.send()              # the last Interaction
+    final = interaction_exchange(client, body, tooling)   # the last Interaction
     final.exchange_steps                 # every output step and function_result step, in order
 
 `Chat(..., interactions=True).send(prompt, tools=[get_rainfall])` uses this.
@@ -17,14 +17,13 @@ far, the output steps and the results. This repeats until an interaction complet
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
-from ..errors import GeminiError
 from ..request.tools import interaction_tools, tool_set
 from .interactions import function_result_step, send_interaction
-from .tools import Tooling, calls_refused, response_part, run_call, tooling_for
+from .tools import ExchangeStream, Tooling, response_part, run_calls, run_exchange, tooling_for
 
-__all__ = ["InteractionExchange", "interaction_tool_options"]
+__all__ = ["InteractionToolLoop", "interaction_exchange", "interaction_tool_options"]
 
 _CHOICE = {"any": "any", "none": "none"}
 
@@ -46,65 +45,42 @@ def interaction_tool_options(options: dict) -> tuple[list | None, Tooling | None
     return interaction_tools(found) or None, tooling
 
 
-class InteractionExchange:
-    """One turn's interactions until an answer: `send()` (unary) or iterate (streamed events).
-    `.response` is the current Interaction; `.calls` every call record; `.note` why it stopped early."""
+class InteractionToolLoop:
+    """The state of one exchange over the Interactions API, driven by api/tools.py's one loop
+    (`run_exchange`, `ExchangeStream`): the next body, the steps so far, every call record."""
 
-    def __init__(self, client: Any, body: dict, tooling: Tooling) -> None:
-        self._client = client
+    def __init__(self, body: dict, tooling: Tooling) -> None:
         self.body = body
         self.tooling = tooling
         self.steps: list[dict] = []
         self.calls: list[dict] = []
         self.note: str | None = None
-        self._inner = send_interaction(client, body) if body.get("stream") else None
-        self.response = self._inner.response if self._inner is not None else None
+        self._next = body
 
-    def send(self):
-        """Unary: the last Interaction, with `.exchange_steps` and `.tool_note`."""
-        body = self.body
-        while True:
-            result = send_interaction(self._client, body)
-            self.response = result
-            body = self._next(result, body)
-            if body is None:
-                return self._finish(result)
+    def request(self) -> dict:
+        return self._next
 
-    def __iter__(self) -> Iterator:
-        body = self.body
-        while True:
-            yield from self._inner
-            result = self._inner.response
-            body = self._next(result, body)
-            if body is None:
-                self._finish(result)
-                return
-            self._inner = send_interaction(self._client, body)
-            self.response = self._inner.response
-
-    def _next(self, result, body: dict) -> dict | None:
-        """Run the calls of a requires_action interaction; the next body, or None when done."""
+    def after(self, result) -> bool:
+        """Record a finished interaction's output steps; run the calls of a requires_action one. True
+        when a function_result body is ready and the model must be asked again."""
         self.steps.extend(result.output_steps)
         calls = result.function_call_steps
         if result.status != "requires_action" or not calls or result.incomplete:
-            return None
-        functions = self.tooling.found.functions
-        self.note = calls_refused(self.tooling, [step.get("name") for step in calls], len(self.calls),
-                                  "answer it yourself with a function_result step")
+            return False
+        records, self.note = run_calls(self.tooling, [{"name": step.get("name"), "args": step.get("arguments") or {},
+                                                       "id": step.get("id")} for step in calls],
+                                       len(self.calls), "answer it yourself with a function_result step")
         if self.note:
-            return None
+            return False
         results = []
-        for step in calls:
-            record = run_call(functions, {"name": step.get("name"), "args": step.get("arguments") or {},
-                                          "id": step.get("id")})
+        for record in records:
             self.calls.append(record)
-            if self.tooling.on_call is not None:
-                self.tooling.on_call(record)
             answer = function_result_step(response_part(record)["functionResponse"])
             if "error" in record:
                 answer["is_error"] = True
             results.append(answer)
         self.steps.extend(results)
+        body = self._next
         following = {key: value for key, value in body.items() if key not in ("input", "previous_interaction_id")}
         if body.get("store", True) is not False and result.id:
             following["input"] = results
@@ -114,24 +90,18 @@ class InteractionExchange:
             sent = sent if isinstance(sent, list) else [{"type": "user_input", "content": [{"type": "text",
                                                                                           "text": str(sent)}]}]
             following["input"] = [*sent, *result.output_steps, *results]
-        return following
+        self._next = following
+        return True
 
-    def _finish(self, result):
-        result.exchange_steps = list(self.steps)
-        result.tool_note = self.note
+    def finish(self, result):
+        result.set_exchange(self.steps, self.note)
         return result
 
-    def close(self) -> None:
-        if self._inner is not None:
-            self._inner.close()
 
-    def until_done(self):
-        for _ in self:
-            pass
-        return self.response
-
-    @property
-    def text(self) -> str:
-        if self.response is None:
-            raise GeminiError("Nothing was received yet.")
-        return self.response.text
+def interaction_exchange(client: Any, body: dict, tooling: Tooling):
+    """One turn's interactions until an answer, the kernel's functions answering the calls: the last
+    `Interaction` (unary), or with `body["stream"]` an `ExchangeStream` of InteractionEvents. Raises
+    what `send_interaction` raises, with `.steps` (the exchange so far)."""
+    loop = InteractionToolLoop(body, tooling)
+    send = lambda following: send_interaction(client, following)  # noqa: E731
+    return ExchangeStream(loop, send) if body.get("stream") else run_exchange(loop, send)

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from ..errors import GeminiError, error_from_text
-from ..interaction import Interaction
+from ..answer.interaction import Interaction
 from ..wire.sse import RawEvent, SSEDecoder
 from ..units import plural
 from .stream import StreamBase, broken_stream_error
@@ -70,7 +70,8 @@ def send_interaction(client: Any, body: dict):
     started = time.monotonic()
     http = client.transport.send("POST", "interactions", json=body, headers=HEADERS)
     interaction = Interaction(client.transport.json(http), model=body.get("model"), request=body)
-    interaction.elapsed = interaction.time_to_first_chunk = time.monotonic() - started
+    elapsed = time.monotonic() - started
+    interaction.close(elapsed=elapsed, first_chunk=elapsed)  # a unary answer: whole on arrival
     return interaction
 
 
@@ -263,6 +264,7 @@ class InteractionStream(StreamBase):
         self.interaction = Interaction(streamed=True, model=body.get("model"), request=body)
         self._http = None
         self._started = False
+        self._first: float | None = None  # seconds to the first event, given to the Interaction at close
 
     @property
     def response(self) -> Interaction:
@@ -273,28 +275,24 @@ class InteractionStream(StreamBase):
         if self._started:
             raise GeminiError("A stream can be iterated once; use .interaction for the whole answer.")
         self._started = True
-        retry, attempt, waited = self._transport.retry, 0, 0.0
         started = time.monotonic()
         interaction = self.interaction
-        while True:
-            try:
-                yield from self._receive(started)
-                return
-            except KeyboardInterrupt:
-                interaction.interrupted = True
-                raise
-            except GeminiError as error:
-                wait = retry.delay(attempt, error, waited) if not interaction.chunk_count else None
-                if wait is None:
-                    error.response = interaction
-                    interaction.error = error
-                    raise
-                self._transport.sleep(wait)
-                waited += wait
-                attempt += 1
-            finally:
-                self.close()
-                interaction.elapsed = time.monotonic() - started
+        try:
+            # The wire's one retry policy (as ResponseStream), only while nothing has arrived.
+            for attempt in self._transport.attempts(retry=lambda error: not interaction.chunk_count):
+                with attempt:
+                    try:
+                        yield from self._receive(started)
+                    finally:
+                        self.close()
+        except KeyboardInterrupt:
+            interaction.close(interrupted=True, elapsed=time.monotonic() - started, first_chunk=self._first)
+            raise
+        except GeminiError as error:
+            error.response = interaction
+            interaction.close(error=error, elapsed=time.monotonic() - started, first_chunk=self._first)
+            raise
+        interaction.close(elapsed=time.monotonic() - started, first_chunk=self._first)
 
     def _receive(self, started: float) -> Iterator[InteractionEvent]:
         import requests
@@ -308,8 +306,8 @@ class InteractionStream(StreamBase):
                 for event in decoder.feed(piece):
                     data = self._event(event)
                     if data is not None:
-                        if interaction.time_to_first_chunk is None:
-                            interaction.time_to_first_chunk = time.monotonic() - started
+                        if self._first is None:
+                            self._first = time.monotonic() - started
                         interaction.add_event(data)
                         yield InteractionEvent(data)
             for event in decoder.close():

@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterator
 from ..constants import (AUDIO_ONLY_LIVE_MARKERS, DEFAULT_LIVE_MODEL, LIVE_INPUT_RATE, LIVE_METHOD,
                          PREBUILT_VOICES)
 from ..errors import APIConnectionError, ConversionError, GeminiError, LiveError, RequestError, SettingsError
-from ..live_turn import LiveTurn
+from ..answer.live_turn import LiveTurn
 from ..parts.live_input import CHUNK_BYTES, INPUT_MIME
 from ..request.settings import GenerationSettings, check_model
 

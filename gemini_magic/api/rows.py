@@ -38,7 +38,7 @@ from ..errors import (AuthenticationError, GeminiError, NotFoundError, Permissio
                       RowsInterrupted, SettingsError)  # RowsInterrupted: defined in errors.py, imported from here too
 from ..request.body import model_path
 from ..request.rows import RowTemplate, request_key, table_rows
-from ..response import Response
+from ..answer.response import Response
 from ..wire.transport import is_retryable
 from .limiter import AdaptiveLimiter, _Stopped
 
@@ -334,7 +334,7 @@ def _backoff(policy: Any, attempt: int, hinted: float | None) -> float:
 
 def _answered(raw: dict, turn, elapsed: float, prices: Any = None) -> Response:
     response = Response([raw], model=turn.model, request=turn.body, answer_type=turn.answer_type, prices=prices)
-    response.elapsed = response.time_to_first_chunk = elapsed
+    response.close(elapsed=elapsed, first_chunk=elapsed)
     return response
 
 

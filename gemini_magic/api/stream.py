@@ -15,7 +15,7 @@ from typing import Any, Iterator
 from ..errors import APIConnectionError, APITimeoutError, GeminiError
 from ..request.body import model_path
 from ..request.pipeline import PreparedTurn
-from ..response import Chunk, Response
+from ..answer.response import Chunk, Response
 from ..wire.sse import JSONArrayDecoder, SSEDecoder
 from ..units import plural
 from ..wire.transport import Transport, map_request_exception
@@ -65,6 +65,7 @@ class ResponseStream(StreamBase):
                                  prices=prices)
         self._http = None
         self._started = False
+        self._first: float | None = None  # seconds to the first chunk, given to the Response at close
 
     def __iter__(self) -> Iterator[Chunk]:
         if self._started:
@@ -82,13 +83,13 @@ class ResponseStream(StreamBase):
                     finally:
                         self.close()
         except KeyboardInterrupt:
-            response.close(interrupted=True, elapsed=time.monotonic() - started)
+            response.close(interrupted=True, elapsed=time.monotonic() - started, first_chunk=self._first)
             raise
         except GeminiError as error:
             error.response = response
-            response.close(error=error, elapsed=time.monotonic() - started)
+            response.close(error=error, elapsed=time.monotonic() - started, first_chunk=self._first)
             raise
-        response.close(elapsed=time.monotonic() - started)
+        response.close(elapsed=time.monotonic() - started, first_chunk=self._first)
 
     def _receive(self, started: float) -> Iterator[Chunk]:
         import requests
@@ -108,15 +109,15 @@ class ResponseStream(StreamBase):
                     chunks = decode(data)
                     if len(chunks) != 1 or data[:1] != b"{":
                         pairs = self._chunks(data, chunks)
-                    elif response.time_to_first_chunk is not None:
+                    elif self._first is not None:
                         add(chunks[0], data)
                         yield Chunk(chunks[0], response)
                         continue
                     else:
                         pairs = ((chunks[0], data),)
                     for chunk, data in pairs:
-                        if response.time_to_first_chunk is None:
-                            response.time_to_first_chunk = time.monotonic() - started
+                        if self._first is None:
+                            self._first = time.monotonic() - started
                         add(chunk, data)
                         yield Chunk(chunk, response)
             for event in decoder.close():

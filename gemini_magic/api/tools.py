@@ -24,6 +24,10 @@ One exchange, as the service expects it (../shared/API_NOTES.md, recordings/func
 - at most `max_calls` calls run (default 10, as the official SDK): a turn asking for more stops the
   loop with `response.tool_note` saying so, and everything so far is kept.
 
+One loop for both APIs: `run_exchange` (unary) and `ExchangeStream` (streamed) drive a loop object —
+`ToolLoop` here for generateContent, `InteractionToolLoop` (api/interaction_tools.py) for the
+Interactions API — and `run_calls` runs one turn's calls for both.
+
 `ToolStream` does the same while streaming: it yields the chunks of each model turn as they come and
 runs the calls between turns. `on_call(record)` is called after each call with its record (name,
 args, id, result or error, seconds), so a view can show each call as it happens.
@@ -42,7 +46,7 @@ from ..errors import GeminiError, SettingsError
 from ..request.declarations import call_arguments
 from ..request.pipeline import PreparedTurn
 from ..request.tools import ToolSet, check_mode, tool_config, tool_set
-from ..response import Response
+from ..answer.response import Response
 from ..units import plural
 from .stream import StreamBase
 
@@ -222,62 +226,53 @@ class ToolLoop:
         calls = response.function_calls
         if not calls or response.incomplete or not self.tooling.runs:
             return False
-        functions = self.tooling.found.functions
-        self.note = calls_refused(self.tooling, [c.get("name") for c in calls], self.calls_run,
-                                  "answer the call yourself (see .pending_calls)")
+        records, self.note = run_calls(self.tooling, calls, self.calls_run,
+                                       "answer the call yourself (see .pending_calls)")
         if self.note:
             return False
-        records = []
-        for call in calls:
-            record = run_call(functions, call)
-            self.calls_run += 1
-            records.append(record)
-            if self.tooling.on_call is not None:
-                self.tooling.on_call(record)
+        self.calls_run += len(records)
         answer = {"role": "user", "parts": [response_part(record) for record in records]}
         self.added.append(answer)
         self.steps.append({"kind": "tool", "content": answer, "response": None, "calls": records})
         return True
 
     def finish(self, response: Response) -> Response:
-        """Give the last response the whole exchange (`steps`, `history_contents`, `tool_note`)."""
-        response._steps = list(self.steps)
-        response._history_contents = list(self.added)
-        response.tool_note = self.note
+        """Hand the last response the whole exchange (`steps`, `history_contents`, `tool_note`)."""
+        response.set_exchange(self.steps, self.added, self.note)
         return response
 
 
-def generate_with_tools(client: Any, model: str, contents: Any, tooling: Tooling, options: dict) -> Response:
-    """The unary exchange (see the module docstring); returns the last Response. An error from the
-    service propagates with `.steps`, the exchange so far."""
-    loop = ToolLoop(client.prepare(model, contents, **options), tooling)
+def run_exchange(loop: Any, send: Callable[[Any], Any]) -> Any:
+    """The unary exchange, for either API: `send(loop.request())` until `loop.after(answer)` asks for
+    no more; returns `loop.finish(answer)`. An error propagates with `.steps`, the exchange so far.
+
+    `loop` is a ToolLoop (generateContent) or an InteractionToolLoop (api/interaction_tools.py): both
+    give `request()`, `after(answer) -> bool`, `finish(answer)` and `steps`."""
     while True:
         try:
-            response = client.generate(model, request=loop.request())
+            answer = send(loop.request())
         except GeminiError as error:
             error.steps = list(loop.steps)
             raise
-        if not loop.after(response):
-            return loop.finish(response)
+        if not loop.after(answer):
+            return loop.finish(answer)
 
 
-class ToolStream(StreamBase):
-    """The exchange, streamed: iterate for the chunks of each model turn as they come (calls run
-    between turns). `.response` is the current turn's Response (the last one when done, with
-    `.steps` and `.history_contents`); `.steps` grows as the exchange goes; `.turn` is the first
-    prepared request. An error propagates with the partial answer in `error.response` and the
-    exchange so far in `error.steps`."""
+class ExchangeStream(StreamBase):
+    """The exchange, streamed, for either API: iterate for what each model turn's stream yields (chunks
+    or events) as it comes; the calls run between turns. `.response` is the current turn's answer (the
+    last one when done, given the exchange by `loop.finish`); `.steps` grows as the exchange goes. An
+    error propagates with the partial answer in `error.response` and the exchange so far in
+    `error.steps`. `send(request)` opens one turn's stream (a ResponseStream or InteractionStream)."""
 
-    def __init__(self, client: Any, model: str, turn: PreparedTurn, tooling: Tooling) -> None:
-        self._client = client
-        self._model = model
-        self._loop = ToolLoop(turn, tooling)
-        self.turn = turn
-        self._inner = client.stream(model, request=turn)
+    def __init__(self, loop: Any, send: Callable[[Any], Any]) -> None:
+        self._loop = loop
+        self._send = send
+        self._inner = send(loop.request())
         self._started = False
 
     @property
-    def response(self) -> Response:
+    def response(self) -> Any:
         return self._inner.response
 
     @property
@@ -304,11 +299,41 @@ class ToolStream(StreamBase):
             if not loop.after(self._inner.response):
                 loop.finish(self._inner.response)
                 return
-            self._inner = self._client.stream(self._model, request=loop.request())
+            self._inner = self._send(loop.request())
 
     def close(self) -> None:
         self._inner.close()
 
+
+def generate_with_tools(client: Any, model: str, contents: Any, tooling: Tooling, options: dict) -> Response:
+    """The unary exchange over generateContent (see the module docstring); returns the last Response."""
+    loop = ToolLoop(client.prepare(model, contents, **options), tooling)
+    return run_exchange(loop, lambda turn: client.generate(model, request=turn))
+
+
+class ToolStream(ExchangeStream):
+    """The exchange over streamGenerateContent: iterate for the chunks of each model turn as they come.
+    `.response` is the current turn's Response (the last one when done, with `.steps` and
+    `.history_contents`); `.turn` is the first prepared request."""
+
+    def __init__(self, client: Any, model: str, turn: PreparedTurn, tooling: Tooling) -> None:
+        self.turn = turn
+        super().__init__(ToolLoop(turn, tooling), lambda request: client.stream(model, request=request))
+
+
+def run_calls(tooling: Tooling, calls: list[dict], calls_run: int, how: str) -> tuple[list[dict], str | None]:
+    """Run one model turn's calls (functionCall dicts {name, args, id?}) in order, each record shown to
+    `tooling.on_call`: `(records, None)`; or `([], note)` when they are refused (`calls_refused`)."""
+    note = calls_refused(tooling, [call.get("name") for call in calls], calls_run, how)
+    if note:
+        return [], note
+    records = []
+    for call in calls:
+        record = run_call(tooling.found.functions, call)
+        records.append(record)
+        if tooling.on_call is not None:
+            tooling.on_call(record)
+    return records, None
 
 
 def calls_refused(tooling: Tooling, names: list, calls_run: int, how: str) -> str | None:
@@ -329,5 +354,6 @@ def _names(names: list) -> str:
     return ", ".join(str(name) for name in names)
 
 
-__all__ = ["DEFAULT_MAX_CALLS", "ToolLoop", "ToolStream", "Tooling", "generate_with_tools", "resolve_tools",
-           "response_part", "run_call", "take_loop_options", "tool_result", "tooling_for"]
+__all__ = ["DEFAULT_MAX_CALLS", "ExchangeStream", "ToolLoop", "ToolStream", "Tooling", "generate_with_tools",
+           "resolve_tools", "response_part", "run_call", "run_calls", "run_exchange", "take_loop_options",
+           "tool_result", "tooling_for"]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import APIConnectionError, GeminiError, PromptBlockedError
-from ..interaction import Interaction
-from ..response import Response
+from ..answer.interaction import Interaction
+from ..answer.response import Response
 
 #: Finish reasons of a complete answer (MAX_TOKENS: cut by the limit asked for, still a whole turn).
 COMPLETE_FINISH = frozenset({"STOP", "MAX_TOKENS"})

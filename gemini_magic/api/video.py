@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from ..media_out import mp4_duration
+from ..answer.media_out import mp4_duration
 from ..units import human_size
 from ..wire.download import DEFAULT_MAX_BYTES, download
 

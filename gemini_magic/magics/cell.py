@@ -15,7 +15,7 @@ from ..errors import GeminiError, NotFoundError
 from ..units import plural
 from . import explain
 from ..escape import code_span
-from ..part_kinds import fence
+from ..answer.part_kinds import fence
 from .display import show_markdown, show_markdown_text
 from .names import check_out_name
 
@@ -257,21 +257,21 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
             try:
                 for _ in stream:
                     response = stream.response
-                    view.update(viewable(response))
+                    view.update(response)
             finally:
                 stream.close()
         else:
             response = send()
         if extra is not None:
             view.footer_label = extra()  # "trip · turn 3 · 4,812 tokens so far", in the footer line
-        view.finish(viewable(response))
+        view.finish(response)
     except KeyboardInterrupt:
         response = stream.response if stream is not None else response
         if response is None or not response.chunk_count:
             view.discard()
             raise UsageError("Interrupted before the answer started; nothing was kept.") from None
         bind(magics, args, response)  # closed by its stream as interrupted (Response.close)
-        view.finish(viewable(response))  # the partial answer, marked interrupted in its footer
+        view.finish(response)  # the partial answer, marked interrupted in its footer
         note = f" {failed(None)}" if extra is not None else ""
         raise UsageError(f"Interrupted after {plural(len(response.text), 'character')}; the partial answer is "
                          f"in {args.out or '_gemini'} (marked interrupted).{note}") from None
@@ -279,7 +279,7 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
         response = error.response if error.response is not None else response
         if response is not None and response.chunk_count:
             bind(magics, args, response)
-            view.finish(viewable(response))
+            view.finish(response)
             message = explain.message(error)
             if extra is not None:
                 message = f"{message}\n{failed(error)}"
@@ -300,26 +300,6 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
     if args.raw:
         show_json("Response", None, response.raw)
     return None
-
-
-def viewable(response):
-    """What the views draw: a Response as it is; an Interaction as the Response it amounts to (its
-    output steps as parts, its usage as usageMetadata; finished when its status is final)."""
-    from ..interaction import Interaction
-    from ..response import Response
-
-    if not isinstance(response, Interaction):
-        return response
-    candidate = {"content": response.to_content(), "index": 0}
-    if response.status in ("completed", "requires_action"):
-        candidate["finishReason"] = "STOP"
-    chunk = {"candidates": [candidate], "usageMetadata": response.usage_metadata}
-    if response.model:
-        chunk["modelVersion"] = response.model
-    shown = Response([chunk], streamed=response.streamed, model=response.model)
-    shown.interrupted, shown.error = response.interrupted, response.error
-    shown.elapsed, shown.time_to_first_chunk = response.elapsed, response.time_to_first_chunk
-    return shown
 
 
 def cache_for(name: str, namespace: dict):

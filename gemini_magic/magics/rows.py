@@ -297,7 +297,7 @@ def _value(answer, schema) -> Any:
 
 
 def _not_run(model: str):
-    from ..response import Response
+    from ..answer.response import Response
 
     response = Response([], model=model)
     response.close(error=GeminiError("not run: interrupted before this row was sent"))

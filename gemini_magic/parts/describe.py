@@ -1,6 +1,6 @@
 """`describe_part`: what a wire part holds, in a few words, for `--dry-run` displays.
 
-The kind and the short summary come from the one table of part kinds (`gemini_magic.part_kinds`);
+The kind and the short summary come from the one table of part kinds (`gemini_magic.answer.part_kinds`);
 media (inline or uploaded) is named by its MIME type, and inline media is looked into for a better
 summary than its size: an image's format and pixels, a CSV's rows, a WAV's length, a PDF's pages.
 
@@ -17,7 +17,7 @@ import io
 import re
 import wave
 
-from ..part_kinds import FileDataKind, InlineDataKind, kind_of, preview
+from ..answer.part_kinds import FileDataKind, InlineDataKind, kind_of, preview
 from ..units import plural
 
 # Media kinds by MIME type, more precise than the table's (a CSV is a table, a PDF a document).

@@ -210,7 +210,7 @@ def realtime_messages(parts: list[dict]) -> tuple[list[dict], str | None]:
         elif mime in ("audio/wav", "audio/x-wav", "audio/wave"):
             sound += _wav(data)
         elif mime.startswith(("audio/l16", "audio/pcm")):
-            from ..media_out import audio_parameters
+            from ..answer.media_out import audio_parameters
 
             rate, channels = audio_parameters(mime)
             if channels != 1:

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 
 from ..escape import answer_markdown
-from ..part_kinds import fence, kind_of
+from ..answer.part_kinds import fence, kind_of
 from .calls import call_markdown, call_text, records_from_parts, steps_records
 from .cited import Citations, rendered_search_html
 from .formats import formatted
@@ -190,7 +190,7 @@ def _audio(parts: list[dict]) -> dict | None:
     """One player for the answer's audio: PCM pieces of the same type joined into a WAV, else the first."""
     import base64
 
-    from ..media_out import is_pcm, pcm_to_wav
+    from ..answer.media_out import is_pcm, pcm_to_wav
 
     blobs = [p.get("inlineData") or p.get("inline_data") for p in parts if not p.get("thought")]
     blobs = [b for b in blobs if isinstance(b, dict) and str(b.get("mimeType") or b.get("mime_type") or "")
@@ -210,7 +210,7 @@ def _audio(parts: list[dict]) -> dict | None:
 
 def _pretty_json(text: str) -> str:
     try:
-        from ..response import json_from_text
+        from ..answer.response import json_from_text
 
         return json.dumps(json_from_text(text), indent=2, ensure_ascii=False, default=str)
     except ValueError:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 
-from ..part_kinds import fence
+from ..answer.part_kinds import fence
 
 __all__ = ["call_markdown", "call_text", "call_html", "call_summary", "records_from_parts", "steps_records"]
 

@@ -1,6 +1,6 @@
 """Citation markers in an answer: `[1]`, `[2]` after each supported segment, and the numbered sources.
 
-The spans come from `gemini_magic.citations.citation_spans` (character offsets, converted from the
+The spans come from `gemini_magic.answer.citations.citation_spans` (character offsets, converted from the
 UTF-8 byte offsets the service sends) when that module is there, else from `byte_spans` below, a
 small converter of `groundingSupports` alone. `Citations` numbers the sources in order of first use
 and gives the markers that go at each character offset of the answer text.
@@ -25,7 +25,7 @@ __all__ = ["Citations", "byte_spans", "rendered_search_html"]
 
 def byte_spans(text: str, grounding_metadata: dict | None) -> list[tuple[int, int, list[dict]]]:
     """`[(start, end, sources)]` in characters from `groundingSupports` (UTF-8 byte offsets), each
-    source `{"uri", "title"}`; used when gemini_magic.citations is not there."""
+    source `{"uri", "title"}`; used when gemini_magic.answer.citations is not there."""
     metadata = grounding_metadata or {}
     chunks = []
     for chunk in metadata.get("groundingChunks") or ():
@@ -54,7 +54,7 @@ def byte_spans(text: str, grounding_metadata: dict | None) -> list[tuple[int, in
 
 def _spans(text: str, grounding_metadata, citation_sources) -> list:
     try:
-        from ..citations import citation_spans
+        from ..answer.citations import citation_spans
     except ImportError:  # the shared module is not there: groundingSupports only
         return byte_spans(text, grounding_metadata)
     return citation_spans(text, grounding_metadata, citation_sources or ())

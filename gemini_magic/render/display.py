@@ -11,8 +11,8 @@ collapsed sections to explore it. Without the extension, a Response shows its pl
 
 from __future__ import annotations
 
-RESPONSE_TYPE = ("gemini_magic.response", "Response")
-LIVE_TURN_TYPE = ("gemini_magic.live_turn", "LiveTurn")
+RESPONSE_TYPE = ("gemini_magic.answer.response", "Response")
+LIVE_TURN_TYPE = ("gemini_magic.answer.live_turn", "LiveTurn")
 VIDEO_TYPE = ("gemini_magic.api.video", "Video")
 IMAGES_TYPE = ("gemini_magic.api.images", "GeneratedImages")
 

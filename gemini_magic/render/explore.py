@@ -89,7 +89,7 @@ def details_html(response, *, answers: bool = False) -> str:
             answer = _answer_html(response, candidate) if answers else ""
             out.append(f'<details open><summary><b>{heading}</b> · {reason}</summary>'
                        f'<div style="margin-left:1em">{answer}{_candidate_sections(candidate)}</div></details>')
-    out.append(_usage_section(response.usage))
+    out.append(_usage_section(response.usage_metadata))
     feedback = response.prompt_feedback
     if feedback:
         out.append(_details("Prompt feedback", _safety_table(feedback.get("safetyRatings") or ())

@@ -4,7 +4,7 @@ Pure functions of a `Response`: the live view uses them while streaming and for 
 `--no-stream` uses them alone. What they produce is what a saved notebook keeps, so it must read
 well without a kernel or widget state (nbconvert, GitHub).
 
-    >>> from gemini_magic.response import Response
+    >>> from gemini_magic.answer.response import Response
     >>> r = Response([{"candidates": [{"content": {"parts": [{"text": "Hi"}]}, "finishReason": "STOP"}],
     ...                "modelVersion": "gemini-2.5-flash"}])
     >>> print(final_bundle(r)["text/plain"])
@@ -17,7 +17,7 @@ well without a kernel or widget state (nbconvert, GitHub).
 from __future__ import annotations
 
 from ..escape import answer_markdown, markdown_text
-from ..part_kinds import DISPLAYABLE_IMAGES, kind_of
+from ..answer.part_kinds import DISPLAYABLE_IMAGES, kind_of
 from ..units import plural
 from .answer import Media, Text, answer_pieces, join_text, typed_error
 from .formats import parse_json
@@ -172,7 +172,7 @@ def answer_text(candidate, *, markdown: bool = True) -> str:
     """The candidate's answer: its text parts joined, other parts (code, calls, media) as short blocks.
 
     Each non-text part reads as its kind's `markdown` (or plain `text` when `markdown=False`), from
-    the table in `gemini_magic.part_kinds`. Append-only while a stream grows (parts only arrive at the
+    the table in `gemini_magic.answer.part_kinds`. Append-only while a stream grows (parts only arrive at the
     end, the last text part only grows), so a terminal can print just the new characters. Thoughts
     are left out.
     """
@@ -233,7 +233,7 @@ def footer_line(response, *, elapsed: float | None = None, first_chunk: float | 
         items.append(", ".join(dict.fromkeys(reasons)) + (" (incomplete)" if response.incomplete else ""))
     elif not streaming:
         items.append("incomplete")
-    usage = response.usage
+    usage = response.usage_metadata
     counts = [f"{label} {usage[key]:,}" for key, label in _USAGE_FIELDS if isinstance(usage.get(key), int)]
     if counts:
         requests = getattr(response, "request_count", 1)
@@ -260,7 +260,7 @@ def response_warnings(response, output_format: str = "markdown", *, message: str
         lines.append(_blocked_line(response))
     candidates = response.candidates
     if len(candidates) == 1:
-        lines.extend(candidate_warnings(candidates[0], output_format, usage=response.usage))
+        lines.extend(candidate_warnings(candidates[0], output_format, usage=response.usage_metadata))
     typed = typed_error(response) if output_format in ("markdown", "json") else None
     if typed:
         lines.append(f"The answer does not fit the type asked for: {typed}")

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 
 from ..escape import answer_markdown
-from ..part_kinds import fence
-from ..response import json_from_text
+from ..answer.part_kinds import fence
+from ..answer.response import json_from_text
 
 __all__ = ["formatted", "parse_json"]
 

@@ -253,7 +253,7 @@ class StreamView:
                 data = {"text/markdown": answer_markdown(thoughts), "text/plain": thoughts}
                 self.thoughts_output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
                 size += 2 * len(thoughts)
-        status = "streaming…" if text else "running tools…" if self.calls else "thinking…" if response.usage.get("thoughtsTokenCount") else "waiting…"
+        status = "streaming…" if text else "running tools…" if self.calls else "thinking…" if response.usage_metadata.get("thoughtsTokenCount") else "waiting…"
         self.header.value = self._header_html(status, now - self._started_at)
         running = footer_line(response, streaming=True, label=self.footer_label)
         self.footer.value = f'<div style="font-size:smaller;opacity:0.7">{html.escape(running)}</div>'

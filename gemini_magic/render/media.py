@@ -5,7 +5,7 @@
 - `audio_bundle(wav)`: an `<audio controls>` player with the WAV inline as a data URL, and a text/plain
   line with the duration and sample rate.
 
-    >>> from gemini_magic.media_out import pcm_to_wav
+    >>> from gemini_magic.answer.media_out import pcm_to_wav
     >>> audio_bundle(pcm_to_wav(b"\\x00\\x00" * 36000))["text/plain"]
     '<audio: 1.5 s, 24,000 Hz, mono WAV>'
 """
@@ -17,7 +17,7 @@ import io
 import wave
 
 from ..escape import html_text
-from ..part_kinds import DISPLAYABLE_IMAGES, kind_of
+from ..answer.part_kinds import DISPLAYABLE_IMAGES, kind_of
 from ..units import human_size
 
 __all__ = ["image_bundle", "audio_bundle", "wav_facts"]

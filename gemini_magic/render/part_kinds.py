@@ -1,4 +1,4 @@
-"""Parts as HTML, from the one table of part kinds (`gemini_magic.part_kinds`), and image thumbnails.
+"""Parts as HTML, from the one table of part kinds (`gemini_magic.answer.part_kinds`), and image thumbnails.
 
 The table says what each kind is called and how it reads (`summary`, `detail`, `markdown`,
 `image`); this module turns that into HTML the same way for every kind, so the explorer and the dry
@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import html
 
-from ..part_kinds import DISPLAYABLE_IMAGES, KINDS, PartKind, kind_of
+from ..answer.part_kinds import DISPLAYABLE_IMAGES, KINDS, PartKind, kind_of
 
 __all__ = ["KINDS", "PartKind", "kind_of", "part_html", "part_thumbnail", "thumbnail", "cut", "PRE",
            "STRING_LIMIT", "THUMBNAIL_PX", "DISPLAYABLE_IMAGES"]

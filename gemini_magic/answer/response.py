@@ -1,6 +1,6 @@
 """`Response`: one answer of the model, whether it arrived in one piece or as a stream of chunks.
 
-Pure: no I/O. Chunks are kept exactly as received (`.raw`). A streamed answer keeps the JSON bytes of
+Pure: no I/O (files are written by media_out.py, which `save_images`/`save_audio` call). Chunks are kept exactly as received (`.raw`). A streamed answer keeps the JSON bytes of
 its chunks back to back in one growing buffer, with one end offset per chunk, and merges each chunk
 at once; `.raw` parses them when it is first read. Bytes are not tracked by Python's garbage
 collector and one buffer costs no object per chunk, so a 1M-chunk stream stays light and does not
@@ -38,7 +38,7 @@ import json
 from array import array
 from typing import Any, Iterable
 
-from .errors import GeminiError, PromptBlockedError
+from ..errors import GeminiError, PromptBlockedError
 
 _TEXT_KEYS = {"text", "thought", "thoughtSignature"}
 
@@ -267,10 +267,11 @@ class Response:
         self._merge(chunk)
 
     def close(self, *, error: BaseException | None = None, interrupted: bool = False,
-              elapsed: float | None = None) -> None:
-        """The one commit point of a streamed answer: it is complete, failed (`error`) or was
-        interrupted. Sets those fields (and `elapsed`, seconds, when given) and `closed`; adding
-        chunks afterwards raises GeminiError, and so does closing twice."""
+              elapsed: float | None = None, first_chunk: float | None = None) -> None:
+        """The one commit point of an answer: it is complete, failed (`error`) or was interrupted.
+        Sets those fields, the timings (seconds: `elapsed` in all, `first_chunk` until the first chunk,
+        kept when already set) and `closed`; adding chunks afterwards raises GeminiError, and so does
+        closing twice. A unary answer is closed at once by the client that received it."""
         if self.closed:
             raise GeminiError("This response is already closed; a stream closes its response once.")
         if error is not None:
@@ -279,7 +280,16 @@ class Response:
             self.interrupted = True
         if elapsed is not None:
             self.elapsed = elapsed
+        if first_chunk is not None and self.time_to_first_chunk is None:
+            self.time_to_first_chunk = first_chunk
         self.closed = True
+
+    def set_exchange(self, steps: list[dict], history_contents: list[dict], note: str | None) -> None:
+        """Record the automatic calling exchange that ended in this answer (`steps`, the Contents it
+        added after the user's turn, why it stopped early if it did): the tool loop hands it over here."""
+        self._steps = list(steps)
+        self._history_contents = list(history_contents)
+        self.tool_note = note
 
     def _check_open(self) -> None:
         if self.closed:
@@ -399,6 +409,11 @@ class Response:
         return self.request_usage
 
     @property
+    def usage_metadata(self) -> dict:
+        """`.usage` (generateContent's names), the name the views read on a Response and an Interaction."""
+        return self.usage
+
+    @property
     def request_usage(self) -> dict:
         """The last usageMetadata received for this one request (a running total while streaming)."""
         self._sync()
@@ -407,7 +422,7 @@ class Response:
     def code(self, language: str = "python") -> str | None:
         """The answer's code for a notebook cell: its fenced blocks in `language` (or untagged), joined by
         a blank line (code_blocks.cell_code); None when it has none."""
-        from .code_blocks import cell_code
+        from ..code_blocks import cell_code
 
         return cell_code(self.text, language)
 
@@ -416,7 +431,7 @@ class Response:
         """The estimated cost in US dollars (a `pricing.Cost`: `.total`, `.items`, `.date`; `str()` gives
         "$0.0028") from `.usage` and the model's dated prices (pricing.py, with `prices` over them); None
         when the model is not in the table (tokens only, no guessed price) or no usage arrived."""
-        from .pricing import estimate
+        from ..pricing import estimate
 
         usage = self.usage
         for name in dict.fromkeys((self.model, self.model_version)):
@@ -570,15 +585,13 @@ class Response:
     def save_audio(self, path):
         """Write `.audio` (WAV for the PCM that TTS models send) to `path`; returns it as a Path.
         Raises GeminiError when the answer has no audio, OSError when the file cannot be written."""
-        from pathlib import Path
+        from .media_out import save_audio
 
         data = self.audio
         if data is None:
             raise GeminiError("The answer has no audio to save: ask a TTS model (such as "
                               "gemini-2.5-flash-preview-tts) for speech.")
-        target = Path(path).expanduser()
-        target.write_bytes(data)
-        return target
+        return save_audio(data, path)
 
     # -- tools and citations (issue 13; api/tools.py, citations.py) ------------------------------
     tool_note: str | None = None  # why an automatic calling loop stopped before an answer, else None

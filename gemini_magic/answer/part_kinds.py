@@ -28,8 +28,8 @@ from __future__ import annotations
 import json
 import re
 
-from .escape import code_span, fence_language, markdown_text
-from .units import base64_size, human_size, plural
+from ..escape import code_span, fence_language, markdown_text
+from ..units import base64_size, human_size, plural
 
 PREVIEW_CHARS = 60
 _BACKTICKS = re.compile(r"`{3,}")

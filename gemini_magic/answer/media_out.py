@@ -1,6 +1,6 @@
 """Media the model makes, kept as it came: PCM speech wrapped into WAV, images written unchanged.
 
-Pure but for `save_images`, which writes files. No Pillow: image bytes are written as received (no
+Pure but for `save_images` and `save_audio`, the answer model's only file output. No Pillow: image bytes are written as received (no
 re-encoding), and the WAV header is built with the standard library's `wave`.
 
     >>> wav = pcm_to_wav(b"\\x00\\x00" * 24000, "audio/L16;codec=pcm;rate=24000")   # one second
@@ -19,7 +19,7 @@ import wave
 from pathlib import Path
 from typing import Iterable
 
-from .errors import GeminiError
+from ..errors import GeminiError
 
 DEFAULT_SAMPLE_RATE = 24000
 PCM_TYPES = ("audio/l16", "audio/pcm")
@@ -152,3 +152,11 @@ def mp4_duration(source) -> float | None:
                     timescale, duration = struct.unpack(">II", stream.read(8))
                 return duration / timescale if timescale else None
     return None
+
+
+def save_audio(data: bytes, path) -> Path:
+    """Write a playable audio file (`Response.audio`: WAV for PCM) to `path` (`~` expanded); returns it
+    as a Path. Raises OSError when the file cannot be written."""
+    target = Path(path).expanduser()
+    target.write_bytes(data)
+    return target

@@ -18,8 +18,10 @@ events, merged as they arrive (see ../shared/recordings/interactions):
     interaction.completed {interaction: {id, status, usage, ...}}  → the rest of the resource; the
                                                                       streamed one carries no steps
 
-Unknown event and delta types are ignored. `parts` maps the steps to generateContent-style parts so
-the views that show a `Response` can show an Interaction too:
+Unknown event and delta types are ignored. One commit point, as on `Response`: the stream (or the
+unary send) calls `close(...)` once — complete, failed or interrupted — with its timings; after that no
+event can be added. `parts` maps the steps to generateContent-style parts and `candidates` gives them
+as the one `Candidate` the views read, so the views draw an Interaction as it is:
 
     >>> i = Interaction({"id": "v1_x", "status": "completed", "steps": [
     ...     {"type": "thought", "signature": "c2ln"},
@@ -33,7 +35,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .escape import answer_markdown, markdown_text
+from ..errors import GeminiError
+from ..escape import answer_markdown, markdown_text
 
 #: Statuses that end an interaction normally: an answer, or function calls for the client to run.
 DONE_STATUSES = frozenset({"completed", "requires_action"})
@@ -49,18 +52,23 @@ class Interaction:
 
     Attributes that describe how it arrived, as on `Response`: `streamed`, `incomplete` (the status
     is not `completed` or `requires_action`: cut short, failed, interrupted, or still running),
-    `interrupted`, `error`, `request` (the body sent), `model`, `elapsed`, `time_to_first_chunk`.
+    `interrupted`, `error`, `request` (the body sent), `model`, `elapsed` and `time_to_first_chunk`
+    (seconds, set by `close`), `closed`. After an automatic calling exchange (api/interaction_tools.py):
+    `exchange_steps` (every output and function_result step, in order) and `tool_note`.
     """
 
     interrupted = False
     error: BaseException | None = None
     elapsed: float | None = None
     time_to_first_chunk: float | None = None
+    closed = False
+    exchange_steps: list | None = None
+    tool_note: str | None = None
 
     def __init__(self, data: dict | None = None, *, streamed: bool = False, model: str | None = None,
                  request: dict | None = None) -> None:
         self._fields: dict = {}  # the resource's top-level fields, steps aside
-        self._steps: list[dict | None] = []
+        self._timeline: list[dict | None] = []
         self._pieces: dict[int, list[str]] = {}  # step index -> pieces of its last, still open text item
         self._open: dict[int, dict] = {}  # step index -> that text item
         self._open_keys: dict[int, str] = {}  # step index -> "content" or "summary": where it sits
@@ -76,7 +84,9 @@ class Interaction:
     # --- merging ------------------------------------------------------------------------------------
 
     def add_event(self, event: dict) -> None:
-        """Merge one streamed event (a dict with `event_type`) into the answer."""
+        """Merge one streamed event (a dict with `event_type`) into the answer; GeminiError once closed."""
+        if self.closed:
+            raise GeminiError("This interaction is closed: its stream has ended, so no event can be added.")
         self._raw.append(event)
         kind = event.get("event_type")
         if kind in ("step.delta", "content.delta"):
@@ -96,20 +106,43 @@ class Interaction:
         elif kind in ("interaction.created", "interaction.completed", "interaction.start", "interaction.complete"):
             data = event.get("interaction")
             if isinstance(data, dict):
-                self._absorb_resource(data, with_steps=not any(self._steps))
+                self._absorb_resource(data, with_steps=not any(self._timeline))
         elif kind == "error":
             self._fields["status"] = "failed"
+
+    def close(self, *, error: BaseException | None = None, interrupted: bool = False,
+              elapsed: float | None = None, first_chunk: float | None = None) -> None:
+        """The one commit point: the answer is complete, failed (`error`) or was interrupted. Sets those
+        fields, the timings (seconds: `elapsed` in all, `first_chunk` until the first event, kept when
+        already set) and `closed`. Adding events afterwards raises GeminiError, and so does closing twice."""
+        if self.closed:
+            raise GeminiError("This interaction is already closed; a stream closes its interaction once.")
+        if error is not None:
+            self.error = error
+        if interrupted:
+            self.interrupted = True
+        if elapsed is not None:
+            self.elapsed = elapsed
+        if first_chunk is not None and self.time_to_first_chunk is None:
+            self.time_to_first_chunk = first_chunk
+        self.closed = True
+
+    def set_exchange(self, steps: list[dict], note: str | None) -> None:
+        """Record the automatic calling exchange that ended in this interaction (its steps in order, and
+        why it stopped early, if it did): the tool loop hands it over here, once it is done."""
+        self.exchange_steps = list(steps)
+        self.tool_note = note
 
     def _absorb_resource(self, data: dict, *, with_steps: bool) -> None:
         for key, value in data.items():
             if key == "steps":
                 if with_steps and isinstance(value, list):
-                    self._steps = [dict(step) for step in value if isinstance(step, dict)]
+                    self._timeline = [dict(step) for step in value if isinstance(step, dict)]
             else:
                 self._fields[key] = value
 
     def _step(self, index: int) -> dict:
-        steps = self._steps
+        steps = self._timeline
         while len(steps) <= index:
             steps.append(None)
         if steps[index] is None:
@@ -122,7 +155,7 @@ class Interaction:
             if isinstance(step.get(key), list):
                 step[key] = [dict(item) for item in step[key]]
         self._step(index)
-        self._steps[index] = step
+        self._timeline[index] = step
 
     def _delta(self, index: int, delta: dict) -> None:
         kind = delta.get("type")
@@ -188,12 +221,12 @@ class Interaction:
     def _stop(self, index: int) -> None:
         self._seal(index)
         pieces = self._arguments.pop(index, None)
-        if pieces is not None and index < len(self._steps) and self._steps[index] is not None:
+        if pieces is not None and index < len(self._timeline) and self._timeline[index] is not None:
             text = "".join(pieces)
             try:
-                self._steps[index]["arguments"] = json.loads(text) if text.strip() else {}
+                self._timeline[index]["arguments"] = json.loads(text) if text.strip() else {}
             except ValueError:
-                self._steps[index]["arguments"] = text  # kept as sent: the view shows what came
+                self._timeline[index]["arguments"] = text  # kept as sent: the view shows what came
 
     def _sync(self) -> None:
         for index in list(self._open):
@@ -238,7 +271,7 @@ class Interaction:
     def cost(self):
         """The estimated cost in US dollars from `usage_metadata` (a `pricing.Cost`, as `Response.cost`);
         None for a model without a price."""
-        from .pricing import estimate
+        from ..pricing import estimate
 
         return estimate(self.usage_metadata, self.model_version)
 
@@ -253,7 +286,7 @@ class Interaction:
 
         A POST answers with the output steps; GET with `include_input` with the whole timeline."""
         self._sync()
-        return [dict(step) for step in self._steps if step is not None]
+        return [dict(step) for step in self._timeline if step is not None]
 
     @property
     def output_steps(self) -> list[dict]:
@@ -264,14 +297,14 @@ class Interaction:
     def text(self) -> str:
         """The answer text (the text items of `model_output` steps), thoughts excluded."""
         self._sync()
-        return "".join(item.get("text") or "" for step in self._steps if step and step.get("type") == "model_output"
+        return "".join(item.get("text") or "" for step in self._timeline if step and step.get("type") == "model_output"
                        for item in step.get("content") or () if item.get("type") == "text")
 
     @property
     def thoughts(self) -> str:
         """Thought summaries (asked for with `thinking_summaries`), joined; "" when there are none."""
         self._sync()
-        return "".join(item.get("text") or "" for step in self._steps if step and step.get("type") == "thought"
+        return "".join(item.get("text") or "" for step in self._timeline if step and step.get("type") == "thought"
                        for item in _as_list(step.get("summary")) if item.get("type", "text") == "text")
 
     @property
@@ -302,6 +335,23 @@ class Interaction:
         for step in self.output_steps:
             parts.extend(step_to_parts(step))
         return parts
+
+    @property
+    def candidates(self) -> list:
+        """The answer as the one generateContent `Candidate` the views read (its `parts`, `text`,
+        `thoughts`; `finish_reason` "STOP" once the status is final), built on each read."""
+        from .response import Candidate
+
+        candidate = Candidate(0)
+        data: dict[str, Any] = {"content": self.to_content()}
+        if self.status in DONE_STATUSES:
+            data["finishReason"] = "STOP"
+        candidate._absorb(data)
+        return [candidate]
+
+    @property
+    def candidate(self):
+        return self.candidates[0]
 
     @property
     def incomplete(self) -> bool:

@@ -18,7 +18,7 @@ import base64
 import time
 from typing import Any
 
-from .constants import LIVE_OUTPUT_RATE
+from ..constants import LIVE_OUTPUT_RATE
 from .response import Response
 
 PCM_MIME = f"audio/L16;codec=pcm;rate={LIVE_OUTPUT_RATE}"
@@ -193,14 +193,17 @@ class LiveTurn:
         if self.model:
             chunk["modelVersion"] = self.model
         response = Response([chunk], streamed=True, model=self.model)
-        response.interrupted, response.error = self.interrupted, self.error
-        response.elapsed, response.time_to_first_chunk = self.elapsed, self.time_to_first_chunk
+        # A snapshot of the turn so far, closed at once: its state and timings are the turn's.
+        response.close(error=self.error, interrupted=self.interrupted, elapsed=self.elapsed,
+                       first_chunk=self.time_to_first_chunk)
         if self.tool_calls:
             calls = {"role": "model", "parts": [{"functionCall": {k: r[k] for k in ("name", "args", "id") if r.get(k)}}
                                                 for r in self.tool_calls]}
-            response._steps = [{"kind": "model", "content": calls, "response": None, "calls": []},
-                               {"kind": "tool", "content": None, "response": None, "calls": list(self.tool_calls)},
-                               {"kind": "model", "content": candidate["content"], "response": response, "calls": []}]
+            response.set_exchange([{"kind": "model", "content": calls, "response": None, "calls": []},
+                                   {"kind": "tool", "content": None, "response": None, "calls": list(self.tool_calls)},
+                                   {"kind": "model", "content": candidate["content"], "response": response,
+                                    "calls": []}],
+                                  [candidate["content"]], None)
         return response
 
     def __repr__(self) -> str:

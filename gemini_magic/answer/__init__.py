@@ -1,0 +1,12 @@
+"""The answer model: what the service sent back, merged and closed at one point. No views, no HTTP.
+
+- `response.py`: `Response`, merged from `generateContent` chunks (the merge) and read by its properties;
+- `interaction.py`: `Interaction`, merged from the Interactions API's events;
+- `live_turn.py`: `LiveTurn`, one turn of a Live session;
+- `part_kinds.py`: the one table of part kinds every view and description asks;
+- `citations.py`: citation and grounding offsets turned from UTF-8 bytes into characters;
+- `media_out.py`: media the model made (PCM speech to WAV, images) and the only file output here.
+
+Import from the modules (`from gemini_magic.answer.response import Response`); `gemini_magic.Response`
+is the public name.
+"""
