@@ -37,7 +37,7 @@ from typing import Any, Callable
 from ..errors import (AuthenticationError, GeminiError, NotFoundError, PermissionDeniedError, RateLimitError,  # noqa: F401
                       RowsInterrupted, SettingsError)  # RowsInterrupted: defined in errors.py, imported from here too
 from ..request.body import model_path
-from ..request.rows import RowTemplate, request_key, table_rows
+from ..request.rows import compile_rows, request_key
 from ..answer.response import Response
 from ..wire.transport import is_retryable
 from .limiter import AdaptiveLimiter, _Stopped
@@ -155,20 +155,6 @@ class _DictCache:
             self.store[key] = raw
 
 
-def _prompts(template_or_prompts: Any, rows: Any, namespace: dict | None) -> tuple[list, list, RowTemplate | None]:
-    """(index, contents per row, template): a template over rows, or a list of ready prompts."""
-    if rows is None:
-        if isinstance(template_or_prompts, str):
-            raise TypeError("Pass rows= to run a template over them, or a list of prompts.")
-        prompts = list(template_or_prompts)
-        return list(range(len(prompts))), prompts, None
-    template = RowTemplate(template_or_prompts, namespace)
-    index, records = table_rows(rows)
-    if records:
-        template.check(records[0])
-    return index, records, template
-
-
 def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, model: str, concurrency: int = 8,
                 rpm: float | None = None, cache: Any = None, progress: Progress | None = None,
                 namespace: dict | None = None, max_attempts: int = 8, max_rate_limited: int = 50,
@@ -178,7 +164,8 @@ def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, mode
     `template_or_prompts`: a template with `{row.col}` / `{row["col name"]}` / `{row}` fields (and
     kernel `{names}` looked up in `namespace`, converted once) run over `rows` (a DataFrame, Series,
     list of dicts or list of values), or, with `rows=None`, a list of prompts (each a str or a list
-    of contents). `concurrency`: most requests in flight. `rpm`: a cap on requests a minute.
+    of contents), or a CompiledRows (`request.rows.compile_rows`, built once by the caller; `rows` and
+    `namespace` are then unused). `concurrency`: most requests in flight. `rpm`: a cap on requests a minute.
     `cache`: a dict or a RowCache (answers by request key; reused and filled). `progress(done, total,
     errors, tokens)` is called from this thread as rows finish. Generation settings (`temperature=`,
     `system=`, `config=`, `schema=` where the client supports it ...) go to `client.prepare`.
@@ -194,7 +181,8 @@ def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, mode
     for name, value in (("concurrency", concurrency), ("rpm", rpm)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
             raise SettingsError(f"{name} must be a number above 0; got {value!r}.")
-    index, items, template = _prompts(template_or_prompts, rows, namespace)
+    compiled = compile_rows(template_or_prompts, rows, namespace)  # built once (a CompiledRows passes as is)
+    template, items = compiled.template, compiled.items
     store = cache if hasattr(cache, "put") and hasattr(cache, "get") else _DictCache({} if cache is None else cache)
     total = len(items)
     replace = {}

@@ -95,10 +95,13 @@ def take_loop_options(options: dict) -> tuple[int, Callable | None]:
 
 def tooling_for(options: dict) -> Tooling | None:
     """The loop's Tooling when `options` (generate/stream keywords) give kernel functions to run, else
-    None. Takes `max_calls` and `on_call` out of `options`: they belong to the loop, not the request.
+    None. Takes `max_calls` and `on_call` out of `options`: they belong to the loop, not the request;
+    puts the ToolSet back as `options["tools"]`, so each function is declared once per call.
     Raises SettingsError / SchemaError for tools that cannot be sent."""
     max_calls, on_call = take_loop_options(options)
     tooling = Tooling(tool_set(options.get("tools")), check_mode(options.get("tool_mode")), max_calls, on_call)
+    if options.get("tools") is not None:
+        options["tools"] = tooling.found  # declared once: `prepare` takes the ToolSet as it is
     return tooling if tooling.runs else None
 
 

@@ -42,7 +42,7 @@ _SHORT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 def run_rows(magics, args, template: str, model: str, settings, view_options) -> None:
     """`%%gemini --over NAME`: the cell is a row template, run once per row (or sent as a batch job);
     the DataFrame of answers is bound to `-o` and `_gemini`. Returns None."""
-    from ..request.rows import RowTemplate, table_rows
+    from ..request.rows import compile_rows
 
     namespace = magics.shell.user_ns
     rows = over_value(args.over, namespace)
@@ -69,10 +69,8 @@ def run_rows(magics, args, template: str, model: str, settings, view_options) ->
         schema = evaluate_type(args.schema, namespace)
     options = {"settings": settings, "system": system_text(args, magics, namespace), "schema": schema}
     try:
-        compiled = RowTemplate(template, namespace)
-        index, records = table_rows(rows)
-        if records:
-            compiled.check(records[0])
+        run = compile_rows(template, rows, namespace)  # once: the engine, the batch and the dry run take it
+        compiled, records = run.template, run.items
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(f"--over {args.over}: {explain.message(error)}") from None
     if not records:
@@ -86,10 +84,10 @@ def run_rows(magics, args, template: str, model: str, settings, view_options) ->
         return dry_run_rows(client, model, compiled, records, options)
     if args.batch:
         return start_batch(magics, args, client, model, compiled, rows, records, options)
-    return map_rows(magics, args, client, model, template, rows, options)
+    return map_rows(magics, args, client, model, run, rows, options)
 
 
-def map_rows(magics, args, client, model: str, template: str, rows, options: dict) -> None:
+def map_rows(magics, args, client, model: str, run, rows, options: dict) -> None:
     """Send the rows concurrently (api/rows.py) with the progress view; bind the frame."""
     from ..api.rows import RowCache, RowsInterrupted, map_prompts
     from ..render.row_progress import RowProgress
@@ -107,7 +105,7 @@ def map_rows(magics, args, client, model: str, template: str, rows, options: dic
         cache = magics.row_caches[args.cache_dir]
     view = RowProgress("Rows")
     try:
-        answers = map_prompts(client, template, rows, model=model, concurrency=args.concurrency, rpm=args.rpm,
+        answers = map_prompts(client, run, rows, model=model, concurrency=args.concurrency, rpm=args.rpm,
                               cache=cache, progress=view, namespace=magics.shell.user_ns, **options)
     except RowsInterrupted as stopped:
         view.finish()

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import numbers
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import RowTemplateError  # noqa: F401  (defined in errors.py; imported from here too)
 from ..prompt import DeferredValue, format_value, split_template
@@ -194,6 +194,35 @@ def table_rows(rows: Any) -> tuple[list, list]:
         raise RowTemplateError(f"Rows must be a DataFrame, a Series or a list, not {kind}.")
     values = list(rows)
     return list(range(len(values))), values
+
+
+class CompiledRows(NamedTuple):
+    """A row run compiled once (`compile_rows`): `template` (a RowTemplate, or None for ready prompts),
+    `index` (one label per row) and `items` (the row records, or the prompts). The engine
+    (`api.rows.map_prompts`), a batch and the dry run all take this one value."""
+
+    template: "RowTemplate | None"
+    index: list
+    items: list
+
+
+def compile_rows(template_or_prompts: Any, rows: Any = None, namespace: dict | None = None) -> CompiledRows:
+    """`template_or_prompts` over `rows` (a DataFrame, Series, list), or with `rows=None` a list of
+    prompts, compiled once; a CompiledRows is returned as it is. Raises TypeError (a template with no
+    rows), RowTemplateError (a column the first row lacks, rows that are not a table) and
+    UndefinedNameError (a kernel name that does not exist)."""
+    if isinstance(template_or_prompts, CompiledRows):
+        return template_or_prompts
+    if rows is None:
+        if isinstance(template_or_prompts, str):
+            raise TypeError("Pass rows= to run a template over them, or a list of prompts.")
+        prompts = list(template_or_prompts)
+        return CompiledRows(None, list(range(len(prompts))), prompts)
+    template = RowTemplate(template_or_prompts, namespace)
+    index, records = table_rows(rows)
+    if records:
+        template.check(records[0])
+    return CompiledRows(template, index, records)
 
 
 def request_key(model: str, body: dict) -> str:

@@ -54,12 +54,14 @@ class ToolSet:
 
 
 def tool_set(tools: Any) -> ToolSet:
-    """Sort `tools=` (a list, or one item) into the request's `tools` and the callables to run.
+    """Sort `tools=` (a list, or one item, or a ToolSet: returned as it is) into the request's `tools` and the callables to run.
 
     Raises SettingsError for an unknown built-in name, an item of another kind, or two functions of
     the same name; SchemaError when a function cannot be declared (see function_declaration)."""
     if tools is None:
         return ToolSet()
+    if isinstance(tools, ToolSet):
+        return tools  # sorted (and its functions declared) once already, earlier in this call
     items = list(tools) if isinstance(tools, (list, tuple)) else [tools]
     found = ToolSet()
     wire: list = []
