@@ -272,27 +272,7 @@ class InteractionStream(StreamBase):
         return self.interaction
 
     def __iter__(self) -> Iterator[InteractionEvent]:
-        if self._started:
-            raise GeminiError("A stream can be iterated once; use .interaction for the whole answer.")
-        self._started = True
-        started = time.monotonic()
-        interaction = self.interaction
-        try:
-            # The wire's one retry policy (as ResponseStream), only while nothing has arrived.
-            for attempt in self._transport.attempts(retry=lambda error: not interaction.chunk_count):
-                with attempt:
-                    try:
-                        yield from self._receive(started)
-                    finally:
-                        self.close()
-        except KeyboardInterrupt:
-            interaction.close(interrupted=True, elapsed=time.monotonic() - started, first_chunk=self._first)
-            raise
-        except GeminiError as error:
-            error.response = interaction
-            interaction.close(error=error, elapsed=time.monotonic() - started, first_chunk=self._first)
-            raise
-        interaction.close(elapsed=time.monotonic() - started, first_chunk=self._first)
+        return self._received("interaction")
 
     def _receive(self, started: float) -> Iterator[InteractionEvent]:
         import requests

@@ -46,6 +46,33 @@ class StreamBase:
     def text(self) -> str:
         return self.response.text
 
+    def _received(self, whole: str) -> Iterator:
+        """Iterate `self._receive(started)` once, through the wire's one retry policy, and close
+        `self.response` at its one commit point: complete, failed (the error carries the answer in
+        `error.response`) or interrupted. `whole` names the attribute to use after a second iteration."""
+        if self._started:
+            raise GeminiError(f"A stream can be iterated once; use .{whole} for the whole answer.")
+        self._started = True
+        started = time.monotonic()
+        answer = self.response
+        try:
+            # Retried only while nothing has arrived: a retry after the first chunk would send the
+            # user a second, different answer.
+            for attempt in self._transport.attempts(retry=lambda error: not answer.chunk_count):
+                with attempt:
+                    try:
+                        yield from self._receive(started)
+                    finally:
+                        self.close()
+        except KeyboardInterrupt:
+            answer.close(interrupted=True, elapsed=time.monotonic() - started, first_chunk=self._first)
+            raise
+        except GeminiError as error:
+            error.response = answer
+            answer.close(error=error, elapsed=time.monotonic() - started, first_chunk=self._first)
+            raise
+        answer.close(elapsed=time.monotonic() - started, first_chunk=self._first)
+
 
 class ResponseStream(StreamBase):
     """A streamed answer. Iterate for one `Chunk` per chunk (`.text`: that chunk's text); `.response` is
@@ -68,28 +95,7 @@ class ResponseStream(StreamBase):
         self._first: float | None = None  # seconds to the first chunk, given to the Response at close
 
     def __iter__(self) -> Iterator[Chunk]:
-        if self._started:
-            raise GeminiError("A stream can be iterated once; use .response for the whole answer.")
-        self._started = True
-        started = time.monotonic()
-        response = self.response
-        try:
-            # The wire's one retry policy, applied only while nothing has arrived: a retry after
-            # the first chunk would send the user a second, different answer.
-            for attempt in self._transport.attempts(retry=lambda error: not response.chunk_count):
-                with attempt:
-                    try:
-                        yield from self._receive(started)
-                    finally:
-                        self.close()
-        except KeyboardInterrupt:
-            response.close(interrupted=True, elapsed=time.monotonic() - started, first_chunk=self._first)
-            raise
-        except GeminiError as error:
-            error.response = response
-            response.close(error=error, elapsed=time.monotonic() - started, first_chunk=self._first)
-            raise
-        response.close(elapsed=time.monotonic() - started, first_chunk=self._first)
+        return self._received("response")
 
     def _receive(self, started: float) -> Iterator[Chunk]:
         import requests
