@@ -331,6 +331,7 @@ class Handler(BaseHTTPRequestHandler):
         if action in ("embed", "batch_embed"):
             embeddings.check_model(route.model)
             parsed = validation.parse_json(body)
+            emulator.rate_limits.take(route.model)  # one request of the model's per-minute limit, as generate
             answer = embeddings.embed_one(parsed, route.model) if action == "embed" else \
                 embeddings.embed_batch(parsed, route.model)
             return self.send_bytes(200, embeddings.encode(answer), "application/json; charset=UTF-8")

@@ -85,3 +85,64 @@ def test_without_numpy_a_list_of_lists(client, emulator, monkeypatch):
     assert all(isinstance(x, float) for x in vectors[0])
     assert all(abs(sum(x * x for x in v) - 1) < 1e-9 for v in vectors)
     assert vectors[0] != vectors[1]
+
+
+# -- at the rate limit: the rows engine's limiter, 429s, resumption (api/embed_runs.py) ---------------
+
+@needs_numpy
+def test_concurrent_groups_keep_input_order_and_meet_429s_without_losing_a_text(client, emulator):
+    texts = [f"text {n}" for n in range(1200)]
+    expected = np.vstack([embed(client, texts[i:i + MAX_BATCH], dimensions=8) for i in range(0, 1200, MAX_BATCH)])
+    emulator.reset()
+    emulator.pace = 0.0
+    emulator.set_rate_limit(rpm=300)  # 5 a second, a burst of 5: 12 groups sent 8 at a time meet 429s
+    vectors = embed(client, texts, dimensions=8, concurrency=8)
+    assert np.array_equal(vectors, expected)  # every text, in input order
+    refused = emulator.rate_limits.refused
+    assert refused > 0 and len(embed_calls(emulator)) == 12 + refused  # each group answered once, plus the 429s
+
+
+def test_rpm_cap_paces_groups(client, emulator):
+    import time
+
+    started = time.monotonic()
+    embed(client, [f"t{n}" for n in range(600)], dimensions=4, rpm=600, concurrency=6)
+    assert time.monotonic() - started >= 0.45  # 6 groups at 10 a second: 5 gaps of 0.1 s
+    assert len(embed_calls(emulator)) == 6
+
+
+@needs_numpy
+def test_cache_dir_after_an_interruption_sends_only_the_missing_groups(client, emulator, tmp_path):
+    texts = [f"review {n}" for n in range(500)]
+
+    def interrupt(done, total):
+        if done >= 200:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        embed(client, texts, dimensions=8, concurrency=1, cache_dir=tmp_path, progress=interrupt)
+    assert len(list(tmp_path.glob("*.json"))) == 2  # the groups answered before the interrupt
+    first = len(embed_calls(emulator))
+    seen = []
+    vectors = embed(client, texts, dimensions=8, cache_dir=tmp_path, progress=lambda d, t: seen.append(d))
+    resent = [r.json["requests"][0]["content"]["parts"][0]["text"] for r in embed_calls(emulator)[first:]]
+    assert "review 0" not in resent and "review 100" not in resent and "review 400" in resent
+    assert seen[0] == 200 and seen[-1] == 500 and len(list(tmp_path.glob("*.json"))) == 5
+    sent = len(embed_calls(emulator))
+    again = embed(client, texts, dimensions=8, cache_dir=tmp_path)  # all kept: nothing sent
+    assert np.array_equal(vectors, again) and len(embed_calls(emulator)) == sent
+    assert np.array_equal(vectors, embed(client, texts, dimensions=8))
+
+
+@needs_numpy
+def test_a_failed_group_keeps_the_answered_ones_in_the_cache(client, emulator, tmp_path):
+    from gemini_magic.errors import APIError
+
+    texts = [f"line {n}" for n in range(300)]
+    emulator.inject("status", match="embed", code=400)
+    with pytest.raises(APIError):
+        embed(client, texts, dimensions=8, concurrency=3, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 2
+    before = len(embed_calls(emulator))
+    vectors = embed(client, texts, dimensions=8, cache_dir=tmp_path)
+    assert len(embed_calls(emulator)) == before + 1 and vectors.shape == (300, 8)

@@ -5,8 +5,10 @@
     vectors.shape          # (len(reviews), 768)
 
 Texts go to `models/{model}:batchEmbedContents` in groups of at most 100 (the service refuses more:
-"at most 100 requests can be in one batch"), several groups at a time, each retried by the
-client's transport (429 with RetryInfo, 5xx). Vectors come back in input order.
+"at most 100 requests can be in one batch"), several groups at a time, admitted by the
+rows engine's AdaptiveLimiter (429s slow every sender and wait the RetryInfo delay; 5xx retried with
+backoff; api/embed_runs.py). `cache_dir=` keeps finished groups so a re-run sends only the missing
+ones. Vectors come back in input order.
 gemini-embedding-001 returns unit vectors only at its full size (3072); reduced sizes
 (`dimensions=768`, ...) are not normalised by the service: pass `normalize=True` to scale each row
 to length 1 (what cosine similarity wants).
@@ -14,7 +16,6 @@ to length 1 (what cosine similarity wants).
 
 from __future__ import annotations
 
-import concurrent.futures
 from typing import Any, Callable, Iterable
 
 from ..request.body import model_path
@@ -49,50 +50,37 @@ def embed_requests(texts: list[str], model: str, task_type: str | None = None, d
 
 
 def embed(client: Any, texts: Iterable[str], model: str = DEFAULT_EMBEDDING_MODEL, task_type: str | None = None,
-          dimensions: int | None = None, concurrency: int = 4, progress: Callable[[int, int], None] | None = None,
-          normalize: bool = False, title: str | None = None):
+          dimensions: int | None = None, concurrency: int = 8, progress: Callable[[int, int], None] | None = None,
+          normalize: bool = False, title: str | None = None, rpm: float | None = None, cache_dir: Any = None):
     """Embed every text: a numpy float32 array of shape (len(texts), D), rows in input order.
 
     `texts`: a list, Series or any iterable of str. `task_type`: one of TASK_TYPES. `dimensions`:
     `outputDimensionality` (D; the model's full size when None). `concurrency`: groups of 100 in
-    flight at once. `progress(done, total)` is called from this thread as groups finish.
+    flight at once, admitted by the rows engine's AdaptiveLimiter (api/limiter.py): a 429 halves it,
+    paces to the accepted rate and waits the RetryInfo delay before the group is sent again. `rpm`:
+    a cap in requests a minute (one request is one group of up to 100 texts). `cache_dir`: a
+    directory keeping each finished group (one JSON file per group, as rows' `cache_dir`), so a run
+    interrupted or failed part-way sends only the missing groups when run again.
+    `progress(done, total)` (texts) is called from this thread as groups finish.
     `normalize`: scale each vector to length 1. Without numpy installed, returns a list of lists
     of floats instead. Raises ValueError/TypeError for bad arguments (nothing sent), and the
-    client's APIError / APIConnectionError when a group fails after its retries.
+    client's APIError / APIConnectionError when a group fails after its retries (groups already
+    answered stay in `cache_dir`).
     """
     if isinstance(texts, str):
         texts = [texts]  # one text, not its characters: shape (1, D)
     texts = list(texts.tolist() if hasattr(texts, "tolist") else texts)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a whole number, 1 or more; got {concurrency!r}.")
+    if rpm is not None and (isinstance(rpm, bool) or not isinstance(rpm, (int, float)) or rpm <= 0):
+        raise ValueError(f"rpm must be a number above 0 (requests a minute), not {rpm!r}.")
     requests = embed_requests(texts, model, task_type, dimensions, title)
-    path = f"{model_path(model)}:batchEmbedContents"
     groups = [requests[i:i + MAX_BATCH] for i in range(0, len(requests), MAX_BATCH)]
-    results: list[list | None] = [None] * len(groups)
+    from .embed_runs import run_groups
 
-    def send(number: int) -> list:
-        answer = client.request("POST", path, json={"requests": groups[number]})
-        vectors = [item.get("values", []) for item in answer.get("embeddings", [])]
-        if len(vectors) != len(groups[number]):
-            from ..errors import StreamProtocolError
-
-            raise StreamProtocolError(f"The service answered {len(vectors)} embeddings for {len(groups[number])} texts.")
-        return vectors
-
-    done = 0
-    if groups:
-        with concurrent.futures.ThreadPoolExecutor(max(1, min(concurrency, len(groups))),
-                                                   thread_name_prefix="gemini-embed") as pool:
-            futures = {pool.submit(send, n): n for n in range(len(groups))}
-            try:
-                for future in concurrent.futures.as_completed(futures):
-                    results[futures[future]] = future.result()
-                    done += len(groups[futures[future]])
-                    if progress is not None:
-                        progress(done, len(texts))
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-    rows = [vector for group in results for vector in group or []]
+    results = run_groups(client, f"{model_path(model)}:batchEmbedContents", groups, concurrency=concurrency,
+                         rpm=rpm, cache_dir=cache_dir, progress=progress, total=len(texts))
+    rows = [vector for group in results for vector in group]
     try:
         import numpy as np
     except ImportError:

@@ -418,7 +418,9 @@ def batches_command(magics) -> None:
 
 
 def embed_command(magics, line: str) -> None:
-    """`%gemini embed {texts} [-o NAME] [--dims N] [--task TYPE] [-m MODEL]`: a float32 array (rows, dims)."""
+    """`%gemini embed {texts} [-o NAME] [--dims N] [--task TYPE] [-m MODEL] [--concurrency N] [--rpm N]
+    [--cache-dir DIR]`: a float32 array (rows, dims); groups of 100 sent concurrently at the rate limit,
+    finished groups kept in DIR so a re-run sends only the missing ones."""
     from ..api.embeddings import DEFAULT_EMBEDDING_MODEL, TASK_TYPES, embed
     from ..prompt import split_template
     from ..render.row_progress import RowProgress
@@ -428,7 +430,12 @@ def embed_command(magics, line: str) -> None:
     parser.add_argument("--dims", type=int)
     parser.add_argument("--task", type=str.upper, choices=TASK_TYPES)
     parser.add_argument("-m", "--model", default=DEFAULT_EMBEDDING_MODEL)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rpm", type=float)
+    parser.add_argument("--cache-dir", dest="cache_dir")
     args = parser.parse_args(_words(line))
+    if args.concurrency < 1 or (args.rpm is not None and args.rpm <= 0):
+        raise UsageError("--concurrency and --rpm must be above 0, such as --concurrency 8 --rpm 1500.")
     namespace = magics.shell.user_ns
     check_frame_name(magics, args.out, namespace)
     reference = args.texts if args.texts.startswith("{") else "{" + args.texts + "}"
@@ -443,10 +450,14 @@ def embed_command(magics, line: str) -> None:
     view = RowProgress("Embedding", unit="text")
     try:
         vectors = embed(magics.backend.client(), texts, model=args.model, task_type=args.task, dimensions=args.dims,
-                        progress=view)
+                        progress=view, concurrency=args.concurrency, rpm=args.rpm, cache_dir=args.cache_dir)
     except KeyboardInterrupt:
         view.discard()
-        raise UsageError("Interrupted: no embeddings were kept; run the line again.") from None
+        if args.cache_dir:
+            raise UsageError(f"Interrupted: the groups already answered are kept in {args.cache_dir}; run the "
+                             "line again to send only the rest.") from None
+        raise UsageError("Interrupted: no embeddings were kept; add --cache-dir DIR to keep finished groups, "
+                         "then run the line again.") from None
     except (GeminiError, TypeError, ValueError) as error:
         view.discard()
         raise UsageError(explain.message(error)) from None
