@@ -41,7 +41,7 @@ _LAZY = {
     "Interaction": "answer.interaction",
     "PreparedTurn": "request.pipeline",
     "Response": "answer.response",
-    "Candidate": "answer.response",
+    "Candidate": "answer.candidate",
     "RetryPolicy": "wire.transport",
     "to_part": "parts",
     "register_converter": "parts",

@@ -151,9 +151,9 @@ def test_citation_sources_with_nested_values_are_deduplicated_too():
 
 
 def test_citation_sources_whose_hashes_collide_are_still_compared(monkeypatch):
-    import gemini_magic.answer.response as response_module
+    import gemini_magic.answer.candidate as candidate_module
 
-    monkeypatch.setattr(response_module, "_citation_hash", lambda source: 7)  # every source collides
+    monkeypatch.setattr(candidate_module, "_citation_hash", lambda source: 7)  # every source collides
     sources = [{"uri": "https://a"}, {"uri": "https://b"}, {"uri": "https://a"}, {"uri": "https://c"},
                {"uri": "https://b"}]
     chunk = chunk_of([{"text": "x"}])

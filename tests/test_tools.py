@@ -414,7 +414,7 @@ def test_streamed_exchange_totals_and_the_limit_leaves_pending_calls(client, emu
 
 
 def test_sum_usage_adds_numbers_and_modalities():
-    from gemini_magic.answer.response import sum_usage
+    from gemini_magic.answer.readers import sum_usage
 
     total = sum_usage([{"promptTokenCount": 3, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 3}]},
                        {"promptTokenCount": 5, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 4},

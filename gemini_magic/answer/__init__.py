@@ -1,6 +1,8 @@
 """The answer model: what the service sent back, merged and closed at one point. No views, no HTTP.
 
-- `response.py`: `Response`, merged from `generateContent` chunks (the merge) and read by its properties;
+- `response.py`: `Response`, merged from `generateContent` chunks and closed at one point (`close`);
+- `candidate.py`: `Candidate`, one candidate's parts, merged as chunks arrive;
+- `readers.py`: `AnswerReaders`, the properties that read a merged answer (`.text`, `.usage`, `.parsed` ...);
 - `interaction.py`: `Interaction`, merged from the Interactions API's events;
 - `live_turn.py`: `LiveTurn`, one turn of a Live session;
 - `part_kinds.py`: the one table of part kinds every view and description asks;

@@ -340,7 +340,7 @@ class Interaction:
     def candidates(self) -> list:
         """The answer as the one generateContent `Candidate` the views read (its `parts`, `text`,
         `thoughts`; `finish_reason` "STOP" once the status is final), built on each read."""
-        from .response import Candidate
+        from .candidate import Candidate
 
         candidate = Candidate(0)
         data: dict[str, Any] = {"content": self.to_content()}

@@ -210,7 +210,7 @@ def _audio(parts: list[dict]) -> dict | None:
 
 def _pretty_json(text: str) -> str:
     try:
-        from ..answer.response import json_from_text
+        from ..answer.readers import json_from_text
 
         return json.dumps(json_from_text(text), indent=2, ensure_ascii=False, default=str)
     except ValueError:

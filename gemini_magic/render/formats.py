@@ -15,7 +15,7 @@ import json
 
 from ..escape import answer_markdown
 from ..answer.part_kinds import fence
-from ..answer.response import json_from_text
+from ..answer.readers import json_from_text
 
 __all__ = ["formatted", "parse_json"]
 
