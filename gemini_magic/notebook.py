@@ -15,6 +15,11 @@ passes its own), with no I/O:
 - `fix_prompt(source, error, variables, instruction="")`: what `%gemini fix` sends.
 - `code_system(system, language)`: a system instruction that asks for code for a cell.
 
+The API key never reaches the model through them: the keys of GOOGLE_API_KEY / GEMINI_API_KEY, the
+keys clients registered (redaction.register_secret) and anything shaped like a Google API key are
+replaced by [REDACTED] in every summary and text (a `headers` dict holding `x-goog-api-key`, a cell
+that sets the key).
+
 Bounds: a summary is at most `SUMMARY_CHARS` characters; a DataFrame's head `HEAD_ROWS` rows.
 
     >>> summarize([1, 2, 3])
@@ -52,8 +57,18 @@ def _type_names(value: Any) -> set[str]:
     return {f"{str(klass.__module__).split('.')[0]}.{klass.__qualname__}" for klass in type(value).__mro__}
 
 
+def _scrubbed(text: str) -> str:
+    """`text` without the API key (see the module docstring)."""
+    import os
+
+    from .constants import API_KEY_ENV_VARS
+    from .redaction import redact_keys
+
+    return redact_keys(text, [key.strip() for key in map(os.environ.get, API_KEY_ENV_VARS) if key])
+
+
 def _short(text: str, limit: int = SUMMARY_CHARS) -> str:
-    text = " ".join(str(text).split())
+    text = _scrubbed(" ".join(str(text).split()))
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -106,7 +121,7 @@ def output_text(value: Any) -> str:
             head = value.head(HEAD_ROWS).to_string(max_colwidth=40)
         except Exception:
             head = ""
-        return f"{line}\n{head}" if head else line
+        return f"{line}\n{_scrubbed(head)}" if head else line
     return line
 
 
@@ -147,7 +162,7 @@ def notebook_text(sources: Mapping[int, str] | list, outputs: Mapping[int, Any] 
         return "The notebook so far: no cells have been run yet."
     if left_out:
         head += f"; the {left_out} earliest left out to stay within {budget_tokens:,} tokens"
-    return head + ":\n\n" + "\n\n".join(reversed(kept))
+    return _scrubbed(head + ":\n\n" + "\n\n".join(reversed(kept)))
 
 
 def variables_text(namespace: Mapping[str, Any], hidden: Any = ()) -> str:
@@ -186,7 +201,7 @@ def fix_prompt(source: str, error: str, variables: Mapping[str, Any], instructio
         lines += [f"- {name}: {summarize(value)}" for name, value in list(variables.items())[:MAX_VARIABLES]]
     if instruction.strip():
         lines += ["", f"Also: {instruction.strip()}"]
-    return "\n".join(lines)
+    return _scrubbed("\n".join(lines))
 
 
 def code_system(system: str | None, language: str = "python") -> str:

@@ -1,4 +1,5 @@
-r"""Scrubbing the API key from text: `redact(value, secret)`, `register_secret`, `redact_known`.
+r"""Scrubbing the API key from text: `redact(value, secret)`, `register_secret`, `redact_known`,
+`redact_keys`.
 
 The raw key and its escaped forms (JSON `\u002d` and `\/`, percent-encoded, repr `\x2d`, HTML
 `&#45;`) and common transforms (letter case, a long prefix, base64) are replaced by [REDACTED].
@@ -95,6 +96,20 @@ def redact(value: Any, secret: str | None) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(redact(v, secret) for v in value)
     return value
+
+
+# A Google API key's shape: "AIza" and 35 URL-safe characters (a prefix of 20 or more is caught too).
+_KEY_SHAPE = re.compile(r"AIza[0-9A-Za-z_\-]{20,}")
+
+
+def redact_keys(text: str, secrets: Any = ()) -> str:
+    """`text` with the registered secrets, `secrets`, and anything shaped like a Google API key
+    (`AIza...`) replaced by [REDACTED]: for context built from the user's own variables and cells
+    (`{vars}`, `{notebook}`, `%gemini fix`), where a key the user holds must not reach the model."""
+    text = redact_known(text)
+    for secret in secrets:
+        text = redact(text, secret)
+    return _KEY_SHAPE.sub(_REDACTED, text) if "AIza" in text else text
 
 
 def redact_known(value: Any) -> Any:
