@@ -212,14 +212,23 @@ def estimate(usage: Mapping[str, Any], model: str | None, *, prices: Mapping[str
     return Cost(sum(items.values()), items, name, shown, batch)
 
 
+# Output tokens of one generated image up to 1024x1024 (gemini-2.5-flash-image: "1290 tokens per image",
+# ai.google.dev/gemini-api/docs/pricing); larger sizes cost more, so this is the least an image costs.
+IMAGE_TOKENS = 1290
+
+
 def estimate_prompt(prompt_tokens: int, model: str | None, *, max_output_tokens: int | None = None,
                     cached_tokens: int = 0, prices: Mapping[str, Any] | None = None,
-                    batch: bool = False) -> Cost | None:
+                    batch: bool = False, image_tokens: int = 0) -> Cost | None:
     """Before sending: the prompt's cost (from countTokens), plus the most the answer can cost when
-    `max_output_tokens` bounds it (answer and thinking share that limit, at the output rate)."""
+    `max_output_tokens` bounds it (answer and thinking share that limit, at the output rate), plus
+    `image_tokens` of image output (IMAGE_TOKENS per image an image model is asked for)."""
     usage = {"promptTokenCount": int(prompt_tokens), "cachedContentTokenCount": int(cached_tokens)}
     if max_output_tokens:
         usage["candidatesTokenCount"] = int(max_output_tokens)
+    if image_tokens:  # the least an image answer costs: its images are billed whatever the token limit
+        usage["candidatesTokenCount"] = usage.get("candidatesTokenCount", 0) + int(image_tokens)
+        usage["candidatesTokensDetails"] = [{"modality": "IMAGE", "tokenCount": int(image_tokens)}]
     return estimate(usage, model, prices=prices, batch=batch)
 
 

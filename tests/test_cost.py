@@ -161,6 +161,24 @@ def test_max_cost_refuses_before_generating(emulator):
     assert bounded.total == pytest.approx(prompt_only.total + 1000 * 2.50 / M)
 
 
+def test_max_cost_counts_the_images_an_image_model_makes_and_refuses_videos(emulator):
+    from gemini_magic.pricing import IMAGE_TOKENS
+
+    client = Client(api_key=TEST_KEY, base_url=emulator.base_url, max_cost=0.01)
+    image_model = "gemini-2.5-flash-image"
+    cost = client.estimate_cost(image_model, "A watercolour fox")
+    assert cost.items["image output"] == pytest.approx(IMAGE_TOKENS * PRICES[image_model].image_output / M)
+    assert cost.total > 0.01  # one image is about $0.039: above the limit before anything is made
+    with pytest.raises(CostLimitError, match="above max_cost"):
+        client.generate_images("A watercolour fox", model=image_model)
+    with pytest.raises(CostLimitError, match="video's cost cannot be checked"):
+        client.generate_videos("A fox running", duration_seconds=8)
+    made = [r.path for r in emulator.requests if "enerateContent" in r.path or "predict" in r.path]
+    assert made == []  # only countTokens went out
+    assert Client(api_key=TEST_KEY, base_url=emulator.base_url).estimate_cost(FLASH, "Hi").items.get(
+        "image output", 0) == 0  # a text model's estimate is unchanged
+
+
 # --- the magic ---------------------------------------------------------------------------------------
 
 

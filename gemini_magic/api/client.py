@@ -175,14 +175,18 @@ class Client:
     def estimate_cost(self, model: str, contents: Any = None, **options: Any):
         """What sending the prompt would cost at most, before sending it: a `pricing.Cost` of the prompt
         (counted by countTokens) plus, when `max_output_tokens` bounds the answer, the most the answer
-        can cost; None when the model has no price. Options as for `prepare` (or `request=`)."""
-        from ..pricing import estimate_prompt
+        can cost, and for an image model the least its images cost (`pricing.IMAGE_TOKENS` each); None
+        when the model has no price. Options as for `prepare` (or `request=`)."""
+        from ..pricing import IMAGE_TOKENS, estimate_prompt
 
         turn = self.prepare(model, contents, **options)
         count = self.count_tokens(turn.model, request=turn)
-        limit = (turn.body.get("generationConfig") or {}).get("maxOutputTokens")
-        return estimate_prompt(count.total, turn.model, max_output_tokens=limit, cached_tokens=count.cached,
-                               prices=self.prices)
+        config = turn.body.get("generationConfig") or {}
+        images = 0  # an image model's answer holds at least one image, billed at the image output rate
+        if "IMAGE" in (config.get("responseModalities") or ()) or "-image" in turn.model:
+            images = IMAGE_TOKENS * max(1, int(config.get("candidateCount") or 1))
+        return estimate_prompt(count.total, turn.model, max_output_tokens=config.get("maxOutputTokens"),
+                               cached_tokens=count.cached, prices=self.prices, image_tokens=images)
 
     def check_cost(self, turn: PreparedTurn) -> None:
         """With `max_cost` set: CostLimitError, before anything is generated, when the prompt's estimate

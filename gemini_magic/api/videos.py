@@ -157,7 +157,16 @@ def generate_videos(client: Any, prompt: str, *, model: str = DEFAULT_VIDEO_MODE
     """Start a video generation; returns its VideoOperation (Veo: running; Omni: usually done).
 
     Everything is checked before sending (SettingsError names the allowed values). Raises the
-    client's errors from the service (a 404 NotFoundError for an unknown model)."""
+    client's errors from the service (a 404 NotFoundError for an unknown model), and CostLimitError
+    when the client has `max_cost` set: videos are billed by the second and have no price in the
+    table (pricing.py), so their cost cannot be checked against it."""
+    if getattr(client, "max_cost", None) is not None:
+        from ..errors import CostLimitError
+        from ..pricing import format_usd
+
+        raise CostLimitError(f"max_cost is {format_usd(client.max_cost)}, but a video's cost cannot be checked "
+                             "against it (videos are billed by the second and have no price in the table); "
+                             "unset max_cost to generate videos. Nothing was sent.")
     family = video_family(model)
     model = model.strip().removeprefix("models/")
     if family is OMNI:
