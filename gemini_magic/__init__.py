@@ -66,6 +66,20 @@ def __getattr__(name):
     return getattr(importlib.import_module(f".{module}", __name__), name)
 
 
+def _row_progress(label: str = "Rows", unit: str = "row"):
+    """The view `progress=True` means in the plain-Python API (`Client.map`, `prompt_rows`): the row
+    progress view (render/row_progress.py) when an IPython shell runs, else None. It is here, in the
+    package root above every layer, so that api/ takes only a callable and imports no view."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    if ipython is None or ipython.get_ipython() is None:
+        return None
+    from .render.row_progress import RowProgress
+
+    return RowProgress(label, unit=unit)
+
+
 def load_ipython_extension(ipython):
     """`%load_ext gemini_magic`: registers %%gemini, %gemini and %gemini_upload."""
     from .magics import GeminiMagics, input

@@ -20,6 +20,14 @@ def posts_to_caches(emulator) -> list:
     return [r for r in emulator.requests if r.method == "POST" and r.path.endswith("/cachedContents")]
 
 
+def cache_used(client, cache, **options) -> dict:
+    """What the emulator says it read from the cache, from the structured `cachedContent` field of a
+    JSON answer (not from the prose note of a text answer)."""
+    answer = client.generate(FLASH, "What is cached?", cached_content=cache.name,
+                             response_mime_type="application/json", **options)
+    return answer.json()["cachedContent"]
+
+
 def test_create_use_extend_delete(client, emulator):
     cache = create_cache(client, FLASH, LECTURE, system="You answer questions about the lecture.", ttl="1h",
                          display_name="tides")
@@ -35,9 +43,10 @@ def test_create_use_extend_delete(client, emulator):
     assert usage["cachedContentTokenCount"] == cache.total_tokens
     assert usage["promptTokenCount"] == cache.total_tokens + 8  # the cache counts inside the prompt
     assert usage["cacheTokensDetails"] == [{"modality": "TEXT", "tokenCount": cache.total_tokens}]
-    assert f'**Cached content:** {cache.name} "tides" ({cache.total_tokens:,} tokens, 1 content)' in answer.text
-    assert '- cached system instruction: "You answer questions about the lecture."' in answer.text
-    assert '- cached content 1: "The lecture on tides. The moon pulls the ..."' in answer.text
+    assert cache_used(client, cache) == {
+        "name": cache.name, "displayName": "tides", "model": "models/gemini-2.5-flash", "tokens": cache.total_tokens,
+        "contents": 1, "firstWords": ["The lecture on tides. The moon pulls the ..."],
+        "systemInstruction": "You answer questions about the lecture.", "attachments": [], "tools": 0}
 
     extended = update_cache(client, cache, ttl="2h")
     patch = emulator.requests[-1]
@@ -57,10 +66,10 @@ def test_create_use_extend_delete(client, emulator):
 
 def test_a_streamed_answer_reports_the_cached_tokens(client, emulator):
     cache = create_cache(client, FLASH, LECTURE)
-    stream = client.stream(FLASH, "Summarise", cached_content=cache.name)
+    stream = client.stream(FLASH, "Summarise", cached_content=cache.name, response_mime_type="application/json")
     list(stream)
     assert stream.response.usage["cachedContentTokenCount"] == cache.total_tokens
-    assert cache.name in stream.response.text
+    assert stream.response.json()["cachedContent"]["name"] == cache.name
 
 
 def test_a_json_answer_names_the_cache_in_its_own_field(client, emulator):
@@ -81,7 +90,7 @@ def test_objects_are_converted_exactly_as_in_prompts(client, emulator):
     assert sent["contents"] == expected["contents"] and sent["systemInstruction"] == expected["systemInstruction"]
     assert sent["contents"][0]["parts"][1]["inlineData"]["mimeType"] == "image/png"
     answer = client.generate(FLASH, "What colour is the picture?", cached_content=cache.name)
-    assert "- cached attachment: PNG image, 64 x 48" in answer.text
+    assert cache_used(client, cache)["attachments"] == ["PNG image, 64 x 48, mode RGB"]
     assert {"modality": "IMAGE", "tokenCount": 258} in answer.usage["cacheTokensDetails"]
 
 

@@ -25,10 +25,7 @@ PACKAGE = Path(importlib.util.find_spec("gemini_magic").origin).resolve().parent
 EMULATOR = Path(importlib.util.find_spec("gemini_emulator").origin).resolve().parent
 
 #: Upward string imports known and owned by another change; each names the issue that removes it.
-KNOWN_UPWARD = {
-    # issue 25 item 1: the caller will pass the progress view down instead of api/ loading it by name.
-    "gemini_magic.api.row_runs → gemini_magic.render.row_progress",
-}
+KNOWN_UPWARD: set[str] = set()
 
 
 def package_docstring() -> str:
@@ -239,15 +236,16 @@ def test_the_checker_sees_statement_and_string_imports():
     assert {"gemini_magic.render.final", "gemini_magic.magics.cell", "gemini_magic.api.client"} <= upward
 
 
-def test_the_known_upward_string_import_is_seen():
-    """api/row_runs.py loads the row progress view by name; the checker sees it (and lets it pass only
-    because KNOWN_UPWARD names it, until issue 25 item 1 removes it)."""
+def test_every_known_upward_import_is_still_there():
+    """An allowance in KNOWN_UPWARD whose import is gone is stale and fails here, so the set only
+    shrinks (issue 25 item 1 emptied it: the callers pass the row progress view down to api/)."""
+    stale = []
     for known in KNOWN_UPWARD:
         module, target = known.split(" → ")
         path = PACKAGE.joinpath(*module.split(".")[1:]).with_suffix(".py")
-        if path.exists() and target in imports_of(path):
-            return
-    # none left: the allowance is stale, and KNOWN_UPWARD can be emptied
+        if not path.exists() or target not in imports_of(path):
+            stale.append(known)
+    assert not stale, f"remove these from KNOWN_UPWARD: {stale}"
 
 
 def test_checking_the_layers_imports_nothing_of_the_package_and_writes_nothing_into_it():

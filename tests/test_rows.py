@@ -350,3 +350,19 @@ def test_orphan_tmp_files_of_a_killed_run_are_removed_on_the_next_run(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
     cache.put("a" * 64, {"candidates": []})
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "a" * 64 + ".json"])
+
+
+def test_rows_and_the_transport_wait_by_one_retry_policy(emulator):
+    from conftest import TEST_KEY
+    from gemini_magic import Client, RetryPolicy
+
+    policy = RetryPolicy(base_delay=0.004, cap_delay=0.05, random=lambda: 0.5)
+    assert [policy.backoff(n) for n in range(5)] == [0.002, 0.004, 0.008, 0.016, 0.025]  # capped at 0.05 * 0.5
+    assert policy.backoff(1, hinted=0.3) == pytest.approx(0.3004)  # the service's delay, plus a tenth of the jitter
+    assert policy.delay(1, RateLimitError("slow down", status_code=429, retry_delay=0.3), waited=0.0) == policy.backoff(1, 0.3)
+    client = Client(api_key=TEST_KEY, base_url=emulator.base_url, retry=policy)
+    naps = []
+    client.transport.sleep = naps.append
+    emulator.inject("status", match="generate", code=503, times=2)
+    answers = map_prompts(client, "row {row}", ["a"], model=MODEL, concurrency=1)
+    assert answers[0].error is None and naps == [policy.backoff(1), policy.backoff(2)]  # the row engine's waits

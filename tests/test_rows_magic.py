@@ -414,3 +414,61 @@ def test_into_refuses_the_column_the_template_reads_and_says_when_it_replaces_on
     shell.run_cell_magic("gemini", "--over words --into answer", "Say {row.text}")
     out = capsys.readouterr().out
     assert "(and the column `answer`) · ≈ $" in out and "replaced" not in out
+
+
+# -- one conversion per kernel object ------------------------------------------------------------------------
+
+def test_a_kernel_image_is_converted_once_for_the_dry_run_once_for_the_run_and_once_for_a_batch(shell, emulator):
+    from PIL import Image
+    from gemini_magic.parts import registry
+
+    conversions = []
+
+    class Photo:  # a kernel image whose conversions are counted; it converts as its PIL image does
+        def __init__(self):
+            self.image = Image.new("RGB", (32, 24), (10, 200, 10))
+
+    saved = registry.snapshot()
+    registry.register_converter(Photo, lambda obj, context: conversions.append(obj) or context.convert(obj.image))
+    try:
+        magics_of(shell)
+        shell.user_ns.update(photo=Photo(), items=[f"item {n}" for n in range(8)])
+        shell.run_cell_magic("gemini", "--over items --dry-run", "Describe {photo} for {row}")
+        assert len(conversions) == 1  # not once per sampled row
+        assert len([r for r in emulator.requests if r.path.endswith(":countTokens")]) == 5
+        shell.run_cell_magic("gemini", "--over items -o out", "Describe {photo} for {row}")
+        assert len(conversions) == 2 and len(generate_requests(emulator)) == 8
+        images = [[p for p in r.json["contents"][-1]["parts"] if "inlineData" in p] for r in generate_requests(emulator)]
+        assert all(parts == images[0] and len(parts) == 1 for parts in images)
+        assert images[0][0]["inlineData"]["mimeType"] == "image/png"
+        shell.run_cell_magic("gemini", "--over items -o batched --batch", "Describe {photo} for {row}")
+        assert len(conversions) == 3 and len(shell.user_ns["batched"]) == 8
+        shell.run_cell_magic("gemini", "--over items -o out", "Describe {photo} for {row}")  # all from the cache
+        assert len(conversions) == 4 and len(generate_requests(emulator)) == 8
+    finally:
+        registry.restore(saved)
+
+
+def test_client_map_shows_the_row_progress_view_by_default_under_ipython(shell, emulator, client, capsys):
+    client.map("Say {row}", ["a", "b", "c"], model=MODEL)
+    assert re.search(r"\rRows: 3 of 3 rows · [^\r]*tokens\n$", capsys.readouterr().out)  # the final line stays
+    client.map("Say {row}", ["a", "b", "c"], model=MODEL, progress=False)
+    assert "Rows:" not in capsys.readouterr().out
+    seen = []
+    client.map("Say {row}", ["d"], model=MODEL, progress=lambda *counts: seen.append(counts))
+    assert seen[-1][:3] == (1, 1, 0) and "Rows:" not in capsys.readouterr().out
+
+
+def test_the_magic_and_client_map_share_one_row_cache_path(shell, emulator, tmp_path):
+    from gemini_magic.api.row_runs import cache_for
+
+    magics = magics_of(shell)
+    magics.__dict__.setdefault("row_caches", {}).clear()  # as in a new kernel
+    shell.user_ns["items"] = ["x", "y"]
+    shell.run_cell_magic("gemini", f"--over items -o out --cache-dir {tmp_path}", "Echo {row}")
+    assert set(magics.row_caches) == {str(tmp_path)}
+    assert cache_for(magics.row_caches, tmp_path) is magics.row_caches[str(tmp_path)]
+    shell.run_cell_magic("gemini", "--over items -o out", "Echo {row}")  # memory cache of the magic: sent anew
+    assert len(generate_requests(emulator)) == 4
+    shell.run_cell_magic("gemini", "--over items -o out", "Echo {row}")
+    assert len(generate_requests(emulator)) == 4 and None in magics.row_caches

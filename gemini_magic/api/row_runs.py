@@ -1,8 +1,11 @@
-"""Running a template over rows for `Client.map`: the client's row cache and the progress view.
+"""Running a template over rows for `Client.map`, `prompt_rows` and `%%gemini --over`: one path.
 
-`Client.map` is `map_rows(client, ...)`: `map_prompts` (api/rows.py) with a RowCache kept on the
-client (memory for its life, or one per `cache_dir` on disk) and `progress=True` turned into the
-row progress view when IPython runs.
+`map_rows(client, ...)` is `map_prompts` (api/rows.py) with a RowCache taken from a dict of caches
+(`caches`: the client's by default, kept for its life; the magic passes its own, kept for the
+kernel's): one in memory, and one per `cache_dir` on disk. `progress` is a callable(done, total,
+errors, tokens) that the caller passes down (the magic passes its view), or True: the default view,
+which the package root builds (`gemini_magic._row_progress`: the row progress view when IPython
+runs, else none) because views live in render/, above this layer.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from typing import Any
 
 from .rows import RowCache, map_prompts
 
-def cache_for(client: Any, cache_dir: Any = None) -> RowCache:
-    """The row cache of `client`: one in memory for the client's life, or one per `cache_dir` (on disk)."""
-    caches = client.__dict__.setdefault("_row_caches", {})
+
+def cache_for(caches: dict, cache_dir: Any = None) -> RowCache:
+    """The RowCache in `caches` for `cache_dir` (None: memory only), made on first use. Raises
+    OSError when `cache_dir` cannot be made or written."""
     key = None if cache_dir is None else str(cache_dir)
     if key not in caches:
         caches[key] = RowCache(cache_dir)
@@ -21,35 +25,31 @@ def cache_for(client: Any, cache_dir: Any = None) -> RowCache:
 
 
 def progress_for(progress: Any, label: str = "Rows", unit: str = "row"):
-    """`progress=` of the plain-Python API: True gives the row progress view when IPython runs (None
-    elsewhere), False/None none, a callable is used as it is. Returns (callable or None, view or None)."""
+    """`progress=` of the plain-Python API: a callable is used as it is (its owner finishes it), False
+    or None gives none, True the package's default view (None outside IPython). Returns (callable or
+    None, the view this call made and must finish, or None)."""
     if callable(progress):
         return progress, None
     if not progress:
         return None, None
-    import sys
+    from .. import _row_progress  # the package root: above every layer, it may build a render/ view
 
-    ipython = sys.modules.get("IPython")
-    if ipython is None or ipython.get_ipython() is None:
-        return None, None
-    # The view lives in render/, a layer above this one: it is looked up by name only when IPython
-    # runs, so plain Python never loads a view and api/ depends on no view.
-    import importlib
-
-    view = importlib.import_module("gemini_magic.render.row_progress").RowProgress(label, unit=unit)
+    view = _row_progress(label, unit)
     return view, view
 
 
 def map_rows(client: Any, template_or_prompts: Any, rows: Any = None, *, model: str, concurrency: int = 8,
-             rpm: float | None = None, schema: Any = None, cache_dir: Any = None, progress: Any = True,
-             namespace: dict | None = None, **settings: Any) -> list:
-    """`Client.map`: `map_prompts` with the client's row cache and the progress view (see Client.map)."""
+             rpm: float | None = None, schema: Any = None, cache_dir: Any = None, caches: dict | None = None,
+             progress: Any = True, namespace: dict | None = None, **settings: Any) -> list:
+    """`map_prompts` with a row cache from `caches` (default: the client's) and `progress` as
+    `progress_for` reads it; the arguments and errors of Client.map. Returns list[Response]."""
     if schema is not None:
         settings["schema"] = schema
+    cache = cache_for(client.__dict__.setdefault("_row_caches", {}) if caches is None else caches, cache_dir)
     callback, view = progress_for(progress)
     try:
         return map_prompts(client, template_or_prompts, rows, model=model, concurrency=concurrency, rpm=rpm,
-                           cache=cache_for(client, cache_dir), progress=callback, namespace=namespace, **settings)
+                           cache=cache, progress=callback, namespace=namespace, **settings)
     finally:
         if view is not None:
             view.finish()

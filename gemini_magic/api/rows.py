@@ -28,7 +28,6 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
-import random
 import tempfile
 import threading
 import time
@@ -37,7 +36,7 @@ from typing import Any, Callable
 from ..errors import (AuthenticationError, GeminiError, NotFoundError, PermissionDeniedError, RateLimitError,  # noqa: F401
                       RowsInterrupted, SettingsError)  # RowsInterrupted: defined in errors.py, imported from here too
 from ..request.body import model_path
-from ..request.rows import compile_rows, request_key
+from ..request.rows import CompiledRows, compile_rows, request_key
 from ..answer.response import Response
 from ..wire.transport import is_retryable
 from .limiter import AdaptiveLimiter, _Stopped
@@ -182,13 +181,10 @@ def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, mode
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
             raise SettingsError(f"{name} must be a number above 0; got {value!r}.")
     compiled = compile_rows(template_or_prompts, rows, namespace)  # built once (a CompiledRows passes as is)
-    template, items = compiled.template, compiled.items
+    compiled = convert_objects(client, model, compiled, **settings)  # kernel objects: once for every row
+    template, items, replace = compiled.template, compiled.items, compiled.parts
     store = cache if hasattr(cache, "put") and hasattr(cache, "get") else _DictCache({} if cache is None else cache)
     total = len(items)
-    replace = {}
-    if template is not None:
-        for obj in template.objects:  # kernel objects: converted (or uploaded) once for every row
-            replace[id(obj)] = client.prepare(model, [obj], **settings).body["contents"][-1]["parts"]
     responses: list[Response | None] = [None] * total
     turns: list = [None] * total
     for number, item in enumerate(items):
@@ -206,6 +202,17 @@ def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, mode
             responses[number] = _answered(raw, turn, elapsed=0.0, prices=getattr(client, "prices", None))
     runner = _Runner(client, store, AdaptiveLimiter(concurrency, rpm), max_attempts, max_rate_limited)
     return runner.run(responses, turns, progress, interrupt_grace)
+
+
+def convert_objects(client: Any, model: str, compiled: CompiledRows, **settings: Any) -> CompiledRows:
+    """`compiled` with `parts` filled: each kernel object its template names converted (or uploaded)
+    once by `client.prepare(model, [obj], **settings)`, for every row to reuse. Returned as it is when
+    its parts are there already or it has no template. Raises what `client.prepare` raises."""
+    if compiled.parts is not None or compiled.template is None:
+        return compiled
+    parts = {id(obj): client.prepare(model, [obj], **settings).body["contents"][-1]["parts"]
+             for obj in compiled.template.objects}
+    return compiled._replace(parts=parts)
 
 
 class _Runner:
@@ -303,7 +310,7 @@ class _Runner:
                     return _failed(turn.model, turn.body, error)
                 if not is_retryable(error) or attempts >= self.max_attempts:
                     return _failed(turn.model, turn.body, error)
-                transport.sleep(_backoff(transport.retry, attempts, getattr(error, "retry_delay", None)))
+                transport.sleep(transport.retry.backoff(attempts, getattr(error, "retry_delay", None)))
                 continue
             except BaseException as error:  # a bug or an interrupt in this thread: the row records it
                 self.limiter.failed()
@@ -315,9 +322,9 @@ class _Runner:
 
 
 def _backoff(policy: Any, attempt: int, hinted: float | None) -> float:
-    """Full-jitter backoff on the client's RetryPolicy scale; at least what the service asked."""
-    wait = random.random() * min(policy.cap_delay, policy.base_delay * 2 ** attempt)
-    return max(wait, hinted) if hinted is not None else wait
+    """`policy.backoff(attempt, hinted)`: the client's RetryPolicy (wire/transport.py) decides every
+    retry delay; this name stays for api/embed_runs.py."""
+    return policy.backoff(attempt, hinted)
 
 
 def _answered(raw: dict, turn, elapsed: float, prices: Any = None) -> Response:

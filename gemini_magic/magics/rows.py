@@ -10,9 +10,10 @@
     %gemini embed {reviews.text} -o vectors --dims 256 --task RETRIEVAL_DOCUMENT
 
 Glue only: `map_prompts` / `rows_frame` (api/rows.py), `create_batch` / `get_batch` (api/batches.py)
-and `embed` (api/embeddings.py) do the work; the views are render/row_progress.py. One RowCache per
-GeminiMagics (`magics.row_cache`, for the kernel's life) means re-running a cell after Ctrl-C sends
-no request twice for a finished row.
+and `embed` (api/embeddings.py) do the work; `--over` runs `map_rows` (api/row_runs.py), the path
+`Client.map` runs. The views are render/row_progress.py. The RowCaches of one GeminiMagics
+(`magics.row_caches`, for the kernel's life: memory, and one per `--cache-dir`) mean re-running a
+cell after Ctrl-C sends no request twice for a finished row.
 """
 
 from __future__ import annotations
@@ -81,32 +82,30 @@ def run_rows(magics, args, template: str, model: str, settings, view_options) ->
                          f"into another column, such as --into {args.into}_answer.")
     client = magics.backend.client()
     if args.dry_run:
-        return dry_run_rows(client, model, compiled, records, options)
+        return dry_run_rows(client, model, run, options)
     if args.batch:
-        return start_batch(magics, args, client, model, compiled, rows, records, options)
+        return start_batch(magics, args, client, model, run, rows, options)
     return map_rows(magics, args, client, model, run, rows, options)
 
 
 def map_rows(magics, args, client, model: str, run, rows, options: dict) -> None:
-    """Send the rows concurrently (api/rows.py) with the progress view; bind the frame."""
-    from ..api.rows import RowCache, RowsInterrupted, map_prompts
+    """Send the rows concurrently through the plain-Python path (api/row_runs.py `map_rows`, the one
+    `Client.map` runs) with the progress view; bind the frame."""
+    from ..api.row_runs import cache_for, map_rows as run_rows_of
+    from ..api.rows import RowsInterrupted
     from ..render.row_progress import RowProgress
 
-    if getattr(magics, "row_cache", None) is None:
-        magics.row_cache, magics.row_caches = RowCache(), {}
-    cache = magics.row_cache
-    if args.cache_dir:
-        if args.cache_dir not in magics.row_caches:
-            try:
-                magics.row_caches[args.cache_dir] = RowCache(args.cache_dir)
-            except OSError as error:
-                raise UsageError(f"--cache-dir {args.cache_dir}: cannot keep answers there ({error.strerror}); "
-                                 "give a folder you can write to.") from None
-        cache = magics.row_caches[args.cache_dir]
+    caches = magics.__dict__.setdefault("row_caches", {})  # for the kernel's life: memory, and per --cache-dir
+    try:
+        cache_for(caches, args.cache_dir)
+    except OSError as error:
+        raise UsageError(f"--cache-dir {args.cache_dir}: cannot keep answers there ({error.strerror}); "
+                         "give a folder you can write to.") from None
     view = RowProgress("Rows")
     try:
-        answers = map_prompts(client, run, rows, model=model, concurrency=args.concurrency, rpm=args.rpm,
-                              cache=cache, progress=view, namespace=magics.shell.user_ns, **options)
+        answers = run_rows_of(client, run, rows, model=model, concurrency=args.concurrency, rpm=args.rpm,
+                              cache_dir=args.cache_dir, caches=caches, progress=view,
+                              namespace=magics.shell.user_ns, **options)
     except RowsInterrupted as stopped:
         view.finish()
         answers = [r if r is not None else _not_run(model) for r in stopped.responses]
@@ -123,17 +122,18 @@ def map_rows(magics, args, client, model: str, run, rows, options: dict) -> None
     show_markdown_text(*summary(answers, name, args.into, replaced))
 
 
-def start_batch(magics, args, client, model: str, compiled, rows, records: list, options: dict) -> None:
+def start_batch(magics, args, client, model: str, run, rows, options: dict) -> None:
     """`--batch`: one request per row through the Batch API; show the job's name, wait, bind the frame.
     Re-running the cell (the same prompt and rows) re-attaches to the job it started, unless
     `--new-batch`: a second paid job only when asked for."""
     from ..api.batches import batch_key, batch_requests, create_batch, find_batch
+    from ..api.rows import convert_objects
 
     jobs = magics.__dict__.setdefault("batch_jobs", {})
+    records = run.items
     try:
-        replace = {id(obj): client.prepare(model, [obj], **options).body["contents"][-1]["parts"]
-                   for obj in compiled.objects}  # kernel objects converted once, not per row
-        bodies = batch_requests(client, render_all(compiled, rows, records, replace), model, **options)
+        run = convert_objects(client, model, run, **options)  # kernel objects converted once, not per row
+        bodies = batch_requests(client, render_all(run), model, **options)
         key = batch_key(model, bodies)
         earlier = None if args.new_batch else find_batch(
             client, key, [name for name, known in jobs.items() if known.get("key") == key])
@@ -156,16 +156,16 @@ def start_batch(magics, args, client, model: str, compiled, rows, records: list,
     wait_and_bind(magics, args, job, rows, options["schema"])
 
 
-def render_all(compiled, rows, records: list, replace: dict) -> list:
-    """Every row's contents for one batch job; RowTemplateError naming the row for one that cannot be
-    filled (a missing value): a job is sent whole or not at all."""
+def render_all(run) -> list:
+    """Every row's contents for one batch job, from a CompiledRows whose kernel objects are converted;
+    RowTemplateError naming the row (its index label) for one that cannot be filled (a missing
+    value): a job is sent whole or not at all."""
     from ..request.rows import RowTemplateError
 
-    labels = list(rows.index) if type(rows).__name__ in ("DataFrame", "Series") else range(len(records))
     contents = []
-    for label, record in zip(labels, records):
+    for label, record in zip(run.index, run.items):
         try:
-            contents.append(compiled.render(record, replace))
+            contents.append(run.template.render(record, run.parts))
         except RowTemplateError as error:
             raise RowTemplateError(f"row {label!r}: {error} Nothing was sent.") from None
     return contents
@@ -199,10 +199,13 @@ def wait_and_bind(magics, args, job, rows, schema) -> None:
     show_markdown_text(*summary(answers, name, getattr(args, "into", None)))
 
 
-def dry_run_rows(client, model: str, compiled, records: list, options: dict) -> None:
-    """`--dry-run --over`: the first prompts, the tokens of a sample and the estimated total; no answers."""
+def dry_run_rows(client, model: str, run, options: dict) -> None:
+    """`--dry-run --over`: the first prompts, the tokens of a sample and the estimated total; no answers.
+    The template's kernel objects are converted once (`convert_objects`) for every sampled row."""
+    from ..api.rows import convert_objects
     from ..request.rows import RowTemplateError
 
+    compiled, records = run.template, run.items
     shown = []
     for record in records[:DRY_RUN_SHOWN]:
         try:
@@ -224,7 +227,9 @@ def dry_run_rows(client, model: str, compiled, records: list, options: dict) -> 
         raise UsageError("Every row has a missing value in a field the template reads, so none would be sent. "
                          "Fill them (df.fillna(...)) or drop those rows (df.dropna(subset=[...])).")
     try:
-        counts = [client.count_tokens(model, compiled.render(record), **options).total for record in sample]
+        run = convert_objects(client, model, run, **options)
+        counts = [client.count_tokens(model, compiled.render(record, run.parts), **options).total
+                  for record in sample]
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
     mean = sum(counts) / len(counts)

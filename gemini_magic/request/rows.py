@@ -198,12 +198,15 @@ def table_rows(rows: Any) -> tuple[list, list]:
 
 class CompiledRows(NamedTuple):
     """A row run compiled once (`compile_rows`): `template` (a RowTemplate, or None for ready prompts),
-    `index` (one label per row) and `items` (the row records, or the prompts). The engine
+    `index` (one label per row) and `items` (the row records, or the prompts). `parts`: None until
+    the template's kernel objects are converted (`api.rows.convert_objects`, once, I/O), then
+    id(object) → its converted parts, for `template.render(row, parts)`. The engine
     (`api.rows.map_prompts`), a batch and the dry run all take this one value."""
 
     template: "RowTemplate | None"
     index: list
     items: list
+    parts: "dict | None" = None
 
 
 def compile_rows(template_or_prompts: Any, rows: Any = None, namespace: dict | None = None) -> CompiledRows:

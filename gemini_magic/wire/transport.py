@@ -58,12 +58,18 @@ class RetryPolicy:
         """Seconds to wait before retry number `attempt` (0-based), or None to give up."""
         if attempt >= self.max_retries or not is_retryable(error):
             return None
-        backoff = self.random() * min(self.cap_delay, self.base_delay * 2 ** attempt)
-        hinted = getattr(error, "retry_delay", None)
-        wait = max(backoff, hinted + 0.1 * backoff) if hinted is not None else backoff
+        wait = self.backoff(attempt, getattr(error, "retry_delay", None))
         if waited + wait > self.max_total_seconds:
             return None
         return wait
+
+    def backoff(self, attempt: int, hinted: float | None = None) -> float:
+        """Seconds to wait before retry number `attempt` (0-based): full jitter on base * 2**attempt, at
+        most `cap_delay`; at least `hinted` (the service's RetryInfo delay) plus a tenth of the jitter, so
+        clients told the same delay do not all come back at once. The one delay rule of the package: the
+        transport's retries, the row engine and the embedding groups all wait this long."""
+        jitter = self.random() * min(self.cap_delay, self.base_delay * 2 ** attempt)
+        return max(jitter, hinted + 0.1 * jitter) if hinted is not None else jitter
 
 
 def decode_json(content: bytes, secret: str | None = None) -> Any:
