@@ -52,6 +52,7 @@ class PieceOutputs:
 
         self._widgets = ipywidgets
         self.box = ipywidgets.VBox()
+        self._layout = ipywidgets.Layout()  # one for every piece: a model less to open and close per piece
         self.outputs: list = []       # the Output widgets, one per piece, in order
         self._data: list[dict] = []   # what each of them shows
 
@@ -68,7 +69,7 @@ class PieceOutputs:
                 self.outputs[index].outputs = (display_data(data),)
                 self._data[index] = data
             else:
-                self.outputs.append(self._widgets.Output(outputs=(display_data(data),)))
+                self.outputs.append(self._widgets.Output(outputs=(display_data(data),), layout=self._layout))
                 self._data.append(data)
                 added = True
             sent += data_size(data)
@@ -78,7 +79,7 @@ class PieceOutputs:
         if added or removed:
             self.box.children = tuple(self.outputs)
         for output in removed:
-            _close(output)
+            output.close()
         return sent
 
     def shown(self) -> tuple:
@@ -95,12 +96,13 @@ class PieceOutputs:
         """Empty, then close every widget made (layouts too), so none lingers in the kernel."""
         self.clear()
         for output in self.outputs:
-            _close(output)
+            output.close()
+        self._layout.close()
         _close(self.box)
 
     def widgets(self) -> list:
-        """The widgets made so far: the box and one Output per piece."""
-        return [self.box, *self.outputs]
+        """The widgets made so far: the box, one Output per piece and the layout they share."""
+        return [self.box, *self.outputs, self._layout]
 
 
 def _close(widget) -> None:
