@@ -16,6 +16,7 @@ from gemini_magic.render import StreamView, final_bundle
 from gemini_magic.render.live import WIDGET_BYTES_PER_SECOND
 from gemini_magic.answer.response import Response
 from helpers import Recorder
+from widget_comms import comms  # noqa: F401 - the fixture
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -30,14 +31,11 @@ def final_chunk(reason="STOP"):
             "modelVersion": "gemini-2.5-flash"}
 
 
-def count_outputs(widget):
-    """Records each draw into an Output widget (each `outputs` assignment is a message to the frontend).
-
-    The view empties the widget once at the end, after replacing its display: that is not a draw.
-    """
-    sent = []
-    widget.observe(lambda change: sent.append(change["new"]) if change["new"] else None, names="outputs")
-    return sent
+def count_outputs(comms):
+    """Each draw of the answer sent to the frontend: the non-empty `outputs` an Output widget was opened
+    with or updated to (comm messages, see widget_comms.py). The view empties its widgets once at the
+    end, after replacing its display: that is not a draw. Read it after the stream."""
+    return comms.outputs_sent()
 
 
 def stream_through(view, pieces, sleep=0.0, every=1):
@@ -63,31 +61,31 @@ def sse_response(relative):
 
 # -- throttling ---------------------------------------------------------------------------------
 
-def test_5000_chunks_as_fast_as_possible_are_drawn_a_bounded_number_of_times():
+def test_5000_chunks_as_fast_as_possible_are_drawn_a_bounded_number_of_times(comms):
     recorder = Recorder()
     view = StreamView("gemini-2.5-flash", mode="widget", display=recorder)
     view.start()
-    sent = count_outputs(view.answer_output)
     pieces = [f"w{i} " for i in range(5000)]
     response, elapsed = stream_through(view, pieces)
+    sent = count_outputs(comms)
     print(f"\n5,000 chunks, no pause: {len(sent)} renders in {elapsed:.3f} s")
     assert len(sent) <= elapsed * 20 + 2
     assert len(sent) < 50
     whole = "".join(pieces)
     assert whole.startswith(sent[-1][0]["data"]["text/markdown"])
     assert view.render_count == len(sent)  # no last widget draw: the final display below is the only full send
-    assert view.answer_output.outputs == ()  # emptied after the display was replaced: stored once
+    assert view.answer.shown() == ()  # emptied after the display was replaced: stored once
     (kind, bundle, kwargs), = [call for call in recorder.calls if call[0] == "update"]
     assert kwargs == {"raw": True}
     assert whole in bundle["text/markdown"] and whole in bundle["text/plain"]
 
 
-def test_5000_chunks_with_pauses_stream_live_and_stay_under_20_renders_per_second():
+def test_5000_chunks_with_pauses_stream_live_and_stay_under_20_renders_per_second(comms):
     view = StreamView("gemini-2.5-flash", mode="widget", display=Recorder(), update_interval=0.05)
     view.start()
-    sent = count_outputs(view.answer_output)
     pieces = [f"token{i} " for i in range(5000)]
     response, elapsed = stream_through(view, pieces, sleep=0.002, every=10)
+    sent = count_outputs(comms)
     print(f"\n5,000 chunks over {elapsed:.2f} s: {len(sent)} renders")
     assert len(sent) <= elapsed * 20 + 2
     assert len(sent) >= min(5, elapsed * 5)  # it really was live, not only a final draw
@@ -96,12 +94,12 @@ def test_5000_chunks_with_pauses_stream_live_and_stay_under_20_renders_per_secon
     assert "".join(pieces).startswith(texts[-1])  # the whole answer goes out once, in the final display
 
 
-def test_the_interval_grows_with_the_text_so_bytes_per_second_stay_bounded():
+def test_the_interval_grows_with_the_text_so_bytes_per_second_stay_bounded(comms):
     view = StreamView("m", mode="widget", display=Recorder(), update_interval=0.05)
     view.start()
-    sent = count_outputs(view.answer_output)
     pieces = ["x" * 400 + "\n" for _ in range(3000)]  # 1.2 MB in all
     response, elapsed = stream_through(view, pieces, sleep=0.001)
+    sent = count_outputs(comms)
     sizes = [len(outputs[0]["data"]["text/markdown"]) * 2 for outputs in sent]
     assert sum(sizes[:-1]) <= WIDGET_BYTES_PER_SECOND * elapsed + max(sizes)
     assert "".join(pieces).startswith(sent[-1][0]["data"]["text/plain"])
@@ -148,12 +146,12 @@ def test_widget_view_structure_and_final_replacement():
     response.add({"candidates": [{"content": {"parts": [{"text": "Pondering.", "thought": True}]}}]})
     view.update(response)
     assert view.thoughts_output.outputs[0]["data"]["text/markdown"] == "Pondering."
-    assert view.answer_output.outputs == ()
+    assert view.answer.shown() == ()
     assert "thinking" in view.header.value or "waiting" in view.header.value
     response.add(text_chunk("**Answer**"))
     time.sleep(0.11)
     view.update(response)
-    assert view.answer_output.outputs[0]["data"] == {"text/markdown": "**Answer**", "text/plain": "**Answer**"}
+    assert view.answer.shown()[0]["data"] == {"text/markdown": "**Answer**", "text/plain": "**Answer**"}
     assert "streaming" in view.header.value
     assert "incomplete" not in view.footer.value
     response.add(final_chunk())
@@ -164,7 +162,7 @@ def test_widget_view_structure_and_final_replacement():
     assert "**Answer**" in bundle["text/markdown"]
     assert "gemini-2.5-flash · STOP · tokens: prompt 7 / answer 11 / thoughts 5 / total 23" in bundle["text/markdown"]
     assert bundle["text/markdown"].count("**Answer**") == 1
-    made = [view.box, *view.box.children, view.thoughts_output]
+    made = [view.box, *view.box.children, view.thoughts_output, *view.answer.outputs]
     made += [w.layout for w in made] + [view.header.style]
     assert all(w.comm is None for w in made)  # closed: no widget state lingers
     view.finish(response)  # a second finish changes nothing

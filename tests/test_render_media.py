@@ -73,14 +73,14 @@ def test_image_recording_in_the_widget_view_replaces_the_live_view_then_shows_th
     view.start()
     response = Response([data], streamed=True)
     view.update(response)
-    live = view.answer_output.outputs
+    live = view.answer.shown()
     assert [next(iter(o["data"])) for o in live] == ["text/markdown", "image/png"]  # the image while streaming
     view.finish(response)
     (kind, first, _), *rest = [call for call in recorder.calls if call[2].get("raw")]
     assert kind == "update" and "axolotl" in first["text/markdown"]
     png = data["candidates"][0]["content"]["parts"][1]["inlineData"]["data"]
     assert rest[0][1]["image/png"] == png and "STOP" in rest[1][1]["text/plain"]
-    assert view.answer_output.outputs == ()
+    assert view.answer.shown() == ()
 
 
 def test_image_bundle_refuses_types_a_browser_cannot_show():
@@ -197,7 +197,7 @@ def test_a_typed_answer_streams_formatted_in_the_widget_and_terminal(capsys):
     response = Response(streamed=True, answer_type=AnswerType(list[Place]))
     response.add({"candidates": [{"content": {"parts": [{"text": whole[:25]}]}}]})
     view.update(response)
-    (output,) = view.answer_output.outputs
+    (output,) = view.answer.shown()
     assert output["data"]["text/markdown"] == '```json\n[\n  {\n    "name": "Huế",\n    "provinc\n```'
     terminal = StreamView("m", mode="terminal")
     shown = Response(streamed=True, answer_type=AnswerType(list[Place]))

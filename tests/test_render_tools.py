@@ -83,7 +83,7 @@ def test_the_automatic_loop_shows_each_call_live_and_in_the_final_display(client
     for _ in stream:
         view.update(stream.response)
         view._next_draw = 0
-        drawn.append(json.dumps(view.answer_output.outputs, ensure_ascii=False))
+        drawn.append(json.dumps(view.answer.shown(), ensure_ascii=False))
     assert not any("Not run" in d for d in drawn)  # proposed calls read as lines while streaming
     assert any("→ function call: `get_rainfall(" in d for d in drawn)
     assert view.calls_output.value.count("<details>") == 2  # both calls shown live, as they ran

@@ -3,9 +3,12 @@
 Feed it the growing `Response` after every chunk; it decides when to draw. Three modes:
 
 - "widget" (a Jupyter kernel): a VBox with a header (model, status, elapsed seconds), a collapsed
-  Thoughts section, the answer in an `Output` widget and a footer. The answer is drawn by assigning
-  `Output.outputs` (never `with out:` capture, which routes by parent message and swallows
-  exceptions, and never mixed with `append_stdout`, which loses text). When the answer is complete
+  Thoughts section, the answer and a footer. The answer is one `Output` widget per piece (text, an
+  image, more text, a player: `render/live_outputs.py`), each made once; a draw sends only the pieces
+  that are new or changed (the text being streamed), so an image already on screen is never sent
+  again. Pieces are drawn by assigning `Output.outputs` (never `with out:` capture, which routes by
+  parent message and swallows exceptions, and never mixed with `append_stdout`, which loses text).
+  Audio still arriving is named with its length so far and played once it stops. When the answer is complete
   the widget's display is replaced in place (`update_display`, same display id) by ordinary Markdown
   display data and the widgets are closed: a saved notebook holds the whole answer once, readable
   without widget state.
@@ -13,8 +16,9 @@ Feed it the growing `Response` after every chunk; it decides when to draw. Three
 - "plain" (`--no-stream`): nothing until `finish`, then the final display.
 
 Drawing is throttled: at most one draw per `update_interval` (never faster than 20 per second), and
-the interval grows with the answer so that the bytes sent per second stay bounded (each widget draw
-re-sends the whole text; Jupyter rate-limits output to about 1 MB/s). `update()` between draws only
+the interval grows with what a draw sends so that the bytes sent per second stay bounded (a widget
+draw re-sends the piece of text being streamed, and any new piece; Jupyter rate-limits output to about
+1 MB/s). `update()` between draws only
 notes that something is pending: it reads nothing from the response. `finish()` shows the whole
 answer once, in the final display, without a last widget draw of the same text before it.
 
@@ -37,12 +41,13 @@ import html
 import sys
 import time
 
-from ..escape import answer_markdown
+from ..escape import answer_markdown, markdown_text
 from .answer import Media, live_pieces
 from .calls import call_html, call_text
 from .final import (NO_TEXT, answer_text, candidate_heading, check_output_format, empty_reason, final_bundles,
                     footer_line)
 from .formats import formatted
+from .live_outputs import PieceOutputs, display_data
 from .typed import pretty_partial_json
 
 MODES = ("widget", "terminal", "plain")
@@ -78,7 +83,7 @@ class StreamView:
         self.calls_output = None
         self.mode = mode
         self.render_count = 0     # live draws so far (the final display is not counted)
-        self.box = self.header = self.thoughts_output = self.answer_output = self.footer = None
+        self.box = self.header = self.thoughts_output = self.answer = self.footer = None
         self._display = display
         self._handle = None
         self._started_at: float | None = None
@@ -212,7 +217,7 @@ class StreamView:
         import ipywidgets
 
         self.header = ipywidgets.HTML(self._header_html("starting…", 0.0))
-        self.answer_output = ipywidgets.Output()
+        self.answer = PieceOutputs()
         self.footer = ipywidgets.HTML("")
         self.calls_output = ipywidgets.HTML("")
         children = [self.header]
@@ -221,43 +226,52 @@ class StreamView:
             thoughts = ipywidgets.Accordion(children=[self.thoughts_output], selected_index=None)
             thoughts.set_title(0, "Thoughts")
             children.append(thoughts)
-        children += [self.calls_output, self.answer_output, self.footer]
+        children += [self.calls_output, self.answer.box, self.footer]
         self.box = _box_class()(children=children)
         self.box.placeholder = f"Streaming answer from {self.model or 'Gemini'}…"
         display = self._display or default_display()
         self._handle = display(self.box, display_id=True)
 
     def _draw_widgets(self, response, now: float) -> int:
+        """Draw the answer so far; returns the characters sent (only pieces that are new or changed)."""
         candidate = response.candidate
         size = 0
         if candidate is not None and (_has_media_or_calls(candidate) or _typed_json(response)):
-            outputs = []
-            for piece in live_pieces(response, candidate, output_format=self.output_format):
-                data = piece.bundle if isinstance(piece, Media) else self._text_data(piece.markdown, piece.plain)
-                outputs.append({"output_type": "display_data", "data": data, "metadata": {}})
-                size += sum(len(value) for value in data.values())
-            text = "x" if outputs else ""
-            self.answer_output.outputs = tuple(outputs)
+            pieces = live_pieces(response, candidate, output_format=self.output_format)
+            growing = candidate.finish_reason is None
+            datas = [self._piece_data(piece, growing and index == len(pieces) - 1)
+                     for index, piece in enumerate(pieces)]
+            text = "x" if datas else ""
+            size += self.answer.show(datas)
         else:
             text = answer_text(candidate) if candidate is not None else ""
             if text:
                 shown = formatted(answer_markdown(text) if self.output_format == "markdown" else text,
                                   self.output_format, markdown=True)
-                self.answer_output.outputs = ({"output_type": "display_data", "data": self._text_data(shown, text),
-                                               "metadata": {}},)
-                size = len(shown) + len(text)
+                size += self.answer.show([self._text_data(shown, text)])
         if self.thoughts_output is not None and candidate is not None:
             thoughts = candidate.thoughts
             if len(thoughts) != self._shown_thoughts:
                 self._shown_thoughts = len(thoughts)
                 data = {"text/markdown": answer_markdown(thoughts), "text/plain": thoughts}
-                self.thoughts_output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
+                self.thoughts_output.outputs = (display_data(data),)
                 size += 2 * len(thoughts)
         status = "streaming…" if text else "running tools…" if self.calls else "thinking…" if response.usage_metadata.get("thoughtsTokenCount") else "waiting…"
         self.header.value = self._header_html(status, now - self._started_at)
         running = footer_line(response, streaming=True, label=self.footer_label)
         self.footer.value = f'<div style="font-size:smaller;opacity:0.7">{html.escape(running)}</div>'
         return size
+
+    def _piece_data(self, piece, growing: bool) -> dict:
+        """A piece's display data. Audio still arriving (the last piece of an unfinished answer) is named
+        with its length so far instead of played: a player re-sent at each redraw would re-send all the
+        audio every time (and restart under the listener); it is sent once, when it stops growing."""
+        if not isinstance(piece, Media):
+            return self._text_data(piece.markdown, piece.plain)
+        if growing and piece.ours and piece.bundle.get("text/plain", "").startswith("<audio"):
+            label = piece.bundle["text/plain"].strip("<>") + " so far, still arriving"
+            return self._text_data(f"*{markdown_text(f'[{label}]')}*", f"<{label}>")
+        return piece.bundle
 
     def _text_data(self, markdown: str, plain: str) -> dict:
         return {"text/plain": plain} if self.output_format == "text" else {"text/markdown": markdown,
@@ -274,13 +288,13 @@ class StreamView:
         The Output widgets are emptied first: recorders that ignore comm_close (nbclient keeps every
         model's last state in the notebook metadata) would otherwise store the answer a second time.
         """
-        for output in (self.answer_output, self.thoughts_output):
-            if output is not None:
-                output.outputs = ()
+        if self.thoughts_output is not None:
+            self.thoughts_output.outputs = ()
         if self.calls_output is not None:
             self.calls_output.value = ""
+        self.answer.close()
         for widget in (self.box, *self.box.children, self.thoughts_output):
-            if widget is not None:
+            if widget is not None and widget is not self.answer.box:
                 for model in (getattr(widget, "layout", None), getattr(widget, "style", None), widget):
                     if model is not None:
                         model.close()
