@@ -15,6 +15,11 @@ a complete JSON document.
             ...                    # DataEvent(data=b'{...}') or RawEvent(data=b'{"error": ...}')
     for event in decoder.close():  # the last event may come without its blank line
         ...
+
+Given a `redaction.SecretScan` (`SSEDecoder(scan)`, as `Transport.stream_decoder` does), both
+decoders hand out every event that may hold the API key with the key scrubbed from it, so no answer,
+raw chunk or view built from a stream can show it: a few substring tests per event, nothing more
+unless one hits.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import re
 from typing import NamedTuple
 
 from ..errors import StreamProtocolError
+from ..redaction import SecretScan
 
 _FIELDS = (b"data", b"event", b"id", b"retry")
 
@@ -43,7 +49,8 @@ class RawEvent(NamedTuple):
 class SSEDecoder:
     """Turns arbitrary byte pieces into events; keeps any incomplete line for the next piece."""
 
-    def __init__(self) -> None:
+    def __init__(self, scan: SecretScan | None = None) -> None:
+        self._secret_scan = scan
         self._buffer = bytearray()
         self._scan_from = 0  # bytes before this offset hold no line break (long lines arrive in pieces)
         self._data: list[bytes] = []
@@ -54,7 +61,7 @@ class SSEDecoder:
         if not self._buffer and piece[-1:] == b"\n":
             # The usual case: a network read that ends at a line break, with nothing left over before it.
             self._lines(piece.splitlines(), events)
-            return events
+            return self._secret_scan.scrub_events(events) if self._secret_scan and events else events
         buffer = self._buffer
         buffer += piece
         # Complete lines end at the last line break; a CR at the very end waits: its LF may come next.
@@ -66,7 +73,7 @@ class SSEDecoder:
             self._lines(bytes(buffer[:cut]).splitlines(), events)
             del buffer[:cut]
         self._scan_from = max(len(buffer) - 1, 0)
-        return events
+        return self._secret_scan.scrub_events(events) if self._secret_scan and events else events
 
     def close(self) -> list:
         """End of stream: flush a last line and event that had no terminating blank line."""
@@ -81,7 +88,7 @@ class SSEDecoder:
             text = b"\n".join(self._raw).decode("utf-8", "replace")
             self._raw = []
             raise StreamProtocolError(f"The stream ended with text that is not an event: {text[:500]!r}")
-        return events
+        return self._secret_scan.scrub_events(events) if self._secret_scan and events else events
 
     def _lines(self, lines: list, events: list) -> None:
         # The hot loop (once per line of every stream): `data: ` lines and the blank line that ends
@@ -144,7 +151,8 @@ class JSONArrayDecoder:
     by a scanner that keeps its place (depth, inside a string, after a backslash) across reads.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, scan: SecretScan | None = None) -> None:
+        self._secret_scan = scan
         self._buffer = bytearray()  # from the start of the current element (or unread separators)
         self._opened = False  # the "[" (or a bare object) was seen
         self._ended = False  # the "]" was seen
@@ -209,7 +217,7 @@ class JSONArrayDecoder:
             pos = end
         if pos:
             del buffer[:pos]
-        return events
+        return self._secret_scan.scrub_events(events) if self._secret_scan and events else events
 
     def _element_end(self, buffer: bytearray) -> int | None:
         """Where the element at the start of the buffer ends, or None while it is incomplete."""
