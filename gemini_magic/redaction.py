@@ -129,14 +129,17 @@ _JSON_SHORT_ESCAPES = {"/": "/", '"': '"', "\\": "\\", "\b": "b", "\f": "f", "\n
 
 class SecretScan:
     """A cheap test of raw answer bytes (or text) for a secret, before they are decoded, and the
-    scrubbing of what it finds. One per key (`secret_scan`); `found` runs on every event of every stream.
+    scrubbing of what it finds. One per key (`secret_scan`); `scrub_events` runs on every event of
+    every stream.
 
     `found(data)` is True whenever decoding `data` as JSON could yield the secret, or its prefix or
     suffix of at least half its length, as written, in upper or lower case, or one of its base64
     cores: a few substring tests (C speed) for those, and, when the data holds a JSON `\\u` escape
     (or a short escape of a character the secret has), one regex for an escape of any of the
-    secret's characters. It may say True for data without the secret (then scrubbing changes
-    nothing); it does not catch a key in mixed letter case with every half broken.
+    secret's characters. `found(data, quick=True)`, the test of each streamed event, looks for the
+    secret and its long prefix and suffix as written and for escapes, not for the other transforms
+    (those are scrubbed when it fires). Either may say True for data without the secret (scrubbing
+    then changes nothing).
 
         >>> scan = SecretScan("AIza-secret-123")
         >>> scan.found(b'{"text": "AIza-secret-123"}'), scan.found(b'{"text": "AIza\\u002dsecret"}')
@@ -151,30 +154,28 @@ class SecretScan:
         affixes = (secret[:start], secret[len(secret) - start:])
         forms = [*affixes, *(a.lower() for a in affixes), *(a.upper() for a in affixes), *_base64_cores(secret)]
         self._text = tuple(dict.fromkeys(forms))
-        self._bytes = tuple(form.encode("utf-8") for form in self._text)
+        self._quick = tuple(dict.fromkeys(affixes))
         chars = dict.fromkeys(secret + secret.lower() + secret.upper())
         escapes = ["u" + _hex(ord(char), 4) for char in chars if ord(char) < 0x10000]
         shorts = [re.escape(_JSON_SHORT_ESCAPES[char]) for char in chars if char in _JSON_SHORT_ESCAPES]
         pattern = r"\\(?:" + "|".join(escapes + shorts) + ")"
-        self._escape_text = re.compile(pattern)
-        self._escape_bytes = re.compile(pattern.encode("ascii"))
+        self._escape = re.compile(pattern)
         self._gate = "\\" if shorts else "\\u"  # the escape regex runs only when this is in the data
-        self._gate_bytes = self._gate.encode("ascii")
 
     def __repr__(self) -> str:
         return "SecretScan(<hidden>)"
 
-    def found(self, data: bytes | str) -> bool:
+    def found(self, data: bytes | str, quick: bool = False) -> bool:
         """Whether `data` may hold the secret once decoded (see the class)."""
-        if isinstance(data, str):
-            for form in self._text:
-                if form in data:
-                    return True
-            return self._gate in data and self._escape_text.search(data) is not None
-        for form in self._bytes:
+        if isinstance(data, (bytes, bytearray)):
+            try:  # text: str's substring search is faster than bytes', and a stream's events are short
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                data = data.decode("utf-8", "replace")
+        for form in self._quick if quick else self._text:
             if form in data:
                 return True
-        return self._gate_bytes in data and self._escape_bytes.search(data) is not None
+        return self._gate in data and self._escape.search(data) is not None
 
     def scrub(self, value: Any) -> Any:
         """`redact(value, secret)`: text, or dicts and lists of it, every form replaced."""
@@ -190,11 +191,22 @@ class SecretScan:
         return json.dumps(redact(value, self.secret), ensure_ascii=False).encode("utf-8")
 
     def scrub_events(self, events: list) -> list:
-        """The decoders' events (NamedTuples with `data` bytes), those that may hold the secret scrubbed,
-        in place; the same list."""
-        for index, event in enumerate(events):
-            if self.found(event.data):
-                events[index] = event._replace(data=self.scrub_json(event.data))
+        """The decoders' events (NamedTuples with `data` bytes), those that may hold the secret (the
+        quick test) scrubbed, in place; the same list."""
+        quick, gate = self._quick, self._gate
+        for index, event in enumerate(events):  # `found(data, True)`, inline: this runs once per event
+            data = event.data
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("utf-8", "replace")
+            for form in quick:
+                if form in text:
+                    break
+            else:
+                if gate not in text or self._escape.search(text) is None:
+                    continue
+            events[index] = event._replace(data=self.scrub_json(data))
         return events
 
 
