@@ -155,6 +155,8 @@ class SecretScan:
         forms = [*affixes, *(a.lower() for a in affixes), *(a.upper() for a in affixes), *_base64_cores(secret)]
         self._text = tuple(dict.fromkeys(forms))
         self._quick = tuple(dict.fromkeys(affixes))
+        #: bytes of one piece to test again with the next, so a quick form split between them is found
+        self.overlap = max(len(form.encode("utf-8")) for form in (*self._quick, "\\u0000")) - 1
         chars = dict.fromkeys(secret + secret.lower() + secret.upper())
         escapes = ["u" + _hex(ord(char), 4) for char in chars if ord(char) < 0x10000]
         shorts = [re.escape(_JSON_SHORT_ESCAPES[char]) for char in chars if char in _JSON_SHORT_ESCAPES]

@@ -251,3 +251,26 @@ def test_the_scan_finds_every_decoded_form_and_passes_ordinary_answers():
     assert scan.scrub_json(b'{"a": "' + KEY.encode() + b'"}') == b'{"a": "[REDACTED]"}'
     assert scan.scrub_json(b"not json " + KEY.encode()) == b"not json [REDACTED]"
     assert repr(scan) == "SecretScan(<hidden>)"
+
+
+@pytest.mark.parametrize("size", [1, 7, 19, 64, 333, 100_000])
+@pytest.mark.parametrize("kind", ["sse", "json"])
+def test_the_stream_decoders_scrub_a_key_split_between_network_reads(kind, size):
+    """Every piece size: the key, or an escape of one of its characters, across the end of a read."""
+    chunks = [{"text": "plain words " * 20}, {"text": f"echo {KEY} here"}, {"text": "more plain words"},
+              {"text": escaped_json(f"again {KEY}")}, {"text": "the end"}]
+    if kind == "sse":
+        body = "".join(f"data: {json.dumps(c) if i != 3 else escaped_json({'text': f'again {KEY}'})}\r\n\r\n"
+                       for i, c in enumerate(chunks)).encode()
+        content_type = "text/event-stream"
+    else:
+        body = ("[" + ",\n".join(json.dumps(c, indent=1) for c in chunks[:3]) + ","
+                + escaped_json({"text": f"again {KEY}"}) + "," + json.dumps(chunks[4]) + "]").encode()
+        content_type = "application/json"
+    decoder = Client(api_key=KEY, base_url="http://127.0.0.1:9").transport.stream_decoder(content_type)
+    events = []
+    for start in range(0, len(body), size):
+        events += decoder.feed(body[start:start + size])
+    events += decoder.close()
+    texts = [json.loads(event.data)["text"] for event in events]
+    assert texts == ["plain words " * 20, "echo [REDACTED] here", "more plain words", "again [REDACTED]", "the end"]

@@ -376,6 +376,14 @@ def batch_command(magics, line: str) -> None:
     name = args.name if args.name.startswith("batches/") else f"batches/{args.name}"
     try:
         job = get_batch(client, name)
+    except (NotFoundError, BadRequestError) as error:  # 400: a name the service cannot read as a job's
+        prompt = (f" (to send it as a prompt: %gemini -- batch {args.name})"
+                  if words == [args.name] and not args.name.startswith("batches/") else "")
+        raise UsageError(f"No batch job {name} for this key: %gemini batches lists the jobs of this key{prompt}."
+                         ) from None
+    except GeminiError as error:
+        raise UsageError(explain.message(error) + "\n%gemini batches lists the jobs of this key.") from None
+    try:
         if action == "cancel":
             job.cancel()
             show_markdown("Asked to cancel {0:code}: it is {1} now.", job.name, job.state)
@@ -387,15 +395,8 @@ def batch_command(magics, line: str) -> None:
                           counts["succeeded"] + counts["failed"], plural(counts["requests"], "request"),
                           counts["failed"], f"%gemini batch {job.name} -o NAME")
             return None
-    except (NotFoundError, BadRequestError) as error:  # 400: a name the service cannot read as a job's
-        if error.status_code not in (400, 404):
-            raise UsageError(explain.message(error)) from None
-        prompt = (f" (to send it as a prompt: %gemini -- batch {args.name})"
-                  if words == [args.name] and not args.name.startswith("batches/") else "")
-        raise UsageError(f"No batch job {name} for this key: %gemini batches lists the jobs of this key{prompt}."
-                         ) from None
     except GeminiError as error:
-        raise UsageError(explain.message(error) + "\n%gemini batches lists the jobs of this key.") from None
+        raise UsageError(explain.message(error)) from None
     known = magics.__dict__.get("batch_jobs", {}).get(job.name, {})
     job.keys = known.get("keys")
     rows = over_value(args.over, namespace) if args.over else known.get("rows")
