@@ -27,7 +27,7 @@ import resource
 import sys
 import time
 
-KEY = "k"
+KEY = "AIzaSyBENCHMARK-key_0123456789abcdefghi"  # a real key's length: the key scan (redaction.SecretScan) runs
 MODEL = "gemini-2.5-flash"
 MIME = "application/octet-stream"
 

@@ -100,7 +100,7 @@ class BatchJob:
         file_id = file_name.split("files/", 1)[-1]
         http = self.client.transport.send("GET", f"/download/{self.client.transport.api_version}/files/{file_id}:download",
                                           params={"alt": "media"})
-        return [json.loads(line) for line in http.content.decode("utf-8").splitlines() if line.strip()]
+        return self.client.transport.json_lines(http)
 
     def _in_order(self, items: list[dict]) -> list[Response]:
         responses = [self._response(item) for item in items]

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from ..errors import GeminiError, error_from_text
 from ..answer.interaction import Interaction
-from ..wire.sse import RawEvent, SSEDecoder
+from ..wire.sse import RawEvent
 from ..units import plural
 from .stream import StreamBase, broken_stream_error
 
@@ -279,7 +279,7 @@ class InteractionStream(StreamBase):
 
         self._http = http = self._transport.send("POST", "interactions", json=self.interaction.request,
                                                  params={"alt": "sse"}, headers=HEADERS, stream=True, retry=False)
-        decoder = SSEDecoder()
+        decoder = self._transport.stream_decoder()  # scrubs the key from every event
         interaction = self.interaction
         try:
             for piece in http.iter_content(chunk_size=None if http.raw.chunked else 1024):

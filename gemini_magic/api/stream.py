@@ -16,7 +16,6 @@ from ..errors import APIConnectionError, APITimeoutError, GeminiError
 from ..request.body import model_path
 from ..request.pipeline import PreparedTurn
 from ..answer.response import Chunk, Response
-from ..wire.sse import JSONArrayDecoder, SSEDecoder
 from ..units import plural
 from ..wire.transport import Transport, map_request_exception
 
@@ -104,7 +103,7 @@ class ResponseStream(StreamBase):
             "POST", f"{model_path(self.model)}:streamGenerateContent", json=self.turn.body,
             params={"alt": "sse"}, stream=True, retry=False)  # retried by __iter__, before any data only
         content_type = http.headers.get("Content-Type", "")
-        decoder = JSONArrayDecoder() if "json" in content_type else SSEDecoder()
+        decoder = self._transport.stream_decoder(content_type)  # scrubs the key from every event
         response = self.response
         decode, add = self._transport.decode_event, response.add_received
         try:

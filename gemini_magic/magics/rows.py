@@ -25,7 +25,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ..errors import GeminiError
+from ..errors import BadRequestError, GeminiError, NotFoundError
 from ..units import plural
 from . import explain
 from ..escape import markdown_row, markdown_text
@@ -348,7 +348,8 @@ class _Parser(argparse.ArgumentParser):
 def names_a_job(words: list[str]) -> bool:
     """`%gemini batch cancel NAME`, `%gemini batch status NAME` and `%gemini batch NAME [-o OUT ...]` are
     the subcommand; `%gemini batch processing is what?` is a prompt. NAME is `batches/...`, a long job
-    id, or a short one (letters and digits, at least one digit) followed by nothing or options."""
+    id, or any one word of a job id's letters (`myjob`, `abc123`, `my-job_2`) followed by nothing or
+    options: a job that does not exist is then refused in one line (`batch_command`), never sent."""
     if words[:1] in (["cancel"], ["status"]):
         return len(words) == 2
     if not words:
@@ -356,8 +357,7 @@ def names_a_job(words: list[str]) -> bool:
     name, rest = words[0], words[1:]
     if name.startswith("batches/") or _BATCH_ID.fullmatch(name):
         return True
-    short = bool(_SHORT_ID.fullmatch(name)) and any(c.isdigit() for c in name)
-    return short and (not rest or rest[0].startswith("-"))
+    return bool(_SHORT_ID.fullmatch(name)) and (not rest or rest[0].startswith("-"))
 
 
 def batch_command(magics, line: str) -> None:
@@ -371,12 +371,24 @@ def batch_command(magics, line: str) -> None:
     parser.add_argument("--over")
     parser.add_argument("--schema")
     words = _words(line)
+    if not words:
+        raise UsageError("%gemini batch NAME [-o OUT]: which job? %gemini batches lists the jobs of this key.")
     action = words[0] if words[:1] in (["cancel"], ["status"]) else None
     args = parser.parse_args(words[1:] if action else words)
+    namespace = magics.shell.user_ns
+    check_frame_name(magics, args.out, namespace)  # a bad -o NAME: refused before anything is sent
     client = magics.backend.client()
     name = args.name if args.name.startswith("batches/") else f"batches/{args.name}"
     try:
         job = get_batch(client, name)
+    except (NotFoundError, BadRequestError) as error:  # 400: a name the service cannot read as a job's
+        prompt = (f" (to send it as a prompt: %gemini -- batch {args.name})"
+                  if words == [args.name] and not args.name.startswith("batches/") else "")
+        raise UsageError(f"No batch job {name} for this key: %gemini batches lists the jobs of this key{prompt}."
+                         ) from None
+    except GeminiError as error:
+        raise UsageError(explain.message(error) + "\n%gemini batches lists the jobs of this key.") from None
+    try:
         if action == "cancel":
             job.cancel()
             show_markdown("Asked to cancel {0:code}: it is {1} now.", job.name, job.state)
@@ -389,9 +401,7 @@ def batch_command(magics, line: str) -> None:
                           counts["failed"], f"%gemini batch {job.name} -o NAME")
             return None
     except GeminiError as error:
-        raise UsageError(explain.message(error) + "\n%gemini batches lists the jobs of this key.") from None
-    namespace = magics.shell.user_ns
-    check_frame_name(magics, args.out, namespace)
+        raise UsageError(explain.message(error)) from None
     known = magics.__dict__.get("batch_jobs", {}).get(job.name, {})
     job.keys = known.get("keys")
     rows = over_value(args.over, namespace) if args.over else known.get("rows")

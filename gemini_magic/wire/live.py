@@ -30,6 +30,7 @@ from .._version import __version__
 from ..constants import API_KEY_HEADER, LIVE_MAX_MESSAGE_BYTES, LIVE_PATH
 from ..errors import (APIConnectionError, APITimeoutError, GeminiError, LiveError, RequestError,
                       StreamProtocolError, api_error, error_from_text, redact)
+from ..redaction import secret_scan
 
 log = logging.getLogger("gemini_magic.live")
 
@@ -71,13 +72,16 @@ def live_url(base_url: str, api_version: str) -> str:
 def decode_message(data: Any, secret: str | None = None) -> dict:
     """One received frame (text, or binary UTF-8) as a dict of its top-level keys.
 
-    Pretty-printed JSON and several keys in one frame are fine. Raises the APIError inside when the
+    Pretty-printed JSON and several keys in one frame are fine; `secret` is scrubbed from every
+    string of a message that echoes it (redaction.SecretScan). Raises the APIError inside when the
     frame is Google's error object, and StreamProtocolError (the start of the frame, key redacted)
     when it is not a JSON object."""
+    scan = secret_scan(secret)
     try:
         value = json.loads(data)
         if type(value) is dict and "error" not in value:
-            return value  # the usual message: nothing more to check
+            # The usual message: a few substring tests for the key (a server echoing it), nothing more.
+            return scan.scrub(value) if scan is not None and scan.found(data) else value
     except (ValueError, UnicodeDecodeError):
         text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else str(data)
         raise StreamProtocolError(f"The Live server sent a frame that is not JSON: "

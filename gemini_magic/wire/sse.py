@@ -15,6 +15,12 @@ a complete JSON document.
             ...                    # DataEvent(data=b'{...}') or RawEvent(data=b'{"error": ...}')
     for event in decoder.close():  # the last event may come without its blank line
         ...
+
+Given a `redaction.SecretScan` (`SSEDecoder(scan)`, as `Transport.stream_decoder` does), both
+decoders hand out every event that may hold the API key with the key scrubbed from it, so no answer,
+raw chunk or view built from a stream can show it: a few substring tests per network read (each
+block of complete lines, or each piece of a JSON array with the end of the last), and per event only
+after one hit.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import re
 from typing import NamedTuple
 
 from ..errors import StreamProtocolError
+from ..redaction import SecretScan
 
 _FIELDS = (b"data", b"event", b"id", b"retry")
 
@@ -43,7 +50,9 @@ class RawEvent(NamedTuple):
 class SSEDecoder:
     """Turns arbitrary byte pieces into events; keeps any incomplete line for the next piece."""
 
-    def __init__(self) -> None:
+    def __init__(self, scan: SecretScan | None = None) -> None:
+        self._secret_scan = scan
+        self._dirty = False  # a block of complete lines may have held the key: scrub events until it is out
         self._buffer = bytearray()
         self._scan_from = 0  # bytes before this offset hold no line break (long lines arrive in pieces)
         self._data: list[bytes] = []
@@ -53,8 +62,10 @@ class SSEDecoder:
         events: list = []
         if not self._buffer and piece[-1:] == b"\n":
             # The usual case: a network read that ends at a line break, with nothing left over before it.
+            if self._secret_scan is not None and self._secret_scan.found(piece, True):
+                self._dirty = True  # one quick test of each block of complete lines: a key never spans lines
             self._lines(piece.splitlines(), events)
-            return events
+            return self._scrubbed(events) if self._dirty else events
         buffer = self._buffer
         buffer += piece
         # Complete lines end at the last line break; a CR at the very end waits: its LF may come next.
@@ -62,17 +73,22 @@ class SSEDecoder:
         scan = self._scan_from
         cut = max(buffer.rfind(b"\n", scan, end), buffer.rfind(b"\r", scan, end)) + 1
         if cut:
+            block = bytes(buffer[:cut])
+            if self._secret_scan is not None and self._secret_scan.found(block, True):
+                self._dirty = True
             # bytes.splitlines breaks at CR, LF and CRLF only (str.splitlines would also break at U+2028 ...)
-            self._lines(bytes(buffer[:cut]).splitlines(), events)
+            self._lines(block.splitlines(), events)
             del buffer[:cut]
         self._scan_from = max(len(buffer) - 1, 0)
-        return events
+        return self._scrubbed(events) if self._dirty else events
 
     def close(self) -> list:
         """End of stream: flush a last line and event that had no terminating blank line."""
         events: list = []
         if self._buffer:
             line = bytes(self._buffer.rstrip(b"\r"))
+            if self._secret_scan is not None and self._secret_scan.found(line, True):
+                self._dirty = True
             self._buffer.clear()
             self._scan_from = 0
             self._line(line, events)
@@ -81,6 +97,14 @@ class SSEDecoder:
             text = b"\n".join(self._raw).decode("utf-8", "replace")
             self._raw = []
             raise StreamProtocolError(f"The stream ended with text that is not an event: {text[:500]!r}")
+        return self._scrubbed(events) if self._dirty else events
+
+    def _scrubbed(self, events: list) -> list:
+        """The events, each that may hold the key scrubbed; clean again once nothing is pending."""
+        if events:
+            self._secret_scan.scrub_events(events)
+        if not self._data and not self._raw:
+            self._dirty = False
         return events
 
     def _lines(self, lines: list, events: list) -> None:
@@ -144,7 +168,10 @@ class JSONArrayDecoder:
     by a scanner that keeps its place (depth, inside a string, after a backslash) across reads.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, scan: SecretScan | None = None) -> None:
+        self._secret_scan = scan
+        self._dirty = False  # a piece may have held the key: scrub elements until it is out
+        self._tail = b""  # the stream's last bytes, tested with the next piece (a key split between them)
         self._buffer = bytearray()  # from the start of the current element (or unread separators)
         self._opened = False  # the "[" (or a bare object) was seen
         self._ended = False  # the "]" was seen
@@ -159,11 +186,27 @@ class JSONArrayDecoder:
     def feed(self, piece: bytes) -> list:
         if not piece:
             return []
+        scan = self._secret_scan
+        if scan is not None:
+            recent = self._tail + piece
+            if scan.found(recent, True):
+                self._dirty = True
+            self._tail = recent[-scan.overlap:]
         self._buffer += piece
-        return self._drain()
+        events = self._drain()
+        return self._scrubbed(events) if self._dirty else events
+
+    def _scrubbed(self, events: list) -> list:
+        if events:
+            self._secret_scan.scrub_events(events)
+        if not self._in_element:
+            self._dirty = False
+        return events
 
     def close(self) -> list:
         events = self._drain()
+        if self._dirty:
+            events = self._scrubbed(events)
         rest = bytes(self._buffer).strip()
         if self._in_element or rest:
             text = rest.decode("utf-8", "replace")

@@ -4,7 +4,9 @@
   host, port): a request to another origin with the key is refused before anything is sent, and one
   sent `with_key=False` carries no key. It is never put in a URL (requests writes URLs into
   exception messages, which end up in saved notebooks), never logged, and scrubbed from any text
-  that comes back. Redirects are not followed: a redirect to another host would carry the header.
+  that comes back, errors and 200 answers alike: `decode_json` and the stream decoders
+  (`stream_decoder`) scrub it from any answer that echoes it (redaction.SecretScan: a few substring
+  tests on the raw bytes first). Redirects are not followed: a redirect would carry the header.
 - Failures become the errors of `errors.py`, through one map (`map_request_exception`): Google's
   error object when the body has one, its text when not.
 - Retries: exponential backoff with full jitter on 408/429/500/502/503/504 and connection failures,
@@ -34,6 +36,7 @@ from .._version import __version__
 from ..constants import API_KEY_HEADER
 from ..errors import (APIConnectionError, APIError, APITimeoutError, GeminiError, RateLimitError, RequestError,
                       StreamProtocolError, error_from_text, redact, register_secret)
+from ..redaction import secret_scan
 
 log = logging.getLogger("gemini_magic")
 
@@ -73,7 +76,7 @@ class RetryPolicy:
 
 
 def decode_json(content: bytes, secret: str | None = None) -> Any:
-    """A response body as JSON ({} when empty).
+    """A response body as JSON ({} when empty), `secret` redacted from every string in it.
 
     Raises the APIError in it when it is Google's error object (a 200 can carry one), and
     StreamProtocolError (keeping the start of what arrived, key redacted) when it is not JSON.
@@ -90,7 +93,25 @@ def decode_json(content: bytes, secret: str | None = None) -> Any:
     error = api_error(value, secret=secret)
     if error is not None:
         raise error
-    return value
+    scan = secret_scan(secret)
+    return scan.scrub(value) if scan is not None and scan.found(content) else value
+
+
+def decode_json_lines(content: bytes, secret: str | None = None) -> list:
+    """A JSON Lines body (a batch's results file) as a list of values, `secret` redacted from each.
+    Raises StreamProtocolError (key redacted) for a line that is not JSON."""
+    scan = secret_scan(secret)
+    values = []
+    for line in content.splitlines():
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            text = redact(bytes(line[:300]).decode("utf-8", "replace"), secret)
+            raise StreamProtocolError(f"The service sent a line that is not JSON: {text!r}") from None
+        values.append(scan.scrub(value) if scan is not None and scan.found(line) else value)
+    return values
 
 
 _SCAN_JSON = json.scanner.make_scanner(json.JSONDecoder())  # json's C scanner, as json.loads uses it
@@ -260,6 +281,7 @@ class Transport:
                  retry: RetryPolicy, sleep: Callable[[float], None] = time.sleep) -> None:
         self._api_key = api_key
         register_secret(api_key)
+        self._secret_scan = secret_scan(api_key)
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version.strip("/")
         self.timeout = timeout
@@ -378,6 +400,18 @@ class Transport:
     def decode_event(self, data: bytes) -> list:
         """`decode_event` with this transport's key redacted from any error."""
         return decode_event(data, secret=self._api_key)
+
+    def stream_decoder(self, content_type: str = "text/event-stream"):
+        """A decoder (wire/sse.py) for a streamed body: `JSONArrayDecoder` when `content_type` says
+        JSON, else `SSEDecoder`; every event it hands out has this transport's key scrubbed from it."""
+        from .sse import JSONArrayDecoder, SSEDecoder
+
+        kind = JSONArrayDecoder if "json" in content_type else SSEDecoder
+        return kind(self._secret_scan)
+
+    def json_lines(self, response) -> list:
+        """The body of a requests.Response as JSON Lines (see `decode_json_lines`), key redacted."""
+        return decode_json_lines(response.content, self._api_key)
 
     def json(self, response) -> Any:
         """The body of a requests.Response as JSON (see `decode_json`), key redacted from any error."""
