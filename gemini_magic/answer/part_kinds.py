@@ -12,9 +12,17 @@ Each kind gives, for one wire part:
   Markdown is the model's, which the views pass through `answer_markdown`);
 - `image(part)`: `(mime_type, base64)` when it is an image (for its thumbnail), else None; browsers
   show the types in `DISPLAYABLE_IMAGES` as they are, others must be converted first;
-- `mime_type(part)` and `size(part)` (bytes it carries inside a request).
+- `mime_type(part)` and `size(part)` (bytes it carries inside a request);
+- `shown(part)`: whether it belongs to the answer a person reads (not a thought, text or image);
+  `is_call`: a function call or response (the views group these into call sections);
+- `tag(part)`: a short stand-in for a transcript (`"[image/png]"`, `"[call get_rainfall]"`);
+- `as_text(part)`: its content as plain text when it is text (text, text-like inline data), else None;
+- `data(part)`: the base64 bytes of inline data, else None;
+- `content_item(part)`: the same content as an Interactions API content item, None if it has none.
 
-The views build their HTML from these (render/part_kinds.py), so a new kind is one entry in `KINDS`.
+The views build their HTML from these (render/part_kinds.py), and the transcript, the tool results,
+the Interactions input and Live's turns ask them too, so a new kind is one entry in `KINDS`
+(tests/test_layering.py fails if a chain of part-type tests appears outside the table's modules).
 
     >>> kind_of({"functionCall": {"name": "get_rainfall", "args": {"city": "Kraków"}}}).markdown(
     ...     {"functionCall": {"name": "get_rainfall", "args": {"city": "Kraków"}}})
@@ -25,6 +33,7 @@ The views build their HTML from these (render/part_kinds.py), so a new kind is o
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -63,6 +72,8 @@ class PartKind:
     label = "part"
     #: Whether the kind belongs to the answer a person reads (thoughts do not: they are shown apart).
     in_answer = True
+    #: A step of function calling (a call or its response): the views show these as call sections.
+    is_call = False
 
     def matches(self, part: dict) -> bool:
         return True
@@ -97,6 +108,28 @@ class PartKind:
     def image(self, part: dict) -> tuple[str, str] | None:
         return None
 
+    def shown(self, part: dict) -> bool:
+        """Whether the part belongs to the answer a person reads: its kind does, and it is not flagged
+        a thought (thought text and thought images are shown apart)."""
+        return self.in_answer and not part.get("thought")
+
+    def tag(self, part: dict) -> str:
+        """A short stand-in for the part in a transcript: its text, or a bracketed word (`"[image/png]"`)."""
+        return f"[{self.key(part)}]"
+
+    def as_text(self, part: dict) -> str | None:
+        """The part's content as plain text when it is text (text parts, text-like inline data), else None."""
+        return None
+
+    def data(self, part: dict) -> str | None:
+        """The base64 bytes the part carries inside the request (inline data), else None."""
+        return None
+
+    def content_item(self, part: dict) -> dict | None:
+        """The part as an Interactions API content item (`{"type": "text", "text": ...}`, media with its
+        `data` or `uri`), or None when it has no such form."""
+        return None
+
     def __repr__(self) -> str:
         return f"<PartKind {self.name}>"
 
@@ -123,6 +156,10 @@ class TextKind(PartKind):
         return part["text"]
 
     markdown = text  # the model's Markdown: the views neutralise its HTML (escape.answer_markdown)
+    tag = as_text = text
+
+    def content_item(self, part):
+        return {"type": "text", "text": part["text"]}
 
 
 class ThoughtKind(TextKind):
@@ -131,6 +168,9 @@ class ThoughtKind(TextKind):
 
     def matches(self, part):
         return isinstance(part.get("text"), str) and bool(part.get("thought"))
+
+    def content_item(self, part):
+        return None  # the model's thoughts are not sent back as input
 
 
 class InlineDataKind(PartKind):
@@ -161,6 +201,22 @@ class InlineDataKind(PartKind):
 
     def text(self, part):
         return f"[{self.summary(part)}]"
+
+    def tag(self, part):
+        return f"[{_mime(_inline(part)) or 'data'}]"
+
+    def data(self, part):
+        return str(_inline(part).get("data") or "")
+
+    def as_text(self, part):
+        mime = str(_mime(_inline(part)))
+        if mime.startswith("text/") or mime in _TEXT_LIKE:
+            return base64.b64decode(self.data(part)).decode("utf-8", "replace")
+        return None
+
+    def content_item(self, part):
+        mime_type = self.mime_type(part)
+        return {"type": media_kind(mime_type), "data": self.data(part), "mime_type": mime_type}
 
 
 class ImageKind(InlineDataKind):
@@ -215,9 +271,20 @@ class FileDataKind(PartKind):
         mime = self.mime_type(part)
         return f"[file {mime}: {self.uri(part)}]" if mime else f"[file: {self.uri(part)}]"
 
+    def tag(self, part):
+        return f"[file {self.uri(part)}]"
+
+    def content_item(self, part):
+        mime_type = self.mime_type(part)
+        item = {"type": media_kind(mime_type), "uri": self.uri(part) or None}
+        if mime_type:
+            item["mime_type"] = mime_type
+        return item
+
 
 class FunctionCallKind(PartKind):
     name = label = "function call"
+    is_call = True
 
     def matches(self, part):
         return isinstance(part.get("functionCall"), dict)
@@ -238,9 +305,13 @@ class FunctionCallKind(PartKind):
     def markdown(self, part):
         return f"→ function call: {code_span(self.call(part))}"
 
+    def tag(self, part):
+        return f"[call {part['functionCall'].get('name')}]"
+
 
 class FunctionResponseKind(PartKind):
     name = label = "function response"
+    is_call = True
 
     def matches(self, part):
         return isinstance(part.get("functionResponse"), dict)
@@ -257,6 +328,9 @@ class FunctionResponseKind(PartKind):
 
     def markdown(self, part):
         return f"→ function response: {code_span(self.summary(part))}"
+
+    def tag(self, part):
+        return f"[result of {part['functionResponse'].get('name')}]"
 
 
 class ExecutableCodeKind(PartKind):
@@ -316,6 +390,16 @@ _OUTCOMES = {"OUTCOME_OK": "ran OK", "OUTCOME_FAILED": "failed", "OUTCOME_DEADLI
              "OUTCOME_UNSPECIFIED": "", "": ""}
 
 
+#: Inline data read as text besides `text/*` (a tool result can carry these inside its JSON).
+_TEXT_LIKE = ("application/json", "application/xml")
+
+
+def media_kind(mime_type: str) -> str:
+    """The Interactions content item type for a MIME type: image, audio, video, else document."""
+    head = mime_type.split("/", 1)[0]
+    return head if head in ("image", "audio", "video") else "document"
+
+
 def _inline(part: dict):
     return part.get("inlineData") or part.get("inline_data")
 
@@ -330,10 +414,13 @@ KINDS: tuple[PartKind, ...] = (
     FunctionCallKind(), FunctionResponseKind(), ExecutableCodeKind(), CodeExecutionResultKind(), PartKind(),
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
+_TEXT, _THOUGHT = _BY_NAME["text"], _BY_NAME["thought"]
 
 
 def kind_of(part: dict) -> PartKind:
     """The kind of a wire part (always one: unknown parts get the fallback, named "unknown")."""
+    if isinstance(part.get("text"), str):  # the common case first (a stream is mostly text): the
+        return _THOUGHT if part.get("thought") else _TEXT  # first two rows' own tests, in their order
     for kind in KINDS:
         if kind.matches(part):
             return kind
