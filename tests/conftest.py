@@ -64,7 +64,13 @@ def shell(emulator, monkeypatch):
     magics.max_retries = 1
     magics.backend.mode = "auto"  # a test's `%gemini backend emulator` does not outlive it
     ip.user_ns.pop("_gemini", None)
+    before = dict(ip.user_ns)
     yield ip
+    # The shell is one instance for the whole run: a test's variables (a DataFrame named `facts`, a
+    # chat) must not meet the next test's `-o facts` or `--chat`.
+    for name in [name for name in ip.user_ns if name not in before]:
+        del ip.user_ns[name]
+    ip.user_ns.update(before)
 
 
 @pytest.fixture

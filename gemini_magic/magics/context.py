@@ -52,6 +52,8 @@ class NotebookContext:
     def _post_run_cell(self, result) -> None:
         from IPython.core.error import UsageError
 
+        self.cell_id = None  # a magic run outside a cell (a callback, `run_cell_magic`) is no cell's re-run
+
         error = result.error_in_exec
         if error is not None and not isinstance(error, (UsageError, KeyboardInterrupt)):
             self.last_error = (type(error), error, error.__traceback__)
