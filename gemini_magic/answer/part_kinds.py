@@ -20,6 +20,7 @@ Each kind gives, for one wire part:
 - `data(part)`: the base64 bytes of inline data, else None;
 - `content_item(part)`: the same content as an Interactions API content item, None if it has none.
 
+A kind names the wire `fields` its parts carry, so `kind_of` tries only the rows that can match.
 The views build their HTML from these (render/part_kinds.py), and the transcript, the tool results,
 the Interactions input and Live's turns ask them too, so a new kind is one entry in `KINDS`
 (tests/test_layering.py fails if a chain of part-type tests appears outside the table's modules).
@@ -74,6 +75,9 @@ class PartKind:
     in_answer = True
     #: A step of function calling (a call or its response): the views show these as call sections.
     is_call = False
+    #: The wire fields a part of this kind has one of (`kind_of` tries the kind only on such parts);
+    #: None: `matches` may accept any part, so it is tried on every one.
+    fields: tuple[str, ...] | None = None
 
     def matches(self, part: dict) -> bool:
         return True
@@ -136,6 +140,7 @@ class PartKind:
 
 class TextKind(PartKind):
     name = label = "text"
+    fields = ("text",)
 
     def matches(self, part):
         return isinstance(part.get("text"), str) and not part.get("thought")
@@ -177,14 +182,15 @@ class InlineDataKind(PartKind):
     """Bytes inside the request (`inlineData`) that are not image, audio or video (its subkinds)."""
 
     name = "inline data"
+    fields = ("inlineData", "inline_data")
     label = "inline data"
     prefix = ""
 
-    def matches(self, part):
-        blob = _inline(part)
+    def matches(self, part):  # helpers inlined: kind_of runs this for every media part of a stream
+        blob = part.get("inlineData") or part.get("inline_data")
         if not isinstance(blob, dict):
             return False
-        mime = str(_mime(blob))
+        mime = str(blob.get("mimeType") or blob.get("mime_type") or "")
         return mime.startswith(self.prefix) if self.prefix else not mime.startswith(_MEDIA_PREFIXES)
 
     def mime_type(self, part):
@@ -242,6 +248,7 @@ class FileDataKind(PartKind):
     """An uploaded file (or a YouTube URL) the request refers to (`fileData`): no bytes inside."""
 
     name = "file"
+    fields = ("fileData", "file_data")
     label = "file"
 
     def matches(self, part):
@@ -284,6 +291,7 @@ class FileDataKind(PartKind):
 
 class FunctionCallKind(PartKind):
     name = label = "function call"
+    fields = ("functionCall",)
     is_call = True
 
     def matches(self, part):
@@ -311,6 +319,7 @@ class FunctionCallKind(PartKind):
 
 class FunctionResponseKind(PartKind):
     name = label = "function response"
+    fields = ("functionResponse",)
     is_call = True
 
     def matches(self, part):
@@ -335,6 +344,7 @@ class FunctionResponseKind(PartKind):
 
 class ExecutableCodeKind(PartKind):
     name = "executable code"
+    fields = ("executableCode",)
     label = "code"
 
     def matches(self, part):
@@ -359,6 +369,7 @@ class ExecutableCodeKind(PartKind):
 
 class CodeExecutionResultKind(PartKind):
     name = "code execution result"
+    fields = ("codeExecutionResult",)
     label = "code output"
 
     def matches(self, part):
@@ -418,13 +429,31 @@ _TEXT, _THOUGHT = _BY_NAME["text"], _BY_NAME["thought"]
 
 
 def kind_of(part: dict) -> PartKind:
-    """The kind of a wire part (always one: unknown parts get the fallback, named "unknown")."""
+    """The kind of a wire part (always one: unknown parts get the fallback, named "unknown"): the first
+    of `KINDS` that matches it, trying only the kinds that can (by their `fields`)."""
     if isinstance(part.get("text"), str):  # the common case first (a stream is mostly text): the
         return _THOUGHT if part.get("thought") else _TEXT  # first two rows' own tests, in their order
-    for kind in KINDS:
+    keys = tuple(part)
+    kinds = _CANDIDATES.get(keys) if _CANDIDATES_OF[0] is KINDS else None
+    for kind in kinds or _candidates(keys):
         if kind.matches(part):
             return kind
     raise AssertionError("the fallback kind matches every part")  # pragma: no cover
+
+
+_CANDIDATES: dict[tuple, tuple[PartKind, ...]] = {}
+_CANDIDATES_OF: list = [None]  # the KINDS that _CANDIDATES was built from (a new row starts it afresh)
+
+
+def _candidates(keys: tuple) -> tuple[PartKind, ...]:
+    """The kinds, in table order, that may match a part with these fields (cached per set of fields)."""
+    if _CANDIDATES_OF[0] is not KINDS:
+        _CANDIDATES.clear()
+        _CANDIDATES_OF[0] = KINDS
+    found = tuple(kind for kind in KINDS if kind.fields is None or not set(kind.fields).isdisjoint(keys))
+    if len(_CANDIDATES) < 256:  # parts come in a handful of shapes; odd ones are not kept
+        _CANDIDATES[keys] = found
+    return found
 
 
 def kind_named(name: str) -> PartKind:

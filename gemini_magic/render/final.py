@@ -180,12 +180,12 @@ def answer_text(candidate, *, markdown: bool = True) -> str:
     after_block = False
     for part in candidate.parts:
         kind = kind_of(part)
-        if not kind.shown(part):
-            continue
-        if kind.name == "text":  # text flows on; every other kind is a block of its own
+        if kind.name == "text":  # text (never a thought) flows on; every other kind is a block of its own
             if part["text"]:
                 pieces.append(("\n\n" if after_block else "") + part["text"])
                 after_block = False
+            continue
+        if not kind.shown(part):
             continue
         block = kind.markdown(part) if markdown else kind.text(part)
         if pieces and not after_block:
