@@ -71,6 +71,10 @@ class LiveTurn:
         if model_turn:
             for part in model_turn.get("parts") or ():
                 kind = kind_of(part)
+                if kind.name == "text":
+                    self._text.append(part["text"])
+                    added.append(("text", part["text"]))
+                    continue
                 data = kind.data(part)  # inline data: the turn's PCM audio
                 if data is not None:
                     pcm = base64.b64decode(data)
@@ -78,9 +82,6 @@ class LiveTurn:
                     self.audio_bytes += len(pcm)
                     self._joined = None
                     added.append(("audio", pcm))
-                elif kind.name == "text":
-                    self._text.append(part["text"])
-                    added.append(("text", part["text"]))
         for key, kept, kind in (("outputTranscription", self._output_transcript, "output_transcript"),
                                 ("inputTranscription", self._input_transcript, "input_transcript")):
             piece = content.get(key)

@@ -211,8 +211,8 @@ class InlineDataKind(PartKind):
     def tag(self, part):
         return f"[{_mime(_inline(part)) or 'data'}]"
 
-    def data(self, part):
-        return str(_inline(part).get("data") or "")
+    def data(self, part):  # per Live audio message: no helper call
+        return str((part.get("inlineData") or part.get("inline_data")).get("data") or "")
 
     def as_text(self, part):
         mime = str(_mime(_inline(part)))
@@ -420,8 +420,9 @@ def _mime(blob: dict) -> str:
 
 
 #: Every kind, looked up in order: the first that matches wins, the last (the fallback) matches all.
+#: (The media kinds exclude each other by MIME type; audio is first as Live and TTS stream it in many parts.)
 KINDS: tuple[PartKind, ...] = (
-    TextKind(), ThoughtKind(), ImageKind(), AudioKind(), VideoKind(), InlineDataKind(), FileDataKind(),
+    TextKind(), ThoughtKind(), AudioKind(), ImageKind(), VideoKind(), InlineDataKind(), FileDataKind(),
     FunctionCallKind(), FunctionResponseKind(), ExecutableCodeKind(), CodeExecutionResultKind(), PartKind(),
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
