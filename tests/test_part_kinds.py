@@ -160,3 +160,77 @@ def test_a_new_kind_is_one_entry_in_the_table(monkeypatch):
     dry = dry_run_bundle("m", {"contents": [{"role": "user", "parts": [part]}]}, "offline")
     assert "| 1 | user | rainfall |  | " in dry["text/markdown"] and "12 mm of rain" in dry["text/markdown"]
     assert describe_part(part)["bytes"] == len(json.dumps(part).encode())
+
+
+def test_the_transcript_the_interactions_input_and_live_turns_ask_the_table_too(monkeypatch):
+    """The same new kind reaches a chat transcript (`tag`), the Interactions input (`content_item`)
+    and a tool result's text (`as_text`) by its row alone."""
+    from gemini_magic.api.interactions import part_to_content_item
+    from gemini_magic.api.turns import describe_parts
+    from gemini_magic.errors import ConversionError
+
+    class RainfallKind(PartKind):
+        name = label = "rainfall"
+
+        def matches(self, part):
+            return "rainfall" in part
+
+        def tag(self, part):
+            return f"[{part['rainfall']['mm']} mm]"
+
+        def content_item(self, part):
+            return {"type": "text", "text": self.tag(part)}
+
+    part = {"rainfall": {"mm": 12}}
+    with pytest.raises(ConversionError, match="A rainfall part has no Interactions API form"):
+        part_to_content_item(part)
+    assert describe_parts([{"text": "Rain?"}, part]) == "Rain? [rainfall]"
+    monkeypatch.setattr(part_kinds, "KINDS", (RainfallKind(), *KINDS))
+    assert describe_parts([{"text": "Rain?"}, part]) == "Rain? [12 mm]"
+    assert part_to_content_item(part) == {"type": "text", "text": "[12 mm]"}
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+# part → (tag, as_text, content_item) from the table
+TABLE_ROWS = [
+    ({"text": "Hello"}, "Hello", "Hello", {"type": "text", "text": "Hello"}),
+    ({"text": "Hmm", "thought": True}, "Hmm", "Hmm", None),
+    ({"inlineData": {"mimeType": "image/png", "data": PNG_1PX}}, "[image/png]", None,
+     {"type": "image", "data": PNG_1PX, "mime_type": "image/png"}),
+    ({"inline_data": {"mime_type": "audio/wav", "data": "UklGRg=="}}, "[audio/wav]", None,
+     {"type": "audio", "data": "UklGRg==", "mime_type": "audio/wav"}),
+    ({"inlineData": {"mimeType": "application/json", "data": _b64(b'{"a": 1}')}}, "[application/json]", '{"a": 1}',
+     {"type": "document", "data": _b64(b'{"a": 1}'), "mime_type": "application/json"}),
+    ({"inlineData": {"mimeType": "text/csv", "data": _b64("é,1\n".encode())}}, "[text/csv]", "é,1\n",
+     {"type": "document", "data": _b64("é,1\n".encode()), "mime_type": "text/csv"}),
+    ({"fileData": {"mimeType": "video/mp4", "fileUri": "https://x/files/v"}}, "[file https://x/files/v]", None,
+     {"type": "video", "uri": "https://x/files/v", "mime_type": "video/mp4"}),
+    ({"file_data": {"file_uri": "https://youtu.be/x"}}, "[file https://youtu.be/x]", None,
+     {"type": "document", "uri": "https://youtu.be/x"}),
+    ({"functionCall": {"name": "get_rainfall", "args": {}}}, "[call get_rainfall]", None, None),
+    ({"functionResponse": {"name": "get_rainfall", "response": {"mm": 3}}}, "[result of get_rainfall]", None, None),
+    ({"executableCode": {"language": "PYTHON", "code": "print(1)"}}, "[executableCode]", None, None),
+    ({"toolCall": {"id": "7"}}, "[toolCall]", None, None),
+]
+
+
+@pytest.mark.parametrize("part, tag, text, item", TABLE_ROWS, ids=[str(row[1]) for row in TABLE_ROWS])
+def test_each_kind_gives_its_tag_text_and_interactions_item(part, tag, text, item):
+    kind = kind_of(part)
+    assert (kind.tag(part), kind.as_text(part), kind.content_item(part)) == (tag, text, item)
+    assert kind.is_call == (kind.name in ("function call", "function response"))
+    assert (kind.data(part) is not None) == (kind.name in ("image", "audio", "inline data"))
+
+
+def test_thoughts_text_and_images_are_left_out_of_the_answer():
+    from gemini_magic.render import answer_text
+
+    thought_image = {"inlineData": {"mimeType": "image/png", "data": PNG_1PX}, "thought": True}
+    assert not kind_of(thought_image).shown(thought_image) and kind_of(thought_image).name == "image"
+    response = Response([{"candidates": [{"content": {"parts": [
+        {"text": "Plan", "thought": True}, thought_image, {"text": "Answer"}]}, "finishReason": "STOP"}]}])
+    assert answer_text(response.candidate) == "Answer"
+    assert final_bundle(response)["text/plain"].startswith("Answer")

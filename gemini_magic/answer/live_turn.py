@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from ..constants import LIVE_OUTPUT_RATE
+from .part_kinds import kind_of
 from .response import Response
 
 PCM_MIME = f"audio/L16;codec=pcm;rate={LIVE_OUTPUT_RATE}"
@@ -69,16 +70,18 @@ class LiveTurn:
         model_turn = content.get("modelTurn")
         if model_turn:
             for part in model_turn.get("parts") or ():
-                blob = part.get("inlineData")
-                if blob is not None:
-                    pcm = base64.b64decode(blob.get("data") or "")
+                kind = kind_of(part)
+                if kind.name == "text":
+                    self._text.append(part["text"])
+                    added.append(("text", part["text"]))
+                    continue
+                data = kind.data(part)  # inline data: the turn's PCM audio
+                if data is not None:
+                    pcm = base64.b64decode(data)
                     self._audio.append(pcm)
                     self.audio_bytes += len(pcm)
                     self._joined = None
                     added.append(("audio", pcm))
-                elif "text" in part and not part.get("thought"):
-                    self._text.append(part["text"])
-                    added.append(("text", part["text"]))
         for key, kept, kind in (("outputTranscription", self._output_transcript, "output_transcript"),
                                 ("inputTranscription", self._input_transcript, "input_transcript")):
             piece = content.get(key)

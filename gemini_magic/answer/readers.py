@@ -283,6 +283,12 @@ class AnswerReaders:
         return [{"kind": "model", "content": self.to_content(), "response": self, "calls": []}]
 
     @property
+    def calling_steps(self) -> list[dict] | None:
+        """The steps of the automatic function calling loop that ended in this answer (the shape of
+        `.steps`, the last one this answer), or None when no loop ran (`.steps` is then this answer alone)."""
+        return None if self._steps is None else list(self._steps)
+
+    @property
     def history_contents(self) -> list[dict]:
         """Every Content the exchange added after the user's turn (model call turns, function response
         turns, the final model turn): what a conversation commits. Without calls, `[to_content()]`."""

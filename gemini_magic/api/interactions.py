@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from ..errors import GeminiError, error_from_text
 from ..answer.interaction import Interaction
+from ..answer.part_kinds import kind_of
 from ..wire.sse import RawEvent
 from ..units import plural
 from .stream import StreamBase, broken_stream_error
@@ -183,28 +184,12 @@ def part_to_content_item(part: dict) -> dict:
     """One generateContent part as an Interactions content item (raises ConversionError for others)."""
     from ..errors import ConversionError
 
-    if "text" in part and not part.get("thought"):
-        return {"type": "text", "text": part["text"]}
-    blob = part.get("inlineData") or part.get("inline_data")
-    if isinstance(blob, dict):
-        mime_type = blob.get("mimeType") or blob.get("mime_type") or "application/octet-stream"
-        return {"type": media_kind(mime_type), "data": blob.get("data") or "", "mime_type": mime_type}
-    file = part.get("fileData") or part.get("file_data")
-    if isinstance(file, dict):
-        mime_type = file.get("mimeType") or file.get("mime_type") or ""
-        item = {"type": media_kind(mime_type), "uri": file.get("fileUri") or file.get("file_uri")}
-        if mime_type:
-            item["mime_type"] = mime_type
+    item = kind_of(part).content_item(part)
+    if item is not None:
         return item
     kinds = ", ".join(sorted(part)) or "empty"
     raise ConversionError(f"A {kinds} part has no Interactions API form; send text, media or files "
                           "(or a functionResponse to answer a function call).")
-
-
-def media_kind(mime_type: str) -> str:
-    """The content item type for a MIME type: image, audio, video, else document."""
-    head = mime_type.split("/", 1)[0]
-    return head if head in ("image", "audio", "video") else "document"
 
 
 def _is_step(item: Any) -> bool:

@@ -172,8 +172,7 @@ def tool_result(value: Any) -> Any:
 
 def _as_text(value: Any) -> str:
     """What the prompt converters make of `value`, as text (text parts, and text-like inline data)."""
-    import base64
-
+    from ..answer.part_kinds import kind_of
     from ..parts import convert
 
     try:
@@ -182,15 +181,10 @@ def _as_text(value: Any) -> str:
         return repr(value)
     pieces = []
     for part in parts:
-        if "text" in part:
-            pieces.append(part["text"])
-            continue
-        blob = part.get("inlineData") or {}
-        mime = str(blob.get("mimeType", ""))
-        if mime.startswith("text/") or mime in ("application/json", "application/xml"):
-            pieces.append(base64.b64decode(blob.get("data", "")).decode("utf-8", "replace"))
-        else:
+        text = kind_of(part).as_text(part)
+        if text is None:
             return repr(value)  # media cannot travel inside a JSON result
+        pieces.append(text)
     return "\n".join(pieces) if pieces else repr(value)
 
 

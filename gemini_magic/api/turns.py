@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import APIConnectionError, GeminiError, PromptBlockedError
 from ..answer.interaction import Interaction
+from ..answer.part_kinds import kind_of
 from ..answer.response import Response
 
 #: Finish reasons of a complete answer (MAX_TOKENS: cut by the limit asked for, still a whole turn).
@@ -95,22 +96,9 @@ def why_not_complete(result: Any) -> tuple[type, str] | None:
 
 
 def describe_parts(parts: list[dict]) -> str:
-    pieces = []
-    for part in parts:
-        if part.get("thought"):
-            continue
-        if "text" in part:
-            pieces.append(part["text"])
-        elif "inlineData" in part:
-            pieces.append(f"[{part['inlineData'].get('mimeType', 'data')}]")
-        elif "fileData" in part:
-            pieces.append(f"[file {part['fileData'].get('fileUri', '')}]")
-        elif "functionCall" in part:
-            pieces.append(f"[call {part['functionCall'].get('name')}]")
-        elif "functionResponse" in part:
-            pieces.append(f"[result of {part['functionResponse'].get('name')}]")
-        else:
-            pieces.append(f"[{next(iter(part), 'part')}]")
+    """The parts on one line for a transcript: text as it is, other parts as their kind's tag
+    (`"[image/png]"`, `"[call get_rainfall]"`), thoughts left out; "(nothing)" when none remain."""
+    pieces = [kind.tag(part) for part in parts if (kind := kind_of(part)).shown(part)]
     return " ".join(piece for piece in pieces if piece) or "(nothing)"
 
 

@@ -47,9 +47,6 @@ class Media:
     ours: bool = True
 
 
-_CALL_KEYS = ("functionCall", "functionResponse")
-
-
 def answer_pieces(response, candidate, *, output_format: str = "markdown", first: bool = True) -> list:
     """The final pieces of `candidate` (`first`: it is the response's first candidate, which carries the
     exchange of an automatic calling loop). Citation markers only for Markdown and text formats."""
@@ -123,30 +120,28 @@ def _walk(parts: list[dict], output_format: str, cited: Citations, calls: list[d
     offset = 0
     group: list[dict] = []
     audio_done = False
+    kinds = [kind_of(part) for part in parts]
     for index, part in enumerate(parts):
-        if any(key in part for key in _CALL_KEYS) and not sections:
-            kind = kind_of(part)
+        kind = kinds[index]
+        if kind.is_call and not sections:
             builder.block(kind.markdown(part), kind.text(part))
             continue
-        if any(key in part for key in _CALL_KEYS):
+        if kind.is_call:
             group.append(part)
-            if index + 1 < len(parts) and any(key in parts[index + 1] for key in _CALL_KEYS):
+            if index + 1 < len(parts) and kinds[index + 1].is_call:
                 continue
             records = calls if calls is not None else records_from_parts(group)
             group = []
             if records:
                 builder.block("\n\n".join(call_markdown(r) for r in records), "\n".join(call_text(r) for r in records))
             continue
-        if part.get("thought"):
+        if not kind.shown(part):
             continue  # thought text and thought images: the final view shows thoughts apart
-        if "text" in part:
+        if kind.name == "text":
             text = part["text"]
             if text:
                 builder.text(cited.insert(text, offset, markdown=True), cited.insert(text, offset, markdown=False))
                 offset += len(text)
-            continue
-        kind = kind_of(part)
-        if not kind.in_answer:
             continue
         if kind.name == "image":
             bundle = image_bundle(part)
@@ -167,11 +162,10 @@ def _walk(parts: list[dict], output_format: str, cited: Citations, calls: list[d
 
 
 def _earlier_steps(response, output_format: str) -> list:
-    """The model turns and tool results before the final answer, from `response.steps`."""
-    steps = getattr(response, "_steps", None)
+    """The model turns and tool results before the final answer, from `response.calling_steps`."""
+    steps = getattr(response, "calling_steps", None)  # an Interaction has none
     if not steps:
         return []
-    steps = list(steps)
     if steps[-1].get("kind") == "model" and steps[-1].get("response") is response:
         steps = steps[:-1]  # the answer itself is shown from its candidate
     pieces: list = []
@@ -192,18 +186,16 @@ def _audio(parts: list[dict]) -> dict | None:
 
     from ..answer.media_out import is_pcm, pcm_to_wav
 
-    blobs = [p.get("inlineData") or p.get("inline_data") for p in parts if not p.get("thought")]
-    blobs = [b for b in blobs if isinstance(b, dict) and str(b.get("mimeType") or b.get("mime_type") or "")
-             .lower().startswith("audio/")]
+    blobs = [(kind.mime_type(p), kind.data(p)) for p in parts
+             if (kind := kind_of(p)).name == "audio" and kind.shown(p)]
     if not blobs:
         return None
-    first = str(blobs[0].get("mimeType") or blobs[0].get("mime_type"))
+    first = blobs[0][0]
     try:
         if is_pcm(first):
-            data = b"".join(base64.b64decode(b.get("data") or "") for b in blobs
-                            if (b.get("mimeType") or b.get("mime_type")) == first)
+            data = b"".join(base64.b64decode(data) for mime, data in blobs if mime == first)
             return audio_bundle(pcm_to_wav(data, first))
-        return audio_bundle(base64.b64decode(blobs[0].get("data") or ""), first.split(";")[0])
+        return audio_bundle(base64.b64decode(blobs[0][1]), first.split(";")[0])
     except Exception:  # noqa: BLE001 - undecodable audio: the answer names it instead of a player
         return None
 

@@ -138,8 +138,8 @@ def _candidate_sections(candidate) -> str:
 
 def _calls_section(response) -> str:
     """Every function call of the exchange (the automatic calling loop's steps, else the answer's parts)."""
-    steps = getattr(response, "_steps", None)
-    records = [r for shown in steps_records(list(steps)) for r in shown] if steps else records_from_parts(response.parts)
+    steps = getattr(response, "calling_steps", None)  # an Interaction has none
+    records = [r for shown in steps_records(steps) for r in shown] if steps else records_from_parts(response.parts)
     if not records:
         return ""
     return _details(f"Function calls ({len(records)})", "".join(call_html(r) for r in records))

@@ -179,13 +179,13 @@ def answer_text(candidate, *, markdown: bool = True) -> str:
     pieces: list[str] = []
     after_block = False
     for part in candidate.parts:
-        if "text" in part:  # the common case first: a stream is mostly text
-            if not part.get("thought") and part["text"]:
+        kind = kind_of(part)
+        if kind.name == "text":  # text (never a thought) flows on; every other kind is a block of its own
+            if part["text"]:
                 pieces.append(("\n\n" if after_block else "") + part["text"])
                 after_block = False
             continue
-        kind = kind_of(part)
-        if not kind.in_answer:
+        if not kind.shown(part):
             continue
         block = kind.markdown(part) if markdown else kind.text(part)
         if pieces and not after_block:
