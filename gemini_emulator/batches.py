@@ -1,4 +1,4 @@
-"""The Batch API: ``models/{m}:batchGenerateContent`` jobs, their states, results and listing.
+"""The Batch API: ``models/{m}:batchGenerateContent`` and ``:asyncBatchEmbedContent`` jobs, states, results.
 
 Shapes follow recordings/batch/: a job is an operation ``{"name": "batches/...", "metadata": {"@type":
 ...GenerateContentBatch, "model", "displayName", "createTime", "updateTime", "batchStats", "state",
@@ -17,6 +17,14 @@ States: ``BATCH_STATE_PENDING`` at creation, then ``RUNNING``, then ``SUCCEEDED`
 ``Emulator.set_batch_state(name, "FAILED" | "CANCELLED" | "EXPIRED" | ...)`` forces any state.
 Each request is answered like ``generateContent`` when the job succeeds; a request the service
 would refuse becomes that request's ``error`` and counts in ``failedRequestCount``.
+
+Embedding jobs (``POST models/{m}:asyncBatchEmbedContent``, the same ``{"batch": {"displayName",
+"inputConfig"}}`` body, each request an EmbedContentRequest, ``model`` optional) live in the same
+store and change state the same way; their metadata is ``...EmbedContentBatch``, their inline
+results ``output.inlinedEmbedContentResponses.inlinedResponses[]`` (google-genai reads that name)
+holding ``{"response": {"tokenCount": "N", "embedding": {"values"}}}`` or ``{"error"}``, and their
+results file lines are ``{"response": {"tokenCount", "embedding"}, "key"}`` exactly as
+recordings/batch/cookbook_batch-embeddings_result-file.jsonl.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ TYPE = "type.googleapis.com/google.ai.generativelanguage.v1main."
 STATES = ("BATCH_STATE_PENDING", "BATCH_STATE_RUNNING", "BATCH_STATE_SUCCEEDED", "BATCH_STATE_FAILED",
           "BATCH_STATE_CANCELLED", "BATCH_STATE_EXPIRED")
 TERMINAL = STATES[2:]
+_EIGHT_DIGITS = "{:.8g}".format
 ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -55,7 +64,8 @@ def timestamp(seconds: float) -> str:
 class Job:
     """One batch job: its requests ``[(key or None, request)]`` and where it stands."""
 
-    def __init__(self, model: str, display_name: str, requests: list, from_file: bool):
+    def __init__(self, model: str, display_name: str, requests: list, from_file: bool, kind: str = "generate"):
+        self.kind = kind  # "generate" (batchGenerateContent) or "embed" (asyncBatchEmbedContent)
         self.id = "".join(secrets.choice(ID_ALPHABET) for _ in range(36))
         self.model, self.display_name, self.requests, self.from_file = model, display_name, requests, from_file
         self.created = self.updated = time.time()
@@ -80,18 +90,21 @@ class Job:
         return {k: v for k, v in stats.items() if v != "0" or k == "requestCount"}
 
     def output(self) -> dict:
+        kind = "EmbedContentBatchOutput" if self.kind == "embed" else "GenerateContentBatchOutput"
         if self.responses_file:
-            return {"@type": TYPE + "GenerateContentBatchOutput", "responsesFile": self.responses_file}
+            return {"@type": TYPE + kind, "responsesFile": self.responses_file}
         inlined = []
         for (key, _), result in zip(self.requests, self.results or []):
             item = dict(result)
             if key is not None:
                 item["metadata"] = {"key": key}
             inlined.append(item)
-        return {"@type": TYPE + "GenerateContentBatchOutput", "inlinedResponses": {"inlinedResponses": inlined}}
+        field = "inlinedEmbedContentResponses" if self.kind == "embed" else "inlinedResponses"
+        return {"@type": TYPE + kind, field: {"inlinedResponses": inlined}}
 
     def to_json(self) -> dict:
-        metadata = {"@type": TYPE + "GenerateContentBatch", "model": f"models/{self.model}"}
+        kind = "EmbedContentBatch" if self.kind == "embed" else "GenerateContentBatch"
+        metadata = {"@type": TYPE + kind, "model": f"models/{self.model}"}
         if self.display_name:
             metadata["displayName"] = self.display_name
         metadata["createTime"] = timestamp(self.created)
@@ -127,8 +140,13 @@ class BatchStore:
             self.step_seconds = self.initial_step_seconds
 
     # -- create ---------------------------------------------------------------------------------
-    def create(self, model: str, body: dict) -> dict:
-        if not any(row[0] == model and "batchGenerateContent" in row[4] for row in MODEL_CATALOGUE):
+    def create(self, model: str, body: dict, kind: str = "generate") -> dict:
+        """A new job from a Create...BatchRequest body; `kind` "embed" for asyncBatchEmbedContent."""
+        if kind == "embed":
+            from .embeddings import check_model
+
+            check_model(model)
+        elif not any(row[0] == model and "batchGenerateContent" in row[4] for row in MODEL_CATALOGUE):
             raise ApiError(404, f"models/{model} is not found for API version v1beta, or is not supported for "
                                 "batchGenerateContent. Call ListModels to see the list of available models "
                                 "and their supported methods.")
@@ -147,7 +165,7 @@ class BatchStore:
             raise bad_request("* GenerateContentBatch.input_config: exactly one of requests and file_name must be "
                               "set\n", [("batch.input_config", "exactly one of requests and file_name")])
         requests = self._inline(inline) if inline is not None else self._from_file(file_name)
-        job = Job(model, str(pick(batch, "displayName") or ""), requests, from_file=file_name is not None)
+        job = Job(model, str(pick(batch, "displayName") or ""), requests, from_file=file_name is not None, kind=kind)
         with self.lock:
             self.jobs[job.id] = job
         return job.to_json()
@@ -265,7 +283,8 @@ class BatchStore:
         """Answer every request like generateContent; write the results file for file input."""
         if job.results is not None:
             return
-        job.results = [self._answer(job.model, request) for _, request in job.requests]
+        answer = self._embed if job.kind == "embed" else self._answer
+        job.results = [answer(job.model, request) for _, request in job.requests]
         if job.from_file:
             lines = []
             for (key, _), result in zip(job.requests, job.results):
@@ -285,6 +304,18 @@ class BatchStore:
             if error.details:
                 failure["details"] = error.details
             return {"error": failure}
+
+    def _embed(self, model: str, request: dict) -> dict:
+        from .answers import text_tokens
+        from .embeddings import embed_one
+
+        try:
+            embedding = embed_one(request, model)["embedding"]
+        except ApiError as error:
+            return {"error": {"code": error.code, "message": error.message}}
+        tokens = sum(text_tokens(part.get("text", "")) for part in (pick(request, "content") or {}).get("parts", []))
+        values = [float(_EIGHT_DIGITS(v)) for v in embedding["values"]]  # as online answers print them
+        return {"response": {"tokenCount": str(tokens), "embedding": {"values": values}}}
 
     def _write_file(self, job: Job, data: bytes) -> str:
         import hashlib

@@ -69,7 +69,8 @@ class Emulator:
     port. ``upload_granularity``: the chunk granularity announced to uploaders. ``file_ttl``:
     seconds before an uploaded file expires. ``latency``: seconds every generate request waits
     before answering. ``rate_limit_rpm`` / ``rate_limit_rpd``: generate requests a minute (a token
-    bucket) and a day, per model, past which the service's 429 is answered (see ratelimit.py).
+    bucket) and a day, per model, past which the service's 429 is answered (see ratelimit.py);
+    ``rate_limit_tpm``: embedding tokens a minute (embedContent, batchEmbedContents).
     ``batch_step_seconds``: seconds per batch state change (None: one change per GET of the job).
     ``video_polls``: reads of a video operation that answer ``done: false`` before it is done.
     ``imagen_retired``: answer Imagen's ``:predict`` with the 404 the Gemini API gives since 2026.
@@ -80,7 +81,8 @@ class Emulator:
                  upload_granularity: int = DEFAULT_UPLOAD_GRANULARITY,
                  file_ttl: float = FILE_TTL_SECONDS, verbose: bool = False, latency: float = 0.0,
                  rate_limit_rpm: float | None = None, rate_limit_rpd: int | None = None,
-                 batch_step_seconds: float | None = None, video_polls: int = 2, imagen_retired: bool = True):
+                 batch_step_seconds: float | None = None, video_polls: int = 2, imagen_retired: bool = True,
+                 rate_limit_tpm: float | None = None):
         if host not in LOOPBACK:
             raise ValueError(f"the emulator listens on loopback only, not {host!r}")
         if upload_granularity <= 0:
@@ -98,7 +100,7 @@ class Emulator:
                                float(file_ttl))
         self.interactions = InteractionStore()  # kept Interactions API answers, by id
         self.latency = self._initial_latency = float(latency)
-        self.rate_limits = RateLimits(rate_limit_rpm, rate_limit_rpd)
+        self.rate_limits = RateLimits(rate_limit_rpm, rate_limit_rpd, tpm=rate_limit_tpm)
         self.batches = BatchStore(self.store, batch_step_seconds)  # Batch API jobs, by id
         self.caches = CacheStore()  # cachedContents, by id
         self.live = LiveStore()  # Live sessions by resumption handle, and the messages received
@@ -162,9 +164,10 @@ class Emulator:
         self.faults.add(make_replay(body, status, content_type, headers, chunk_size, chunk_delay,
                                     match, times))
 
-    def set_rate_limit(self, rpm: float | None = None, rpd: int | None = None) -> None:
-        """Limit generate requests per model: `rpm` a minute (token bucket), `rpd` a day; None: no limit."""
-        self.rate_limits.set(rpm, rpd)
+    def set_rate_limit(self, rpm: float | None = None, rpd: int | None = None, tpm: float | None = None) -> None:
+        """Limit generate requests per model: `rpm` a minute (token bucket), `rpd` a day; `tpm`:
+        embedding tokens a minute; None: no limit."""
+        self.rate_limits.set(rpm, rpd, tpm)
 
     def set_batch_state(self, name: str, state: str) -> dict:
         """Force a batch job into a state ("FAILED", "CANCELLED", "EXPIRED", "SUCCEEDED", ...)."""
@@ -190,7 +193,7 @@ class Emulator:
         self.live.clear()
 
     def configure(self, pace=None, file_processing_delay=None, api_key=..., latency=None,
-                  rate_limit_rpm=..., rate_limit_rpd=..., video_polls=None, imagen_retired=None,
+                  rate_limit_rpm=..., rate_limit_rpd=..., video_polls=None, imagen_retired=None, rate_limit_tpm=...,
                   **unknown) -> None:
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
@@ -206,9 +209,10 @@ class Emulator:
             self.videos.polls = int(video_polls)
         if imagen_retired is not None:
             self.videos.imagen_retired = bool(imagen_retired)
-        if rate_limit_rpm is not ... or rate_limit_rpd is not ...:
+        if rate_limit_rpm is not ... or rate_limit_rpd is not ... or rate_limit_tpm is not ...:
             self.set_rate_limit(self.rate_limits.rpm if rate_limit_rpm is ... else rate_limit_rpm,
-                                self.rate_limits.rpd if rate_limit_rpd is ... else rate_limit_rpd)
+                                self.rate_limits.rpd if rate_limit_rpd is ... else rate_limit_rpd,
+                                self.rate_limits.tpm if rate_limit_tpm is ... else rate_limit_tpm)
 
     def describe(self) -> dict:
         return {"pace": self.pace, "file_processing_delay": self.store.processing_delay,

@@ -83,6 +83,19 @@ def embed_batch(body: dict, model: str) -> dict:
     return {"embeddings": answers}
 
 
+def tokens(body: dict, single: bool) -> int:
+    """The tokens of a checked EmbedContentRequest (`single`) or BatchEmbedContentsRequest, by the
+    emulator's token rule (answers.text_tokens per text); 0 for a body that is not one (its 400
+    comes when it is answered)."""
+    from .answers import text_tokens
+
+    try:
+        requests = [body] if single else pick(body, "requests")
+        return sum(text_tokens(_text(pick(request, "content"), "")) for request in requests)
+    except (ApiError, TypeError, AttributeError):
+        return 0
+
+
 def vector(text: str, task: str, title: str, size: int) -> list[float]:
     """The first `size` values of a deterministic unit vector of FULL_DIMENSIONS values."""
     seed = "\x1f".join((task, title, text)).encode("utf-8")

@@ -38,7 +38,7 @@ DOWNLOAD_PATH = re.compile(r"^(?:/download)?/(v1beta|v1|v1alpha)/files/([a-z0-9-
 MEDIA_PATH = re.compile(r"^/media/([a-z0-9-]+)$")
 # Batch API and embeddings (emulator/batches.py, emulator/embeddings.py): rpc -> (category, action)
 ROWS_RPCS = {"batchGenerateContent": ("batches", "create_batch"), "embedContent": ("embed", "embed"),
-             "batchEmbedContents": ("embed", "batch_embed")}
+             "batchEmbedContents": ("embed", "batch_embed"), "asyncBatchEmbedContent": ("batches", "create_embed_batch")}
 BATCH_ACTIONS = {("GET", 1, ""): "list_batches", ("GET", 2, ""): "get_batch", ("DELETE", 2, ""): "delete_batch",
                  ("POST", 2, "cancel"): "cancel_batch"}
 
@@ -328,10 +328,13 @@ class Handler(BaseHTTPRequestHandler):
         jobs, action = emulator.batches, route.action
         if action == "create_batch":
             return self.send_json(200, jobs.create(route.model, validation.parse_json(body)))
+        if action == "create_embed_batch":
+            return self.send_json(200, jobs.create(route.model, validation.parse_json(body), kind="embed"))
         if action in ("embed", "batch_embed"):
             embeddings.check_model(route.model)
             parsed = validation.parse_json(body)
-            emulator.rate_limits.take(route.model)  # one request of the model's per-minute limit, as generate
+            # one request of the model's per-minute limit, as generate, and its texts' tokens (tpm)
+            emulator.rate_limits.take(route.model, embeddings.tokens(parsed, action == "embed"))
             answer = embeddings.embed_one(parsed, route.model) if action == "embed" else \
                 embeddings.embed_batch(parsed, route.model)
             return self.send_bytes(200, embeddings.encode(answer), "application/json; charset=UTF-8")

@@ -287,3 +287,42 @@ def test_embedding_refusals(emu):
     emu.inject("status", match="embed", code=503)
     assert call(emu, "POST", EMBED, embed_request("x")).status == 503
     assert call(emu, "POST", EMBED, embed_request("x")).status == 200
+
+
+# -- embedding batches and the tokens-a-minute limit ---------------------------------------------------
+
+ASYNC_EMBED = "/v1beta/models/gemini-embedding-001:asyncBatchEmbedContent"
+
+
+def test_embedding_batch_job_states_and_inlined_embed_responses(emu):
+    entries = [{"request": {"content": {"parts": [{"text": text}]}, "outputDimensionality": 3},
+                "metadata": {"key": f"k{n}"}} for n, text in enumerate(["alpha", "beta gamma"])]
+    reply = call(emu, "POST", ASYNC_EMBED, {"batch": {"displayName": "emb", "inputConfig": {
+        "requests": {"requests": entries}}}})
+    assert reply.status == 200, reply.body
+    job = reply.json
+    assert job["metadata"]["@type"].endswith("v1main.EmbedContentBatch") and job["metadata"]["state"] == \
+        "BATCH_STATE_PENDING" and job["metadata"]["model"] == "models/gemini-embedding-001"
+    assert get(emu, job["name"])["metadata"]["state"] == "BATCH_STATE_RUNNING"
+    done = get(emu, job["name"])
+    assert done["done"] is True and done["response"]["@type"].endswith("EmbedContentBatchOutput")
+    items = done["metadata"]["output"]["inlinedEmbedContentResponses"]["inlinedResponses"]
+    assert [item["metadata"]["key"] for item in items] == ["k0", "k1"]
+    assert items[1]["response"]["tokenCount"] == "3" and len(items[1]["response"]["embedding"]["values"]) == 3
+    online = call(emu, "POST", EMBED, {"content": {"parts": [{"text": "beta gamma"}]}, "outputDimensionality": 3})
+    assert items[1]["response"]["embedding"]["values"] == online.json["embedding"]["values"]
+    assert call(emu, "POST", "/v1beta/models/gemini-2.5-flash:asyncBatchEmbedContent",
+                {"batch": {"inputConfig": {"requests": {"requests": entries}}}}).status == 404
+
+
+def test_tokens_a_minute_limit_refuses_embedding_calls_past_it(emu):
+    emu.set_rate_limit(tpm=60)  # one token a second, a bucket of one
+    body = {"requests": [{"model": "models/gemini-embedding-001", "content": {"parts": [{"text": "x" * 40}]}}]}
+    assert call(emu, "POST", BATCH_EMBED, body).status == 200  # 10 tokens: admitted on a full bucket, a debt of 9
+    refused = call(emu, "POST", BATCH_EMBED, body)
+    assert refused.status == 429 and refused.json["error"]["status"] == "RESOURCE_EXHAUSTED"
+    details = refused.json["error"]["details"]
+    assert details[0]["violations"][0]["quotaId"].startswith("EmbedContentInputTokensPerMinute")
+    assert 8 <= float(details[-1]["retryDelay"].rstrip("s")) <= 10  # the debt, paid back at one a second
+    assert call(emu, "POST", GENERATE, text_request("hi")).status == 200  # generate is not counted in tokens
+    assert emu.describe()["rate_limit_tpm"] == 60

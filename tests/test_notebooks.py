@@ -117,6 +117,7 @@ EXPECTED = {
         ("--batch binds the frame", r"\(12, 5\) True True"),
         ("%gemini batches", r"\| `batches/\w+` \| gemini_magic sample #[0-9a-f]{12} \| SUCCEEDED \|"),
         ("%gemini embed", r"float32 \(240, 64\)"),
+        ("%gemini embed --batch", r"Started embedding batch job `batches/\w+` \(240 texts\).*\nTrue"),
         ("plain Python", r"\['STOP', 'STOP', 'STOP'\] True\n+\(5, 5\).*SUCCEEDED \['STOP', 'STOP'\]\n+\(2, 8\)"),
     ],
     "assistant.ipynb": [

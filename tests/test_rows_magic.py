@@ -472,3 +472,24 @@ def test_the_magic_and_client_map_share_one_row_cache_path(shell, emulator, tmp_
     assert len(generate_requests(emulator)) == 4
     shell.run_cell_magic("gemini", "--over items -o out", "Echo {row}")
     assert len(generate_requests(emulator)) == 4 and None in magics.row_caches
+
+
+def test_embed_batch_through_the_batch_api_and_a_rerun_reattaches(shell, emulator, reviews, capsys, monkeypatch):
+    np = pytest.importorskip("numpy")
+    from gemini_magic.api import embed_batches
+    from gemini_magic.magics import rows as rows_magics
+
+    monkeypatch.setattr(rows_magics, "BATCH_POLL", (0.001, 0.001))
+    monkeypatch.setattr(embed_batches, "STARTED", {})
+    shell.user_ns["reviews"] = reviews
+    shell.run_line_magic("gemini", "embed {reviews.text} -o online --dims 8")
+    shell.run_line_magic("gemini", "embed {reviews.text} -o batched --dims 8 --batch")
+    out = capsys.readouterr().out
+    assert "Started embedding batch job `batches/" in out and "(12 texts)" in out
+    assert np.array_equal(shell.user_ns["batched"], shell.user_ns["online"])
+    shell.run_line_magic("gemini", "embed {reviews.text} -o again --dims 8 --batch")
+    assert "Re-attached to embedding batch job" in capsys.readouterr().out
+    assert len([r for r in emulator.requests if r.path.endswith(":asyncBatchEmbedContent")]) == 1
+    assert np.array_equal(shell.user_ns["again"], shell.user_ns["online"])
+    with pytest.raises(UsageError, match="--tpm must be above 0|--tpm: "):
+        shell.run_line_magic("gemini", "embed {reviews.text} --tpm 0")

@@ -345,7 +345,8 @@ class Client:
     def embed(self, texts: Any, model: str = "gemini-embedding-001", task_type: str | None = None,
               dimensions: int | None = None, **options: Any):
         """Embed every text: a float32 numpy array of shape (len(texts), dimensions), in input order,
-        through batchEmbedContents in groups of 100. See api/embeddings.py."""
+        through batchEmbedContents in groups of 100 (`rpm=`, `tpm=` caps), or `batch=True` through one
+        Batch API job (asyncBatchEmbedContent; re-run re-attaches). See api/embeddings.py."""
         from .embeddings import embed
 
         return embed(self, texts, model=model, task_type=task_type, dimensions=dimensions, **options)

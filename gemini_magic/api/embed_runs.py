@@ -2,7 +2,7 @@
 
 Each group (up to 100 EmbedContentRequests) is one `:batchEmbedContents` call, admitted by the
 rows engine's `AdaptiveLimiter` (api/limiter.py): at most `concurrency` in flight, paced to `rpm`
-when given; a 429 halves the concurrency, paces to the rate the service accepted and pauses every
+when given and to `tpm` tokens a minute (each group's estimated tokens, `tokens=`); a 429 halves the concurrency, paces to the rate the service accepted and pauses every
 sender for its RetryInfo delay, then the same group is sent again. 5xx and connection errors are
 retried with the client's backoff policy. Finished groups go to a `RowCache` (api/rows.py) keyed by
 the group's request, so with `cache_dir` a re-run after an interruption or a failure sends only
@@ -26,10 +26,11 @@ MAX_ATTEMPTS = 5  # 5xx / connection errors per group
 
 def run_groups(client: Any, path: str, groups: list[list[dict]], *, concurrency: int = 8, rpm: float | None = None,
                cache_dir: Any = None, progress: Callable[[int, int], None] | None = None,
-               total: int | None = None) -> list[list]:
+               total: int | None = None, tpm: float | None = None, tokens: list[int] | None = None) -> list[list]:
     """The vectors of each group (a list of lists of floats per group), in group order.
 
-    `path`: `models/{m}:batchEmbedContents`. `progress(done_texts, total_texts)` is called from this
+    `path`: `models/{m}:batchEmbedContents`. `tokens`: each group's estimated tokens, counted
+    against `tpm` (tokens a minute). `progress(done_texts, total_texts)` is called from this
     thread. Raises the first error a group met for good (after the other groups in flight end; the
     answered ones are kept in `cache_dir`), or KeyboardInterrupt after stopping the senders."""
     model = path.split(":", 1)[0]
@@ -43,10 +44,10 @@ def run_groups(client: Any, path: str, groups: list[list[dict]], *, concurrency:
         progress(done, total)
     if not todo:
         return results  # type: ignore[return-value]
-    limiter = AdaptiveLimiter(concurrency, rpm=rpm)
+    limiter = AdaptiveLimiter(concurrency, rpm=rpm, tpm=tpm)
     sender = _Sender(client, path, limiter)
     pool = concurrent.futures.ThreadPoolExecutor(min(concurrency, len(todo)), thread_name_prefix="gemini-embed")
-    futures = {pool.submit(sender.send, groups[n]): n for n in todo}
+    futures = {pool.submit(sender.send, groups[n], tokens[n] if tokens else 0): n for n in todo}
     first_error: BaseException | None = None
     try:
         for future in concurrent.futures.as_completed(futures):
@@ -82,13 +83,13 @@ class _Sender:
         self.client, self.path, self.limiter = client, path, limiter
         self.fatal: GeminiError | None = None  # an error every group would meet: the rest stop at once
 
-    def send(self, group: list[dict]) -> list:
+    def send(self, group: list[dict], tokens: int = 0) -> list:
         transport = self.client.transport
         attempts = rate_limited = 0
         while True:
             if self.fatal is not None:
                 raise self.fatal
-            sent_at = self.limiter.acquire()
+            sent_at = self.limiter.acquire(tokens)
             try:
                 answer = transport.json(transport.send("POST", self.path, json={"requests": group}, retry=False))
             except RateLimitError as error:

@@ -1,7 +1,9 @@
 """`AdaptiveLimiter`: AIMD admission of requests for `map_prompts` (api/rows.py).
 
 At most `concurrency` requests in flight, paced to a rate when one is known (an `rpm` cap, or the
-rate the service accepted before a 429). A 429 halves the concurrency, paces to the accepted rate
+rate the service accepted before a 429), and to a `tpm` cap in tokens a minute when given (each
+request says its estimated tokens to `acquire`: it starts once the tokens sent before it have
+been paid for at that rate). A 429 halves the concurrency, paces to the accepted rate
 (never above half of what was being sent when nothing was accepted yet), and pauses every sender
 for the RetryInfo delay; each answer grows the concurrency by about one per round and the pace by
 about one request a second per second. Thread-safe; the clock is injectable for tests.
@@ -24,17 +26,20 @@ class AdaptiveLimiter:
 
     `acquire()` blocks until a request may start and returns its start time; then exactly one of
     `succeeded()`, `rate_limited(delay, started)` or `failed()` ends it. Thread-safe. `rpm`: a hard
-    cap on the pace. One 429 decreases the limits once: 429s of requests sent before that decrease
+    cap on the pace; `tpm`: a hard cap in tokens a minute (`acquire(tokens)`). One 429 decreases the limits once: 429s of requests sent before that decrease
     (the rest of the same burst) only extend the pause.
     """
 
     WINDOW = 2.0  # seconds of answers that tell the rate the service accepts
 
-    def __init__(self, concurrency: int, rpm: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, concurrency: int, rpm: float | None = None, clock: Callable[[], float] = time.monotonic,
+                 tpm: float | None = None) -> None:
         self.max_concurrency = max(1, int(concurrency))
         self.concurrency = float(self.max_concurrency)
         self.cap = rpm / 60.0 if rpm else None
         self.rate = self.cap  # requests a second; None: not paced
+        self.token_rate = tpm / 60.0 if tpm else None  # tokens a second; None: not counted
+        self._next_tokens = 0.0  # when the tokens already admitted are paid for at token_rate
         self.in_flight = 0
         self.stopped = False
         self.rate_limits = 0  # 429s seen
@@ -47,18 +52,23 @@ class AdaptiveLimiter:
         self._sends: collections.deque = collections.deque()
         self._cond = threading.Condition()
 
-    def acquire(self) -> float:
-        """Wait for a slot (and the pace); the start time. Raises _Stopped once `stop()` was called."""
+    def acquire(self, tokens: int = 0) -> float:
+        """Wait for a slot (and the pace, and the `tokens` fitting the tpm cap); the start time.
+        Raises _Stopped once `stop()` was called."""
         with self._cond:
             while True:
                 if self.stopped:
                     raise _Stopped()
                 now = self._clock()
                 waits = [self._paused_until - now, self._next_send - now]
+                if self.token_rate and tokens:
+                    waits.append(self._next_tokens - now)
                 if self.in_flight < max(1, int(self.concurrency)) and max(waits) <= 0:
                     self.in_flight += 1
                     if self.rate:
                         self._next_send = max(now, self._next_send) + 1.0 / self.rate
+                    if self.token_rate and tokens:
+                        self._next_tokens = max(now, self._next_tokens) + tokens / self.token_rate
                     self._sends.append(now)
                     return now
                 self._cond.wait(timeout=min(0.1, max(0.001, max(waits))))

@@ -241,6 +241,16 @@ def dry_run_rows(client, model: str, run, options: dict) -> None:
     show_markdown("\n\n".join(lines))
 
 
+def _embed_job_started(job, reattached: bool) -> None:
+    if reattached:
+        show_markdown("Re-attached to embedding batch job {0:code} ({1}), started earlier for the same texts: no "
+                      "new job was started (and nothing new is billed).", job.name, job.state)
+    else:
+        show_markdown("Started embedding batch job {0:code} ({1}). It runs on Google's service even if this kernel "
+                      "stops: running this line again re-attaches, {2:code} cancels it.", job.name,
+                      plural(job.counts["requests"] or len(job.keys or ()), "text"), f"%gemini batch cancel {job.name}")
+
+
 # --- binding ------------------------------------------------------------------------------------------
 
 def over_value(name: str, namespace: dict) -> Any:
@@ -434,8 +444,9 @@ def batches_command(magics) -> None:
 
 def embed_command(magics, line: str) -> None:
     """`%gemini embed {texts} [-o NAME] [--dims N] [--task TYPE] [-m MODEL] [--concurrency N] [--rpm N]
-    [--cache-dir DIR]`: a float32 array (rows, dims); groups of 100 sent concurrently at the rate limit,
-    finished groups kept in DIR so a re-run sends only the missing ones."""
+    [--tpm N] [--cache-dir DIR] [--batch]`: a float32 array (rows, dims); groups of 100 sent
+    concurrently at the rate limit, finished groups kept in DIR so a re-run sends only the missing
+    ones; `--batch`: one Batch API job instead, which a re-run re-attaches to."""
     from ..api.embeddings import DEFAULT_EMBEDDING_MODEL, TASK_TYPES, embed
     from ..prompt import split_template
     from ..render.row_progress import RowProgress
@@ -447,10 +458,12 @@ def embed_command(magics, line: str) -> None:
     parser.add_argument("-m", "--model", default=DEFAULT_EMBEDDING_MODEL)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rpm", type=float)
+    parser.add_argument("--tpm", type=float)
     parser.add_argument("--cache-dir", dest="cache_dir")
+    parser.add_argument("--batch", action="store_true")
     args = parser.parse_args(_words(line))
-    if args.concurrency < 1 or (args.rpm is not None and args.rpm <= 0):
-        raise UsageError("--concurrency and --rpm must be above 0, such as --concurrency 8 --rpm 1500.")
+    if args.concurrency < 1 or (args.rpm is not None and args.rpm <= 0) or (args.tpm is not None and args.tpm <= 0):
+        raise UsageError("--concurrency, --rpm and --tpm must be above 0, such as --concurrency 8 --rpm 1500.")
     namespace = magics.shell.user_ns
     check_frame_name(magics, args.out, namespace)
     reference = args.texts if args.texts.startswith("{") else "{" + args.texts + "}"
@@ -463,11 +476,17 @@ def embed_command(magics, line: str) -> None:
         raise UsageError(f"%gemini embed {args.texts}: name a column, Series or list of texts, such as "
                          "{reviews.text}.")
     view = RowProgress("Embedding", unit="text")
+    batch = {"batch": True, "poll": BATCH_POLL[0], "max_poll": BATCH_POLL[1], "started": _embed_job_started} \
+        if args.batch else {}
     try:
         vectors = embed(magics.backend.client(), texts, model=args.model, task_type=args.task, dimensions=args.dims,
-                        progress=view, concurrency=args.concurrency, rpm=args.rpm, cache_dir=args.cache_dir)
+                        progress=view, concurrency=args.concurrency, rpm=args.rpm, tpm=args.tpm,
+                        cache_dir=args.cache_dir, **batch)
     except KeyboardInterrupt:
         view.discard()
+        if args.batch:
+            raise UsageError("Stopped waiting; the embedding batch job keeps running on the service. Run the line "
+                             "again to re-attach to it (nothing new is billed); %gemini batches lists it.") from None
         if args.cache_dir:
             raise UsageError(f"Interrupted: the groups already answered are kept in {args.cache_dir}; run the "
                              "line again to send only the rest.") from None
