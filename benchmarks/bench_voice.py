@@ -50,10 +50,10 @@ def channel_bytes(frame_ms: int, binary: bool, per_message: int = 1) -> float:
     frame = b"\x01\x02" * (16 * frame_ms)
     comm_id = uuid.uuid4().hex
     t = time.time() * 1000
-    custom = {"type": "audio", "t": t, "d": [round(index * frame_ms + 0.4) for index in range(per_message)]}
+    custom = {"type": "audio", "t": round(t, 1), "d": [round(index * frame_ms + 0.4) for index in range(per_message)]}
     if binary:
         content = {"comm_id": comm_id, "data": {"method": "custom", "content": custom}}
-        buffers = [frame] * per_message
+        buffers = [frame * per_message]     # the frames joined in one buffer, as widget.js sends them
     else:
         content = {"comm_id": comm_id, "data": {"method": "custom",
                                                 "content": {**custom, "data": base64.b64encode(frame * per_message)
@@ -75,7 +75,7 @@ def stream(client: Client, seconds: float, per_message: int) -> tuple[list[float
     session = client.live()
     widget = voice_widget(session, frames_per_message=per_message)
     widget._handle_custom_msg({"type": "hello"}, [])
-    frame = memoryview(b"\x00\x00" * 320)
+    frame = b"\x00\x00" * 320
     offsets = [20 * index for index in range(per_message)]
     wall, cpu = time.monotonic(), time.process_time()
     next_at, pinged = wall, wall
@@ -85,7 +85,8 @@ def stream(client: Client, seconds: float, per_message: int) -> tuple[list[float
         if delay > 0:
             time.sleep(delay)
         now = time.time() * 1000
-        widget._handle_custom_msg({"type": "audio", "t": now - offsets[-1], "d": offsets}, [frame] * per_message)
+        widget._handle_custom_msg({"type": "audio", "t": now - offsets[-1], "d": offsets},
+                                  [memoryview(frame * per_message)])
         if time.monotonic() - pinged >= 1:
             pinged = time.monotonic()
             widget._handle_custom_msg({"type": "ping"}, [])

@@ -180,7 +180,7 @@ def test_several_frames_a_message_go_on_as_one_realtime_input_each_with_their_ti
         first = time.time() * 1000 - 20 * (len(batch) - 1)
         offsets = [20 * index for index in range(len(batch))]
         made += [first + offset for offset in offsets]
-        browser_message(widget, {"type": "audio", "t": first, "d": offsets}, batch)
+        browser_message(widget, {"type": "audio", "t": first, "d": offsets}, [b"".join(batch)])  # as widget.js
     turn = session.next_turn(timeout=10)
     assert turn.input_transcript == "(1.0 s of audio)"
     link = widget.link
@@ -193,6 +193,23 @@ def test_several_frames_a_message_go_on_as_one_realtime_input_each_with_their_ti
     assert all(m <= received <= written for m, received, written in times)
     assert link.last_frame_at == pytest.approx(made[-1])
     session.close()
+
+
+def test_microphone_messages_keep_the_session_alive_without_pings(client, emulator):
+    from gemini_magic.voice.widget import voice_widget
+
+    session = client.live()
+    widget = voice_widget(session, heartbeat_timeout=0.5)
+    browser_message(widget, {"type": "hello"})
+    deadline = time.monotonic() + 1.5                     # three heartbeat timeouts of audio, no ping
+    while time.monotonic() < deadline:
+        browser_message(widget, {"type": "audio", "t": time.time() * 1000, "d": [0]}, [silence(0.02)])
+        time.sleep(0.16)
+    assert not session.closed
+    deadline = time.monotonic() + 5                       # then the page goes silent: the session ends
+    while not session.closed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session.closed and widget.link.ended
 
 
 def test_frames_per_message_is_checked_and_defaults_to_160_ms(client, emulator):

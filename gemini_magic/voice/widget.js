@@ -1,10 +1,11 @@
 // The voice widget of a Live session (gemini_magic/voice/widget.py): microphone, camera, speaker.
 //
 // Microphone: getUserMedia audio -> an AudioWorklet that resamples to 16 kHz mono 16-bit PCM and cuts
-// frames of `frame_ms` -> binary widget buffers, `frames_per_message` frames in one comm message
+// frames of `frame_ms` -> `frames_per_message` frames joined in one binary buffer of one comm message
 // ({type: "audio", t: the first frame's time in ms since the epoch, d: each frame's ms after it},
-// [ArrayBuffer, ...]). Why several: each comm message costs about 400 B of Jupyter envelope; the
-// price is the wait of a frame for the rest of its message (widget.py says how much).
+// [ArrayBuffer]); the kernel cuts it back into frames. Why several: each comm message costs about
+// 400 B of Jupyter envelope; the price is the wait of a frame for the rest of its message (widget.py
+// says how much). One buffer, not one per frame: each buffer adds its own offsets to the message.
 // Camera: a frame every 1/video_fps seconds, drawn at <= max_video_side px on its long side, JPEG ->
 // {type: "video"} with the bytes as a buffer.
 // Speaker: {type: "audio"} messages from the kernel carry 24 kHz PCM; each chunk is scheduled right
@@ -164,15 +165,22 @@ function render({ model, el }) {
   // -- the microphone -------------------------------------------------------------------------------
   let micStream = null, micContext = null, micNode = null, talking = !model.get("push_to_talk");
   const perMessage = Math.max(1, model.get("frames_per_message"));
-  let pending = [], stamps = [];
+  let pending = [], stamps = [], lastSent = -Infinity;
   function flushMic() {   // the frames waiting, in one comm message; their times for the latency figures
     if (!pending.length) return;
     const t = stamps[0], now = performance.timeOrigin + performance.now();
     for (const stamp of stamps) { if (stats.batch_waits.length < 20000) stats.batch_waits.push(now - stamp); }
+    let size = 0;
+    for (const frame of pending) size += frame.byteLength;
+    const joined = new Uint8Array(size);
+    let at = 0;
+    for (const frame of pending) { joined.set(new Uint8Array(frame), at); at += frame.byteLength; }
     stats.sent_messages += 1;
     stats.sent_frames += pending.length;
-    for (const frame of pending) stats.sent_bytes += frame.byteLength;
-    model.send({ type: "audio", t, d: stamps.map((s) => Math.round(s - t)) }, undefined, pending);
+    stats.sent_bytes += size;
+    lastSent = performance.now();
+    model.send({ type: "audio", t: Math.round(t * 10) / 10, d: stamps.map((s) => Math.round(s - t)) },
+               undefined, [joined.buffer]);
     pending = []; stamps = [];
   }
   async function startMic() {
@@ -307,8 +315,11 @@ function render({ model, el }) {
     else if (kind === "closed") finish(message.text);
   });
 
-  // The kernel ends the session when the page stops answering (a tab closed): a ping every second.
-  const heartbeat = setInterval(() => { if (!ended) model.send({ type: "ping" }); }, 1000);
+  // The kernel ends the session when the page stops answering (a tab closed): a ping every second,
+  // unless microphone frames went in the last second (they say the page is alive as well).
+  const heartbeat = setInterval(() => {
+    if (!ended && performance.now() - lastSent > 900) model.send({ type: "ping" });
+  }, 1000);
   model.send({ type: "hello" });
   return () => release_all();
 }

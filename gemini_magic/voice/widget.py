@@ -161,11 +161,11 @@ class VoiceLink:
         self.channel_bytes_in += len(str(content)) + sum(len(b) for b in buffers or ())
         if self.ended:
             return
+        if kind in ("ping", "hello", "audio"):   # the page is alive (it pings only when no audio goes)
+            self._last_ping = time.monotonic()
         try:
             if kind == "audio":
                 self._audio(content, buffers or ())
-            elif kind in ("ping", "hello"):
-                self._last_ping = time.monotonic()
             elif kind == "video":
                 for buffer in buffers or ():
                     self.video_frames_in += 1
@@ -185,22 +185,27 @@ class VoiceLink:
             self._end()
 
     def _audio(self, content: dict, buffers) -> None:
-        """One message of microphone frames: each frame forwarded as its own realtimeInput, timed."""
+        """One message of microphone frames (their PCM joined in one buffer, or a buffer each; `t` the
+        first frame's time in the page, `d` each frame's ms after it): cut into frames of the widget's
+        frame_ms, each forwarded as its own realtimeInput and timed."""
         received = time.time() * 1000
+        pcm = b"".join(bytes(buffer) for buffer in buffers)
+        size = 2 * LIVE_INPUT_RATE * self.widget.frame_ms // 1000
+        frames = [pcm[start:start + size] for start in range(0, len(pcm), size)]
         first, offsets = content.get("t"), content.get("d")
-        timed = isinstance(first, (int, float))
-        if not isinstance(offsets, list) or len(offsets) != len(buffers):
-            offsets = [0] * len(buffers)
+        timed = isinstance(first, (int, float)) and not isinstance(first, bool)
+        if not isinstance(offsets, list) or len(offsets) != len(frames) \
+                or not all(isinstance(o, (int, float)) for o in offsets):
+            offsets = [0] * len(frames)
         self.audio_messages_in += 1
-        for buffer, offset in zip(buffers, offsets):
-            data = bytes(buffer)
+        for frame, offset in zip(frames, offsets):
             self.frames_in += 1
-            self.audio_bytes_in += len(data)
-            self.session.send_audio(data)
+            self.audio_bytes_in += len(frame)
+            self.session.send_audio(frame)
             if timed:
                 self.frame_times.append((first + offset, received, time.time() * 1000))
-        if timed:
-            self.last_frame_at = first + offsets[-1] if offsets else first
+        if timed and frames:
+            self.last_frame_at = first + offsets[-1]
 
     # -- the session → the browser ----------------------------------------------------------------------
 
@@ -281,7 +286,7 @@ def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20, fra
     `push_to_talk`: a Hold-to-talk button sends activityStart/activityEnd (the session must be opened
     with automatic activity detection disabled: `realtime_input_config={"automaticActivityDetection":
     {"disabled": True}}`). `frame_ms`: 20 to 40 (ms of audio per microphone frame).
-    `frames_per_message`: frames the page puts in one comm message, 1 to 50 (default: MESSAGE_MS =
+    `frames_per_message`: frames the page joins in one comm message, 1 to 50 (default: MESSAGE_MS =
     160 ms of audio, so 8 of 20 ms or 4 of 40 ms; 1 for the least latency at 1.65x the bytes: see the
     module docstring). Raises SettingsError for a closed session, other frame lengths or counts, or
     when anywidget is missing (the line says how to install it)."""
