@@ -287,7 +287,7 @@ class LiveSession:
         """A voice widget for this session in a notebook: microphone, camera, speaker, both transcripts
         live; it goes on after the cell returns (gemini_magic/voice/widget.py; `%gemini live talk NAME`
         in a cell). `frame_ms` (20-40): ms of audio per realtimeInput; `frames_per_message`: frames
-        per message from the page (default 160 ms of them; 1 for the least latency, at 1.65x the
+        per message from the page (default 160 ms of them; 1: no wait in the page, 1.69x the
         bytes). Raises SettingsError when anywidget is missing (the message says how to install
         it), for a closed session, or push_to_talk on a session with automatic activity detection."""
         from ..voice.widget import voice_widget

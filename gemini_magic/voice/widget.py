@@ -25,12 +25,16 @@ Why several frames a message: every comm message from the page carries about 420
 envelope (header, session and message ids, date, HMAC signature, comm id) besides its PCM, so one
 20 ms frame (640 B) a message costs 1.65x the raw 32 kB/s on the widget channel, 40 ms frames 1.33x.
 The issue asks for at most 1.1x, which needs one message per >= ~135 ms of audio: by default the page
-sends 160 ms a message (8 frames of 20 ms, 4 of 40 ms; 1.08x). The kernel still forwards each frame
+sends 160 ms a message (8 frames of 20 ms, 4 of 40 ms; 1.09x). The kernel still forwards each frame
 as its own realtimeInput, so the service sees 20-40 ms frames. The price is latency: a frame waits in
 the page for the rest of its message, the first one frame_ms * (frames_per_message - 1) = 140 ms, on
 average 70 ms more. That delays the end of a turn by as much (beside the service's ~800 ms of silence
-before it answers) and the start of an interruption. `frames_per_message=1` sends each frame at
-once (p95 a few ms from the page to the socket, 1.65x the bytes). `python benchmarks/bench_voice.py
+before it answers) and the start of an interruption. Measured in headless Chromium (JupyterLab,
+loopback, a loaded 2-core machine): frame made in the page -> written on the socket p50 77 ms, p95
+144 ms (goal 20 ms: missed, the batch wait is most of it), 1.09x the bytes, kernel CPU 3.4 %.
+`frames_per_message=1` sends each frame at once, but ipykernel then handles 50 messages a second
+(kernel CPU 14 %) and falls behind: p50 48 ms, p95 126 ms, 1.69x the bytes.
+`python benchmarks/bench_voice.py
 --browser` prints both, measured in headless Chromium.
 """
 
@@ -287,7 +291,7 @@ def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20, fra
     with automatic activity detection disabled: `realtime_input_config={"automaticActivityDetection":
     {"disabled": True}}`). `frame_ms`: 20 to 40 (ms of audio per microphone frame).
     `frames_per_message`: frames the page joins in one comm message, 1 to 50 (default: MESSAGE_MS =
-    160 ms of audio, so 8 of 20 ms or 4 of 40 ms; 1 for the least latency at 1.65x the bytes: see the
+    160 ms of audio, so 8 of 20 ms or 4 of 40 ms; 1: no wait in the page, 1.69x the bytes: see the
     module docstring). Raises SettingsError for a closed session, other frame lengths or counts, or
     when anywidget is missing (the line says how to install it)."""
     if session.closed:
