@@ -6,6 +6,7 @@ What the page does (microphone, camera, speaker) is checked in tests/browser/tes
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import math
@@ -164,6 +165,60 @@ def test_microphone_frames_from_the_page_reach_the_socket_and_the_answer_goes_ba
     assert session.closed and link.ended and sent.kinds()[-1] == "closed"
     assert not [t for t in threading.enumerate() if t.name.startswith(("gemini-live", "gemini-voice"))
                 and t.is_alive()]
+
+
+def test_several_frames_a_message_go_on_as_one_realtime_input_each_with_their_times(client, emulator):
+    session = client.live(name="batched")
+    widget = session.widget()
+    assert widget.frames_per_message == 8           # 160 ms of 20 ms frames a message: the page batches so
+    browser_message(widget, {"type": "hello"})
+    pcm = silence(0.2) + tone(1.0) + silence(1.0)
+    sent_frames = frames(pcm)
+    made = []
+    for start in range(0, len(sent_frames), 8):
+        batch = sent_frames[start:start + 8]
+        first = time.time() * 1000 - 20 * (len(batch) - 1)
+        offsets = [20 * index for index in range(len(batch))]
+        made += [first + offset for offset in offsets]
+        browser_message(widget, {"type": "audio", "t": first, "d": offsets}, [b"".join(batch)])  # as widget.js
+    turn = session.next_turn(timeout=10)
+    assert turn.input_transcript == "(1.0 s of audio)"
+    link = widget.link
+    assert link.audio_messages_in == math.ceil(len(sent_frames) / 8) and link.frames_in == len(sent_frames)
+    chunks = [base64.b64decode(m["message"]["realtimeInput"]["audio"]["data"]) for m in emulator.live.messages
+              if "audio" in m["message"].get("realtimeInput", {})]
+    assert chunks[-len(sent_frames):] == sent_frames       # each 20 ms frame its own realtimeInput, in order
+    times = list(link.frame_times)
+    assert [round(m, 3) for m, _, _ in times] == [round(m, 3) for m in made]
+    assert all(m <= received <= written for m, received, written in times)
+    assert link.last_frame_at == pytest.approx(made[-1])
+    session.close()
+
+
+def test_microphone_messages_keep_the_session_alive_without_pings(client, emulator):
+    from gemini_magic.voice.widget import voice_widget
+
+    session = client.live()
+    widget = voice_widget(session, heartbeat_timeout=0.5)
+    browser_message(widget, {"type": "hello"})
+    deadline = time.monotonic() + 1.5                     # three heartbeat timeouts of audio, no ping
+    while time.monotonic() < deadline:
+        browser_message(widget, {"type": "audio", "t": time.time() * 1000, "d": [0]}, [silence(0.02)])
+        time.sleep(0.16)
+    assert not session.closed
+    deadline = time.monotonic() + 5                       # then the page goes silent: the session ends
+    while not session.closed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session.closed and widget.link.ended
+
+
+def test_frames_per_message_is_checked_and_defaults_to_160_ms(client, emulator):
+    with client.live() as session:
+        assert session.widget(frame_ms=40).frames_per_message == 4
+        assert session.widget(frames_per_message=1).frames_per_message == 1
+        for bad in (0, 51, 2.5, True, "4"):
+            with pytest.raises(SettingsError, match="frames_per_message must be a whole number from 1 to 50"):
+                session.widget(frames_per_message=bad)
 
 
 def test_the_page_going_silent_ends_the_session(client, emulator):

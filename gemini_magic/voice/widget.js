@@ -1,7 +1,11 @@
 // The voice widget of a Live session (gemini_magic/voice/widget.py): microphone, camera, speaker.
 //
 // Microphone: getUserMedia audio -> an AudioWorklet that resamples to 16 kHz mono 16-bit PCM and cuts
-// frames of `frame_ms` -> binary widget buffers ({type: "audio"}, [ArrayBuffer]).
+// frames of `frame_ms` -> `frames_per_message` frames joined in one binary buffer of one comm message
+// ({type: "audio", t: the first frame's time in ms since the epoch, d: each frame's ms after it},
+// [ArrayBuffer]); the kernel cuts it back into frames. Why several: each comm message costs about
+// 400 B of Jupyter envelope; the price is the wait of a frame for the rest of its message (widget.py
+// says how much). One buffer, not one per frame: each buffer adds its own offsets to the message.
 // Camera: a frame every 1/video_fps seconds, drawn at <= max_video_side px on its long side, JPEG ->
 // {type: "video"} with the bytes as a buffer.
 // Speaker: {type: "audio"} messages from the kernel carry 24 kHz PCM; each chunk is scheduled right
@@ -56,7 +60,7 @@ function button(label, title) {
 }
 
 function render({ model, el }) {
-  const stats = { sent_frames: 0, sent_bytes: 0, video_frames: 0, video_bytes: 0, video_sizes: [], video_times: [],
+  const stats = { sent_frames: 0, sent_bytes: 0, sent_messages: 0, batch_waits: [], video_frames: 0, video_bytes: 0, video_sizes: [], video_times: [],
                   received_samples: 0, played_samples: 0, interrupted: 0, stopped_samples: 0,
                   level: 0, mic: false, camera: false, muted: false, errors: [] };
   el.geminiVoice = stats;
@@ -160,6 +164,25 @@ function render({ model, el }) {
 
   // -- the microphone -------------------------------------------------------------------------------
   let micStream = null, micContext = null, micNode = null, talking = !model.get("push_to_talk");
+  const perMessage = Math.max(1, model.get("frames_per_message"));
+  let pending = [], stamps = [], lastSent = -Infinity;
+  function flushMic() {   // the frames waiting, in one comm message; their times for the latency figures
+    if (!pending.length) return;
+    const t = stamps[0], now = performance.timeOrigin + performance.now();
+    for (const stamp of stamps) { if (stats.batch_waits.length < 20000) stats.batch_waits.push(now - stamp); }
+    let size = 0;
+    for (const frame of pending) size += frame.byteLength;
+    const joined = new Uint8Array(size);
+    let at = 0;
+    for (const frame of pending) { joined.set(new Uint8Array(frame), at); at += frame.byteLength; }
+    stats.sent_messages += 1;
+    stats.sent_frames += pending.length;
+    stats.sent_bytes += size;
+    lastSent = performance.now();
+    model.send({ type: "audio", t: Math.round(t * 10) / 10, d: stamps.map((s) => Math.round(s - t)) },
+               undefined, [joined.buffer]);
+    pending = []; stamps = [];
+  }
   async function startMic() {
     try {
       micStream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true,
@@ -181,9 +204,9 @@ function render({ model, el }) {
       stats.level = data.level;
       meter.value = Math.min(1, data.level * 4);
       if (!talking) return;
-      stats.sent_frames += 1;
-      stats.sent_bytes += data.frame.byteLength;
-      model.send({ type: "audio", t: performance.timeOrigin + performance.now() }, undefined, [data.frame]);
+      pending.push(data.frame);
+      stamps.push(performance.timeOrigin + performance.now());
+      if (pending.length >= perMessage) flushMic();
     };
     sourceNode.connect(micNode);
     stats.mic = true;
@@ -192,6 +215,7 @@ function render({ model, el }) {
     say(model.get("push_to_talk") ? "Listening while you hold the button." : "Listening: speak, pause, and the model answers.");
   }
   function stopMic(tell = true) {
+    if (tell) flushMic(); else { pending = []; stamps = []; }
     if (micStream) micStream.getTracks().forEach((track) => track.stop());
     if (micContext) micContext.close();
     micStream = micContext = micNode = null;
@@ -202,7 +226,7 @@ function render({ model, el }) {
   }
   mic.addEventListener("click", () => (stats.mic ? stopMic() : startMic()));
   talk.addEventListener("pointerdown", () => { talking = true; model.send({ type: "activity_start" }); });
-  const release = () => { if (talking) { talking = false; model.send({ type: "activity_end" }); } };
+  const release = () => { if (talking) { flushMic(); talking = false; model.send({ type: "activity_end" }); } };
   talk.addEventListener("pointerup", release);
   talk.addEventListener("pointerleave", release);
 
@@ -291,8 +315,11 @@ function render({ model, el }) {
     else if (kind === "closed") finish(message.text);
   });
 
-  // The kernel ends the session when the page stops answering (a tab closed): a ping every second.
-  const heartbeat = setInterval(() => { if (!ended) model.send({ type: "ping" }); }, 1000);
+  // The kernel ends the session when the page stops answering (a tab closed): a ping every second,
+  // unless microphone frames went in the last second (they say the page is alive as well).
+  const heartbeat = setInterval(() => {
+    if (!ended && performance.now() - lastSent > 900) model.send({ type: "ping" });
+  }, 1000);
   model.send({ type: "hello" });
   return () => release_all();
 }

@@ -6,8 +6,10 @@ hear it through the browser's speaker, in JupyterLab or Notebook 7.
 
 It is an anywidget (imported only here, when a widget is made; `pip install 'gemini_magic[voice]'`),
 with its ES module in widget.js (package data). The browser cuts the microphone into 16 kHz mono
-16-bit PCM frames of `frame_ms` (an AudioWorklet) and sends each as a binary widget buffer; this
-module forwards it to the session as realtime audio (`LiveSession.send_audio`'s no-copy path). Camera
+16-bit PCM frames of `frame_ms` (an AudioWorklet) and sends them as binary widget buffers,
+`frames_per_message` frames in one comm message (see "Why several frames a message" below); this
+module forwards each frame to the session as one realtimeInput of 20-40 ms (`LiveSession.send_audio`'s
+no-copy path). Camera
 frames (JPEG, <= 1 fps, <= 768 px on the long side) go as realtime video. The model's 24 kHz PCM goes
 back as binary buffers, its transcript and the user's as text, `interrupted` as a message that stops
 the queued audio at once.
@@ -18,6 +20,22 @@ socket closed, the devices released in the page, no thread left) on the End butt
 a kernel restart (the process ends), or when the page stops sending its one-a-second ping for
 `heartbeat_timeout` seconds (the tab was closed). Then the widget's display is replaced by the
 conversation as ordinary display data (voice/record.py), so the saved notebook keeps it.
+
+Why several frames a message: every comm message from the page carries about 420 B of Jupyter
+envelope (header, session and message ids, date, HMAC signature, comm id) besides its PCM, so one
+20 ms frame (640 B) a message costs 1.65x the raw 32 kB/s on the widget channel, 40 ms frames 1.33x.
+The issue asks for at most 1.1x, which needs one message per >= ~135 ms of audio: by default the page
+sends 160 ms a message (8 frames of 20 ms, 4 of 40 ms; 1.09x). The kernel still forwards each frame
+as its own realtimeInput, so the service sees 20-40 ms frames. The price is latency: a frame waits in
+the page for the rest of its message, the first one frame_ms * (frames_per_message - 1) = 140 ms, on
+average 70 ms more. That delays the end of a turn by as much (beside the service's ~800 ms of silence
+before it answers) and the start of an interruption. Measured in headless Chromium (JupyterLab,
+loopback, a loaded 2-core machine): frame made in the page -> written on the socket p50 77 ms, p95
+144 ms (goal 20 ms: missed, the batch wait is most of it), 1.09x the bytes, kernel CPU 3.4 %.
+`frames_per_message=1` sends each frame at once, but ipykernel then handles 50 messages a second
+(kernel CPU 14 %) and falls behind: p50 48 ms, p95 126 ms, 1.69x the bytes.
+`python benchmarks/bench_voice.py
+--browser` prints both, measured in headless Chromium.
 """
 
 from __future__ import annotations
@@ -26,6 +44,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from pathlib import Path
 
 from ..constants import LIVE_INPUT_RATE, LIVE_OUTPUT_RATE
@@ -41,6 +60,8 @@ TERMINAL_LINE = ("The voice widget needs a notebook in a browser (JupyterLab, No
 ESM = Path(__file__).with_name("widget.js")
 HEARTBEAT_TIMEOUT = 6.0     # seconds without a ping from any view before the session is ended
 FRAME_MS = (20, 40)         # the microphone frames the Live API wants
+MESSAGE_MS = 160            # ms of audio per comm message by default (the envelope's share <= 10 %)
+LATENCIES_KEPT = 20000      # per-frame times kept for the latency figures (about 7 minutes of 20 ms frames)
 
 _CLASS = None
 
@@ -68,6 +89,7 @@ def widget_class():
         input_rate = traitlets.Int(LIVE_INPUT_RATE).tag(sync=True)
         output_rate = traitlets.Int(LIVE_OUTPUT_RATE).tag(sync=True)
         frame_ms = traitlets.Int(20).tag(sync=True)
+        frames_per_message = traitlets.Int(MESSAGE_MS // 20).tag(sync=True)
         video_fps = traitlets.Float(1.0).tag(sync=True)
         max_video_side = traitlets.Int(768).tag(sync=True)
 
@@ -109,7 +131,10 @@ class VoiceLink:
     """Joins one widget to one LiveSession: browser messages to the session, session events to the
     browser, the heartbeat watchdog, and the final display. Counters: `frames_in`, `audio_bytes_in`,
     `video_frames_in`, `audio_bytes_out`, `channel_bytes_in` (JSON + buffers of the browser's messages),
-    `last_frame_at` (the browser's timestamp of the newest frame, ms since the epoch)."""
+    `audio_messages_in`, `last_frame_at` (the browser's timestamp of the newest frame, ms since the
+    epoch), and `frame_times`: per microphone frame (the last LATENCIES_KEPT), a tuple of
+    (made in the page, its message received here, its realtimeInput written on the socket), in ms
+    since the epoch (the page's performance.timeOrigin + performance.now(); here time.time())."""
 
     def __init__(self, session, widget, heartbeat_timeout: float = HEARTBEAT_TIMEOUT) -> None:
         self.session = session
@@ -119,8 +144,9 @@ class VoiceLink:
         self.shown = False
         self.ended = False
         self.frames_in = self.audio_bytes_in = self.video_frames_in = self.audio_bytes_out = 0
-        self.channel_bytes_in = 0
+        self.channel_bytes_in = self.audio_messages_in = 0
         self.last_frame_at: float | None = None
+        self.frame_times: deque[tuple[float, float, float]] = deque(maxlen=LATENCIES_KEPT)
         self.device_errors: list[str] = []
         self._last_ping: float | None = None
         self._lock = threading.Lock()
@@ -139,16 +165,11 @@ class VoiceLink:
         self.channel_bytes_in += len(str(content)) + sum(len(b) for b in buffers or ())
         if self.ended:
             return
+        if kind in ("ping", "hello", "audio"):   # the page is alive (it pings only when no audio goes)
+            self._last_ping = time.monotonic()
         try:
             if kind == "audio":
-                for buffer in buffers or ():
-                    data = bytes(buffer)
-                    self.frames_in += 1
-                    self.audio_bytes_in += len(data)
-                    self.session.send_audio(data)
-                self.last_frame_at = content.get("t")
-            elif kind in ("ping", "hello"):
-                self._last_ping = time.monotonic()
+                self._audio(content, buffers or ())
             elif kind == "video":
                 for buffer in buffers or ():
                     self.video_frames_in += 1
@@ -166,6 +187,29 @@ class VoiceLink:
         except GeminiError as error:  # the session ended under the browser: say so once, in the widget
             log.info("A voice message could not be sent: %s", error)
             self._end()
+
+    def _audio(self, content: dict, buffers) -> None:
+        """One message of microphone frames (their PCM joined in one buffer, or a buffer each; `t` the
+        first frame's time in the page, `d` each frame's ms after it): cut into frames of the widget's
+        frame_ms, each forwarded as its own realtimeInput and timed."""
+        received = time.time() * 1000
+        pcm = b"".join(bytes(buffer) for buffer in buffers)
+        size = 2 * LIVE_INPUT_RATE * self.widget.frame_ms // 1000
+        frames = [pcm[start:start + size] for start in range(0, len(pcm), size)]
+        first, offsets = content.get("t"), content.get("d")
+        timed = isinstance(first, (int, float)) and not isinstance(first, bool)
+        if not isinstance(offsets, list) or len(offsets) != len(frames) \
+                or not all(isinstance(o, (int, float)) for o in offsets):
+            offsets = [0] * len(frames)
+        self.audio_messages_in += 1
+        for frame, offset in zip(frames, offsets):
+            self.frames_in += 1
+            self.audio_bytes_in += len(frame)
+            self.session.send_audio(frame)
+            if timed:
+                self.frame_times.append((first + offset, received, time.time() * 1000))
+        if timed and frames:
+            self.last_frame_at = first + offsets[-1]
 
     # -- the session → the browser ----------------------------------------------------------------------
 
@@ -240,18 +284,26 @@ class VoiceLink:
             log.debug("could not close the voice widget", exc_info=True)
 
 
-def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20,
+def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20, frames_per_message: int | None = None,
                  heartbeat_timeout: float = HEARTBEAT_TIMEOUT):
     """`LiveSession.widget()`: a new voice widget joined to `session` (see the module docstring).
     `push_to_talk`: a Hold-to-talk button sends activityStart/activityEnd (the session must be opened
     with automatic activity detection disabled: `realtime_input_config={"automaticActivityDetection":
-    {"disabled": True}}`). `frame_ms`: 20 to 40 (ms of audio per microphone frame). Raises
-    SettingsError for a closed session, other frame lengths, or when anywidget is missing (the line
-    says how to install it)."""
+    {"disabled": True}}`). `frame_ms`: 20 to 40 (ms of audio per microphone frame).
+    `frames_per_message`: frames the page joins in one comm message, 1 to 50 (default: MESSAGE_MS =
+    160 ms of audio, so 8 of 20 ms or 4 of 40 ms; 1: no wait in the page, 1.69x the bytes: see the
+    module docstring). Raises SettingsError for a closed session, other frame lengths or counts, or
+    when anywidget is missing (the line says how to install it)."""
     if session.closed:
         raise SettingsError(f"{session!r} has ended; open a new Live session for a voice widget.")
     if not FRAME_MS[0] <= int(frame_ms) <= FRAME_MS[1]:
         raise SettingsError(f"frame_ms must be {FRAME_MS[0]} to {FRAME_MS[1]} (ms of audio per frame), not {frame_ms}.")
+    if frames_per_message is None:
+        frames_per_message = max(1, -(-MESSAGE_MS // int(frame_ms)))
+    if isinstance(frames_per_message, bool) or not isinstance(frames_per_message, int) \
+            or not 1 <= frames_per_message <= 50:
+        raise SettingsError(f"frames_per_message must be a whole number from 1 to 50 (microphone frames per "
+                            f"message to the kernel), not {frames_per_message!r}.")
     manual = ((session.setup.get("realtimeInputConfig") or {}).get("automaticActivityDetection") or {}) \
         .get("disabled", False)
     if push_to_talk and not manual:
@@ -260,9 +312,9 @@ def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20,
     cls = widget_class()
     status = "Hold the button while you speak." if push_to_talk else "Press Start microphone and speak."
     widget = cls(session_name=session.name or "", push_to_talk=bool(push_to_talk or manual),
-                 frame_ms=int(frame_ms), status=status)
+                 frame_ms=int(frame_ms), frames_per_message=frames_per_message, status=status)
     widget.link = VoiceLink(session, widget, heartbeat_timeout)
     return widget
 
 
-__all__ = ["INSTALL_LINE", "TERMINAL_LINE", "VoiceLink", "voice_widget", "widget_class"]
+__all__ = ["INSTALL_LINE", "MESSAGE_MS", "TERMINAL_LINE", "VoiceLink", "voice_widget", "widget_class"]
