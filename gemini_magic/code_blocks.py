@@ -54,10 +54,13 @@ def code_blocks(text: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def cell_code(text: str, language: str = "python") -> str | None:
+def cell_code(text: str, language: str = "python", *, last: bool = False) -> str | None:
     """The code of `text` for a cell of a `language` kernel: its blocks in that language (or with no
     language given), joined by a blank line in order; None when it has none. Blocks in another
-    language (a shell session, JSON output) are left out."""
+    language (a shell session, JSON output) are left out. `last`: only the last such block (a fix:
+    an answer that quotes the broken cell first must not have it joined into the fixed one)."""
     accepted = ALIASES.get(language.lower(), (language.lower(),))
     found = [code for name, code in code_blocks(text) if (name in accepted or not name) and code.strip()]
+    if last:
+        found = found[-1:]
     return "\n\n".join(found) if found else None

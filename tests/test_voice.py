@@ -270,16 +270,16 @@ def test_without_anywidget_one_line_says_how_to_install_it(client, emulator, mon
         assert "Live turn 1" in session.send("Still there?").text  # typed turns still work
 
 
-def test_live_talk_opens_the_session_and_says_one_line_outside_a_notebook(shell, capsys):
-    from gemini_magic.api.live import LiveSession
-    from gemini_magic.voice.widget import TERMINAL_LINE
+def test_live_talk_outside_a_notebook_is_one_line_and_opens_no_session(shell, emulator):
+    from IPython.core.error import UsageError
 
-    shell.run_line_magic("gemini", "live talk spoken_session")
-    session = shell.user_ns["spoken_session"]
+    before = len(emulator.requests)
+    with pytest.raises(UsageError, match="needs a notebook frontend") as raised:
+        shell.run_line_magic("gemini", "live talk spoken_session")
+    assert "%%gemini --live" in str(raised.value) and "spoken_session" not in shell.user_ns
+    assert len(emulator.requests) == before  # nothing asked of the service
+    shell.run_cell_magic("gemini", "--live spoken_session --text -m gemini-live-2.5-flash-preview", "Typed turn")
     try:
-        assert isinstance(session, LiveSession) and not session.closed and session.name == "spoken_session"
-        assert TERMINAL_LINE in capsys.readouterr().out
-        assert "Live turn 1" in session.send("Typed turns still work.").text
+        assert "Live turn 1" in shell.user_ns["_gemini"].text  # typed turns still work, text ones too
     finally:
         shell.run_line_magic("gemini", "live close spoken_session")
-    assert session.closed

@@ -94,12 +94,12 @@ class AnswerReaders:
         self._sync()
         return dict(self._usage)
 
-    def code(self, language: str = "python") -> str | None:
+    def code(self, language: str = "python", *, last: bool = False) -> str | None:
         """The answer's code for a notebook cell: its fenced blocks in `language` (or untagged), joined by
-        a blank line (code_blocks.cell_code); None when it has none."""
+        a blank line (code_blocks.cell_code), or only the last one with `last=True`; None when it has none."""
         from ..code_blocks import cell_code
 
-        return cell_code(self.text, language)
+        return cell_code(self.text, language, last=last)
 
     @property
     def cost(self):

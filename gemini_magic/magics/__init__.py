@@ -215,6 +215,9 @@ class GeminiMagics(Magics):
             return show_markdown(help_markdown(self.gemini))
         if cell is None:
             return self._line(line)
+        if line.split()[:1] == ["fix"]:
+            raise UsageError("fix is a line magic: %gemini fix after the failing cell, with an instruction "
+                             "after -- (%gemini fix -- use dict.get); nothing was sent.")
         return run_prompt(self, parse_options(self.gemini, line), cell)
 
     def _line(self, line: str):

@@ -46,7 +46,8 @@ def place_code(magics, args) -> None:
     it at the next prompt to edit or run. Frontends without payloads (Colab) show the code in the answer
     only. No code in the answer: one line says so, and no cell is added."""
     response = magics.shell.user_ns.get(args.out or "_gemini") if magics.shell is not None else None
-    code = response.code(kernel_language(magics.shell)) if hasattr(response, "code") else None
+    code = response.code(kernel_language(magics.shell), last=getattr(args, "fix", False)) \
+        if hasattr(response, "code") else None
     if not code:
         show_markdown("ℹ️ The answer has no code block, so no cell was added.")
         return

@@ -31,6 +31,7 @@ class NotebookContext:
     def __init__(self) -> None:
         self.cell_id: str | None = None
         self.last_error: tuple | None = None   # (type, value, traceback)
+        self.clean_runs_since_error = 0  # cells that ran without error after last_error's
         self.last_error_cell: tuple[int | None, str] | None = None  # (execution count, source) of it
         self.errors: dict[int, str] = {}  # execution count → the error's last line, for {notebook}
         self.budget_tokens = 8000  # {notebook}'s budget (GeminiMagics.notebook_tokens)
@@ -55,7 +56,14 @@ class NotebookContext:
         self.cell_id = None  # a magic run outside a cell (a callback, `run_cell_magic`) is no cell's re-run
 
         error = result.error_in_exec
-        if error is not None and not isinstance(error, (UsageError, KeyboardInterrupt)):
+        before = result.error_before_exec  # a SyntaxError is caught by IPython before the cell runs
+        if error is None and isinstance(before, SyntaxError):
+            error = before
+        if error is None:
+            if self.last_error is not None and before is None:
+                self.clean_runs_since_error += 1
+        elif not isinstance(error, (UsageError, KeyboardInterrupt)):
+            self.clean_runs_since_error = 0
             self.last_error = (type(error), error, error.__traceback__)
             info = getattr(result, "info", None)
             self.last_error_cell = (result.execution_count, getattr(info, "raw_cell", "") or "")

@@ -209,6 +209,10 @@ def talk(magics, name: str) -> None:
 
     if not name.isidentifier():
         raise UsageError(f"%gemini live talk {name!r}: not a valid Python variable name.")
+    if getattr(magics.shell, "kernel", None) is None:  # terminal IPython: no frontend to draw a widget in
+        raise UsageError("%gemini live talk needs a notebook frontend (JupyterLab, Notebook 7): the microphone "
+                         "and the speaker are the browser's. Here, %%gemini --live sends typed turns; no "
+                         "session was opened.")
     session = magics.shell.user_ns.get(name)
     if session is not None and not isinstance(session, LiveSession):
         raise UsageError(f"{name} holds a {type(session).__name__}, not a Live session. Use another name, or "

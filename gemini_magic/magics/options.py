@@ -128,6 +128,9 @@ class LazyArguments:
         func = self.__func__
         if "parser" not in func.__dict__:
             func.parser = construct_parser(func)  # also sets func.__doc__ to the parser's help
+            # No abbreviations: `%%gemini --new-cel` is refused with "did you mean", as the line magic
+            # refuses it, not read as --new-cell (argparse reads allow_abbrev when it parses).
+            func.parser.allow_abbrev = False
         return func.parser
 
     @property
