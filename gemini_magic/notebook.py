@@ -57,7 +57,7 @@ def _type_names(value: Any) -> set[str]:
     return {f"{str(klass.__module__).split('.')[0]}.{klass.__qualname__}" for klass in type(value).__mro__}
 
 
-def _scrubbed(text: str) -> str:
+def without_keys(text: str) -> str:
     """`text` without the API key (see the module docstring)."""
     import os
 
@@ -68,7 +68,7 @@ def _scrubbed(text: str) -> str:
 
 
 def _short(text: str, limit: int = SUMMARY_CHARS) -> str:
-    text = _scrubbed(" ".join(str(text).split()))
+    text = without_keys(" ".join(str(text).split()))
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -121,7 +121,7 @@ def output_text(value: Any) -> str:
             head = value.head(HEAD_ROWS).to_string(max_colwidth=40)
         except Exception:
             head = ""
-        return f"{line}\n{_scrubbed(head)}" if head else line
+        return f"{line}\n{without_keys(head)}" if head else line
     return line
 
 
@@ -162,7 +162,7 @@ def notebook_text(sources: Mapping[int, str] | list, outputs: Mapping[int, Any] 
         return "The notebook so far: no cells have been run yet."
     if left_out:
         head += f"; the {left_out} earliest left out to stay within {budget_tokens:,} tokens"
-    return _scrubbed(head + ":\n\n" + "\n\n".join(reversed(kept)))
+    return without_keys(head + ":\n\n" + "\n\n".join(reversed(kept)))
 
 
 def variables_text(namespace: Mapping[str, Any], hidden: Any = ()) -> str:
@@ -201,7 +201,7 @@ def fix_prompt(source: str, error: str, variables: Mapping[str, Any], instructio
         lines += [f"- {name}: {summarize(value)}" for name, value in list(variables.items())[:MAX_VARIABLES]]
     if instruction.strip():
         lines += ["", f"Also: {instruction.strip()}"]
-    return _scrubbed("\n".join(lines))
+    return without_keys("\n".join(lines))
 
 
 def code_system(system: str | None, language: str = "python") -> str:

@@ -36,3 +36,11 @@ def test_vars_notebook_and_fix_send_no_key(shell, emulator):
     for body in sent:
         assert TEST_KEY not in body and OTHER_KEY not in body and "AIza" not in body
         assert "[REDACTED]" in body
+
+
+def test_last_error_in_a_prompt_sends_no_key(shell, emulator):
+    shell.run_cell(f"raise RuntimeError('the server refused {OTHER_KEY}')", store_history=True)
+    before = len(emulator.requests)
+    shell.run_cell("%%gemini --no-stream\nWhy? {last_error}", store_history=True)
+    body = json.dumps(emulator.requests[before:][-1].json)
+    assert OTHER_KEY not in body and "RuntimeError" in body and "[REDACTED]" in body
