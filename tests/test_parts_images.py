@@ -11,6 +11,9 @@ from gemini_magic.parts import convert, to_part
 from test_parts_helpers import inline_bytes, open_image, optional, photo, screenshot
 
 Image = pytest.importorskip("PIL.Image")
+ImageDraw = pytest.importorskip("PIL.ImageDraw")
+ImageChops = pytest.importorskip("PIL.ImageChops")
+ImageStat = pytest.importorskip("PIL.ImageStat")
 
 
 @pytest.mark.parametrize("fmt,suffix,mime,options", [
@@ -159,7 +162,7 @@ def test_an_oversized_file_image_is_scaled_not_sent_as_is(tmp_path):
     assert sent.size == (3072, 96)
 
 
-def test_an_oversized_jpeg_file_is_decoded_at_reduced_scale_and_the_callers_image_is_untouched(tmp_path):
+def test_a_12_mp_jpeg_file_is_sent_at_exactly_the_cap_and_the_callers_image_is_untouched(tmp_path):
     path = tmp_path / "photo.jpg"
     photo = Image.linear_gradient("L").resize((4000, 3000)).convert("RGB")
     photo.paste((200, 30, 30), (0, 0, 2000, 1500))  # a red top-left quarter
@@ -167,17 +170,30 @@ def test_an_oversized_jpeg_file_is_decoded_at_reduced_scale_and_the_callers_imag
     img = Image.open(path)
     result = convert(img)
     mime, sent = open_image(result.parts[0])
-    assert mime == "image/jpeg" and sent.size == (2000, 1500)
-    red, green, blue = sent.getpixel((500, 400))
+    assert mime == "image/jpeg" and sent.size == (3072, 2304)  # the service's own cap, not half scale
+    red, green, blue = sent.getpixel((700, 500))
     assert red > 170 and green < 70 and blue < 70
-    assert result.notes == ["image scaled from 4000x3000 to 2000x1500 (the model uses at most 3072 px a side; "
-                            "the JPEG was decoded at 1/2 scale)"]
+    assert result.notes == ["image scaled from 4000x3000 to 3072x2304 (the model uses at most 3072 px a side)"]
     assert img.size == (4000, 3000) and img.tile  # the caller's image: same size, still not decoded
 
 
-@pytest.mark.parametrize("size, sent_size", [((7000, 100), (1750, 25)), ((3200, 100), (1600, 50)),
-                                             ((25000, 100), (3072, 13))])
-def test_a_jpeg_is_reduced_by_the_decoder_while_half_the_longest_side_is_kept(tmp_path, size, sent_size):
+def test_fine_text_in_a_photographed_page_keeps_its_detail(tmp_path):
+    """One-pixel strokes 2 px apart survive at 3072 px (at half scale they blur into grey)."""
+    path = tmp_path / "page.jpg"
+    page = Image.new("L", (4096, 3072), 255)
+    draw = ImageDraw.Draw(page)
+    for x in range(1000, 1400, 4):  # stripes 4 px apart at full size: 3 px apart once sent
+        draw.line((x, 1000, x, 1400), fill=0, width=2)
+    page.convert("RGB").save(path, quality=95)
+    _, sent = open_image(to_part(Image.open(path)))
+    assert sent.size == (3072, 2304)
+    row = [sent.getpixel((x, 900))[0] for x in range(760, 1030)]
+    assert max(row) - min(row) > 120, (min(row), max(row))  # light and dark stripes still apart
+
+
+@pytest.mark.parametrize("size, sent_size", [((7000, 100), (3072, 44)), ((3200, 100), (3072, 96)),
+                                             ((6144, 100), (3072, 50)), ((25000, 100), (3072, 13))])
+def test_a_jpeg_is_reduced_by_the_decoder_while_the_cap_is_kept_then_resampled_to_it(tmp_path, size, sent_size):
     path = tmp_path / "wide.jpg"
     Image.new("RGB", size, (1, 2, 3)).save(path)
     _, sent = open_image(to_part(Image.open(path)))
@@ -186,11 +202,26 @@ def test_a_jpeg_is_reduced_by_the_decoder_while_half_the_longest_side_is_kept(tm
 
 def test_oversized_jpeg_bytes_are_decoded_at_reduced_scale_too(tmp_path):
     buffer = io.BytesIO()
-    Image.new("RGB", (6001, 4001), (200, 30, 30)).save(buffer, "JPEG")
+    Image.new("RGB", (8001, 6001), (200, 30, 30)).save(buffer, "JPEG")
     result = convert(buffer.getvalue())
     mime, sent = open_image(result.parts[-1])
-    assert mime == "image/jpeg" and sent.size == (3001, 2001)  # the decoder rounds odd sizes up
-    assert "the JPEG was decoded at 1/2 scale" in result.notes[-1]
+    assert mime == "image/jpeg" and sent.size == (3072, 2304)
+    assert result.notes[-1] == ("image scaled from 8001x6001 to 3072x2304 (the model uses at most 3072 px a side; "
+                                "the JPEG was decoded at 1/2 scale)")
+
+
+@pytest.mark.parametrize("stripes", [2, 3])
+def test_a_large_resample_in_stripes_gives_the_pixels_of_one_resample(monkeypatch, stripes):
+    from gemini_magic.parts import images
+
+    monkeypatch.setattr(images, "RESAMPLE_THREADS", stripes)  # whatever this machine's core count
+    img = photo(4000, 3000)
+    striped = images._scaled_to(img, 3072)
+    whole = img.resize((3072, 2304), getattr(Image.Resampling, images.RESAMPLE_FILTER))
+    assert striped.size == (3072, 2304)
+    difference = ImageChops.difference(striped, whole)
+    assert max(high for _, high in difference.getextrema()) <= 4  # at most the rounding between passes
+    assert ImageStat.Stat(difference).mean[0] < 0.5
 
 
 def test_a_decoded_or_changed_jpeg_is_resampled_at_full_scale(tmp_path):
@@ -211,10 +242,10 @@ def test_an_exif_rotated_oversized_jpeg_is_reduced_and_turned_upright(tmp_path):
     img.save(path, exif=exif.tobytes())
     result = convert(Image.open(path))
     _, sent = open_image(result.parts[0])
-    assert sent.size == (100, 2000)
-    red, green, blue = sent.getpixel((50, 50))  # the left end is now at the top
+    assert sent.size == (154, 3072)
+    red, green, blue = sent.getpixel((77, 77))  # the left end is now at the top
     assert red > 200 and green < 60 and blue < 60
-    assert "image scaled from 200x4000 to 100x2000" in result.notes[-1]
+    assert "image scaled from 200x4000 to 154x3072" in result.notes[-1]
 
 
 @pytest.mark.parametrize("size", [(0, 0), (0, 10), (10, 0)])
