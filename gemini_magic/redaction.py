@@ -178,11 +178,6 @@ class SecretScan:
         pattern = r"\\(?:" + "|".join(escapes + shorts) + ")"
         self._escape = re.compile(pattern)
         self._gate = "\\" if shorts else "\\u"  # the escape regex runs only when this is in the data
-        # The same tests on bytes, so raw answer bytes are tested as they are, with no decoding copy.
-        self._text_bytes = tuple(form.encode("utf-8") for form in self._text)
-        self._quick_bytes = tuple(form.encode("utf-8") for form in self._quick)
-        self._escape_bytes = re.compile(pattern.encode("utf-8"))
-        self._gate_bytes = self._gate.encode("ascii")
 
     def __repr__(self) -> str:
         return "SecretScan(<hidden>)"
@@ -190,10 +185,10 @@ class SecretScan:
     def found(self, data: bytes | str, quick: bool = False) -> bool:
         """Whether `data` may hold the secret once decoded (see the class)."""
         if isinstance(data, (bytes, bytearray)):
-            for form in self._quick_bytes if quick else self._text_bytes:
-                if form in data:
-                    return True
-            return self._gate_bytes in data and self._escape_bytes.search(data) is not None
+            try:  # text: str's substring search is faster than bytes', and a stream's events are short
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                data = data.decode("utf-8", "replace")
         for form in self._quick if quick else self._text:
             if form in data:
                 return True
@@ -215,16 +210,20 @@ class SecretScan:
     def scrub_events(self, events: list) -> list:
         """The decoders' events (NamedTuples with `data` bytes), those that may hold the secret (the
         quick test) scrubbed, in place; the same list."""
-        quick, gate, escape = self._quick_bytes, self._gate_bytes, self._escape_bytes
+        quick, gate = self._quick, self._gate
         if len(events) > 1 and not self.found(b"\n".join([event.data for event in events]), True):
             return events  # one test for all the events of a network read (a line break between them)
         for index, event in enumerate(events):  # `found(data, True)`, inline: this runs once per event
             data = event.data
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("utf-8", "replace")
             for form in quick:
-                if form in data:
+                if form in text:
                     break
             else:
-                if gate not in data or escape.search(data) is None:
+                if gate not in text or self._escape.search(text) is None:
                     continue
             events[index] = event._replace(data=self.scrub_json(data))
         return events
