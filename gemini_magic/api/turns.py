@@ -98,7 +98,12 @@ def why_not_complete(result: Any) -> tuple[type, str] | None:
 def describe_parts(parts: list[dict]) -> str:
     """The parts on one line for a transcript: text as it is, other parts as their kind's tag
     (`"[image/png]"`, `"[call get_rainfall]"`), thoughts left out; "(nothing)" when none remain."""
-    pieces = [kind.tag(part) for part in parts if (kind := kind_of(part)).shown(part)]
+    pieces = []
+    for part in parts:
+        if len(part) == 1 and "text" in part:  # the usual part, plain text: its tag is its text
+            pieces.append(part["text"])
+        elif (kind := kind_of(part)).shown(part):
+            pieces.append(kind.tag(part))
     return " ".join(piece for piece in pieces if piece) or "(nothing)"
 
 
