@@ -16,6 +16,8 @@ import json
 import re
 from typing import Any
 
+from .lazy_re import lazy_compile
+
 
 _REDACTED = "[REDACTED]"
 _KNOWN_SECRETS: set[str] = set()
@@ -119,7 +121,7 @@ def redact(value: Any, secret: str | None) -> Any:
 
 
 # A Google API key's shape: "AIza" and 35 URL-safe characters (a prefix of 20 or more is caught too).
-_KEY_SHAPE = re.compile(r"AIza[0-9A-Za-z_\-]{20,}")
+_KEY_SHAPE = lazy_compile(r"AIza[0-9A-Za-z_\-]{20,}")
 
 
 def redact_keys(text: str, secrets: Any = ()) -> str:

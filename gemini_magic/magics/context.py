@@ -21,7 +21,6 @@ from typing import Any
 
 from ..prompt import UndefinedNameError
 from ..lazy_re import lazy_compile
-from ..notebook import without_keys
 
 _ANSI = lazy_compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
@@ -145,6 +144,8 @@ def last_error_text(error: tuple | None) -> str:
     etype, value, tb = error
     while tb is not None and "IPython" in tb.tb_frame.f_code.co_filename.replace("\\", "/").split("/"):
         tb = tb.tb_next  # IPython's own frames (run_code's exec) come first: the user's code starts after
+    from ..notebook import without_keys
+
     text = without_keys("".join(traceback.format_exception(etype, value, tb)))
     return f"\n```text\n{_ANSI.sub('', text).rstrip()}\n```\n"
 
@@ -167,4 +168,6 @@ def user_traceback_text(error: tuple | None) -> str:
         kept.append(frames[-1])  # where it was raised, even inside a library
     lines = ["Traceback (most recent call last, the user's frames):\n", *traceback.format_list(kept[-20:])]
     lines += traceback.format_exception_only(etype, value)
+    from ..notebook import without_keys
+
     return f"\n```text\n{_ANSI.sub('', without_keys(''.join(lines))).rstrip()}\n```\n"
