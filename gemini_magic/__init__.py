@@ -63,13 +63,24 @@ def __getattr__(name):
         raise AttributeError(f"module 'gemini_magic' has no attribute {name!r}")
     import importlib
 
+    if module.startswith("api."):
+        _install_default_views()
     return getattr(importlib.import_module(f".{module}", __name__), name)
+
+
+def _install_default_views() -> None:
+    """Give the plain-Python API (`Client.map`, `prompt_rows`) its default row progress view when a
+    name of api/ is first read from here: api/ takes a view factory from above
+    (`api.row_runs.default_view`) and imports no view itself. (api.client imports row_runs anyway.)"""
+    from .api import row_runs
+
+    if row_runs.default_view is None:
+        row_runs.default_view = _row_progress
 
 
 def _row_progress(label: str = "Rows", unit: str = "row"):
     """The view `progress=True` means in the plain-Python API (`Client.map`, `prompt_rows`): the row
-    progress view (render/row_progress.py) when an IPython shell runs, else None. It is here, in the
-    package root above every layer, so that api/ takes only a callable and imports no view."""
+    progress view (render/row_progress.py) when an IPython shell runs, else None."""
     import sys
 
     ipython = sys.modules.get("IPython")

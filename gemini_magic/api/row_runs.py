@@ -4,15 +4,19 @@
 (`caches`: the client's by default, kept for its life; the magic passes its own, kept for the
 kernel's): one in memory, and one per `cache_dir` on disk. `progress` is a callable(done, total,
 errors, tokens) that the caller passes down (the magic passes its view), or True: the default view,
-which the package root builds (`gemini_magic._row_progress`: the row progress view when IPython
-runs, else none) because views live in render/, above this layer.
+made by `default_view(label, unit)`. Views live in render/, above this layer, so this layer never
+imports one: the package root sets `default_view` (to the row progress view when IPython runs)
+when the plain-Python API is reached through it or the extension is loaded; left None, True shows
+nothing.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .rows import RowCache, map_prompts
+
+default_view: Callable[[str, str], Any] | None = None  # set from above (gemini_magic.__init__)
 
 
 def cache_for(caches: dict, cache_dir: Any = None) -> RowCache:
@@ -32,9 +36,7 @@ def progress_for(progress: Any, label: str = "Rows", unit: str = "row"):
         return progress, None
     if not progress:
         return None, None
-    from .. import _row_progress  # the package root: above every layer, it may build a render/ view
-
-    view = _row_progress(label, unit)
+    view = default_view(label, unit) if default_view is not None else None
     return view, view
 
 
