@@ -154,7 +154,17 @@ def create_batch(client: Any, requests_or_prompts: Any, *, model: str, display_n
     keys = [f"row-{n}" for n in range(len(bodies))] if keys is None else [str(k) for k in keys]
     if len(keys) != len(bodies) or len(set(keys)) != len(keys):
         raise ValueError(f"keys must be {len(bodies)} unique values, one per request.")
-    batch: dict[str, Any] = {"displayName": display_name or f"gemini_magic-{len(bodies)}-rows"}
+    return start_batch(client, bodies, keys, model=model, method="batchGenerateContent",
+                       display_name=display_name or f"gemini_magic-{len(bodies)}-rows", inline=inline)
+
+
+def start_batch(client: Any, bodies: list[dict], keys: list[str], *, model: str, method: str,
+                display_name: str, inline: bool | None = None) -> BatchJob:
+    """POST `models/{model}:{method}` (batchGenerateContent, asyncBatchEmbedContent) with one entry
+    per request body and key: inline when `inline` is True, or by default when the body fits in
+    INLINE_REQUEST_LIMIT (20 MB), else as an uploaded JSONL file of `{"key", "request"}` lines.
+    Returns the BatchJob; raises the client's errors from the service."""
+    batch: dict[str, Any] = {"displayName": display_name}
     entries = [{"request": body, "metadata": {"key": key}} for body, key in zip(bodies, keys)]
     inline_config = {"requests": {"requests": entries}}
     if inline is None:
@@ -166,9 +176,9 @@ def create_batch(client: Any, requests_or_prompts: Any, *, model: str, display_n
         lines = "".join(json.dumps({"key": key, "request": body}, ensure_ascii=False) + "\n"
                         for body, key in zip(bodies, keys))
         uploaded = client.upload_file(lines.encode("utf-8"), mime_type="application/jsonl",
-                                      display_name=f"{batch['displayName']}-input.jsonl")
+                                      display_name=f"{display_name}-input.jsonl")
         batch["inputConfig"] = {"fileName": uploaded.name}
-    raw = client.request("POST", f"{model_path(model)}:batchGenerateContent", json={"batch": batch})
+    raw = client.request("POST", f"{model_path(model)}:{method}", json={"batch": batch})
     return BatchJob(client, raw, keys)
 
 

@@ -24,10 +24,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from ..constants import INLINE_REQUEST_LIMIT
 from ..errors import BatchError, error_from_payload
-from ..request.body import model_path
-from .batches import BatchJob, batch_key, find_batch
+from .batches import BatchJob, batch_key, find_batch, start_batch
 
 #: Embedding jobs this process started, by batch_key: looked at first when re-attaching.
 STARTED: dict[str, str] = {}
@@ -47,22 +45,8 @@ def create_embed_batch(client: Any, requests: list[dict], *, model: str, display
     if not requests:
         raise ValueError("An embedding batch needs at least one text.")
     keys = text_keys(len(requests))
-    batch: dict[str, Any] = {"displayName": display_name or f"gemini_magic-embed-{len(requests)}-texts"}
-    entries = [{"request": request, "metadata": {"key": key}} for request, key in zip(requests, keys)]
-    inline_config = {"requests": {"requests": entries}}
-    if inline is None:
-        size = len(json.dumps({"batch": {**batch, "inputConfig": inline_config}}, ensure_ascii=False).encode("utf-8"))
-        inline = size <= INLINE_REQUEST_LIMIT
-    if inline:
-        batch["inputConfig"] = inline_config
-    else:
-        lines = "".join(json.dumps({"key": key, "request": request}, ensure_ascii=False) + "\n"
-                        for request, key in zip(requests, keys))
-        uploaded = client.upload_file(lines.encode("utf-8"), mime_type="application/jsonl",
-                                      display_name=f"{batch['displayName']}-input.jsonl")
-        batch["inputConfig"] = {"fileName": uploaded.name}
-    raw = client.request("POST", f"{model_path(model)}:asyncBatchEmbedContent", json={"batch": batch})
-    return BatchJob(client, raw, keys)
+    return start_batch(client, requests, keys, model=model, method="asyncBatchEmbedContent",
+                       display_name=display_name or f"gemini_magic-embed-{len(requests)}-texts", inline=inline)
 
 
 def embed_vectors(job: BatchJob) -> list[list]:
