@@ -2,6 +2,7 @@
 
 - `response.py`: `Response`, merged from `generateContent` chunks and closed at one point (`close`);
 - `candidate.py`: `Candidate`, one candidate's parts, merged as chunks arrive;
+- `closing.py`: `ClosedOnce`, the one commit point (`close`) of `Response` and `Interaction`;
 - `readers.py`: `AnswerReaders`, the properties that read a merged answer (`.text`, `.usage`, `.parsed` ...);
 - `interaction.py`: `Interaction`, merged from the Interactions API's events;
 - `live_turn.py`: `LiveTurn`, one turn of a Live session;

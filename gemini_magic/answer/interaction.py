@@ -37,6 +37,7 @@ from typing import Any
 
 from ..errors import GeminiError
 from ..escape import answer_markdown, markdown_text
+from .closing import ClosedOnce
 
 #: Statuses that end an interaction normally: an answer, or function calls for the client to run.
 DONE_STATUSES = frozenset({"completed", "requires_action"})
@@ -47,7 +48,7 @@ _MEDIA = frozenset({"image", "audio", "video", "document"})
 _RESULT_OUTCOME = {False: "OUTCOME_OK", True: "OUTCOME_FAILED"}
 
 
-class Interaction:
+class Interaction(ClosedOnce):
     """The answer of one interaction: `.id`, `.status`, `.steps`, `.text`, `.thoughts`, `.usage`, `.raw`.
 
     Attributes that describe how it arrived, as on `Response`: `streamed`, `incomplete` (the status
@@ -57,11 +58,7 @@ class Interaction:
     `exchange_steps` (every output and function_result step, in order) and `tool_note`.
     """
 
-    interrupted = False
-    error: BaseException | None = None
-    elapsed: float | None = None
-    time_to_first_chunk: float | None = None
-    closed = False
+    _kind = "interaction"
     exchange_steps: list | None = None
     tool_note: str | None = None
 
@@ -109,23 +106,6 @@ class Interaction:
                 self._absorb_resource(data, with_steps=not any(self._timeline))
         elif kind == "error":
             self._fields["status"] = "failed"
-
-    def close(self, *, error: BaseException | None = None, interrupted: bool = False,
-              elapsed: float | None = None, first_chunk: float | None = None) -> None:
-        """The one commit point: the answer is complete, failed (`error`) or was interrupted. Sets those
-        fields, the timings (seconds: `elapsed` in all, `first_chunk` until the first event, kept when
-        already set) and `closed`. Adding events afterwards raises GeminiError, and so does closing twice."""
-        if self.closed:
-            raise GeminiError("This interaction is already closed; a stream closes its interaction once.")
-        if error is not None:
-            self.error = error
-        if interrupted:
-            self.interrupted = True
-        if elapsed is not None:
-            self.elapsed = elapsed
-        if first_chunk is not None and self.time_to_first_chunk is None:
-            self.time_to_first_chunk = first_chunk
-        self.closed = True
 
     def set_exchange(self, steps: list[dict], note: str | None) -> None:
         """Record the automatic calling exchange that ended in this interaction (its steps in order, and

@@ -39,10 +39,11 @@ from typing import Any, Iterable
 
 from ..errors import GeminiError
 from .candidate import Candidate, short
+from .closing import ClosedOnce
 from .readers import AnswerReaders, _single_chunk_text
 
 
-class Response(AnswerReaders):
+class Response(ClosedOnce, AnswerReaders):
     """The model's answer: `.text`, `.thoughts`, `.parts`, `.usage`, `.finish_reason`, `.raw` ...
 
     Attributes that describe how the answer arrived: `streamed`, `incomplete` (a stream ended without
@@ -52,11 +53,7 @@ class Response(AnswerReaders):
     see `close`).
     """
 
-    interrupted = False
-    error: BaseException | None = None
-    elapsed: float | None = None
-    time_to_first_chunk: float | None = None
-    closed = False
+    _kind = "response"
     answer_type: Any = None  # what was asked for with schema= (request/answer_type.py), else None
     _parsed_value: Any = None
     _parse_error: BaseException | None = None
@@ -114,24 +111,6 @@ class Response(AnswerReaders):
         buffer += data
         self._order.append(len(buffer))
         self._merge(chunk)
-
-    def close(self, *, error: BaseException | None = None, interrupted: bool = False,
-              elapsed: float | None = None, first_chunk: float | None = None) -> None:
-        """The one commit point of an answer: it is complete, failed (`error`) or was interrupted.
-        Sets those fields, the timings (seconds: `elapsed` in all, `first_chunk` until the first chunk,
-        kept when already set) and `closed`; adding chunks afterwards raises GeminiError, and so does
-        closing twice. A unary answer is closed at once by the client that received it."""
-        if self.closed:
-            raise GeminiError("This response is already closed; a stream closes its response once.")
-        if error is not None:
-            self.error = error
-        if interrupted:
-            self.interrupted = True
-        if elapsed is not None:
-            self.elapsed = elapsed
-        if first_chunk is not None and self.time_to_first_chunk is None:
-            self.time_to_first_chunk = first_chunk
-        self.closed = True
 
     def set_exchange(self, steps: list[dict], history_contents: list[dict], note: str | None) -> None:
         """Record the automatic calling exchange that ended in this answer (`steps`, the Contents it
