@@ -27,9 +27,8 @@ says what each layer does and where this differs from the design notes ("Layers 
     magics import it lazily to start a local emulator)
 """
 
-from ._version import __version__
-
 _LAZY = {
+    "__version__": "_version",
     "Client": "api.client",
     "ResponseStream": "api.client",
     "ModelInfo": "api.client",
@@ -54,7 +53,7 @@ _LAZY = {
     "LiveTurn": "answer.live_turn",
 }
 
-__all__ = ["__version__", "load_ipython_extension", *_LAZY]
+__all__ = ["load_ipython_extension", *_LAZY]
 
 
 def __getattr__(name):

@@ -3,7 +3,11 @@
 The top layer of the package: the only place that turns errors into `UsageError` (IPython shows those
 as one line, without a traceback). One module a job:
 
-- `__init__` (here): `GeminiMagics`, its `%config` traits (checked when set) and the magic entry points;
+- `__init__` (here): `GeminiMagics`, its `%config` traits (checked when set) and the magic entry points:
+  all that `%load_ext` imports besides `context`, `input` and render/display.py (each entry point
+  imports what it runs on first use; benchmarks/bench_load.py);
+- `dispatch`: what the magic does with its line (help, subcommands, mistyped ones, the prompt);
+- `lazy_args`: the magics' options, declared and their parsers built on first use;
 - `options`: the options of `%%gemini`, their parsing and the GenerationSettings they make;
 - `cell`: one prompt through `Client.prepare` / `stream` / `generate`, shown and bound;
 - `subcommands`: `%gemini models | config | files`; `backend`: the client cache and emulator;
@@ -18,21 +22,15 @@ from __future__ import annotations
 import logging
 import math
 import weakref
+from functools import cached_property
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, observe, validate
 
 from ..constants import DEFAULT_API_VERSION, DEFAULT_MODEL, DEFAULT_VIDEO_MODEL
-from .backend import Backend
+from ..constants import OUTPUT_FORMATS as FORMATS
 from .context import NotebookContext
-from .display import show_markdown
-from .options import FORMATS, lazy_magic_arguments, parse_options, prompt_arguments, split_options
-from .upload import Uploads
-
-SUBCOMMANDS = ("models", "config", "files", "backend", "chat", "cache", "batch", "batches", "embed", "live",
-               "fix")
+from .lazy_args import lazy_magic_arguments
 
 
 @magics_class
@@ -84,14 +82,26 @@ class GeminiMagics(Magics):
                 del section[name]
         if section is not None:
             config[type(self).__name__] = section
-        self.backend = Backend(self)
-        self.uploads = Uploads()
         self.context = NotebookContext()  # the running cell's id, the last error, {In[k]}, {notebook}
         self.context.budget_tokens = self.notebook_tokens
         self.live_sessions: dict = {}  # Live sessions opened by --live, closed at shutdown
         self.told_no_cell_id = weakref.WeakSet()  # conversations told that turns append (no cell id)
         if shell is not None:
             self.context.register(shell)
+
+    @cached_property
+    def backend(self):
+        """The client cache and the backend emulator (magics/backend.py), made on first use."""
+        from .backend import Backend
+
+        return Backend(self)
+
+    @cached_property
+    def uploads(self):
+        """Unfinished uploads by source (magics/upload.py), made on first use."""
+        from .upload import Uploads
+
+        return Uploads()
 
     # --- settings are checked when they are set (the same checks as Client's arguments) ------------
     # A TraitError: %config then logs the message as one line and keeps the previous value.
@@ -153,7 +163,7 @@ class GeminiMagics(Magics):
 
     # --- %%gemini / %gemini ------------------------------------------------------------------------
 
-    @prompt_arguments
+    @lazy_magic_arguments("declare_prompt_options")
     @no_var_expand  # {name} is ours to resolve (as a kernel object), not IPython's string expansion
     @line_cell_magic
     def gemini(self, line: str, cell: str | None = None):
@@ -208,75 +218,13 @@ class GeminiMagics(Magics):
         The result is bound to `_gemini` (and to `--out NAME`): `.text`, `.thoughts`, `.parts`,
         `.usage`, `.images`, `.json()`, `.raw`.
         """
-        from .cell import run_prompt
-        from .help import help_markdown, wants_help
+        from .dispatch import run
 
-        if wants_help(line, self.gemini.parser):
-            return show_markdown(help_markdown(self.gemini))
-        if cell is None:
-            return self._line(line)
-        if line.split()[:1] == ["fix"]:
-            raise UsageError("fix is a line magic: %gemini fix after the failing cell, with an instruction "
-                             "after -- (%gemini fix -- use dict.get); nothing was sent.")
-        return run_prompt(self, parse_options(self.gemini, line), cell)
-
-    def _line(self, line: str):
-        from . import rows, subcommands
-        from .cell import run_prompt
-
-        words = line.split()
-        command = words[0] if words else ""
-        # "%gemini models are great, why?" is a prompt, not the models subcommand.
-        takes_words = {"models": False, "config": False, "files": words[1:2] == ["delete"],
-                       "backend": len(words) == 2, "chat": _names_a_chat(words[1:], self.shell.user_ns),
-                       "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"]),
-                       "batch": rows.names_a_job(words[1:]), "batches": False,
-                       "embed": words[1:2] != [] and words[1].startswith("{"),
-                       "live": words[1:2] == ["list"] and len(words) == 2 or words[1:2] in (["close"], ["talk"])
-                       and len(words) <= 3,
-                       "fix": False}
-        from . import fix
-
-        if fix.is_fix(words):
-            return fix.run(self, line)
-        if command in SUBCOMMANDS and (len(words) == 1 or takes_words[command]):
-            if command == "backend":
-                return self.backend.choose(words[1:])
-            if command == "chat":
-                from .chat import subcommand
-
-                return subcommand(self, words[1:])
-            if command == "live":
-                from .live import subcommand as live_subcommand
-
-                return live_subcommand(self, words[1:])
-            if command == "cache":
-                from . import caches
-
-                return caches.run(self, line.split(None, 1)[1] if len(words) > 1 else "")
-            if command in ("batch", "batches", "embed"):
-                rest = line.split(None, 1)[1] if len(words) > 1 else ""
-                return rows.batches_command(self) if command == "batches" else \
-                    getattr(rows, f"{command}_command")(self, rest)
-            return getattr(subcommands, command)(self, words[1:])
-        _refuse_mistyped_action(command, words[1:2])
-        if len(words) == 1 and not command.startswith("-"):
-            _refuse_mistyped_subcommand(command)
-        options, prompt = split_options(line, self.gemini.parser)
-        args = parse_options(self.gemini, options)
-        if not prompt.strip():
-            raise UsageError("Nothing to send. Write the prompt after %gemini, or use %%gemini for a cell. "
-                             f"Subcommands: {', '.join(SUBCOMMANDS)}.")
-        return run_prompt(self, args, prompt)
+        return run(self, line, cell)
 
     # --- %gemini_upload ----------------------------------------------------------------------------
 
-    @lazy_magic_arguments
-    @argument("source", help="Path of the file, or {name} of a variable holding bytes, a path or a file object.")
-    @argument("--as", dest="as_name", metavar="NAME", help="Variable for the File (default: from the file name).")
-    @argument("--mime", help="MIME type, when it cannot be told from the content or the name.")
-    @argument("--display-name", help="Name shown in %%gemini files (default: the file name).")
-    @argument("--no-wait", action="store_true", help="Do not wait until the file is ACTIVE.")
+    @lazy_magic_arguments("declare_upload_options")
     @no_var_expand
     @line_magic
     def gemini_upload(self, line: str):
@@ -291,6 +239,8 @@ class GeminiMagics(Magics):
         Then use it in a prompt: `%%gemini` / `Summarise {lecture}`. Uploading the same content again
         reuses the live file. An interrupted upload continues where it stopped when run again.
         """
+        from .options import parse_options
+
         self.uploads.run(self, parse_options(self.gemini_upload, line))
 
     # --- lifetime ----------------------------------------------------------------------------------
@@ -309,44 +259,7 @@ class GeminiMagics(Magics):
         for session in self.live_sessions.values():
             session.close()
         self.live_sessions = {}
-        self.backend.shutdown()
+        if "backend" in self.__dict__:  # made on first use: nothing to stop otherwise
+            self.backend.shutdown()
         if self.shell is not None:
             self.context.unregister(self.shell)
-
-
-def _names_a_chat(words: list[str], namespace: dict) -> bool:
-    """`%gemini chat undo trip` is the subcommand; `%gemini chat about the weather` is a prompt."""
-    if words[:1] in (["undo"], ["reset"], ["show"]):
-        return len(words) <= 2
-    if len(words) != 1:
-        return len(words) == 0
-    from ..api.chat import Chat
-
-    return isinstance(namespace.get(words[0]), Chat)
-
-
-#: The actions of the subcommands that take one (`%gemini cache list`).
-ACTIONS = {"cache": ("create", "list", "extend", "delete"), "files": ("delete",), "chat": ("undo", "reset", "show"),
-           "batch": ("cancel", "status"), "live": ("list", "close", "talk")}
-
-
-def _refuse_mistyped_action(command: str, action: list[str]) -> None:
-    """`%gemini cache lsit` is a typo, not a prompt to send: UsageError with the action meant."""
-    import difflib
-
-    if command not in ACTIONS or not action:
-        return
-    close = difflib.get_close_matches(action[0].lower(), ACTIONS[command], n=1, cutoff=0.7)
-    if close and close[0] != action[0]:
-        raise UsageError(f"%gemini {command} {action[0]}: did you mean %gemini {command} {close[0]}? "
-                         f"(To send it as a prompt, write %gemini -- {command} {action[0]} ...)")
-
-
-def _refuse_mistyped_subcommand(word: str) -> None:
-    """`%gemini modles` is a typo of `%gemini models`, not a one-word prompt: UsageError naming it."""
-    from .help import mistyped_subcommand
-
-    meant = mistyped_subcommand(word, SUBCOMMANDS)
-    if meant is not None:
-        raise UsageError(f"%gemini {word}: did you mean %gemini {meant}? (To send it as a prompt, write "
-                         f"%gemini -- {word})")

@@ -19,10 +19,7 @@ import re
 import traceback
 from typing import Any
 
-from ..prompt import UndefinedNameError
-from ..lazy_re import lazy_compile
-
-_ANSI = lazy_compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_ANSI = r"\x1b\[[0-9;?]*[ -/]*[@-~]"  # compiled on first use by re's cache (not at %load_ext)
 
 
 class NotebookContext:
@@ -138,6 +135,8 @@ class CellSources:
 def last_error_text(error: tuple | None) -> str:
     """The exception and its traceback as plain text; UndefinedNameError when there is none."""
     if error is None:
+        from ..errors import UndefinedNameError  # not at %load_ext, which registers this module's events
+
         raise UndefinedNameError("`{last_error}` names the last error of this kernel, and there is none yet "
                                  "(errors of %gemini itself do not count). Run the failing cell first.",
                                  "last_error")
@@ -147,7 +146,7 @@ def last_error_text(error: tuple | None) -> str:
     from ..notebook import without_keys
 
     text = without_keys("".join(traceback.format_exception(etype, value, tb)))
-    return f"\n```text\n{_ANSI.sub('', text).rstrip()}\n```\n"
+    return f"\n```text\n{re.sub(_ANSI, '', text).rstrip()}\n```\n"
 
 
 def user_traceback_text(error: tuple | None) -> str:
@@ -170,4 +169,4 @@ def user_traceback_text(error: tuple | None) -> str:
     lines += traceback.format_exception_only(etype, value)
     from ..notebook import without_keys
 
-    return f"\n```text\n{_ANSI.sub('', without_keys(''.join(lines))).rstrip()}\n```\n"
+    return f"\n```text\n{re.sub(_ANSI, '', without_keys(''.join(lines))).rstrip()}\n```\n"

@@ -12,9 +12,9 @@ alone in a cell would never reach it: `help_cells` turns such a cell into `%gemi
 from __future__ import annotations
 
 import re
-from ..lazy_re import lazy_compile
 
-_LINE = lazy_compile(r"^(?P<indent>[ \t]*)%gemini[ \t]+(?P<rest>\S.*?)[ \t]*$")
+# Patterns as text, compiled on first use by re's own cache (not at %load_ext, which registers these).
+_LINE = r"^(?P<indent>[ \t]*)%gemini[ \t]+(?P<rest>\S.*?)[ \t]*$"
 
 
 def keep_question_marks(lines: list[str]) -> list[str]:
@@ -22,7 +22,7 @@ def keep_question_marks(lines: list[str]) -> list[str]:
     result = []
     for line in lines:
         body = line.rstrip("\r\n")
-        match = _LINE.match(body)
+        match = re.match(_LINE, body)
         rest = match.group("rest") if match else ""
         if match and rest.endswith("?") and rest.strip("?").strip() and not rest.endswith("\\"):
             ending = line[len(body):]
@@ -32,13 +32,13 @@ def keep_question_marks(lines: list[str]) -> list[str]:
     return result
 
 
-_HELP_CELL = lazy_compile(r"^(?P<indent>[ \t]*)%%gemini(?P<rest>[ \t].*)?$")
+_HELP_CELL = r"^(?P<indent>[ \t]*)%%gemini(?P<rest>[ \t].*)?$"
 
 
 def help_cells(lines: list[str]) -> list[str]:
     """Rewrite a cell that is only `%%gemini --help` (or `-h`, `help`) into the line magic's help."""
     first = lines[0].rstrip("\r\n") if lines else ""
-    match = _HELP_CELL.match(first)
+    match = re.match(_HELP_CELL, first)
     if not match or any(line.strip() for line in lines[1:]):
         return lines
     rest = (match.group("rest") or "").strip()

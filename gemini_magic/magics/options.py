@@ -11,7 +11,7 @@ import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, construct_parser
+from IPython.core.magic_arguments import argument
 
 from ..constants import OUTPUT_FORMATS as FORMATS
 from ..lazy_re import lazy_compile
@@ -92,54 +92,28 @@ _PROMPT_OPTIONS = [
                                                       "re-attaches to it otherwise).")),
 ]
 
+_UPLOAD_OPTIONS = [
+    (("source",), dict(help="Path of the file, or {name} of a variable holding bytes, a path or a file object.")),
+    (("--as",), dict(dest="as_name", metavar="NAME", help="Variable for the File (default: from the file name).")),
+    (("--mime",), dict(help="MIME type, when it cannot be told from the content or the name.")),
+    (("--display-name",), dict(help="Name shown in %%gemini files (default: the file name).")),
+    (("--no-wait",), dict(action="store_true", help="Do not wait until the file is ACTIVE.")),
+]
 
-def prompt_arguments(func):
-    """Declare the options of `%%gemini` on the magic method (IPython's magic_arguments, built lazily)."""
+
+def declare_prompt_options(func):
+    """Declare the options of `%%gemini` on the magic function (IPython's `@argument`s, in order); the
+    magic's `lazy_args.LazyArguments` calls this when its parser is first needed."""
     for flags, options in reversed(_PROMPT_OPTIONS):
         func = argument(*flags, **options)(func)
-    return lazy_magic_arguments(func)
+    return func
 
 
-def lazy_magic_arguments(func) -> "LazyArguments":
-    """IPython's `@magic_arguments()` (under its `@argument(...)` lines), with the parser built on first use."""
-    return LazyArguments(func)
-
-
-class LazyArguments:
-    """A magic method declared with IPython's `@argument(...)` decorators whose argparse parser and
-    docstring (the parser's help, as `magic_arguments` makes it) are built when first read: building
-    and formatting the parsers took about 10 ms of `%load_ext`. `.parser` and `.__doc__` read the
-    same as on a `@magic_arguments()` method; any other attribute is the function's own."""
-
-    def __init__(self, func) -> None:
-        self.__func__ = self.__wrapped__ = func
-        self.__name__, self.__qualname__, self.__module__ = func.__name__, func.__qualname__, func.__module__
-
-    def __get__(self, obj, owner=None):
-        import types
-
-        return self if obj is None else types.MethodType(self, obj)
-
-    def __call__(self, *args, **kwargs):
-        return self.__func__(*args, **kwargs)
-
-    @property
-    def parser(self):
-        func = self.__func__
-        if "parser" not in func.__dict__:
-            func.parser = construct_parser(func)  # also sets func.__doc__ to the parser's help
-            # No abbreviations: `%%gemini --new-cel` is refused with "did you mean", as the line magic
-            # refuses it, not read as --new-cell (argparse reads allow_abbrev when it parses).
-            func.parser.allow_abbrev = False
-        return func.parser
-
-    @property
-    def __doc__(self):  # the help text, made with the parser
-        self.parser  # noqa: B018 - builds it
-        return self.__func__.__doc__
-
-    def __getattr__(self, name):
-        return getattr(self.__func__, name)
+def declare_upload_options(func):
+    """Declare the options of `%gemini_upload` on the magic function (see declare_prompt_options)."""
+    for flags, options in reversed(_UPLOAD_OPTIONS):
+        func = argument(*flags, **options)(func)
+    return func
 
 
 def parse_options(magic, line: str):
