@@ -3,6 +3,7 @@
 The top layer of the package: the only place that turns errors into `UsageError` (IPython shows those
 as one line, without a traceback). One module a job:
 
+- `rows`: `--over` and `--batch`; `batch_commands`: `%gemini batch | batches | embed`;
 - `__init__` (here): `GeminiMagics`, its `%config` traits (checked when set) and the magic entry points:
   all that `%load_ext` imports besides `context`, `input` and render/display.py (each entry point
   imports what it runs on first use; benchmarks/bench_load.py);

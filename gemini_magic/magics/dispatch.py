@@ -32,7 +32,7 @@ def run(magics, line: str, cell: str | None = None):
 
 def run_line(magics, line: str):
     """`%gemini LINE`: a subcommand (`models`, `chat undo`, `fix` ...), or the options and the prompt."""
-    from . import rows, subcommands
+    from . import batch_commands, subcommands
     from .cell import run_prompt
 
     words = line.split()
@@ -41,7 +41,7 @@ def run_line(magics, line: str):
     takes_words = {"models": False, "config": False, "files": words[1:2] == ["delete"],
                    "backend": len(words) == 2, "chat": _names_a_chat(words[1:], magics.shell.user_ns),
                    "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"]),
-                   "batch": rows.names_a_job(words[1:]), "batches": False,
+                   "batch": batch_commands.names_a_job(words[1:]), "batches": False,
                    "embed": words[1:2] != [] and words[1].startswith("{"),
                    "live": words[1:2] == ["list"] and len(words) == 2 or words[1:2] in (["close"], ["talk"])
                    and len(words) <= 3,
@@ -67,8 +67,8 @@ def run_line(magics, line: str):
             return caches.run(magics, line.split(None, 1)[1] if len(words) > 1 else "")
         if command in ("batch", "batches", "embed"):
             rest = line.split(None, 1)[1] if len(words) > 1 else ""
-            return rows.batches_command(magics) if command == "batches" else \
-                getattr(rows, f"{command}_command")(magics, rest)
+            return batch_commands.batches_command(magics) if command == "batches" else \
+                getattr(batch_commands, f"{command}_command")(magics, rest)
         return getattr(subcommands, command)(magics, words[1:])
     _refuse_mistyped_action(command, words[1:2])
     if len(words) == 1 and not command.startswith("-"):
