@@ -3,7 +3,6 @@
 The top layer of the package: the only place that turns errors into `UsageError` (IPython shows those
 as one line, without a traceback). One module a job:
 
-- `rows`: `--over` and `--batch`; `batch_commands`: `%gemini batch | batches | embed`;
 - `__init__` (here): `GeminiMagics`, its `%config` traits (checked when set) and the magic entry points:
   all that `%load_ext` imports besides `context`, `input` and render/display.py (each entry point
   imports what it runs on first use; benchmarks/bench_load.py);
@@ -11,6 +10,7 @@ as one line, without a traceback). One module a job:
 - `lazy_args`: the magics' options, declared and their parsers built on first use;
 - `options`: the options of `%%gemini`, their parsing and the GenerationSettings they make;
 - `cell`: one prompt through `Client.prepare` / `stream` / `generate`, shown and bound;
+- `rows`: `--over` and `--batch`; `batch_commands`: `%gemini batch | batches | embed`;
 - `subcommands`: `%gemini models | config | files`; `backend`: the client cache and emulator;
 - `help`: `%gemini --help` and the rule for mistyped subcommands;
 - `upload`: `%gemini_upload`; `input`: keeps `%gemini ...?` a prompt; `context`: `{In[k]}`,
