@@ -92,13 +92,35 @@ def test_traits_are_defaults(shell, emulator):
     ("--top-p 1.5", "top_p (--top-p) must be between 0 and 1; got 1.5."),
     ("-n 9", "candidate_count (-n/--candidates) must be between 1 and 8; got 9."),
     ("--format html", "invalid choice: 'html'"),
-    ("--bogus", "--bogus is not an option of this magic"),
+    ("--bogus", "--bogus is not an option of %%gemini."),
     ("-t warm", "invalid float value: 'warm'"),
     ("--stop a --stop b --stop c --stop d --stop e --stop f", "at most 5"),
 ])
 def test_bad_options_are_usage_errors(shell, line, expected):
     with pytest.raises(UsageError, match=expected.replace("(", r"\(").replace(")", r"\)")):
         shell.run_cell_magic("gemini", line, "hi")
+
+
+def test_a_mistyped_cell_option_names_the_cell_magic_and_what_was_meant(shell, emulator):
+    sent = len(emulator.requests)
+    with pytest.raises(UsageError) as caught:
+        shell.run_cell_magic("gemini", "--vdeo", "a cat on a skateboard")
+    assert str(caught.value) == "--vdeo is not an option of %%gemini. Did you mean --video?"
+    with pytest.raises(UsageError, match=r"--mim is not an option of %gemini_upload. Did you mean --mime\?"):
+        shell.run_line_magic("gemini_upload", "notes.txt --mim text/plain")
+    assert len(emulator.requests) == sent
+
+
+def test_config_with_a_name_shows_that_setting_and_refuses_others(shell, emulator, capsys):
+    sent = len(emulator.requests)
+    shell.run_line_magic("gemini", "config model")
+    out = capsys.readouterr().out
+    assert "GeminiMagics.model" in out and "Model used when -m is not given" in out and "%config GeminiMagics.model" in out
+    with pytest.raises(UsageError) as caught:
+        shell.run_line_magic("gemini", "config modle")
+    assert "no setting 'modle'. Did you mean model?" in str(caught.value)
+    assert "%gemini -- config modle" in str(caught.value) and "notebook_tokens" in str(caught.value)
+    assert len(emulator.requests) == sent  # neither was sent as a prompt
 
 
 def test_unknown_model_error_says_what_to_do(shell):

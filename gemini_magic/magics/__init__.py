@@ -242,7 +242,7 @@ class GeminiMagics(Magics):
         """
         from .options import parse_options
 
-        self.uploads.run(self, parse_options(self.gemini_upload, line))
+        self.uploads.run(self, parse_options(self.gemini_upload, line, "%gemini_upload"))
 
     # --- lifetime ----------------------------------------------------------------------------------
 

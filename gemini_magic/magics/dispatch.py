@@ -27,7 +27,7 @@ def run(magics, line: str, cell: str | None = None):
     if line.split()[:1] == ["fix"]:
         raise UsageError("fix is a line magic: %gemini fix after the failing cell, with an instruction "
                          "after -- (%gemini fix -- use dict.get); nothing was sent.")
-    return run_prompt(magics, parse_options(magics.gemini, line), cell)
+    return run_prompt(magics, parse_options(magics.gemini, line, "%%gemini"), cell)
 
 
 def run_line(magics, line: str):
@@ -38,7 +38,7 @@ def run_line(magics, line: str):
     words = line.split()
     command = words[0] if words else ""
     # "%gemini models are great, why?" is a prompt, not the models subcommand.
-    takes_words = {"models": False, "config": False, "files": words[1:2] == ["delete"],
+    takes_words = {"models": False, "config": len(words) == 2 and words[1].isidentifier(), "files": words[1:2] == ["delete"],
                    "backend": len(words) == 2, "chat": _names_a_chat(words[1:], magics.shell.user_ns),
                    "cache": words[1:2] in (["create"], ["list"], ["extend"], ["delete"]),
                    "batch": batch_commands.names_a_job(words[1:]), "batches": False,

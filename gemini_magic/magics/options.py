@@ -116,11 +116,12 @@ def declare_upload_options(func):
     return func
 
 
-def parse_options(magic, line: str):
+def parse_options(magic, line: str, name: str = "%gemini"):
     """Parse a magic's options with shell quoting (IPython's own split keeps the quotes).
 
     `--schema`'s value is taken as written (a type expression keeps its quotes: `Literal["a", "b"]`),
-    and an unknown option gets the nearest known one ("did you mean --model?")."""
+    and an unknown option gets the nearest known one ("did you mean --model?"), in a message naming the
+    magic as `name` ("%%gemini", "%gemini_upload")."""
     line, schema = _take_raw_value(line, "--schema")
     try:
         words = shlex.split(line, posix=True)
@@ -131,8 +132,8 @@ def parse_options(magic, line: str):
     except UsageError as error:
         unknown = re.search(r"unrecognized arguments: (-[\w-]+)", str(error))
         if unknown:
-            raise UsageError(unknown_option_message(unknown.group(1), magic.parser._option_string_actions)
-                             .replace("%gemini", "this magic")) from None
+            raise UsageError(unknown_option_message(unknown.group(1), magic.parser._option_string_actions,
+                                                    name)) from None
         raise
     if schema is not None:
         args.schema = schema
@@ -264,13 +265,16 @@ def split_options(line: str, parser, extra_flags: tuple[str, ...] = ()) -> tuple
     return line, ""
 
 
-def unknown_option_message(word: str, actions) -> str:
-    """`--temprature is not an option of %gemini; did you mean --temperature?`"""
+def unknown_option_message(word: str, actions, magic: str = "%gemini") -> str:
+    """`--temprature is not an option of %gemini; did you mean --temperature?` (`magic`: the magic named:
+    the line magic also says how to start a prompt with a dash; the cell magic's prompt is its cell)."""
     names = [name for name in actions if name.startswith("--") or len(name) == 2]
     import difflib
 
     close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
-    hint = f" Did you mean {close[0]}?" if close else " %gemini? lists the options."
+    hint = f" Did you mean {close[0]}?" if close else f" {magic}? lists the options."
+    if magic != "%gemini":
+        return f"{word} is not an option of {magic}.{hint}"
     return (f"{word} is not an option of %gemini.{hint} To start a prompt with a dash, put -- before it: "
             f"%gemini -- {word} ...")
 

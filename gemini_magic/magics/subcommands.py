@@ -26,8 +26,12 @@ def models(magics, words) -> None:
 
 
 def config(magics, words) -> None:
+    """`%gemini config` lists the key's source, the base URL and every setting; `%gemini config NAME`
+    shows one setting with its help (a name that is no setting: UsageError listing them)."""
     from ..wire.endpoint import resolve_api_key, resolve_base_url
 
+    if words:
+        return _one_setting(magics, words[0])
     backend = magics.backend
     try:
         if backend.uses_emulator():
@@ -47,6 +51,20 @@ def config(magics, words) -> None:
         if name not in ("base_url", "api_version"):
             lines.append(f"- `GeminiMagics.{name}` = `{getattr(magics, name)!r}`")
     show_markdown("\n".join(lines))
+
+
+def _one_setting(magics, name: str) -> None:
+    names = sorted(magics.trait_names(config=True))
+    if name not in names:
+        import difflib
+
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        meant = f" Did you mean {close[0]}?" if close else ""
+        raise UsageError(f"GeminiMagics has no setting {name!r}.{meant} The settings: {', '.join(names)}. "
+                         f"(To send it as a prompt, write %gemini -- config {name})")
+    trait = magics.traits()[name]
+    show_markdown("{0:code} = {1:code}: {2} Change it with {3:code}.", f"GeminiMagics.{name}",
+                  repr(getattr(magics, name)), trait.help, f"%config GeminiMagics.{name} = ...")
 
 
 def files(magics, words) -> None:
