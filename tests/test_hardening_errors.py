@@ -12,7 +12,8 @@ import pytest
 from conftest import TEST_KEY
 from gemini_magic import errors
 from gemini_magic.errors import api_error, google_error
-from gemini_magic.wire.transport import decode_json, is_retryable
+from gemini_magic.wire.decode import decode_json
+from gemini_magic.wire.transport import is_retryable
 from test_hardening_keys import EchoServer
 
 RETRY_INFO = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.02s"}

@@ -289,14 +289,14 @@ def test_json_array_big_element_in_small_reads_is_linear():
     (b'[{"a": 1}, {"b": 2}]', [{"a": 1}, {"b": 2}]),
 ])
 def test_decode_event_matches_json_loads(data, chunks):
-    from gemini_magic.wire.transport import decode_event
+    from gemini_magic.wire.decode import decode_event
 
     assert decode_event(data) == chunks == (lambda v: v if isinstance(v, list) else [v])(json.loads(data))
 
 
 @pytest.mark.parametrize("data", [b'{"a": 1} {"b": 2}', b'{"a": 1}x', b'{"a": ', b"nope", b"", b'{"a": "\xff"}'])
 def test_decode_event_refuses_what_json_loads_refuses(data):
-    from gemini_magic.wire.transport import decode_event
+    from gemini_magic.wire.decode import decode_event
 
     with pytest.raises(StreamProtocolError, match="not JSON"):
         decode_event(data)

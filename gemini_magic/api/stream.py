@@ -138,7 +138,7 @@ class ResponseStream(StreamBase):
     def _chunks(data: bytes, chunks: list) -> list:
         """(chunk, its JSON bytes) for each answer chunk decoded from an event's data. Only Google's error
         object is an API error; a JSON array sent under an SSE content type is an answer
-        (wire.transport.decode_event)."""
+        (wire.decode.decode_event)."""
         if len(chunks) == 1 and (data[:1] == b"{" or data.lstrip()[:1] == b"{"):
             return [(chunks[0], data)]
         return [(chunk, json.dumps(chunk, ensure_ascii=False).encode("utf-8")) for chunk in chunks]
