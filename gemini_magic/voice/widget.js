@@ -60,7 +60,7 @@ function button(label, title) {
 }
 
 function render({ model, el }) {
-  const stats = { sent_frames: 0, sent_bytes: 0, sent_messages: 0, batch_waits: [], video_frames: 0, video_bytes: 0, video_sizes: [], video_times: [],
+  const stats = { sent_frames: 0, sent_bytes: 0, sent_messages: 0, batch_waits: [], port_waits: [], send_times: [], video_frames: 0, video_bytes: 0, video_sizes: [], video_times: [],
                   received_samples: 0, played_samples: 0, interrupted: 0, stopped_samples: 0,
                   level: 0, mic: false, camera: false, muted: false, errors: [] };
   el.geminiVoice = stats;
@@ -179,8 +179,9 @@ function render({ model, el }) {
     stats.sent_frames += pending.length;
     stats.sent_bytes += size;
     lastSent = performance.now();
-    model.send({ type: "audio", t: Math.round(t * 10) / 10, d: stamps.map((s) => Math.round(s - t)) },
-               undefined, [joined.buffer]);
+    const first = Math.round(t * 10) / 10;
+    model.send({ type: "audio", t: first, d: stamps.map((s) => Math.round(s - t)) }, undefined, [joined.buffer]);
+    if (stats.send_times.length < 20000) stats.send_times.push([first, performance.timeOrigin + performance.now()]);
     pending = []; stamps = [];
   }
   async function startMic() {
@@ -201,6 +202,8 @@ function render({ model, el }) {
     micNode = new AudioWorkletNode(micContext, "gemini-mic", {
       processorOptions: { rate: model.get("input_rate"), frameMs: model.get("frame_ms") } });
     micNode.port.onmessage = ({ data }) => {
+      // the frame's age in the audio clock: the worklet's thread -> this one (the benchmark's figure)
+      if (stats.port_waits.length < 20000) stats.port_waits.push((micContext.currentTime - data.at) * 1000);
       stats.level = data.level;
       meter.value = Math.min(1, data.level * 4);
       if (!talking) return;
