@@ -1,24 +1,32 @@
 """The voice widget end to end in headless Chromium: a microphone frame made in the page to its
-realtimeInput written on the Live socket, the bytes the page sends, the kernel's CPU (issue 23 item 9).
+realtimeInput written on the Live socket, the bytes on the kernel's websocket, the kernel's CPU (issue
+23 item 9), for the old default, the default and the alternatives in one run.
 
-    python benchmarks/bench_voice_browser.py [--seconds 12] [--app lab|notebook]
+    python benchmarks/bench_voice_browser.py [--seconds 12] [--app lab|notebook] [--only TEXT]
 
-Real pieces only, on loopback: the emulator (paced, it answers aloud), an isolated Jupyter server
-with its kernel, and Chromium with fake devices whose microphone plays speech made now by espeak-ng
-(a sentence and silence, looped). In one notebook per setting a cell opens a Live session and its
-voice widget, the microphone button is clicked, and after a second of warm-up the window of
-`--seconds` is measured. Settings: before, 1 frame of 20 ms a comm message; after (the default),
-widget.MESSAGE_MS of frames a message.
+Real pieces only, on loopback: the emulator (paced, it answers aloud), an isolated Jupyter server with
+its kernel (one as Jupyter starts by default, one with `--ServerApp.websocket_compression_options={}`:
+permessage-deflate), a byte-counting TCP proxy between Chromium and the server, and Chromium with fake
+devices whose microphone plays speech made now by espeak-ng (a sentence and 2 s of silence, looped).
+In one notebook per setting (SETTINGS: frames per comm message, compressed or not) a cell opens a Live
+session and its voice widget, the microphone button is clicked, and after a second of warm-up the
+window of `--seconds` is measured. Every setting runs today's widget.js, so speech onset goes at once
+in all of them (the before is the old default's 8 frames a message, onset included).
 
 Per microphone frame (VoiceLink.frame_times): made = the page's performance.timeOrigin +
 performance.now() when the AudioWorklet's frame reached the page's thread; received = the kernel's
 time.time() when the comm message reached the widget's handler; written = its realtimeInput written on
-the socket. Page and kernel share the machine's clock; the offset between the page's clock and the
-kernel's is measured (printed) and is far below the figures. Figures: the batch wait in the page, made
--> received, made -> written (the issue's goal: p95 <= 20 ms); bytes a second the page sends on the
-kernel's websocket (every send counted in the page: audio messages, pings, their Jupyter envelope) over
-the raw 32,000 B/s of PCM (goal <= 1.1x); the kernel's CPU over the window (ipykernel's message
-handling, the widget, the session, the socket, and the answers' audio sent to the page; goal <= 5 %).
+the socket (the goal: p95 <= 20 ms). Between them: the websocket send in the page (widget.js's
+send_times), the message's arrival in ipykernel's shell channel thread (stamped by a wrapper the first
+cell puts around the shell stream's callback, for these figures only), and the widget's handler in the
+thread of the kernel subshell JupyterLab sends widget messages to. Before "made": the frame's age in the
+audio clock when it reached the page (not in the total). Page and kernel share the machine's clock; the
+offset between them is measured (printed). Bytes: page -> server on the kernel's websocket as the proxy
+counts them (the wire: after compression), and as the page sends them (a WebSocket.send hook: before
+compression), over the raw 32,000 B/s of PCM (goal <= 1.1x). CPU, from /proc over the window: the
+kernel's by thread (ipykernel's threads, the widget's handler, the Live session's reader, ZMQ; goal
+<= 5 % of a core), the Jupyter server's, and once the kernel's with the widget shown and the microphone
+off. The load average of the machine is printed with the figures.
 """
 
 from __future__ import annotations
@@ -152,26 +160,40 @@ class WireCounter:
         self.listener.close()
 
 
-def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds used so far by each thread of process `pid` (user + system), by thread id."""
+def thread_cpu(pid: int) -> dict[str, tuple[str, float]]:
+    """By thread id of process `pid`: (the OS's name of the thread, its CPU seconds so far, user + system)."""
     tick = os.sysconf("SC_CLK_TCK")
     used = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-            used[tid] = (int(fields[11]) + int(fields[12])) / tick
+            used[tid] = (Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip(),
+                         (int(fields[11]) + int(fields[12])) / tick)
     return used
 
 
+THREAD_GROUPS = ("MainThread", "Shell channel", "subshell", "IOPub", "Live reader", "ZMQ I/O", "other")
+
+
+def thread_group(python_name: str | None, os_name: str) -> str:
+    if python_name in ("MainThread", "Shell channel", "IOPub"):
+        return python_name
+    if python_name and python_name.startswith("subshell-"):
+        return "subshell"      # JupyterLab sends widget messages to a kernel subshell (ipykernel 7): the handler
+    if python_name and python_name.startswith("gemini-live-") and not python_name.startswith("gemini-live-tools"):
+        return "Live reader"   # the session's reader: the Live socket, and the answer's audio sent to the page
+    if os_name.startswith("ZMQbg"):
+        return "ZMQ I/O"
+    return "other"
+
+
 def cpu_shares(before: dict, after: dict, seconds: float, names: dict[str, str]) -> dict[str, float]:
-    """% of one core per kernel thread group over a window: ipykernel's main thread (the widget's handler
-    runs there), its shell channel and IOPub threads, and the rest (ZMQ's I/O thread, the session's
-    reader, the heartbeat...)."""
-    shares: dict[str, float] = {}
-    for tid, value in after.items():
-        name = names.get(tid, "other")
-        group = name if name in ("MainThread", "Shell channel", "IOPub") else "other"
-        shares[group] = shares.get(group, 0.0) + (value - before.get(tid, 0.0)) / seconds * 100
+    """% of one core per kernel thread group over a window: ipykernel's main thread, its shell channel
+    thread, the subshell JupyterLab opens for widget messages (the widget's handler runs there), the
+    IOPub thread, the Live session's reader, ZMQ's I/O thread and the rest (heartbeat, control...)."""
+    shares = dict.fromkeys(THREAD_GROUPS, 0.0)
+    for tid, (os_name, value) in after.items():
+        shares[thread_group(names.get(tid), os_name)] += (value - before.get(tid, ("", 0.0))[1]) / seconds * 100
     shares["total"] = sum(shares.values())
     return shares
 
@@ -198,6 +220,7 @@ LAST_CELL = """def _stamp(frames):
         return None
     return json.loads(bytes(frames[at + 5]))['data']['content'].get('t')
 json.dump({{'frames': list(w.link.frame_times), 'per_message': w.frames_per_message,
+           'threads': {{str(t.native_id): t.name for t in threading.enumerate()}},
            'arrivals': [(now, _stamp(frames)) for now, frames in arrivals]}}, open({result!r}, 'w'))
 session.close()"""
 
@@ -231,7 +254,7 @@ def measure(browser, server, wire: WireCounter, app: str, label: str, option: st
             page.wait_for_timeout(1000)
             before, started = thread_cpu(pid), time.monotonic()
             page.wait_for_timeout(idle_seconds * 1000)
-            idle = cpu_shares(before, thread_cpu(pid), time.monotonic() - started, names)
+            idle = (before, thread_cpu(pid), time.monotonic() - started)
         mic = code_cell(page, 0).get_by_role("button", name="🎤 Start microphone")
         wait_until(page, lambda: mic.count() == 1, 30, "the voice widget's microphone button")
         mic.click()
@@ -239,10 +262,11 @@ def measure(browser, server, wire: WireCounter, app: str, label: str, option: st
                    "the first microphone frames")
         page.wait_for_timeout(1000)
         start, before, started = page.evaluate(PAGE_NOW), thread_cpu(pid), time.monotonic()
-        server_before = sum(thread_cpu(server_pid).values())
+        server_before = sum(value for _, value in thread_cpu(server_pid).values())
         page.wait_for_timeout(seconds * 1000)
         end, after, ended = page.evaluate(PAGE_NOW), thread_cpu(pid), time.monotonic()
-        server_cpu = (sum(thread_cpu(server_pid).values()) - server_before) / (ended - started) * 100
+        server_after = sum(value for _, value in thread_cpu(server_pid).values())
+        server_cpu = (server_after - server_before) / (ended - started) * 100
         offset = clock_offset(page)
         stats = page.evaluate("() => JSON.parse(JSON.stringify(window.geminiVoice))")
         sends = page.evaluate("() => window.geminiBenchSends")
@@ -250,6 +274,7 @@ def measure(browser, server, wire: WireCounter, app: str, label: str, option: st
         wait_for_prompt(page, 1, 2)
         assert not cell_error(page, 1), cell_error(page, 1)
         kernel = json.loads((server.root / result).read_text())
+        names.update(kernel["threads"])   # the threads started since the first cell (pyzmq's garbage collector)
     finally:
         context.close()
     frames = [f for f in kernel["frames"] if start <= f[0] <= end]
@@ -271,12 +296,15 @@ def measure(browser, server, wire: WireCounter, app: str, label: str, option: st
     def per_second(events):
         inside = [(at, size) for at, size in events if start <= at <= end]
         return sum(size for _, size in inside[:-1]) / ((inside[-1][0] - inside[0][0]) / 1000)
+    onsets = [f for f in frames if any(abs(f[0] - at) < 1.5 for at in stats["onsets"])]
     return {"label": label, "per_message": kernel["per_message"], "frames": len(frames),
+            "onsets": [w - m for m, _, w in onsets],
             "port": stats["port_waits"], "wait": stats["batch_waits"], "split": split,
             "to_kernel": [r - m for m, r, _ in frames], "to_socket": [w - m for m, _, w in frames],
             "handler": [w - r for _, r, w in frames], "page_bytes": per_second(sends),
             "wire_bytes": per_second(wire.sent), "cpu": cpu_shares(before, after, ended - started, names),
-            "idle": idle, "server_cpu": server_cpu, "offset": offset, "seconds": (end - start) / 1000}
+            "idle": idle and cpu_shares(*idle, names),
+            "server_cpu": server_cpu, "offset": offset, "seconds": (end - start) / 1000}
 
 
 def rows_for(run: dict) -> list[list[str]]:
@@ -290,12 +318,14 @@ def rows_for(run: dict) -> list[list[str]]:
         [f"{label}: frame made -> written on the Live socket, p50 / p95 / max",
          f"{ms(run['to_socket'], 0.5)} / {p95:.1f} / {max(run['to_socket']):.1f} ms", "p95 <= 20 ms",
          "ok" if p95 <= 20 else "MISSED"],
+        [f"{label}:   frames at speech onset (sent at once): count, p50 / max",
+         f"{len(run['onsets'])}, {ms(run['onsets'], 0.5)} / {max(run['onsets'], default=0):.1f} ms", "", ""],
         [f"{label}:   worklet -> page thread (audio clock), p50 / p95", both(run["port"]), "", ""],
         [f"{label}:   page thread -> websocket send (the batch wait), p50 / p95", both(run["split"]["page -> sent"]),
          "", ""],
         [f"{label}:   send -> ipykernel's shell channel thread (Jupyter server, ZMQ), p50 / p95",
          both(run["split"]["sent -> shell thread"]), "", ""],
-        [f"{label}:   shell channel thread -> widget handler (ipykernel's main thread), p50 / p95",
+        [f"{label}:   shell channel thread -> widget handler (a subshell's thread), p50 / p95",
          both(run["split"]["shell thread -> handler"]), "", ""],
         [f"{label}:   handler -> realtimeInput written, p50 / p95", both(run["handler"]), "", ""],
         [f"{label}: bytes on the kernel websocket, page -> server, on the wire",
@@ -304,8 +334,8 @@ def rows_for(run: dict) -> list[list[str]]:
          "", ""],
         [f"{label}: kernel CPU while streaming", f"{cpu['total']:.1f} % of a core", "<= 5 %",
          "ok" if cpu["total"] <= 5 else "MISSED"],
-        [f"{label}:   main / shell channel / IOPub / other threads",
-         " / ".join(f"{cpu.get(k, 0):.1f}" for k in ("MainThread", "Shell channel", "IOPub", "other")) + " %", "", ""],
+        [f"{label}:   main / shell channel / subshell / IOPub / Live reader / ZMQ I/O / other threads",
+         " / ".join(f"{cpu[k]:.1f}" for k in THREAD_GROUPS) + " %", "", ""],
     ]
     rows.append([f"{label}: Jupyter server CPU (the websocket, ZMQ, compression)", f"{run['server_cpu']:.1f} % of a core",
                  "", ""])
@@ -319,11 +349,12 @@ def rows_for(run: dict) -> list[list[str]]:
 # (label, session.widget keywords, compressed): the before, the default, the alternatives.
 SETTINGS = [
     ("before: 8 frames a message, no compression", "frames_per_message=8", False),
+    ("after (default): 6 frames a message + onset, no compression", "", False),
     ("1 frame a message, no compression", "frames_per_message=1", False),
+    ("after (default): 6 frames a message + onset, compressed", "", True),
     ("1 frame a message, compressed", "frames_per_message=1", True),
     ("2 frames a message, compressed", "frames_per_message=2", True),
-    ("4 frames a message, compressed", "frames_per_message=4", True),
-    ("8 frames a message, compressed", "frames_per_message=8", True),
+    ("4 frames a message + onset, compressed", "frames_per_message=4", True),
 ]
 COMPRESSION = "--ServerApp.websocket_compression_options={}"
 
