@@ -4,7 +4,7 @@
 // frames of `frame_ms` -> `frames_per_message` frames joined in one binary buffer of one comm message
 // ({type: "audio", t: the first frame's time in ms since the epoch, d: each frame's ms after it},
 // [ArrayBuffer]); the kernel cuts it back into frames. Why several: each comm message costs the kernel
-// about 3 ms of CPU and 400 B of Jupyter envelope; the price is the wait of a frame for the rest of its
+// about 3.5 ms of CPU and 400 B of Jupyter envelope; the price is the wait of a frame for the rest of its
 // message (widget.py says how much), except at speech onset, which sends at once. One buffer, not one
 // per frame: each buffer adds its own offsets to the message.
 // Camera: a frame every 1/video_fps seconds, drawn at <= max_video_side px on its long side, JPEG ->

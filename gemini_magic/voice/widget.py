@@ -21,11 +21,11 @@ a kernel restart (the process ends), or when the page stops sending its one-a-se
 `heartbeat_timeout` seconds (the tab was closed). Then the widget's display is replaced by the
 conversation as ordinary display data (voice/record.py), so the saved notebook keeps it.
 
-Why several frames a message: every comm message from the page costs ipykernel about 3 ms of CPU
-(3.3 ms measured with no handler at all, 50 messages a second, ipykernel 7.4: the shell channel thread
+Why several frames a message: every comm message from the page costs ipykernel about 3.5 ms of CPU
+(3.6 ms measured with no handler at all, 50 messages a second, ipykernel 7.4: the shell channel thread
 hands the message on, the handling thread publishes status busy and idle on IOPub and flushes stdout
-and stderr through the IOPub thread; our handler with its realtimeInputs is about 0.3 ms of it), the
-Jupyter server about as much again, and about 420 B of Jupyter envelope (header, ids, date, signature,
+and stderr through the IOPub thread; our handler with its realtimeInputs adds about 0.3 ms), the
+Jupyter server more (it relays the status messages too), and about 420 B of Jupyter envelope (header, ids, date, signature,
 comm id). One 20 ms frame a message is 50 messages a second: 17-19 % of a core in the kernel, 1.68x
 the raw 32 kB/s on the widget channel. The issue's goals for kernel CPU (<= 5 %) and bytes (<= 1.1x)
 need one message per ~100 ms of audio or more; its latency goal (a frame in the page -> the socket,
@@ -47,13 +47,15 @@ best of the three:
   1.12x (the benchmark's speech has silences; deflate leaves 0.72 of its speech alone, 0.89 of speech
   with a microphone's noise at -50 dBFS).
 
-Measured in headless Chromium (JupyterLab, loopback, a 2-core machine at load 1.8-3.3; `python
-benchmarks/bench_voice_browser.py` prints the before and the alternatives in one run): page -> socket
-p50 56 ms, p95 107 ms (the old 160 ms a message: 76 / 146 ms; goal 20 ms: missed, the batch wait is
-most of it), frames at speech onset 5-8 ms; 0.54x the bytes on the wire compressed (1.12x not);
-kernel CPU 4.3 % (old 3.6 %; 0.2 % with the widget shown and the microphone off). `frames_per_message=1`
-sends each frame at once: p50 16-22 ms, p95 73-88 ms (ipykernel and the server fall behind at 50
-messages a second; worse under more load) at 17-19 % of a core in the kernel and 31-33 % in the server.
+Measured in headless Chromium (JupyterLab, loopback, a shared 2-core machine, two runs at load 0.2-4;
+`python benchmarks/bench_voice_browser.py` prints the before and the alternatives in one run): page ->
+socket p50 56 ms, p95 107-111 ms (the old 160 ms a message: 76 / 146 ms; goal 20 ms: missed, the
+batch wait is most of it), frames at speech onset 5-14 ms; 0.54x the bytes on the wire compressed
+(1.12x not); kernel CPU 4.3-4.8 % (old 3.4-3.6 %; 0.2 % with the widget shown and the microphone
+off). `frames_per_message=1` sends each frame at once: p50 16-40 ms, p95 73-223 ms (ipykernel and the
+server fall behind at 50 messages a second, the more so under load) at 17-19 % of a core in the
+kernel and 31-33 % in the server. `python benchmarks/bench_voice_kernel.py`: 3.6 ms of ipykernel's
+CPU per message with no handler at all, 0.3 ms more with ours.
 """
 
 from __future__ import annotations
