@@ -1,36 +1,47 @@
 """The voice widget end to end in headless Chromium: a microphone frame made in the page to its
-realtimeInput written on the Live socket, the bytes the page sends, the kernel's CPU (issue 23 item 9).
+realtimeInput written on the Live socket, the bytes on the kernel's websocket, the kernel's CPU (issue
+23 item 9), for the old default, the default and the alternatives in one run.
 
-    python benchmarks/bench_voice_browser.py [--seconds 12] [--app lab|notebook]
+    python benchmarks/bench_voice_browser.py [--seconds 12] [--app lab|notebook] [--only TEXT]
 
-Real pieces only, on loopback: the emulator (paced, it answers aloud), an isolated Jupyter server
-with its kernel, and Chromium with fake devices whose microphone plays speech made now by espeak-ng
-(a sentence and silence, looped). In one notebook per setting a cell opens a Live session and its
-voice widget, the microphone button is clicked, and after a second of warm-up the window of
-`--seconds` is measured. Settings: before, 1 frame of 20 ms a comm message; after (the default),
-widget.MESSAGE_MS of frames a message.
+Real pieces only, on loopback: the emulator (paced, it answers aloud), an isolated Jupyter server with
+its kernel (one as Jupyter starts by default, one with `--ServerApp.websocket_compression_options={}`:
+permessage-deflate), a byte-counting TCP proxy between Chromium and the server, and Chromium with fake
+devices whose microphone plays speech made now by espeak-ng (a sentence and 2 s of silence, looped).
+In one notebook per setting (SETTINGS: frames per comm message, compressed or not) a cell opens a Live
+session and its voice widget, the microphone button is clicked, and after a second of warm-up the
+window of `--seconds` is measured. Every setting runs today's widget.js, so speech onset goes at once
+in all of them (the before is the old default's 8 frames a message, onset included).
 
 Per microphone frame (VoiceLink.frame_times): made = the page's performance.timeOrigin +
 performance.now() when the AudioWorklet's frame reached the page's thread; received = the kernel's
 time.time() when the comm message reached the widget's handler; written = its realtimeInput written on
-the socket. Page and kernel share the machine's clock; the offset between the page's clock and the
-kernel's is measured (printed) and is far below the figures. Figures: the batch wait in the page, made
--> received, made -> written (the issue's goal: p95 <= 20 ms); bytes a second the page sends on the
-kernel's websocket (every send counted in the page: audio messages, pings, their Jupyter envelope) over
-the raw 32,000 B/s of PCM (goal <= 1.1x); the kernel's CPU over the window (ipykernel's message
-handling, the widget, the session, the socket, and the answers' audio sent to the page; goal <= 5 %).
+the socket (the goal: p95 <= 20 ms). Between them: the websocket send in the page (widget.js's
+send_times), the message's arrival in ipykernel's shell channel thread (stamped by a wrapper the first
+cell puts around the shell stream's callback, for these figures only), and the widget's handler in the
+thread of the kernel subshell JupyterLab sends widget messages to. Before "made": the frame's age in the
+audio clock when it reached the page (not in the total). Page and kernel share the machine's clock; the
+offset between them is measured (printed). Bytes: page -> server on the kernel's websocket as the proxy
+counts them (the wire: after compression), and as the page sends them (a WebSocket.send hook: before
+compression), over the raw 32,000 B/s of PCM (goal <= 1.1x). CPU, from /proc over the window: the
+kernel's by thread (ipykernel's threads, the widget's handler, the Live session's reader, ZMQ; goal
+<= 5 % of a core), the Jupyter server's, and once the kernel's with the widget shown and the microphone
+off. The load average of the machine is printed with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import os
 import shutil
-import statistics
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import wave
 from array import array
@@ -96,88 +107,263 @@ def clock_offset(page) -> tuple[float, float]:
     return best
 
 
-def measure(browser, server, app: str, per_message: int | None, seconds: float) -> dict:
-    from tests.browser.jupyter import (code_cell, cell_error, open_notebook, run_cell, wait_for_kernel_idle,
+
+class WireCounter:
+    """A TCP proxy on loopback between Chromium and the Jupyter server that counts the bytes each way on
+    every kernel websocket (`GET /api/kernels/.../channels`): the real wire bytes, after
+    permessage-deflate when the server compresses. `sent` holds (time.time() ms, bytes) per read from
+    the page; the other connections (HTTP, other websockets) are passed on uncounted."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.sent: list[tuple[float, int]] = []
+        self.received = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(("127.0.0.1", self.target_port))
+        for sock in (client, upstream):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        first = client.recv(65536)
+        counted = first.split(b"\r\n", 1)[0].find(b"/api/kernels/") >= 0
+        upstream.sendall(first)
+        threading.Thread(target=self._pipe, args=(upstream, client, counted, False), daemon=True).start()
+        self._pipe(client, upstream, counted, True)
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, counted: bool, from_page: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if counted:
+                    if from_page:
+                        self.sent.append((time.time() * 1000, len(data)))
+                    else:
+                        self.received += len(data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def thread_cpu(pid: int) -> dict[str, tuple[str, float]]:
+    """By thread id of process `pid`: (the OS's name of the thread, its CPU seconds so far, user + system)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[tid] = (Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip(),
+                         (int(fields[11]) + int(fields[12])) / tick)
+    return used
+
+
+THREAD_GROUPS = ("MainThread", "Shell channel", "subshell", "IOPub", "Live reader", "ZMQ I/O", "other")
+
+
+def thread_group(python_name: str | None, os_name: str) -> str:
+    if python_name in ("MainThread", "Shell channel", "IOPub"):
+        return python_name
+    if python_name and python_name.startswith("subshell-"):
+        return "subshell"      # JupyterLab sends widget messages to a kernel subshell (ipykernel 7): the handler
+    if python_name and python_name.startswith("gemini-live-") and not python_name.startswith("gemini-live-tools"):
+        return "Live reader"   # the session's reader: the Live socket, and the answer's audio sent to the page
+    if os_name.startswith("ZMQbg"):
+        return "ZMQ I/O"
+    return "other"
+
+
+def cpu_shares(before: dict, after: dict, seconds: float, names: dict[str, str]) -> dict[str, float]:
+    """% of one core per kernel thread group over a window: ipykernel's main thread, its shell channel
+    thread, the subshell JupyterLab opens for widget messages (the widget's handler runs there), the
+    IOPub thread, the Live session's reader, ZMQ's I/O thread and the rest (heartbeat, control...)."""
+    shares = dict.fromkeys(THREAD_GROUPS, 0.0)
+    for tid, (os_name, value) in after.items():
+        shares[thread_group(names.get(tid), os_name)] += (value - before.get(tid, ("", 0.0))[1]) / seconds * 100
+    shares["total"] = sum(shares.values())
+    return shares
+
+
+# The first cell: the session and its widget, and (for the figures only) a stamp of each comm message's
+# arrival in ipykernel's shell channel thread, before the thread hands it to the main thread.
+FIRST_CELL = """import json, os, threading, time
+from gemini_magic import Client
+kernel = get_ipython().kernel
+arrivals = []
+def _arrived(message, _handle=kernel.shell_stream._recv_callback):
+    if len(arrivals) < 20000:
+        arrivals.append((time.time() * 1000, message))
+    return _handle(message)
+kernel.shell_stream._recv_callback = _arrived
+session = Client().live()
+w = session.widget({option})
+json.dump({{'pid': os.getpid(), 'server': os.getppid(), 'threads': {{str(t.native_id): t.name for t in threading.enumerate()}}}},
+          open({info!r}, 'w'))
+w"""
+LAST_CELL = """def _stamp(frames):
+    at = [bytes(f) for f in frames].index(b'<IDS|MSG>')
+    if b'"comm_msg"' not in bytes(frames[at + 2]):
+        return None
+    return json.loads(bytes(frames[at + 5]))['data']['content'].get('t')
+json.dump({{'frames': list(w.link.frame_times), 'per_message': w.frames_per_message,
+           'threads': {{str(t.native_id): t.name for t in threading.enumerate()}},
+           'arrivals': [(now, _stamp(frames)) for now, frames in arrivals]}}, open({result!r}, 'w'))
+session.close()"""
+
+
+def measure(browser, server, wire: WireCounter, app: str, label: str, option: str, seconds: float,
+            idle_seconds: float = 0.0) -> dict:
+    """One setting: a notebook whose first cell shows a voice widget made with `option` (the keywords of
+    session.widget), its microphone clicked, `seconds` measured after a second of warm-up."""
+    from tests.browser.jupyter import (cell_error, code_cell, open_notebook, run_cell, wait_for_kernel_idle,
                                        wait_for_prompt, wait_until, write_notebook)
 
-    label = "default" if per_message is None else str(per_message)
-    result_file = f"voice-bench-{label}.json"
-    option = "" if per_message is None else f"frames_per_message={per_message}"
-    cells = ["import json, time\nfrom gemini_magic import Client\nsession = Client().live()\n"
-             f"w = session.widget({option})\nw",
-             "cpu0, wall0 = time.process_time(), time.monotonic()",
-             f"cpu = (time.process_time() - cpu0) / (time.monotonic() - wall0) * 100\n"
-             f"json.dump({{'frames': list(w.link.frame_times), 'cpu': cpu, 'per_message': w.frames_per_message}}, "
-             f"open({result_file!r}, 'w'))\nsession.close()"]
-    name = f"voice-bench-{label}.ipynb"
-    write_notebook(server.root / name, cells)
+    slug = "".join(c if c.isalnum() else "-" for c in label)
+    info, result = f"voice-bench-{slug}-info.json", f"voice-bench-{slug}.json"
+    name = f"voice-bench-{slug}.ipynb"
+    write_notebook(server.root / name, [FIRST_CELL.format(option=option, info=info),
+                                        LAST_CELL.format(result=result)])
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(COUNT_SENDS)
     page = context.new_page()
+    proxied = dataclasses.replace(server, url=f"http://127.0.0.1:{wire.port}")
     try:
-        open_notebook(page, server, app, name)
+        open_notebook(page, proxied, app, name)
         wait_for_kernel_idle(page, app)
         run_cell(page, 0)
         wait_for_prompt(page, 0, 1)
         assert not cell_error(page, 0), cell_error(page, 0)
+        kernel = json.loads((server.root / info).read_text())
+        pid, names, server_pid = kernel["pid"], kernel["threads"], kernel["server"]
+        idle = None
+        if idle_seconds:   # the widget shown, the microphone off: its pings and the kernel's own threads
+            page.wait_for_timeout(1000)
+            before, started = thread_cpu(pid), time.monotonic()
+            page.wait_for_timeout(idle_seconds * 1000)
+            idle = (before, thread_cpu(pid), time.monotonic() - started)
         mic = code_cell(page, 0).get_by_role("button", name="🎤 Start microphone")
         wait_until(page, lambda: mic.count() == 1, 30, "the voice widget's microphone button")
         mic.click()
         wait_until(page, lambda: page.evaluate("() => (window.geminiVoice || {}).sent_frames || 0") > 0, 15,
                    "the first microphone frames")
         page.wait_for_timeout(1000)
-        run_cell(page, 1)
-        wait_for_prompt(page, 1, 2)
-        start = page.evaluate(PAGE_NOW)
+        start, before, started = page.evaluate(PAGE_NOW), thread_cpu(pid), time.monotonic()
+        server_before = sum(value for _, value in thread_cpu(server_pid).values())
         page.wait_for_timeout(seconds * 1000)
-        end = page.evaluate(PAGE_NOW)
+        end, after, ended = page.evaluate(PAGE_NOW), thread_cpu(pid), time.monotonic()
+        server_after = sum(value for _, value in thread_cpu(server_pid).values())
+        server_cpu = (server_after - server_before) / (ended - started) * 100
         offset = clock_offset(page)
         stats = page.evaluate("() => JSON.parse(JSON.stringify(window.geminiVoice))")
         sends = page.evaluate("() => window.geminiBenchSends")
-        run_cell(page, 2)
-        wait_for_prompt(page, 2, 3)
-        assert not cell_error(page, 2), cell_error(page, 2)
-        kernel = json.loads((server.root / result_file).read_text())
+        run_cell(page, 1)
+        wait_for_prompt(page, 1, 2)
+        assert not cell_error(page, 1), cell_error(page, 1)
+        kernel = json.loads((server.root / result).read_text())
+        names.update(kernel["threads"])   # the threads started since the first cell (pyzmq's garbage collector)
     finally:
         context.close()
     frames = [f for f in kernel["frames"] if start <= f[0] <= end]
+    # Per frame: its message's first-frame time t (frames of one message share their received time).
+    first_of = {}
+    for made, received, _ in kernel["frames"]:
+        first_of[received] = min(made, first_of.get(received, made))
+    sent_at = {round(t, 1): at for t, at in stats["send_times"]}
+    arrived_at = {round(t, 1): now for now, t in kernel["arrivals"] if t is not None}
+    split = {"page -> sent": [], "sent -> shell thread": [], "shell thread -> handler": []}
+    for made, received, _ in frames:
+        t = round(first_of[received], 1)
+        if t in sent_at and t in arrived_at:
+            split["page -> sent"].append(sent_at[t] - made)
+            split["sent -> shell thread"].append(arrived_at[t] - sent_at[t])
+            split["shell thread -> handler"].append(received - arrived_at[t])
     # Bytes a second from the first send in the window to the last (the last one's bytes not counted):
-    # a window of fixed length would hold one 160 ms message more or less by chance.
-    inside = [(at, size) for at, size in sends if start <= at <= end]
-    rate = sum(size for _, size in inside[:-1]) / ((inside[-1][0] - inside[0][0]) / 1000)
-    return {"per_message": kernel["per_message"], "frames": len(frames),
-            "wait": stats["batch_waits"], "to_kernel": [r - m for m, r, _ in frames],
-            "to_socket": [w - m for m, _, w in frames], "bytes_per_second": rate,
-            "messages": stats["sent_messages"], "frames_sent": stats["sent_frames"],
-            "cpu": kernel["cpu"], "offset": offset, "seconds": (end - start) / 1000}
+    # a window of fixed length would hold one batch more or less by chance.
+    def per_second(events):
+        inside = [(at, size) for at, size in events if start <= at <= end]
+        return sum(size for _, size in inside[:-1]) / ((inside[-1][0] - inside[0][0]) / 1000)
+    onsets = [f for f in frames if any(abs(f[0] - at) < 1.5 for at in stats["onsets"])]
+    return {"label": label, "per_message": kernel["per_message"], "frames": len(frames),
+            "onsets": [w - m for m, _, w in onsets],
+            "port": stats["port_waits"], "wait": stats["batch_waits"], "split": split,
+            "to_kernel": [r - m for m, r, _ in frames], "to_socket": [w - m for m, _, w in frames],
+            "handler": [w - r for _, r, w in frames], "page_bytes": per_second(sends),
+            "wire_bytes": per_second(wire.sent), "cpu": cpu_shares(before, after, ended - started, names),
+            "idle": idle and cpu_shares(*idle, names),
+            "server_cpu": server_cpu, "offset": offset, "seconds": (end - start) / 1000}
 
 
 def rows_for(run: dict) -> list[list[str]]:
-    n = run["per_message"]
-    label = f"before: 1 frame a message" if n == 1 else f"after: {n} frames ({20 * n} ms) a message"
-    ms = lambda values, share: f"{percentile(values, share):.1f} ms"  # noqa: E731
+    label = run["label"]
+    ms = lambda values, share: f"{percentile(values, share):.1f}" if values else "-"  # noqa: E731
+    both = lambda values: f"{ms(values, 0.5)} / {ms(values, 0.95)} ms"  # noqa: E731
     p95 = percentile(run["to_socket"], 0.95)
-    ratio = run["bytes_per_second"] / RAW
-    return [
-        [f"{label}: wait in the page for the message, p50 / p95",
-         f"{ms(run['wait'], 0.5)} / {ms(run['wait'], 0.95)}", "", ""],
-        [f"{label}: frame made -> kernel handler, p50 / p95",
-         f"{ms(run['to_kernel'], 0.5)} / {ms(run['to_kernel'], 0.95)}", "", ""],
-        [f"{label}: frame made -> written on the socket, p50", ms(run["to_socket"], 0.5), "", ""],
-        [f"{label}: frame made -> written on the socket, p95", f"{p95:.1f} ms", "<= 20 ms",
+    page, wire = run["page_bytes"] / RAW, run["wire_bytes"] / RAW
+    cpu = run["cpu"]
+    rows = [
+        [f"{label}: frame made -> written on the Live socket, p50 / p95 / max",
+         f"{ms(run['to_socket'], 0.5)} / {p95:.1f} / {max(run['to_socket']):.1f} ms", "p95 <= 20 ms",
          "ok" if p95 <= 20 else "MISSED"],
-        [f"{label}: frame made -> written on the socket, max", f"{max(run['to_socket']):.1f} ms", "", ""],
-        [f"{label}: bytes the page sends to the kernel", f"{run['bytes_per_second']:,.0f} B/s = {ratio:.2f}x raw",
-         "<= 1.1x", "ok" if ratio <= 1.1 else "MISSED"],
-        [f"{label}: kernel CPU while streaming", f"{run['cpu']:.1f} % of a core", "<= 5 %",
-         "ok" if run["cpu"] <= 5 else "MISSED"],
+        [f"{label}:   frames at speech onset (sent at once): count, p50 / max",
+         f"{len(run['onsets'])}, {ms(run['onsets'], 0.5)} / {max(run['onsets'], default=0):.1f} ms", "", ""],
+        [f"{label}:   worklet -> page thread (audio clock), p50 / p95", both(run["port"]), "", ""],
+        [f"{label}:   page thread -> websocket send (the batch wait), p50 / p95", both(run["split"]["page -> sent"]),
+         "", ""],
+        [f"{label}:   send -> ipykernel's shell channel thread (Jupyter server, ZMQ), p50 / p95",
+         both(run["split"]["sent -> shell thread"]), "", ""],
+        [f"{label}:   shell channel thread -> widget handler (a subshell's thread), p50 / p95",
+         both(run["split"]["shell thread -> handler"]), "", ""],
+        [f"{label}:   handler -> realtimeInput written, p50 / p95", both(run["handler"]), "", ""],
+        [f"{label}: bytes on the kernel websocket, page -> server, on the wire",
+         f"{run['wire_bytes']:,.0f} B/s = {wire:.2f}x raw", "<= 1.1x", "ok" if wire <= 1.1 else "MISSED"],
+        [f"{label}: bytes the page sends (before compression)", f"{run['page_bytes']:,.0f} B/s = {page:.2f}x raw",
+         "", ""],
+        [f"{label}: kernel CPU while streaming", f"{cpu['total']:.1f} % of a core", "<= 5 %",
+         "ok" if cpu["total"] <= 5 else "MISSED"],
+        [f"{label}:   main / shell channel / subshell / IOPub / Live reader / ZMQ I/O / other threads",
+         " / ".join(f"{cpu[k]:.1f}" for k in THREAD_GROUPS) + " %", "", ""],
     ]
+    rows.append([f"{label}: Jupyter server CPU (the websocket, ZMQ, compression)", f"{run['server_cpu']:.1f} % of a core",
+                 "", ""])
+    if run["idle"]:
+        idle = run["idle"]
+        rows.append([f"{label}: kernel CPU, widget shown, microphone off (baseline)", f"{idle['total']:.1f} % of a core",
+                     "", ""])
+    return rows
+
+
+# (label, session.widget keywords, compressed): the before, the default, the alternatives.
+SETTINGS = [
+    ("before: 8 frames a message, no compression", "frames_per_message=8", False),
+    ("after (default): 6 frames a message + onset, no compression", "", False),
+    ("1 frame a message, no compression", "frames_per_message=1", False),
+    ("after (default): 6 frames a message + onset, compressed", "", True),
+    ("1 frame a message, compressed", "frames_per_message=1", True),
+    ("2 frames a message, compressed", "frames_per_message=2", True),
+    ("4 frames a message + onset, compressed", "frames_per_message=4", True),
+]
+COMPRESSION = "--ServerApp.websocket_compression_options={}"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--app", choices=("lab", "notebook"), default="lab")
+    parser.add_argument("--only", help="run only the settings whose label contains this")
     args = parser.parse_args(argv)
     from tests.browser.jupyter import CHROMIUM, CHROMIUM_FLAGS, missing_browser_tools, start_emulator, start_jupyter
 
@@ -186,23 +372,37 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"bench_voice_browser: {missing}")
     from playwright.sync_api import sync_playwright
 
+    settings = [s for s in SETTINGS if not args.only or args.only in s[0]]
+    runs = []
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-voice-") as folder:
         wav = speech(Path(folder))
         flags = CHROMIUM_FLAGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                                   f"--use-file-for-fake-audio-capture={wav}",
                                   "--autoplay-policy=no-user-gesture-required"]
-        with start_emulator(pace=0.08) as base_url, start_jupyter(base_url) as server, \
-                sync_playwright() as playwright:
+        with start_emulator(pace=0.08) as base_url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=flags)
             try:
-                runs = [measure(browser, server, args.app, n, args.seconds) for n in (1, None)]
+                for compressed in (False, True):
+                    chosen = [s for s in settings if s[2] == compressed]
+                    if not chosen:
+                        continue
+                    with start_jupyter(base_url, server_args=(COMPRESSION,) if compressed else ()) as server:
+                        wire = WireCounter(int(server.url.rsplit(":", 1)[1]))
+                        try:
+                            for number, (label, option, _) in enumerate(chosen):
+                                runs.append(measure(browser, server, wire, args.app, label, option, args.seconds,
+                                                    idle_seconds=5 if number == 0 and not compressed else 0))
+                        finally:
+                            wire.close()
             finally:
                 browser.close()
     rows = [row for run in runs for row in rows_for(run)]
-    offsets = ", ".join(f"{run['offset'][0]:+.2f} ms (+/- {run['offset'][1]:.2f})" for run in runs)
+    offsets = ", ".join(f"{run['offset'][0]:+.1f}" for run in runs)
     print(f"Voice widget in headless Chromium ({args.app}), {args.seconds:g} s of 20 ms microphone frames per setting "
-          f"({', '.join(str(run['frames']) for run in runs)} frames timed; raw PCM {RAW:,} B/s; "
-          f"page clock minus kernel clock {offsets}):")
+          f"({', '.join(str(run['frames']) for run in runs)} frames timed; raw PCM {RAW:,} B/s; load average "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start, {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
+          f"at the end; page clock minus kernel clock {offsets} ms):")
     print(table(["figure", "measured", "goal", ""], rows))
 
 

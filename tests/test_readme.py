@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import signal
@@ -213,6 +214,7 @@ def test_launcher_prints_a_working_url(tmp_path):
             assert answer.status == 200
             assert b"JupyterLab" in answer.read()
         port = int(re.search(r":(\d+)/", url).group(1))
+        assert_kernel_websocket_compressed(opener, f"http://127.0.0.1:{port}", url.rsplit("token=", 1)[1])
     finally:
         process.send_signal(signal.SIGINT)  # what Ctrl-C does
         try:
@@ -227,6 +229,26 @@ def test_launcher_prints_a_working_url(tmp_path):
     with socket.socket() as probe:  # the launcher stopped Jupyter too: its port is free again
         probe.settimeout(2)
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "JupyterLab still listens after the launcher stopped"
+
+
+def assert_kernel_websocket_compressed(opener, base: str, token: str) -> None:
+    """The launcher's server accepts permessage-deflate on a kernel's websocket (the voice widget's bytes:
+    gemini_magic/voice/widget.py): a kernel started over the REST API, its channels opened by a client
+    that offers the extension, the server's answer read, the kernel shut down."""
+    from websockets.sync.client import connect
+
+    headers = {"Authorization": f"token {token}", "Content-Type": "application/json"}
+    request = urllib.request.Request(f"{base}/api/kernels", data=b"{}", headers=headers, method="POST")
+    with opener.open(request, timeout=60) as answer:
+        kernel = json.loads(answer.read())["id"]
+    try:
+        with connect(f"ws://{base.split('://', 1)[1]}/api/kernels/{kernel}/channels",
+                     additional_headers={"Authorization": f"token {token}"}, proxy=None, open_timeout=30) as socket:
+            agreed = socket.response.headers.get("Sec-WebSocket-Extensions", "")
+        assert "permessage-deflate" in agreed, f"the kernel websocket is not compressed: {agreed!r}"
+    finally:
+        opener.open(urllib.request.Request(f"{base}/api/kernels/{kernel}", headers=headers, method="DELETE"),
+                    timeout=60).close()
 
 
 # -- the plain-Python examples ----------------------------------------------------------------------

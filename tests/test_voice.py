@@ -170,7 +170,7 @@ def test_microphone_frames_from_the_page_reach_the_socket_and_the_answer_goes_ba
 def test_several_frames_a_message_go_on_as_one_realtime_input_each_with_their_times(client, emulator):
     session = client.live(name="batched")
     widget = session.widget()
-    assert widget.frames_per_message == 8           # 160 ms of 20 ms frames a message: the page batches so
+    assert widget.frames_per_message == 6           # 120 ms of 20 ms frames a message: the page batches so
     browser_message(widget, {"type": "hello"})
     pcm = silence(0.2) + tone(1.0) + silence(1.0)
     sent_frames = frames(pcm)
@@ -212,9 +212,10 @@ def test_microphone_messages_keep_the_session_alive_without_pings(client, emulat
     assert session.closed and widget.link.ended
 
 
-def test_frames_per_message_is_checked_and_defaults_to_160_ms(client, emulator):
+def test_frames_per_message_is_checked_and_defaults_to_120_ms(client, emulator):
     with client.live() as session:
-        assert session.widget(frame_ms=40).frames_per_message == 4
+        assert session.widget().frames_per_message == 6
+        assert session.widget(frame_ms=40).frames_per_message == 3
         assert session.widget(frames_per_message=1).frames_per_message == 1
         for bad in (0, 51, 2.5, True, "4"):
             with pytest.raises(SettingsError, match="frames_per_message must be a whole number from 1 to 50"):

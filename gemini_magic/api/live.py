@@ -287,9 +287,10 @@ class LiveSession:
         """A voice widget for this session in a notebook: microphone, camera, speaker, both transcripts
         live; it goes on after the cell returns (gemini_magic/voice/widget.py; `%gemini live talk NAME`
         in a cell). `frame_ms` (20-40): ms of audio per realtimeInput; `frames_per_message`: frames
-        per message from the page (default 160 ms of them; 1: no wait in the page, 1.69x the
-        bytes). Raises SettingsError when anywidget is missing (the message says how to install
-        it), for a closed session, or push_to_talk on a session with automatic activity detection."""
+        per message from the page (default 120 ms of them, speech onset at once; 1: no wait in the
+        page, about 4 times the kernel's CPU). Raises SettingsError when anywidget is missing (the
+        message says how to install it), for a closed session, or push_to_talk on a session with
+        automatic activity detection."""
         from ..voice.widget import voice_widget
 
         return voice_widget(self, push_to_talk=push_to_talk, frame_ms=frame_ms, frames_per_message=frames_per_message)

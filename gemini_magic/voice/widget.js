@@ -3,9 +3,10 @@
 // Microphone: getUserMedia audio -> an AudioWorklet that resamples to 16 kHz mono 16-bit PCM and cuts
 // frames of `frame_ms` -> `frames_per_message` frames joined in one binary buffer of one comm message
 // ({type: "audio", t: the first frame's time in ms since the epoch, d: each frame's ms after it},
-// [ArrayBuffer]); the kernel cuts it back into frames. Why several: each comm message costs about
-// 400 B of Jupyter envelope; the price is the wait of a frame for the rest of its message (widget.py
-// says how much). One buffer, not one per frame: each buffer adds its own offsets to the message.
+// [ArrayBuffer]); the kernel cuts it back into frames. Why several: each comm message costs the kernel
+// about 3.5 ms of CPU and 400 B of Jupyter envelope; the price is the wait of a frame for the rest of its
+// message (widget.py says how much), except at speech onset, which sends at once. One buffer, not one
+// per frame: each buffer adds its own offsets to the message.
 // Camera: a frame every 1/video_fps seconds, drawn at <= max_video_side px on its long side, JPEG ->
 // {type: "video"} with the bytes as a buffer.
 // Speaker: {type: "audio"} messages from the kernel carry 24 kHz PCM; each chunk is scheduled right
@@ -51,6 +52,9 @@ class GeminiMic extends AudioWorkletProcessor {
 registerProcessor("gemini-mic", GeminiMic);
 `;
 
+const ONSET_LEVEL = 0.02;     // RMS of a frame (full scale 1), about -34 dBFS: speech, not a quiet room
+const ONSET_QUIET_MS = 200;   // below it this long before: a new utterance, not a gap between words
+
 function button(label, title) {
   const b = document.createElement("button");
   b.textContent = label;
@@ -60,7 +64,7 @@ function button(label, title) {
 }
 
 function render({ model, el }) {
-  const stats = { sent_frames: 0, sent_bytes: 0, sent_messages: 0, batch_waits: [], video_frames: 0, video_bytes: 0, video_sizes: [], video_times: [],
+  const stats = { sent_frames: 0, sent_bytes: 0, sent_messages: 0, batch_waits: [], port_waits: [], send_times: [], onsets: [], video_frames: 0, video_bytes: 0, video_sizes: [], video_times: [],
                   received_samples: 0, played_samples: 0, interrupted: 0, stopped_samples: 0,
                   level: 0, mic: false, camera: false, muted: false, errors: [] };
   el.geminiVoice = stats;
@@ -165,7 +169,11 @@ function render({ model, el }) {
   // -- the microphone -------------------------------------------------------------------------------
   let micStream = null, micContext = null, micNode = null, talking = !model.get("push_to_talk");
   const perMessage = Math.max(1, model.get("frames_per_message"));
-  let pending = [], stamps = [], lastSent = -Infinity;
+  // Speech onset (a frame at ONSET_LEVEL or louder after ONSET_QUIET_MS below it) sends the frames
+  // waiting at once, so a user who starts talking, or talks over the model, is heard without the batch
+  // wait: one message more per utterance (widget.py says why frames are batched at all).
+  const onsetQuiet = Math.ceil(ONSET_QUIET_MS / model.get("frame_ms"));
+  let pending = [], stamps = [], lastSent = -Infinity, quietFrames = onsetQuiet;
   function flushMic() {   // the frames waiting, in one comm message; their times for the latency figures
     if (!pending.length) return;
     const t = stamps[0], now = performance.timeOrigin + performance.now();
@@ -179,8 +187,9 @@ function render({ model, el }) {
     stats.sent_frames += pending.length;
     stats.sent_bytes += size;
     lastSent = performance.now();
-    model.send({ type: "audio", t: Math.round(t * 10) / 10, d: stamps.map((s) => Math.round(s - t)) },
-               undefined, [joined.buffer]);
+    const first = Math.round(t * 10) / 10;
+    model.send({ type: "audio", t: first, d: stamps.map((s) => Math.round(s - t)) }, undefined, [joined.buffer]);
+    if (stats.send_times.length < 20000) stats.send_times.push([first, performance.timeOrigin + performance.now()]);
     pending = []; stamps = [];
   }
   async function startMic() {
@@ -201,12 +210,18 @@ function render({ model, el }) {
     micNode = new AudioWorkletNode(micContext, "gemini-mic", {
       processorOptions: { rate: model.get("input_rate"), frameMs: model.get("frame_ms") } });
     micNode.port.onmessage = ({ data }) => {
+      // the frame's age in the audio clock: the worklet's thread -> this one (the benchmark's figure)
+      if (stats.port_waits.length < 20000) stats.port_waits.push((micContext.currentTime - data.at) * 1000);
       stats.level = data.level;
       meter.value = Math.min(1, data.level * 4);
       if (!talking) return;
+      const stamp = performance.timeOrigin + performance.now();
       pending.push(data.frame);
-      stamps.push(performance.timeOrigin + performance.now());
-      if (pending.length >= perMessage) flushMic();
+      stamps.push(stamp);
+      const loud = data.level >= ONSET_LEVEL, onset = loud && quietFrames >= onsetQuiet;
+      quietFrames = loud ? 0 : quietFrames + 1;
+      if (onset && stats.onsets.length < 20000) stats.onsets.push(stamp);
+      if (onset || pending.length >= perMessage) flushMic();
     };
     sourceNode.connect(micNode);
     stats.mic = true;

@@ -21,21 +21,41 @@ a kernel restart (the process ends), or when the page stops sending its one-a-se
 `heartbeat_timeout` seconds (the tab was closed). Then the widget's display is replaced by the
 conversation as ordinary display data (voice/record.py), so the saved notebook keeps it.
 
-Why several frames a message: every comm message from the page carries about 420 B of Jupyter
-envelope (header, session and message ids, date, HMAC signature, comm id) besides its PCM, so one
-20 ms frame (640 B) a message costs 1.65x the raw 32 kB/s on the widget channel, 40 ms frames 1.33x.
-The issue asks for at most 1.1x, which needs one message per >= ~135 ms of audio: by default the page
-sends 160 ms a message (8 frames of 20 ms, 4 of 40 ms; 1.09x). The kernel still forwards each frame
-as its own realtimeInput, so the service sees 20-40 ms frames. The price is latency: a frame waits in
-the page for the rest of its message, the first one frame_ms * (frames_per_message - 1) = 140 ms, on
-average 70 ms more. That delays the end of a turn by as much (beside the service's ~800 ms of silence
-before it answers) and the start of an interruption. Measured in headless Chromium (JupyterLab,
-loopback, a loaded 2-core machine): frame made in the page -> written on the socket p50 77 ms, p95
-144 ms (goal 20 ms: missed, the batch wait is most of it), 1.09x the bytes, kernel CPU 3.4 %.
-`frames_per_message=1` sends each frame at once, but ipykernel then handles 50 messages a second
-(kernel CPU 14 %) and falls behind: p50 48 ms, p95 126 ms, 1.69x the bytes.
-`python benchmarks/bench_voice.py
---browser` prints both, measured in headless Chromium.
+Why several frames a message: every comm message from the page costs ipykernel about 3.5 ms of CPU
+(3.6 ms measured with no handler at all, 50 messages a second, ipykernel 7.4: the shell channel thread
+hands the message on, the handling thread publishes status busy and idle on IOPub and flushes stdout
+and stderr through the IOPub thread; our handler with its realtimeInputs adds about 0.3 ms), the
+Jupyter server more (it relays the status messages too), and about 420 B of Jupyter envelope (header, ids, date, signature,
+comm id). One 20 ms frame a message is 50 messages a second: 17-19 % of a core in the kernel, 1.68x
+the raw 32 kB/s on the widget channel. The issue's goals for kernel CPU (<= 5 %) and bytes (<= 1.1x)
+need one message per ~100 ms of audio or more; its latency goal (a frame in the page -> the socket,
+p95 <= 20 ms) needs one per frame. They cannot all hold on this stack, so the default is the measured
+best of the three:
+
+- 120 ms a message (`MESSAGE_MS`: 6 frames of 20 ms, 3 of 40 ms). The kernel still forwards each frame
+  as its own realtimeInput, so the service sees 20-40 ms frames. The price is the wait of a frame in
+  the page for the rest of its message: the first one frame_ms * (frames_per_message - 1) = 100 ms,
+  on average 50 ms; the end of a turn (beside the service's ~800 ms of silence before it answers) is
+  delayed by as much.
+- except at speech onset (widget.js: a frame at about -34 dBFS or louder after 200 ms below it), which
+  sends the frames waiting at once: a user who starts talking, or talks over the model, is heard
+  without the wait.
+- the Jupyter server should compress its websockets (permessage-deflate, which the browser offers):
+  `jupyter lab --ServerApp.websocket_compression_options={}`, or
+  `c.ServerApp.websocket_compression_options = {}` in jupyter_server_config.py (notebooks/launch.py
+  sets it). The envelope then costs a few bytes a message: 0.54x the raw PCM on the wire instead of
+  1.12x (the benchmark's speech has silences; deflate leaves 0.72 of its speech alone, 0.89 of speech
+  with a microphone's noise at -50 dBFS).
+
+Measured in headless Chromium (JupyterLab, loopback, a shared 2-core machine, two runs at load 0.2-4;
+`python benchmarks/bench_voice_browser.py` prints the before and the alternatives in one run): page ->
+socket p50 56 ms, p95 107-111 ms (the old 160 ms a message: 76 / 146 ms; goal 20 ms: missed, the
+batch wait is most of it), frames at speech onset 5-14 ms; 0.54x the bytes on the wire compressed
+(1.12x not); kernel CPU 4.3-4.8 % (old 3.4-3.6 %; 0.2 % with the widget shown and the microphone
+off). `frames_per_message=1` sends each frame at once: p50 16-40 ms, p95 73-223 ms (ipykernel and the
+server fall behind at 50 messages a second, the more so under load) at 17-19 % of a core in the
+kernel and 31-33 % in the server. `python benchmarks/bench_voice_kernel.py`: 3.6 ms of ipykernel's
+CPU per message with no handler at all, 0.3 ms more with ours.
 """
 
 from __future__ import annotations
@@ -60,7 +80,7 @@ TERMINAL_LINE = ("The voice widget needs a notebook in a browser (JupyterLab, No
 ESM = Path(__file__).with_name("widget.js")
 HEARTBEAT_TIMEOUT = 6.0     # seconds without a ping from any view before the session is ended
 FRAME_MS = (20, 40)         # the microphone frames the Live API wants
-MESSAGE_MS = 160            # ms of audio per comm message by default (the envelope's share <= 10 %)
+MESSAGE_MS = 120            # ms of audio per comm message by default (ipykernel's CPU per message: see above)
 LATENCIES_KEPT = 20000      # per-frame times kept for the latency figures (about 7 minutes of 20 ms frames)
 
 _CLASS = None
@@ -291,8 +311,9 @@ def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20, fra
     with automatic activity detection disabled: `realtime_input_config={"automaticActivityDetection":
     {"disabled": True}}`). `frame_ms`: 20 to 40 (ms of audio per microphone frame).
     `frames_per_message`: frames the page joins in one comm message, 1 to 50 (default: MESSAGE_MS =
-    160 ms of audio, so 8 of 20 ms or 4 of 40 ms; 1: no wait in the page, 1.69x the bytes: see the
-    module docstring). Raises SettingsError for a closed session, other frame lengths or counts, or
+    120 ms of audio, so 6 of 20 ms or 3 of 40 ms; speech onset goes at once; 1: no wait in the page,
+    about 4 times the kernel's CPU and 1.68x the bytes unless the server compresses: see the module
+    docstring). Raises SettingsError for a closed session, other frame lengths or counts, or
     when anywidget is missing (the line says how to install it)."""
     if session.closed:
         raise SettingsError(f"{session!r} has ended; open a new Live session for a voice widget.")

@@ -183,8 +183,9 @@ def _write_settings(settings_dir: Path) -> None:
 
 @contextlib.contextmanager
 def start_jupyter(base_url: str | None, root: Path | None = None, timeout: float = SERVER_START_TIMEOUT, *,
-                  newcomer: bool = False):
+                  newcomer: bool = False, server_args: tuple[str, ...] = ()):
     """Run an isolated `jupyter lab` whose kernels reach the emulator at `base_url`; yields a JupyterServer.
+    `server_args`: more command-line options of the server (e.g. `--ServerApp.websocket_compression_options={}`).
 
     `newcomer=True` (then `base_url` may be None): the kernels get no API key and no base URL, as on
     a fresh machine, so the notebooks' `%gemini backend` starts the emulator inside the kernel.
@@ -220,7 +221,7 @@ def start_jupyter(base_url: str | None, root: Path | None = None, timeout: float
                    "--ServerApp.port_retries=0", "--ServerApp.open_browser=False",
                    f"--ServerApp.root_dir={root}",
                    f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={dirs['workspaces']}",
-                   "--LabApp.news_url=None"]
+                   "--LabApp.news_url=None", *server_args]
         log = home / "jupyter.log"
         with open(log, "wb") as log_file:
             process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env,

@@ -132,6 +132,10 @@ def test_talking_to_a_live_session(app, media_chromium, jupyter_server, emulator
                                       and s)(page_stats(page)), 60, "the answers' audio to be played")
     assert final["interrupted"] >= 1 and final["stopped_samples"] > 0, final
     assert final["sent_frames"] > 0 and final["mic"], final
+    # Speech onset is not batched (widget.js): the message holding each onset frame left the page at once.
+    assert len(final["onsets"]) >= 2, final["onsets"]
+    sends = [at for _, at in final["send_times"]]
+    assert all(any(0 <= at - onset < 10 for at in sends) for onset in final["onsets"]), (final["onsets"], sends)
     assert cell.locator(".gemini-voice-model").count() >= 2
 
     frames = mine()["video_frames"]
