@@ -104,14 +104,16 @@ _UPLOAD_OPTIONS = [
 def declare_prompt_options(func):
     """Declare the options of `%%gemini` on the magic function (IPython's `@argument`s, in order); the
     magic's `lazy_args.LazyArguments` calls this when its parser is first needed."""
-    for flags, options in reversed(_PROMPT_OPTIONS):
-        func = argument(*flags, **options)(func)
-    return func
+    return _declare(func, _PROMPT_OPTIONS)
 
 
 def declare_upload_options(func):
     """Declare the options of `%gemini_upload` on the magic function (see declare_prompt_options)."""
-    for flags, options in reversed(_UPLOAD_OPTIONS):
+    return _declare(func, _UPLOAD_OPTIONS)
+
+
+def _declare(func, declared: list):
+    for flags, options in reversed(declared):  # IPython applies @argument lines bottom-up
         func = argument(*flags, **options)(func)
     return func
 
