@@ -44,6 +44,18 @@ def stats(emulator):
         return json.load(answer)
 
 
+def audio_received(emulator, count, timeout=5.0):
+    """The realtimeInput audio chunks the emulator got, waited for until `count` have come: the kernel forwards
+    frames on its own thread, so the turn can be complete while the trailing silence is still on its way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        chunks = [base64.b64decode(m["message"]["realtimeInput"]["audio"]["data"]) for m in emulator.live.messages
+                  if "audio" in m["message"].get("realtimeInput", {})]
+        if len(chunks) >= count or time.monotonic() > deadline:
+            return chunks
+        time.sleep(0.01)
+
+
 def test_automatic_activity_detection_hears_the_speech_between_silences(client, emulator):
     with client.live() as session:
         for frame in frames(silence(0.5) + tone(1.2) + silence(1.0)):
@@ -157,8 +169,7 @@ def test_microphone_frames_from_the_page_reach_the_socket_and_the_answer_goes_ba
     assert "".join(t for role, t in texts if role == "model") == turn.text
     link = widget.link
     assert link.frames_in == len(frames(silence(0.2) + tone(1.0) + silence(1.0))) and link.audio_bytes_in == 2.2 * 32000
-    chunks = [m["message"]["realtimeInput"]["audio"] for m in emulator.live.messages
-              if "audio" in m["message"].get("realtimeInput", {})]
+    chunks = audio_received(emulator, link.frames_in)
     assert len(chunks) == link.frames_in  # one realtimeInput per frame, no regrouping
 
     browser_message(widget, {"type": "end"})
@@ -185,8 +196,7 @@ def test_several_frames_a_message_go_on_as_one_realtime_input_each_with_their_ti
     assert turn.input_transcript == "(1.0 s of audio)"
     link = widget.link
     assert link.audio_messages_in == math.ceil(len(sent_frames) / 8) and link.frames_in == len(sent_frames)
-    chunks = [base64.b64decode(m["message"]["realtimeInput"]["audio"]["data"]) for m in emulator.live.messages
-              if "audio" in m["message"].get("realtimeInput", {})]
+    chunks = audio_received(emulator, len(sent_frames))
     assert chunks[-len(sent_frames):] == sent_frames       # each 20 ms frame its own realtimeInput, in order
     times = list(link.frame_times)
     assert [round(m, 3) for m, _, _ in times] == [round(m, 3) for m in made]
