@@ -7,7 +7,8 @@ kernel's CPU per comm message).
     channel.close()        # the server, its connection and its threads gone
 
 The server (websockets' sync server) listens on 127.0.0.1 only, on an ephemeral port, in a daemon thread
-named "gemini-voice-direct"; each connection's handler thread is renamed "gemini-voice-direct-client".
+named "gemini-voice-direct"; each connection's threads are renamed "gemini-voice-direct-client" (the
+handler: frames forwarded there) and "gemini-voice-direct-reader" (websockets' reading of the socket).
 The protocol, page -> kernel:
 
 - the first message is the token (text), within AUTH_TIMEOUT seconds of connecting. The server compares
@@ -75,6 +76,9 @@ class DirectChannel:
         from websockets.exceptions import ConnectionClosed
 
         threading.current_thread().name = "gemini-voice-direct-client"
+        reader = getattr(connection, "recv_events_thread", None)   # websockets' reading thread, so it is found
+        if reader is not None:
+            reader.name = "gemini-voice-direct-reader"
         try:
             token = connection.recv(timeout=AUTH_TIMEOUT)
         except (TimeoutError, ConnectionClosed):

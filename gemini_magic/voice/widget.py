@@ -6,13 +6,14 @@ hear it through the browser's speaker, in JupyterLab or Notebook 7.
 
 It is an anywidget (imported only here, when a widget is made; `pip install 'gemini_magic[voice]'`),
 with its ES module in widget.js (package data). The browser cuts the microphone into 16 kHz mono
-16-bit PCM frames of `frame_ms` (an AudioWorklet) and sends them as binary widget buffers,
-`frames_per_message` frames in one comm message (see "Why several frames a message" below); this
-module forwards each frame to the session as one realtimeInput of 20-40 ms (`LiveSession.send_audio`'s
-no-copy path). Camera
-frames (JPEG, <= 1 fps, <= 768 px on the long side) go as realtime video. The model's 24 kHz PCM goes
-back as binary buffers, its transcript and the user's as text, `interrupted` as a message that stops
-the queued audio at once.
+16-bit PCM frames of `frame_ms` (an AudioWorklet) and sends each at once over the direct channel, a
+WebSocket to a server in the kernel on 127.0.0.1 (voice/direct.py), where the page can reach it;
+elsewhere as binary widget buffers, `frames_per_message` frames in one comm message (see "Why a direct
+channel" below). This module forwards each frame to the session as one realtimeInput of 20-40 ms
+(`LiveSession.send_audio`'s no-copy path), whichever way it came. Camera
+frames (JPEG, <= 1 fps, <= 768 px on the long side) go as realtime video, over the comm. The model's
+24 kHz PCM goes back as binary buffers, its transcript and the user's as text, `interrupted` as a
+message that stops the queued audio at once: the comm too.
 
 Nothing here waits in a cell: the session's reader thread pushes to the browser, and ipykernel handles
 the widget's messages whenever the kernel is idle, so other cells run meanwhile. The session ends (its
@@ -21,16 +22,32 @@ a kernel restart (the process ends), or when the page stops sending its one-a-se
 `heartbeat_timeout` seconds (the tab was closed). Then the widget's display is replaced by the
 conversation as ordinary display data (voice/record.py), so the saved notebook keeps it.
 
-Why several frames a message: every comm message from the page costs ipykernel about 3.5 ms of CPU
-(3.6 ms measured with no handler at all, 50 messages a second, ipykernel 7.4: the shell channel thread
-hands the message on, the handling thread publishes status busy and idle on IOPub and flushes stdout
-and stderr through the IOPub thread; our handler with its realtimeInputs adds about 0.3 ms), the
-Jupyter server more (it relays the status messages too), and about 420 B of Jupyter envelope (header, ids, date, signature,
-comm id). One 20 ms frame a message is 50 messages a second: 17-19 % of a core in the kernel, 1.68x
-the raw 32 kB/s on the widget channel. The issue's goals for kernel CPU (<= 5 %) and bytes (<= 1.1x)
-need one message per ~100 ms of audio or more; its latency goal (a frame in the page -> the socket,
-p95 <= 20 ms) needs one per frame. They cannot all hold on this stack, so the default is the measured
-best of the three:
+Why a direct channel: every comm message from the page costs ipykernel about 3.5 ms of CPU (3.6 ms
+measured with no handler at all, 50 messages a second, ipykernel 7.4: the shell channel thread hands the
+message on, the handling thread publishes status busy and idle on IOPub and flushes stdout and stderr
+through the IOPub thread; none of it can be turned off; our handler with its realtimeInputs adds about
+0.3 ms), the Jupyter server more (it relays the status messages too), and about 420 B of Jupyter
+envelope (header, ids, date, signature, comm id). One 20 ms frame a comm message is 50 messages a
+second: 12-19 % of a core in the kernel, 1.68x the raw 32 kB/s on the comm. The issue's goals for kernel CPU
+(<= 5 %) and bytes (<= 1.1x) need a comm message per ~100 ms of audio or more; its latency goal (a
+frame in the page -> the socket, p95 <= 20 ms) needs one per frame. On the comm they cannot all hold.
+
+So the page sends the microphone past the comm when it can (`direct=True`, the default): at its hello
+the kernel starts a WebSocket server on 127.0.0.1, an ephemeral port, and tells the page the port and a
+fresh token in a custom comm message (never a trait: traits are saved with the notebook). The page
+connects to ws://127.0.0.1:PORT/, sends the token, and after the server's "ok" each frame goes at once
+as one binary message (8 bytes of its time, then its PCM; voice/direct.py). Control messages, the
+camera and everything to the page stay on the comm. Measured in headless Chromium (JupyterLab,
+loopback, a shared 2-core machine, two runs at load 0.5-4; `python benchmarks/bench_voice_browser.py`
+prints the direct channel and the comm in one run): page -> socket p50 1.1-1.4 ms, p95 2.8-4.2 ms (goal
+20 ms: met; the page's send to the channel's thread 0.6-0.9 / 2.0-3.5 ms), 1.02-1.03x the raw PCM on
+the wire (6-8 bytes of WebSocket framing a frame, never compressed; met), kernel CPU 2.5-2.7 % (met;
+nearly all in the channel's two threads: websockets' reading, and the forwarding of each frame as a
+realtimeInput), the Jupyter server 0.7-0.8 %.
+
+Where the page cannot reach the kernel on loopback (a remote Jupyter, JupyterHub, a kernel in a
+container, a Content-Security-Policy without ws://127.0.0.1, any connection refused or no "ok" within
+1.5 s), or with `direct=False`, the page keeps the comm silently, and its frames are batched as before:
 
 - 120 ms a message (`MESSAGE_MS`: 6 frames of 20 ms, 3 of 40 ms). The kernel still forwards each frame
   as its own realtimeInput, so the service sees 20-40 ms frames. The price is the wait of a frame in
@@ -47,13 +64,14 @@ best of the three:
   1.12x (the benchmark's speech has silences; deflate leaves 0.72 of its speech alone, 0.89 of speech
   with a microphone's noise at -50 dBFS).
 
-Measured in headless Chromium (JupyterLab, loopback, a shared 2-core machine, two runs at load 0.2-4;
-`python benchmarks/bench_voice_browser.py` prints the before and the alternatives in one run): page ->
-socket p50 56 ms, p95 107-111 ms (the old 160 ms a message: 76 / 146 ms; goal 20 ms: missed, the
-batch wait is most of it), frames at speech onset 5-14 ms; 0.54x the bytes on the wire compressed
-(1.12x not); kernel CPU 4.3-4.8 % (old 3.4-3.6 %; 0.2 % with the widget shown and the microphone
-off). `frames_per_message=1` sends each frame at once: p50 16-40 ms, p95 73-223 ms (ipykernel and the
-server fall behind at 50 messages a second, the more so under load) at 17-19 % of a core in the
+The comm, measured in the same runs: page -> socket p50 54-56 ms, p95 104-111 ms (goal missed, the
+batch wait is most of it), frames at speech onset 5-7 ms; 0.54x the bytes on the wire compressed
+(1.12x not); kernel CPU 2.4-3.2 % (0.2 % with the widget shown and the microphone off), the server
+5-7 %. `frames_per_message=1` sends each frame at once: p50 6-17 ms, p95 22-86 ms (ipykernel and the
+server fall behind at 50 messages a second, the more so under load) at 12-13 % of a core in the
+kernel and 22-26 % in the server. `python benchmarks/bench_voice_kernel.py`: 3.6 ms of ipykernel's CPU per
+message with no handler at all, 0.3 ms more with ours.
+7-19 % of a core in the
 kernel and 31-33 % in the server. `python benchmarks/bench_voice_kernel.py`: 3.6 ms of ipykernel's
 CPU per message with no handler at all, 0.3 ms more with ours.
 """
@@ -82,7 +100,7 @@ TERMINAL_LINE = ("The voice widget needs a notebook in a browser (JupyterLab, No
 ESM = Path(__file__).with_name("widget.js")
 HEARTBEAT_TIMEOUT = 6.0     # seconds without a ping from any view before the session is ended
 FRAME_MS = (20, 40)         # the microphone frames the Live API wants
-MESSAGE_MS = 120            # ms of audio per comm message by default (ipykernel's CPU per message: see above)
+MESSAGE_MS = 120            # ms of audio per comm message on the comm path (ipykernel's CPU per message: see above)
 DIRECT_FRAME_BYTES = 2 * LIVE_INPUT_RATE * FRAME_MS[1] // 1000   # the most PCM in a direct message: 1,280 B
 LATENCIES_KEPT = 20000      # per-frame times kept for the latency figures (about 7 minutes of 20 ms frames)
 

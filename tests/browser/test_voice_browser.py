@@ -102,6 +102,9 @@ def test_talking_to_a_live_session(app, media_chromium, jupyter_server, emulator
     before = emulator_stats(emulator_url)["connections"]
     context = media_chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    direct_texts = []      # what the page says on its direct socket as text: the token, as Chromium sends it
+    page.on("websocket", lambda socket: socket.url.endswith("/") and "/api/" not in socket.url and socket.on(
+        "framesent", lambda payload: isinstance(payload, str) and direct_texts.append(payload)))
     name = f"voice-{app}.ipynb"
     write_notebook(jupyter_server.root / name, CELLS)
     open_notebook(page, jupyter_server, app, name)
@@ -171,6 +174,9 @@ def test_talking_to_a_live_session(app, media_chromium, jupyter_server, emulator
     saved = wait_until(page, lambda: "gemini-voice-record" in (jupyter_server.root / name).read_text(), 20,
                        "the saved notebook to hold the conversation")
     assert saved
+    # The token went to the direct socket only: not in the saved notebook (outputs, widget state).
+    assert len(direct_texts) == 1 and len(direct_texts[0]) >= 43, direct_texts
+    assert direct_texts[0] not in (jupyter_server.root / name).read_text()
     outputs = json.loads((jupyter_server.root / name).read_text())["cells"][1]["outputs"]
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
     assert "data:audio/wav;base64," in html and "You:" in html
