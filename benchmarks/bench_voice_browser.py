@@ -331,7 +331,8 @@ def measure(browser, server, wire: WireCounter, app: str, label: str, option: st
             "handler": [w - r for _, r, w in frames], "channel": kernel["channel"],
             "direct_frames": kernel["direct_frames"],
             "page_bytes": per_second(sends) + per_second(direct_sends),
-            "wire_bytes": per_second(wire.sent) + per_second(direct_wire), "direct_wire": per_second(direct_wire), "cpu": cpu_shares(before, after, ended - started, names),
+            "wire_bytes": per_second(wire.sent) + per_second(direct_wire), "direct_wire": per_second(direct_wire),
+            "cpu": cpu_shares(before, after, ended - started, names),
             "idle": idle and cpu_shares(*idle, names),
             "server_cpu": server_cpu, "offset": offset, "seconds": (end - start) / 1000}
 

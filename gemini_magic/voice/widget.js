@@ -251,6 +251,10 @@ function render({ model, el }) {
     if (tell) model.send({ type: "audio_end" });
   }
   mic.addEventListener("click", () => (stats.mic ? stopMic() : startMic()));
+  talk.addEventListener("pointerdown", () => { talking = true; model.send({ type: "activity_start" }); });
+  const release = () => { if (talking) { flushMic(); talking = false; model.send({ type: "activity_end" }); } };
+  talk.addEventListener("pointerup", release);
+  talk.addEventListener("pointerleave", release);
 
   // -- the direct channel ---------------------------------------------------------------------------
   let offer = null, direct = null, trying = null;   // the kernel's {port, token}; the open socket; the one trying
@@ -313,10 +317,6 @@ function render({ model, el }) {
     if (stats.batch_waits.length < 20000) stats.batch_waits.push(now - stamp);
     if (stats.send_times.length < 20000) stats.send_times.push([t, now]);
   }
-  talk.addEventListener("pointerdown", () => { talking = true; model.send({ type: "activity_start" }); });
-  const release = () => { if (talking) { flushMic(); talking = false; model.send({ type: "activity_end" }); } };
-  talk.addEventListener("pointerup", release);
-  talk.addEventListener("pointerleave", release);
 
   // -- the camera -----------------------------------------------------------------------------------
   let camStream = null, camTimer = null;

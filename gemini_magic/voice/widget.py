@@ -174,8 +174,8 @@ class VoiceLink:
     `video_frames_in`, `audio_bytes_out`, `channel_bytes_in` (JSON + buffers of the browser's comm
     messages, and the payloads of the direct channel's), `audio_messages_in` (comm messages of audio),
     `direct_frames_in` (frames by the direct channel), `channel` ("direct" or "comm": the path the
-    microphone uses, as the page says), `last_frame_at` (the browser's timestamp of the newest frame, ms since the
-    epoch), and `frame_times`: per microphone frame (the last LATENCIES_KEPT), a tuple of
+    microphone uses, as the page says), `last_frame_at` (the browser's timestamp of the newest frame,
+    ms since the epoch), and `frame_times`: per microphone frame (the last LATENCIES_KEPT), a tuple of
     (made in the page, its message received here, its realtimeInput written on the socket), in ms
     since the epoch (the page's performance.timeOrigin + performance.now(); here time.time())."""
 
