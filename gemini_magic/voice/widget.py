@@ -71,9 +71,6 @@ batch wait is most of it), frames at speech onset 5-7 ms; 0.54x the bytes on the
 server fall behind at 50 messages a second, the more so under load) at 12-13 % of a core in the
 kernel and 22-26 % in the server. `python benchmarks/bench_voice_kernel.py`: 3.6 ms of ipykernel's CPU per
 message with no handler at all, 0.3 ms more with ours.
-7-19 % of a core in the
-kernel and 31-33 % in the server. `python benchmarks/bench_voice_kernel.py`: 3.6 ms of ipykernel's
-CPU per message with no handler at all, 0.3 ms more with ours.
 """
 
 from __future__ import annotations
