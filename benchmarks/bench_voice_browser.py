@@ -1,6 +1,7 @@
 """The voice widget end to end in headless Chromium: a microphone frame made in the page to its
-realtimeInput written on the Live socket, the bytes on the kernel's websocket, the kernel's CPU (issue
-23 item 9), for the old default, the default and the alternatives in one run.
+realtimeInput written on the Live socket, the bytes page -> kernel, the kernel's CPU (issue 23 item 9),
+for the default (the direct channel, voice/direct.py) and the comm it falls back to (the old default of
+6 frames a message, and 1 a message) in one run.
 
     python benchmarks/bench_voice_browser.py [--seconds 12] [--app lab|notebook] [--only TEXT]
 
@@ -8,25 +9,29 @@ Real pieces only, on loopback: the emulator (paced, it answers aloud), an isolat
 its kernel (one as Jupyter starts by default, one with `--ServerApp.websocket_compression_options={}`:
 permessage-deflate), a byte-counting TCP proxy between Chromium and the server, and Chromium with fake
 devices whose microphone plays speech made now by espeak-ng (a sentence and 2 s of silence, looped).
-In one notebook per setting (SETTINGS: frames per comm message, compressed or not) a cell opens a Live
-session and its voice widget, the microphone button is clicked, and after a second of warm-up the
-window of `--seconds` is measured. Every setting runs today's widget.js, so speech onset goes at once
-in all of them (the before is the old default's 8 frames a message, onset included).
+In one notebook per setting (SETTINGS: the direct channel or the comm with its frames per message,
+compressed or not) a cell opens a Live session and its voice widget, the microphone button is clicked,
+and after a second of warm-up the window of `--seconds` is measured. Every setting runs today's
+widget.js, so speech onset goes at once in all the comm ones (the before is the comm's 6 frames a
+message, onset included, as `direct=False` keeps it).
 
 Per microphone frame (VoiceLink.frame_times): made = the page's performance.timeOrigin +
 performance.now() when the AudioWorklet's frame reached the page's thread; received = the kernel's
-time.time() when the comm message reached the widget's handler; written = its realtimeInput written on
-the socket (the goal: p95 <= 20 ms). Between them: the websocket send in the page (widget.js's
-send_times), the message's arrival in ipykernel's shell channel thread (stamped by a wrapper the first
-cell puts around the shell stream's callback, for these figures only), and the widget's handler in the
-thread of the kernel subshell JupyterLab sends widget messages to. Before "made": the frame's age in the
+time.time() when the comm message (or the direct channel's frame) reached the widget's handler; written =
+its realtimeInput written on the socket (the goal: p95 <= 20 ms). Between them: the websocket send in
+the page (widget.js's send_times), then on the comm the message's arrival in ipykernel's shell channel
+thread (stamped by a wrapper the first cell puts around the shell stream's callback, for these figures
+only) and the widget's handler in the thread of the kernel subshell JupyterLab sends widget messages
+to; on the direct channel its connection's thread in the kernel. Before "made": the frame's age in the
 audio clock when it reached the page (not in the total). Page and kernel share the machine's clock; the
 offset between them is measured (printed). Bytes: page -> server on the kernel's websocket as the proxy
-counts them (the wire: after compression), and as the page sends them (a WebSocket.send hook: before
-compression), over the raw 32,000 B/s of PCM (goal <= 1.1x). CPU, from /proc over the window: the
-kernel's by thread (ipykernel's threads, the widget's handler, the Live session's reader, ZMQ; goal
-<= 5 % of a core), the Jupyter server's, and once the kernel's with the widget shown and the microphone
-off. The load average of the machine is printed with the figures.
+counts them (the wire: after compression) plus, for the direct channel, its messages as the page sends
+them with their WebSocket framing (6 bytes of header and mask, 2 of length: it is never compressed),
+and as the page sends them (a WebSocket.send hook: before compression), over the raw 32,000 B/s of PCM
+(goal <= 1.1x). CPU, from /proc over the window: the kernel's by thread (ipykernel's threads, the
+widget's handler, the Live session's reader, the direct channel's threads, ZMQ; goal <= 5 % of a core),
+the Jupyter server's, and once the kernel's with the widget shown and the microphone off. The load
+average of the machine is printed with the figures.
 """
 
 from __future__ import annotations
@@ -55,21 +60,32 @@ from _common import table  # noqa: E402
 RAW = 32000  # bytes per second of 16 kHz 16-bit mono PCM
 SENTENCE = "Hello there, what is the weather like in Hanoi today?"
 
-# Every send on a kernel websocket, counted in the page before the page's own code runs.
+# Every send on a kernel websocket, and on the voice widget's direct socket (ws://127.0.0.1:PORT/),
+# counted in the page before the page's own code runs.
 COUNT_SENDS = """
 (() => {
   const send = WebSocket.prototype.send;
   window.geminiBenchSends = [];
+  window.geminiBenchDirect = [];
   WebSocket.prototype.send = function (data) {
-    if (String(this.url).includes("/api/kernels/")) {
-      const size = typeof data === "string" ? new TextEncoder().encode(data).length
-                                            : (data.byteLength !== undefined ? data.byteLength : data.size);
-      window.geminiBenchSends.push([performance.timeOrigin + performance.now(), size]);
-    }
+    const url = String(this.url);
+    const size = typeof data === "string" ? new TextEncoder().encode(data).length
+                                          : (data.byteLength !== undefined ? data.byteLength : data.size);
+    const at = performance.timeOrigin + performance.now();
+    if (url.includes("/api/kernels/")) window.geminiBenchSends.push([at, size]);
+    else if (/^ws:[/][/]127[.]0[.]0[.]1:[0-9]+[/]$/.test(url)) window.geminiBenchDirect.push([at, size]);
     return send.call(this, data);
   };
 })();
 """
+
+
+def framed(size: int) -> int:
+    """The bytes of a WebSocket message of `size` payload bytes from a browser, uncompressed (RFC 6455: 2
+    bytes of header, 2 or 8 more of length past 125 or 65,535, and the client's 4-byte mask)."""
+    return size + 2 + 4 + (0 if size < 126 else 2 if size < 65536 else 8)
+
+
 PAGE_NOW = "() => performance.timeOrigin + performance.now()"
 
 
@@ -172,7 +188,7 @@ def thread_cpu(pid: int) -> dict[str, tuple[str, float]]:
     return used
 
 
-THREAD_GROUPS = ("MainThread", "Shell channel", "subshell", "IOPub", "Live reader", "ZMQ I/O", "other")
+THREAD_GROUPS = ("MainThread", "Shell channel", "subshell", "IOPub", "Live reader", "direct", "ZMQ I/O", "other")
 
 
 def thread_group(python_name: str | None, os_name: str) -> str:
@@ -180,6 +196,8 @@ def thread_group(python_name: str | None, os_name: str) -> str:
         return python_name
     if python_name and python_name.startswith("subshell-"):
         return "subshell"      # JupyterLab sends widget messages to a kernel subshell (ipykernel 7): the handler
+    if python_name and python_name.startswith("gemini-voice-direct"):
+        return "direct"        # the direct channel's server and its connection's thread (voice/direct.py)
     if python_name and python_name.startswith("gemini-live-") and not python_name.startswith("gemini-live-tools"):
         return "Live reader"   # the session's reader: the Live socket, and the answer's audio sent to the page
     if os_name.startswith("ZMQbg"):
@@ -190,7 +208,8 @@ def thread_group(python_name: str | None, os_name: str) -> str:
 def cpu_shares(before: dict, after: dict, seconds: float, names: dict[str, str]) -> dict[str, float]:
     """% of one core per kernel thread group over a window: ipykernel's main thread, its shell channel
     thread, the subshell JupyterLab opens for widget messages (the widget's handler runs there), the
-    IOPub thread, the Live session's reader, ZMQ's I/O thread and the rest (heartbeat, control...)."""
+    IOPub thread, the Live session's reader, the direct channel's threads (the handler of its frames),
+    ZMQ's I/O thread and the rest (heartbeat, control...)."""
     shares = dict.fromkeys(THREAD_GROUPS, 0.0)
     for tid, (os_name, value) in after.items():
         shares[thread_group(names.get(tid), os_name)] += (value - before.get(tid, ("", 0.0))[1]) / seconds * 100
@@ -219,7 +238,8 @@ LAST_CELL = """def _stamp(frames):
     if b'"comm_msg"' not in bytes(frames[at + 2]):
         return None
     return json.loads(bytes(frames[at + 5]))['data']['content'].get('t')
-json.dump({{'frames': list(w.link.frame_times), 'per_message': w.frames_per_message,
+json.dump({{'frames': list(w.link.frame_times), 'per_message': w.frames_per_message, 'channel': w.link.channel,
+           'direct_frames': w.link.direct_frames_in,
            'threads': {{str(t.native_id): t.name for t in threading.enumerate()}},
            'arrivals': [(now, _stamp(frames)) for now, frames in arrivals]}}, open({result!r}, 'w'))
 session.close()"""
@@ -270,6 +290,7 @@ def measure(browser, server, wire: WireCounter, app: str, label: str, option: st
         offset = clock_offset(page)
         stats = page.evaluate("() => JSON.parse(JSON.stringify(window.geminiVoice))")
         sends = page.evaluate("() => window.geminiBenchSends")
+        direct_sends = page.evaluate("() => window.geminiBenchDirect")
         run_cell(page, 1)
         wait_for_prompt(page, 1, 2)
         assert not cell_error(page, 1), cell_error(page, 1)
@@ -284,25 +305,34 @@ def measure(browser, server, wire: WireCounter, app: str, label: str, option: st
         first_of[received] = min(made, first_of.get(received, made))
     sent_at = {round(t, 1): at for t, at in stats["send_times"]}
     arrived_at = {round(t, 1): now for now, t in kernel["arrivals"] if t is not None}
-    split = {"page -> sent": [], "sent -> shell thread": [], "shell thread -> handler": []}
+    split = {"page -> sent": [], "sent -> shell thread": [], "shell thread -> handler": [], "sent -> direct": []}
     for made, received, _ in frames:
         t = round(first_of[received], 1)
         if t in sent_at and t in arrived_at:
             split["page -> sent"].append(sent_at[t] - made)
             split["sent -> shell thread"].append(arrived_at[t] - sent_at[t])
             split["shell thread -> handler"].append(received - arrived_at[t])
+        elif t in sent_at:     # by the direct channel: no comm message, straight to its thread
+            split["page -> sent"].append(sent_at[t] - made)
+            split["sent -> direct"].append(received - sent_at[t])
     # Bytes a second from the first send in the window to the last (the last one's bytes not counted):
     # a window of fixed length would hold one batch more or less by chance.
     def per_second(events):
-        inside = [(at, size) for at, size in events if start <= at <= end]
+        inside = sorted((at, size) for at, size in events if start <= at <= end)
+        if len(inside) < 10:   # (the kernel websocket while the direct channel carries the frames: a few)
+            return sum(size for _, size in inside) / ((end - start) / 1000)
         return sum(size for _, size in inside[:-1]) / ((inside[-1][0] - inside[0][0]) / 1000)
+    direct_wire = [(at, framed(size)) for at, size in direct_sends]
     onsets = [f for f in frames if any(abs(f[0] - at) < 1.5 for at in stats["onsets"])]
     return {"label": label, "per_message": kernel["per_message"], "frames": len(frames),
             "onsets": [w - m for m, _, w in onsets],
             "port": stats["port_waits"], "wait": stats["batch_waits"], "split": split,
             "to_kernel": [r - m for m, r, _ in frames], "to_socket": [w - m for m, _, w in frames],
-            "handler": [w - r for _, r, w in frames], "page_bytes": per_second(sends),
-            "wire_bytes": per_second(wire.sent), "cpu": cpu_shares(before, after, ended - started, names),
+            "handler": [w - r for _, r, w in frames], "channel": kernel["channel"],
+            "direct_frames": kernel["direct_frames"],
+            "page_bytes": per_second(sends) + per_second(direct_sends),
+            "wire_bytes": per_second(wire.sent) + per_second(direct_wire), "direct_wire": per_second(direct_wire),
+            "cpu": cpu_shares(before, after, ended - started, names),
             "idle": idle and cpu_shares(*idle, names),
             "server_cpu": server_cpu, "offset": offset, "seconds": (end - start) / 1000}
 
@@ -315,6 +345,8 @@ def rows_for(run: dict) -> list[list[str]]:
     page, wire = run["page_bytes"] / RAW, run["wire_bytes"] / RAW
     cpu = run["cpu"]
     rows = [
+        [f"{label}: the microphone's channel (VoiceLink.channel), frames by it since the microphone started",
+         f"{run['channel']}, {run['direct_frames']:,} direct", "", ""],
         [f"{label}: frame made -> written on the Live socket, p50 / p95 / max",
          f"{ms(run['to_socket'], 0.5)} / {p95:.1f} / {max(run['to_socket']):.1f} ms", "p95 <= 20 ms",
          "ok" if p95 <= 20 else "MISSED"],
@@ -327,14 +359,17 @@ def rows_for(run: dict) -> list[list[str]]:
          both(run["split"]["sent -> shell thread"]), "", ""],
         [f"{label}:   shell channel thread -> widget handler (a subshell's thread), p50 / p95",
          both(run["split"]["shell thread -> handler"]), "", ""],
+        [f"{label}:   send -> the direct channel's thread (loopback WebSocket), p50 / p95",
+         both(run["split"]["sent -> direct"]), "", ""],
         [f"{label}:   handler -> realtimeInput written, p50 / p95", both(run["handler"]), "", ""],
-        [f"{label}: bytes on the kernel websocket, page -> server, on the wire",
-         f"{run['wire_bytes']:,.0f} B/s = {wire:.2f}x raw", "<= 1.1x", "ok" if wire <= 1.1 else "MISSED"],
+        [f"{label}: bytes page -> kernel on the wire (kernel websocket + direct socket)",
+         f"{run['wire_bytes']:,.0f} B/s = {wire:.2f}x raw ({run['direct_wire'] / RAW:.2f}x direct)", "<= 1.1x",
+         "ok" if wire <= 1.1 else "MISSED"],
         [f"{label}: bytes the page sends (before compression)", f"{run['page_bytes']:,.0f} B/s = {page:.2f}x raw",
          "", ""],
         [f"{label}: kernel CPU while streaming", f"{cpu['total']:.1f} % of a core", "<= 5 %",
          "ok" if cpu["total"] <= 5 else "MISSED"],
-        [f"{label}:   main / shell channel / subshell / IOPub / Live reader / ZMQ I/O / other threads",
+        [f"{label}:   main / shell channel / subshell / IOPub / Live reader / direct / ZMQ I/O / other threads",
          " / ".join(f"{cpu[k]:.1f}" for k in THREAD_GROUPS) + " %", "", ""],
     ]
     rows.append([f"{label}: Jupyter server CPU (the websocket, ZMQ, compression)", f"{run['server_cpu']:.1f} % of a core",
@@ -346,15 +381,14 @@ def rows_for(run: dict) -> list[list[str]]:
     return rows
 
 
-# (label, session.widget keywords, compressed): the before, the default, the alternatives.
+# (label, session.widget keywords, compressed): the default, and the comm (the fallback) as the alternatives.
 SETTINGS = [
-    ("before: 8 frames a message, no compression", "frames_per_message=8", False),
-    ("after (default): 6 frames a message + onset, no compression", "", False),
-    ("1 frame a message, no compression", "frames_per_message=1", False),
-    ("after (default): 6 frames a message + onset, compressed", "", True),
-    ("1 frame a message, compressed", "frames_per_message=1", True),
-    ("2 frames a message, compressed", "frames_per_message=2", True),
-    ("4 frames a message + onset, compressed", "frames_per_message=4", True),
+    ("direct (default): a frame a message on loopback, no compression", "", False),
+    ("comm (before): 6 frames a message + onset, no compression", "direct=False", False),
+    ("comm: 1 frame a message, no compression", "direct=False, frames_per_message=1", False),
+    ("direct (default): a frame a message on loopback, server compressed", "", True),
+    ("comm (before): 6 frames a message + onset, compressed", "direct=False", True),
+    ("comm: 1 frame a message, compressed", "direct=False, frames_per_message=1", True),
 ]
 COMPRESSION = "--ServerApp.websocket_compression_options={}"
 

@@ -283,17 +283,20 @@ class LiveSession:
         self._check_open()
         self._send({"realtimeInput": {"activityEnd": {}}})
 
-    def widget(self, *, push_to_talk: bool = False, frame_ms: int = 20, frames_per_message: int | None = None):
+    def widget(self, *, push_to_talk: bool = False, frame_ms: int = 20, frames_per_message: int | None = None,
+               direct: bool = True):
         """A voice widget for this session in a notebook: microphone, camera, speaker, both transcripts
         live; it goes on after the cell returns (gemini_magic/voice/widget.py; `%gemini live talk NAME`
         in a cell). `frame_ms` (20-40): ms of audio per realtimeInput; `frames_per_message`: frames
         per message from the page (default 120 ms of them, speech onset at once; 1: no wait in the
-        page, about 4 times the kernel's CPU). Raises SettingsError when anywidget is missing (the
-        message says how to install it), for a closed session, or push_to_talk on a session with
-        automatic activity detection."""
+        page, about 4 times the kernel's CPU); `direct` (default True): each frame at once over a
+        WebSocket on loopback when the page can reach the kernel, the comm otherwise (False: the comm
+        only). Raises SettingsError when anywidget is missing (the message says how to install it),
+        for a closed session, or push_to_talk on a session with automatic activity detection."""
         from ..voice.widget import voice_widget
 
-        return voice_widget(self, push_to_talk=push_to_talk, frame_ms=frame_ms, frames_per_message=frames_per_message)
+        return voice_widget(self, push_to_talk=push_to_talk, frame_ms=frame_ms, frames_per_message=frames_per_message,
+                            direct=direct)
 
     def end_audio(self) -> None:
         """Say the audio stream has ended (audioStreamEnd): the service finishes hearing the turn."""

@@ -7,6 +7,11 @@
 // about 3.5 ms of CPU and 400 B of Jupyter envelope; the price is the wait of a frame for the rest of its
 // message (widget.py says how much), except at speech onset, which sends at once. One buffer, not one
 // per frame: each buffer adds its own offsets to the message.
+// Direct channel (voice/direct.py): when the kernel answers hello with {type: "direct", port, token},
+// the microphone, once on, opens ws://127.0.0.1:PORT/, sends the token, and after "ok" (within
+// DIRECT_WAIT_MS) sends each frame at once as one binary message (8 bytes of little-endian float64, the
+// frame's time in ms since the epoch, then its PCM), telling the kernel {type: "channel", channel}. No
+// socket, no "ok" in time, or a close later: the frames go by the comm as above, silently.
 // Camera: a frame every 1/video_fps seconds, drawn at <= max_video_side px on its long side, JPEG ->
 // {type: "video"} with the bytes as a buffer.
 // Speaker: {type: "audio"} messages from the kernel carry 24 kHz PCM; each chunk is scheduled right
@@ -54,6 +59,7 @@ registerProcessor("gemini-mic", GeminiMic);
 
 const ONSET_LEVEL = 0.02;     // RMS of a frame (full scale 1), about -34 dBFS: speech, not a quiet room
 const ONSET_QUIET_MS = 200;   // below it this long before: a new utterance, not a gap between words
+const DIRECT_WAIT_MS = 1500;  // for the direct channel's "ok", else the comm
 
 function button(label, title) {
   const b = document.createElement("button");
@@ -66,7 +72,8 @@ function button(label, title) {
 function render({ model, el }) {
   const stats = { sent_frames: 0, sent_bytes: 0, sent_messages: 0, batch_waits: [], port_waits: [], send_times: [], onsets: [], video_frames: 0, video_bytes: 0, video_sizes: [], video_times: [],
                   received_samples: 0, played_samples: 0, interrupted: 0, stopped_samples: 0,
-                  level: 0, mic: false, camera: false, muted: false, errors: [] };
+                  level: 0, mic: false, camera: false, muted: false, errors: [],
+                  channel: "comm", direct_frames: 0, direct_events: [] };
   el.geminiVoice = stats;
   window.geminiVoice = stats;
   el.classList.add("gemini-voice");
@@ -216,21 +223,25 @@ function render({ model, el }) {
       meter.value = Math.min(1, data.level * 4);
       if (!talking) return;
       const stamp = performance.timeOrigin + performance.now();
-      pending.push(data.frame);
-      stamps.push(stamp);
       const loud = data.level >= ONSET_LEVEL, onset = loud && quietFrames >= onsetQuiet;
       quietFrames = loud ? 0 : quietFrames + 1;
       if (onset && stats.onsets.length < 20000) stats.onsets.push(stamp);
+      if (direct && direct.readyState === WebSocket.OPEN) { sendDirect(data.frame, stamp); return; }
+      pending.push(data.frame);
+      stamps.push(stamp);
       if (onset || pending.length >= perMessage) flushMic();
     };
     sourceNode.connect(micNode);
     stats.mic = true;
+    openDirect();
     mic.textContent = "⏸ Stop microphone";
     speakerContext();  // the click is the user gesture that lets the page play the answer
     say(model.get("push_to_talk") ? "Listening while you hold the button." : "Listening: speak, pause, and the model answers.");
   }
   function stopMic(tell = true) {
     if (tell) flushMic(); else { pending = []; stamps = []; }
+    closeDirect();
+    if (tell) tellChannel("comm");
     if (micStream) micStream.getTracks().forEach((track) => track.stop());
     if (micContext) micContext.close();
     micStream = micContext = micNode = null;
@@ -244,6 +255,68 @@ function render({ model, el }) {
   const release = () => { if (talking) { flushMic(); talking = false; model.send({ type: "activity_end" }); } };
   talk.addEventListener("pointerup", release);
   talk.addEventListener("pointerleave", release);
+
+  // -- the direct channel ---------------------------------------------------------------------------
+  let offer = null, direct = null, trying = null;   // the kernel's {port, token}; the open socket; the one trying
+  function tellChannel(name) {
+    if (ended || stats.channel === name) return;
+    stats.channel = name;
+    model.send({ type: "channel", channel: name });
+  }
+  function openDirect() {
+    if (!offer || direct || trying || ended || !stats.mic) return;
+    let socket;
+    try {
+      socket = new WebSocket(`ws://127.0.0.1:${offer.port}/`);
+    } catch (error) {     // refused before trying (a Content-Security-Policy, a blocked port): the comm stays
+      stats.direct_events.push(`refused: ${error && error.name}`);
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    trying = socket;
+    const timer = setTimeout(() => {
+      if (trying !== socket) return;
+      stats.direct_events.push("no answer in time");
+      trying = null;
+      socket.close();
+    }, DIRECT_WAIT_MS);
+    const token = offer.token;
+    socket.onopen = () => socket.send(token);
+    socket.onmessage = ({ data }) => {
+      if (data !== "ok" || trying !== socket) return;
+      clearTimeout(timer);
+      trying = null;
+      direct = socket;
+      stats.direct_events.push("open");
+      flushMic();          // the frames waiting go by the comm, before the first direct one
+      tellChannel("direct");
+    };
+    socket.onclose = (event) => {
+      clearTimeout(timer);
+      stats.direct_events.push(`closed ${event.code}`);
+      if (trying === socket) trying = null;
+      if (direct === socket) { direct = null; tellChannel("comm"); }
+    };
+  }
+  function closeDirect() {
+    const socket = direct || trying;
+    direct = trying = null;
+    if (socket) socket.close();
+  }
+  function sendDirect(frame, stamp) {  // one frame, at once: its time (float64, little-endian) and its PCM
+    const t = Math.round(stamp * 10) / 10;
+    const message = new Uint8Array(8 + frame.byteLength);
+    new DataView(message.buffer).setFloat64(0, t, true);
+    message.set(new Uint8Array(frame), 8);
+    direct.send(message.buffer);
+    stats.sent_frames += 1;
+    stats.sent_bytes += frame.byteLength;
+    stats.direct_frames += 1;
+    lastSent = performance.now();
+    const now = performance.timeOrigin + lastSent;
+    if (stats.batch_waits.length < 20000) stats.batch_waits.push(now - stamp);
+    if (stats.send_times.length < 20000) stats.send_times.push([t, now]);
+  }
 
   // -- the camera -----------------------------------------------------------------------------------
   let camStream = null, camTimer = null;
@@ -305,7 +378,7 @@ function render({ model, el }) {
   // -- ending ----------------------------------------------------------------------------------------
   let ended = false;
   function release_all() {
-    stopMic(false);
+    stopMic(false);   // the direct socket too
     stopCamera();
     stopPlayback();
     clearInterval(heartbeat);
@@ -328,6 +401,7 @@ function render({ model, el }) {
     else if (kind === "note") addNote(message.text, "note");
     else if (kind === "turn_complete") current = null;
     else if (kind === "closed") finish(message.text);
+    else if (kind === "direct") { offer = { port: message.port, token: message.token }; openDirect(); }
   });
 
   // The kernel ends the session when the page stops answering (a tab closed): a ping every second,

@@ -6,13 +6,14 @@ hear it through the browser's speaker, in JupyterLab or Notebook 7.
 
 It is an anywidget (imported only here, when a widget is made; `pip install 'gemini_magic[voice]'`),
 with its ES module in widget.js (package data). The browser cuts the microphone into 16 kHz mono
-16-bit PCM frames of `frame_ms` (an AudioWorklet) and sends them as binary widget buffers,
-`frames_per_message` frames in one comm message (see "Why several frames a message" below); this
-module forwards each frame to the session as one realtimeInput of 20-40 ms (`LiveSession.send_audio`'s
-no-copy path). Camera
-frames (JPEG, <= 1 fps, <= 768 px on the long side) go as realtime video. The model's 24 kHz PCM goes
-back as binary buffers, its transcript and the user's as text, `interrupted` as a message that stops
-the queued audio at once.
+16-bit PCM frames of `frame_ms` (an AudioWorklet) and sends each at once over the direct channel, a
+WebSocket to a server in the kernel on 127.0.0.1 (voice/direct.py), where the page can reach it;
+elsewhere as binary widget buffers, `frames_per_message` frames in one comm message (see "Why a direct
+channel" below). This module forwards each frame to the session as one realtimeInput of 20-40 ms
+(`LiveSession.send_audio`'s no-copy path), whichever way it came. Camera
+frames (JPEG, <= 1 fps, <= 768 px on the long side) go as realtime video, over the comm. The model's
+24 kHz PCM goes back as binary buffers, its transcript and the user's as text, `interrupted` as a
+message that stops the queued audio at once: the comm too.
 
 Nothing here waits in a cell: the session's reader thread pushes to the browser, and ipykernel handles
 the widget's messages whenever the kernel is idle, so other cells run meanwhile. The session ends (its
@@ -21,16 +22,32 @@ a kernel restart (the process ends), or when the page stops sending its one-a-se
 `heartbeat_timeout` seconds (the tab was closed). Then the widget's display is replaced by the
 conversation as ordinary display data (voice/record.py), so the saved notebook keeps it.
 
-Why several frames a message: every comm message from the page costs ipykernel about 3.5 ms of CPU
-(3.6 ms measured with no handler at all, 50 messages a second, ipykernel 7.4: the shell channel thread
-hands the message on, the handling thread publishes status busy and idle on IOPub and flushes stdout
-and stderr through the IOPub thread; our handler with its realtimeInputs adds about 0.3 ms), the
-Jupyter server more (it relays the status messages too), and about 420 B of Jupyter envelope (header, ids, date, signature,
-comm id). One 20 ms frame a message is 50 messages a second: 17-19 % of a core in the kernel, 1.68x
-the raw 32 kB/s on the widget channel. The issue's goals for kernel CPU (<= 5 %) and bytes (<= 1.1x)
-need one message per ~100 ms of audio or more; its latency goal (a frame in the page -> the socket,
-p95 <= 20 ms) needs one per frame. They cannot all hold on this stack, so the default is the measured
-best of the three:
+Why a direct channel: every comm message from the page costs ipykernel about 3.5 ms of CPU (3.6 ms
+measured with no handler at all, 50 messages a second, ipykernel 7.4: the shell channel thread hands the
+message on, the handling thread publishes status busy and idle on IOPub and flushes stdout and stderr
+through the IOPub thread; none of it can be turned off; our handler with its realtimeInputs adds about
+0.3 ms), the Jupyter server more (it relays the status messages too), and about 420 B of Jupyter
+envelope (header, ids, date, signature, comm id). One 20 ms frame a comm message is 50 messages a
+second: 12-19 % of a core in the kernel, 1.68x the raw 32 kB/s on the comm. The issue's goals for kernel CPU
+(<= 5 %) and bytes (<= 1.1x) need a comm message per ~100 ms of audio or more; its latency goal (a
+frame in the page -> the socket, p95 <= 20 ms) needs one per frame. On the comm they cannot all hold.
+
+So the page sends the microphone past the comm when it can (`direct=True`, the default): at its hello
+the kernel starts a WebSocket server on 127.0.0.1, an ephemeral port, and tells the page the port and a
+fresh token in a custom comm message (never a trait: traits are saved with the notebook). The page
+connects to ws://127.0.0.1:PORT/, sends the token, and after the server's "ok" each frame goes at once
+as one binary message (8 bytes of its time, then its PCM; voice/direct.py). Control messages, the
+camera and everything to the page stay on the comm. Measured in headless Chromium (JupyterLab,
+loopback, a shared 2-core machine, two runs at load 0.5-4; `python benchmarks/bench_voice_browser.py`
+prints the direct channel and the comm in one run): page -> socket p50 1.1-1.4 ms, p95 2.8-4.2 ms (goal
+20 ms: met; the page's send to the channel's thread 0.6-0.9 / 2.0-3.5 ms), 1.02-1.03x the raw PCM on
+the wire (6-8 bytes of WebSocket framing a frame, never compressed; met), kernel CPU 2.5-2.7 % (met;
+nearly all in the channel's two threads: websockets' reading, and the forwarding of each frame as a
+realtimeInput), the Jupyter server 0.7-0.8 %.
+
+Where the page cannot reach the kernel on loopback (a remote Jupyter, JupyterHub, a kernel in a
+container, a Content-Security-Policy without ws://127.0.0.1, any connection refused or no "ok" within
+1.5 s), or with `direct=False`, the page keeps the comm silently, and its frames are batched as before:
 
 - 120 ms a message (`MESSAGE_MS`: 6 frames of 20 ms, 3 of 40 ms). The kernel still forwards each frame
   as its own realtimeInput, so the service sees 20-40 ms frames. The price is the wait of a frame in
@@ -47,20 +64,20 @@ best of the three:
   1.12x (the benchmark's speech has silences; deflate leaves 0.72 of its speech alone, 0.89 of speech
   with a microphone's noise at -50 dBFS).
 
-Measured in headless Chromium (JupyterLab, loopback, a shared 2-core machine, two runs at load 0.2-4;
-`python benchmarks/bench_voice_browser.py` prints the before and the alternatives in one run): page ->
-socket p50 56 ms, p95 107-111 ms (the old 160 ms a message: 76 / 146 ms; goal 20 ms: missed, the
-batch wait is most of it), frames at speech onset 5-14 ms; 0.54x the bytes on the wire compressed
-(1.12x not); kernel CPU 4.3-4.8 % (old 3.4-3.6 %; 0.2 % with the widget shown and the microphone
-off). `frames_per_message=1` sends each frame at once: p50 16-40 ms, p95 73-223 ms (ipykernel and the
-server fall behind at 50 messages a second, the more so under load) at 17-19 % of a core in the
-kernel and 31-33 % in the server. `python benchmarks/bench_voice_kernel.py`: 3.6 ms of ipykernel's
-CPU per message with no handler at all, 0.3 ms more with ours.
+The comm, measured in the same runs: page -> socket p50 54-56 ms, p95 104-111 ms (goal missed, the
+batch wait is most of it), frames at speech onset 5-7 ms; 0.54x the bytes on the wire compressed
+(1.12x not); kernel CPU 2.4-3.2 % (0.2 % with the widget shown and the microphone off), the server
+5-7 %. `frames_per_message=1` sends each frame at once: p50 6-17 ms, p95 22-86 ms (ipykernel and the
+server fall behind at 50 messages a second, the more so under load) at 12-13 % of a core in the
+kernel and 22-26 % in the server. `python benchmarks/bench_voice_kernel.py`: 3.6 ms of ipykernel's CPU per
+message with no handler at all, 0.3 ms more with ours.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import struct
 import threading
 import time
 import uuid
@@ -80,7 +97,8 @@ TERMINAL_LINE = ("The voice widget needs a notebook in a browser (JupyterLab, No
 ESM = Path(__file__).with_name("widget.js")
 HEARTBEAT_TIMEOUT = 6.0     # seconds without a ping from any view before the session is ended
 FRAME_MS = (20, 40)         # the microphone frames the Live API wants
-MESSAGE_MS = 120            # ms of audio per comm message by default (ipykernel's CPU per message: see above)
+MESSAGE_MS = 120            # ms of audio per comm message on the comm path (ipykernel's CPU per message: see above)
+DIRECT_FRAME_BYTES = 2 * LIVE_INPUT_RATE * FRAME_MS[1] // 1000   # the most PCM in a direct message: 1,280 B
 LATENCIES_KEPT = 20000      # per-frame times kept for the latency figures (about 7 minutes of 20 ms frames)
 
 _CLASS = None
@@ -150,13 +168,15 @@ def _in_kernel() -> bool:
 class VoiceLink:
     """Joins one widget to one LiveSession: browser messages to the session, session events to the
     browser, the heartbeat watchdog, and the final display. Counters: `frames_in`, `audio_bytes_in`,
-    `video_frames_in`, `audio_bytes_out`, `channel_bytes_in` (JSON + buffers of the browser's messages),
-    `audio_messages_in`, `last_frame_at` (the browser's timestamp of the newest frame, ms since the
-    epoch), and `frame_times`: per microphone frame (the last LATENCIES_KEPT), a tuple of
+    `video_frames_in`, `audio_bytes_out`, `channel_bytes_in` (JSON + buffers of the browser's comm
+    messages, and the payloads of the direct channel's), `audio_messages_in` (comm messages of audio),
+    `direct_frames_in` (frames by the direct channel), `channel` ("direct" or "comm": the path the
+    microphone uses, as the page says), `last_frame_at` (the browser's timestamp of the newest frame,
+    ms since the epoch), and `frame_times`: per microphone frame (the last LATENCIES_KEPT), a tuple of
     (made in the page, its message received here, its realtimeInput written on the socket), in ms
     since the epoch (the page's performance.timeOrigin + performance.now(); here time.time())."""
 
-    def __init__(self, session, widget, heartbeat_timeout: float = HEARTBEAT_TIMEOUT) -> None:
+    def __init__(self, session, widget, heartbeat_timeout: float = HEARTBEAT_TIMEOUT, direct: bool = True) -> None:
         self.session = session
         self.widget = widget
         self.heartbeat_timeout = heartbeat_timeout
@@ -164,7 +184,11 @@ class VoiceLink:
         self.shown = False
         self.ended = False
         self.frames_in = self.audio_bytes_in = self.video_frames_in = self.audio_bytes_out = 0
-        self.channel_bytes_in = self.audio_messages_in = 0
+        self.channel_bytes_in = self.audio_messages_in = self.direct_frames_in = 0
+        self.channel = "comm"       # the microphone's path: "direct" (widget.js says so) or "comm"
+        self.direct = direct        # offer the page the direct channel (voice/direct.py)
+        self._direct = None         # its DirectChannel, started at the first hello
+        self._forwarding = threading.Lock()   # frames from the comm's thread and the channel's, one at a time
         self.last_frame_at: float | None = None
         self.frame_times: deque[tuple[float, float, float]] = deque(maxlen=LATENCIES_KEPT)
         self.device_errors: list[str] = []
@@ -200,6 +224,10 @@ class VoiceLink:
                 self.session.activity_start()
             elif kind == "activity_end":
                 self.session.activity_end()
+            elif kind == "hello" and self.direct:
+                self._offer_direct()
+            elif kind == "channel":
+                self.channel = "direct" if content.get("channel") == "direct" else "comm"
             elif kind == "device":
                 self.device_errors.append(f"{content.get('device')}: {content.get('error')}")
             elif kind == "end":
@@ -222,14 +250,62 @@ class VoiceLink:
                 or not all(isinstance(o, (int, float)) for o in offsets):
             offsets = [0] * len(frames)
         self.audio_messages_in += 1
-        for frame, offset in zip(frames, offsets):
-            self.frames_in += 1
-            self.audio_bytes_in += len(frame)
-            self.session.send_audio(frame)
-            if timed:
-                self.frame_times.append((first + offset, received, time.time() * 1000))
-        if timed and frames:
-            self.last_frame_at = first + offsets[-1]
+        self._forward(frames, [first + offset for offset in offsets] if timed else None, received)
+
+    def _forward(self, frames: list[bytes], made: list[float] | None, received: float) -> None:
+        """Microphone frames (16 kHz 16-bit mono PCM, one realtimeInput each, in order) to the session;
+        `made`: each one's time in the page (ms since the epoch) or None, `received`: their arrival here
+        (ms). Both channels come here. Raises GeminiError when the session has ended."""
+        with self._forwarding:
+            for index, frame in enumerate(frames):
+                self.frames_in += 1
+                self.audio_bytes_in += len(frame)
+                self.session.send_audio(frame)
+                if made is not None:
+                    self.frame_times.append((made[index], received, time.time() * 1000))
+            if made and frames:
+                self.last_frame_at = made[-1]
+
+    # -- the direct channel (voice/direct.py) -----------------------------------------------------------
+
+    def _offer_direct(self) -> None:
+        """Start the channel at the first hello (one per link), and tell the page where it is: in a custom
+        message, never a trait (traits are saved with the notebook, the token too)."""
+        from .direct import DirectChannel
+
+        with self._lock:
+            if self.ended:
+                return
+            if self._direct is None:
+                try:
+                    self._direct = DirectChannel(self.direct_frame, self.direct_closed)
+                except OSError as error:  # no port on loopback: the comm path goes on
+                    log.info("The voice widget's direct channel could not start: %s", error)
+                    self.direct = False
+                    return
+            offer = self._direct.offer()
+        self._send(offer)
+
+    def direct_frame(self, payload: bytes) -> None:
+        """One binary message of the direct channel: 8 bytes of little-endian float64 (the frame's time
+        in the page, ms since the epoch) and the frame's PCM (2 to 1,280 bytes, even). Others are dropped."""
+        received = time.time() * 1000
+        self.channel_bytes_in += len(payload)
+        pcm = payload[8:]
+        if self.ended or not 0 < len(pcm) <= DIRECT_FRAME_BYTES or len(pcm) % 2:
+            return
+        self._last_ping = time.monotonic()    # microphone frames say the page is alive, as on the comm
+        self.direct_frames_in += 1
+        made = struct.unpack_from("<d", payload)[0]
+        try:
+            self._forward([pcm], [made] if math.isfinite(made) else None, received)
+        except GeminiError as error:
+            log.info("A voice frame could not be sent: %s", error)
+            self._end()
+
+    def direct_closed(self) -> None:
+        """The page's direct connection ended: its frames come by the comm from now on."""
+        self.channel = "comm"
 
     # -- the session → the browser ----------------------------------------------------------------------
 
@@ -288,6 +364,8 @@ class VoiceLink:
             self._send({"type": "closed", "text": line})
             self.ended = True
         self._stop.set()
+        if self._direct is not None:
+            self._direct.close()
         if self._watchdog is not threading.current_thread():
             self._watchdog.join(2)
         self.session.remove_listener(self._on_event)
@@ -305,7 +383,7 @@ class VoiceLink:
 
 
 def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20, frames_per_message: int | None = None,
-                 heartbeat_timeout: float = HEARTBEAT_TIMEOUT):
+                 direct: bool = True, heartbeat_timeout: float = HEARTBEAT_TIMEOUT):
     """`LiveSession.widget()`: a new voice widget joined to `session` (see the module docstring).
     `push_to_talk`: a Hold-to-talk button sends activityStart/activityEnd (the session must be opened
     with automatic activity detection disabled: `realtime_input_config={"automaticActivityDetection":
@@ -313,8 +391,14 @@ def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20, fra
     `frames_per_message`: frames the page joins in one comm message, 1 to 50 (default: MESSAGE_MS =
     120 ms of audio, so 6 of 20 ms or 3 of 40 ms; speech onset goes at once; 1: no wait in the page,
     about 4 times the kernel's CPU and 1.68x the bytes unless the server compresses: see the module
-    docstring). Raises SettingsError for a closed session, other frame lengths or counts, or
-    when anywidget is missing (the line says how to install it)."""
+    docstring; on the direct channel it does not apply). `direct`: when the page can reach this
+    kernel on loopback (the usual JupyterLab on a laptop), microphone frames go one a message, at once,
+    over a WebSocket to a server in the kernel on 127.0.0.1 (voice/direct.py), not over the comm;
+    where it cannot (a remote Jupyter, JupyterHub, a strict Content-Security-Policy) the page keeps
+    the comm silently. False: the comm only, no server. `widget.link.channel` says which path the
+    microphone uses ("direct" or "comm"). Raises SettingsError for a closed session, other frame
+    lengths or counts, a `direct` that is not True or False, or when anywidget is missing (the line
+    says how to install it)."""
     if session.closed:
         raise SettingsError(f"{session!r} has ended; open a new Live session for a voice widget.")
     if not FRAME_MS[0] <= int(frame_ms) <= FRAME_MS[1]:
@@ -325,6 +409,9 @@ def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20, fra
             or not 1 <= frames_per_message <= 50:
         raise SettingsError(f"frames_per_message must be a whole number from 1 to 50 (microphone frames per "
                             f"message to the kernel), not {frames_per_message!r}.")
+    if not isinstance(direct, bool):
+        raise SettingsError(f"direct must be True (the microphone's frames over loopback when the page can reach "
+                            f"the kernel) or False (the comm only), not {direct!r}.")
     manual = ((session.setup.get("realtimeInputConfig") or {}).get("automaticActivityDetection") or {}) \
         .get("disabled", False)
     if push_to_talk and not manual:
@@ -334,7 +421,7 @@ def voice_widget(session, *, push_to_talk: bool = False, frame_ms: int = 20, fra
     status = "Hold the button while you speak." if push_to_talk else "Press Start microphone and speak."
     widget = cls(session_name=session.name or "", push_to_talk=bool(push_to_talk or manual),
                  frame_ms=int(frame_ms), frames_per_message=frames_per_message, status=status)
-    widget.link = VoiceLink(session, widget, heartbeat_timeout)
+    widget.link = VoiceLink(session, widget, heartbeat_timeout, direct=direct)
     return widget
 
 

@@ -8,7 +8,9 @@ says so, and its /emulator/live stats), the answer's audio is played (samples co
 the second sentence spoken during the first answer stops it (interrupted), another cell runs while
 the session talks, camera frames arrive at <= 1 fps and <= 768 px, the End button leaves the
 conversation (transcripts and players) as ordinary display data in the saved notebook, and a closed
-tab ends the session.
+tab ends the session. The microphone's frames take the direct channel (a WebSocket to the kernel on
+loopback, voice/direct.py); a second test gives the page a port nothing listens on, and the frames go
+by the comm instead, heard all the same.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ pytestmark = pytest.mark.browser
 
 SENTENCES = ("Hello there, what is the weather like in Hanoi today?", "Wait, tell me about Hue instead.")
 LEAD, GAP, TAIL = 1.0, 2.0, 6.0     # seconds of silence before, between and after the sentences
-CELLS = ["%load_ext gemini_magic", "%gemini live talk voice", "21 * 2"]
+# What the kernel's side says of the microphone's path (VoiceLink.channel, voice/direct.py): printed by a cell.
+CHANNEL_CELL = """import gc
+from gemini_magic.voice.widget import VoiceLink
+print(*[f"channel={link.channel} direct_frames={link.direct_frames_in} frames={link.frames_in}"
+        for link in gc.get_objects() if isinstance(link, VoiceLink) and not link.ended])"""
+CELLS = ["%load_ext gemini_magic", "%gemini live talk voice", "21 * 2", CHANNEL_CELL]
 
 
 def speech_span(samples: array, rate: int, threshold: int = 300) -> float:
@@ -95,6 +102,9 @@ def test_talking_to_a_live_session(app, media_chromium, jupyter_server, emulator
     before = emulator_stats(emulator_url)["connections"]
     context = media_chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    direct_texts = []      # what the page says on its direct socket as text: the token, as Chromium sends it
+    page.on("websocket", lambda socket: socket.url.endswith("/") and "/api/" not in socket.url and socket.on(
+        "framesent", lambda payload: isinstance(payload, str) and direct_texts.append(payload)))
     name = f"voice-{app}.ipynb"
     write_notebook(jupyter_server.root / name, CELLS)
     open_notebook(page, jupyter_server, app, name)
@@ -137,6 +147,13 @@ def test_talking_to_a_live_session(app, media_chromium, jupyter_server, emulator
     sends = [at for _, at in final["send_times"]]
     assert all(any(0 <= at - onset < 10 for at in sends) for onset in final["onsets"]), (final["onsets"], sends)
     assert cell.locator(".gemini-voice-model").count() >= 2
+    # The frames took the direct channel: the page says so, and so does the kernel.
+    assert final["channel"] == "direct" and final["direct_frames"] > 0 and "open" in final["direct_events"], final
+    run_cell(page, 3)
+    wait_for_prompt(page, 3, 4, timeout=20)
+    said = code_cell(page, 3).locator("[data-mime-type='application/vnd.jupyter.stdout']").inner_text()
+    fields = dict(part.split("=") for part in said.split())
+    assert fields["channel"] == "direct" and 0 < int(fields["direct_frames"]) <= int(fields["frames"]), said
 
     frames = mine()["video_frames"]
     assert len(frames) >= 2, frames
@@ -157,13 +174,16 @@ def test_talking_to_a_live_session(app, media_chromium, jupyter_server, emulator
     saved = wait_until(page, lambda: "gemini-voice-record" in (jupyter_server.root / name).read_text(), 20,
                        "the saved notebook to hold the conversation")
     assert saved
+    # The token went to the direct socket only: not in the saved notebook (outputs, widget state).
+    assert len(direct_texts) == 1 and len(direct_texts[0]) >= 43, direct_texts
+    assert direct_texts[0] not in (jupyter_server.root / name).read_text()
     outputs = json.loads((jupyter_server.root / name).read_text())["cells"][1]["outputs"]
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
     assert "data:audio/wav;base64," in html and "You:" in html
 
     # A second session, its tab closed: the kernel notices the silent page and ends the session.
     run_cell(page, 1)
-    wait_for_prompt(page, 1, 4)
+    wait_for_prompt(page, 1, 5)
     wait_until(page, lambda: cell.get_by_role("button", name="🎤 Start microphone").count() == 1, 30,
                "a new voice widget")
     again = wait_until(page, lambda: next((s for s in emulator_stats(emulator_url)["sessions"]
@@ -177,3 +197,58 @@ def test_talking_to_a_live_session(app, media_chromium, jupyter_server, emulator
                     if s["connection"] == again["connection"])["open"], "the closed tab left the session open"
     context.close()
     timings.record(f"test_voice_browser[{app}]", time.monotonic() - started)
+
+
+# A kernel that offers the page a port nothing listens on (the offer replaced in the cell, for this test).
+DEAD_PORT_CELL = """import socket
+from gemini_magic import Client
+probe = socket.socket()
+probe.bind(("127.0.0.1", 0))
+dead = probe.getsockname()[1]
+probe.close()
+session = Client().live()
+w = session.widget()
+w.link._offer_direct = lambda: w.link._send({"type": "direct", "port": dead, "token": "nothing listens"})
+w"""
+
+
+def test_an_unreachable_direct_channel_falls_back_to_the_comm(media_chromium, jupyter_server, emulator_url,
+                                                              speech_file, timings):
+    started = time.monotonic()
+    _, spans = speech_file
+    before = emulator_stats(emulator_url)["connections"]
+    context = media_chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    name = "voice-fallback.ipynb"
+    write_notebook(jupyter_server.root / name, ["%load_ext gemini_magic", DEAD_PORT_CELL, CHANNEL_CELL,
+                                                "session.close()"])
+    try:
+        open_notebook(page, jupyter_server, "lab", name)
+        wait_for_kernel_idle(page, "lab")
+        for index in (0, 1):
+            run_cell(page, index)
+            wait_for_prompt(page, index, index + 1)
+            assert not cell_error(page, index), cell_error(page, index)
+        mic = code_cell(page, 1).get_by_role("button", name="🎤 Start microphone")
+        wait_until(page, lambda: mic.count() == 1, 30, "the voice widget's microphone button")
+        session = wait_until(page, lambda: next((s for s in emulator_stats(emulator_url)["sessions"]
+                                                 if s["connection"] > before and s["open"]), None), 15,
+                             "the Live session to open")
+        mic.click()
+        heard = wait_until(page, lambda: next(s for s in emulator_stats(emulator_url)["sessions"]
+                                              if s["connection"] == session["connection"])["heard_seconds"], 30,
+                           "the emulator to hear the first sentence over the comm")
+        assert abs(heard[0] - spans[0]) < 0.5, (heard, spans)
+        stats = page_stats(page)
+        assert stats["channel"] == "comm" and stats["direct_frames"] == 0 and stats["sent_messages"] > 0, stats
+        assert any(event.startswith("closed") for event in stats["direct_events"]), stats["direct_events"]
+        run_cell(page, 2)
+        wait_for_prompt(page, 2, 3, timeout=20)
+        said = code_cell(page, 2).locator("[data-mime-type='application/vnd.jupyter.stdout']").inner_text()
+        fields = dict(part.split("=") for part in said.split())
+        assert fields["channel"] == "comm" and fields["direct_frames"] == "0" and int(fields["frames"]) > 0, said
+        run_cell(page, 3)
+        wait_for_prompt(page, 3, 4, timeout=20)
+    finally:
+        context.close()
+    timings.record("test_voice_browser fallback[lab]", time.monotonic() - started)
