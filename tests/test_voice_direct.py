@@ -180,3 +180,25 @@ def test_direct_frames_keep_the_session_alive_and_the_heartbeat_end_closes_the_s
         connection.recv(timeout=5)
     assert wait_for(lambda: not voice_threads())
     stack.close()
+
+
+def test_push_to_talk_words_on_the_direct_channel_keep_their_place_among_the_frames(client, emulator):
+    manual = {"automaticActivityDetection": {"disabled": True}}
+    session = client.live(realtime_input_config=manual)
+    widget = session.widget(push_to_talk=True)
+    sent = Sent(widget)
+    browser_message(widget, {"type": "hello"})
+    with opened(offer_of(sent)) as connection:
+        assert connection.recv(timeout=5) == "ok"
+        connection.send("activity_start")                 # as widget.js does while the socket is open
+        for frame in frames(tone(0.5) + silence(0.3)):
+            connection.send(direct_message(time.time() * 1000, frame))
+        connection.send("activity_end")
+        connection.send("no such word")                    # other text is ignored
+        turn = session.next_turn(timeout=10)
+    assert turn.input_transcript == "(0.8 s of audio)"
+    kinds = [next(iter(m["message"]["realtimeInput"])) for m in emulator.live.messages
+             if "realtimeInput" in m["message"]]
+    assert kinds[0] == "activityStart" and kinds[-1] == "activityEnd" and kinds.count("audio") == 40
+    session.close()
+    assert wait_for(lambda: not voice_threads())

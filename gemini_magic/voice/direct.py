@@ -2,7 +2,7 @@
 loopback, one frame a message, past ipykernel's comm machinery (widget.py says why: about 3.6 ms of the
 kernel's CPU per comm message).
 
-    channel = DirectChannel(on_frame=link.direct_frame, on_close=link.direct_closed)
+    channel = DirectChannel(on_frame=link.direct_frame, on_close=link.direct_closed, on_control=link.direct_control)
     channel.offer()        # {"type": "direct", "port": ..., "token": ...}: a custom comm message to the page
     channel.close()        # the server, its connection and its threads gone
 
@@ -17,7 +17,10 @@ The protocol, page -> kernel:
 - then each binary message is one microphone frame: 8 bytes of little-endian float64, the page's time
   of the frame in ms since the epoch (performance.timeOrigin + performance.now()), then its 16 kHz
   16-bit mono PCM (20-40 ms: 640-1,280 bytes). Anything larger than MAX_MESSAGE closes the connection
-  (1009); text after the token is ignored.
+  (1009).
+- a text message after the token is a control word, kept in order with the frames: "activity_start",
+  "activity_end" (push-to-talk) or "audio_end" (the microphone stopped); `on_control(word)` gets it, and
+  any other text is ignored.
 
 The token (`secrets.token_urlsafe(32)`, fresh per channel) goes to the page only in the offer, never in
 a widget trait (traits are saved with the notebook), a repr, or a log: the websockets logger here is
@@ -41,19 +44,22 @@ HOST = "127.0.0.1"
 AUTH_TIMEOUT = 2.0          # seconds from connecting to the token, else closed
 MAX_MESSAGE = 64 * 1024     # bytes per message (a frame is <= 8 + 1,280)
 POLICY_VIOLATION = 1008
+CONTROL_WORDS = ("activity_start", "activity_end", "audio_end")   # text the page may send after the token
 
 
 class DirectChannel:
     """One loopback WebSocket server for one voice widget (see the module docstring). `on_frame(payload)`
     is called in the connection's thread for each binary message of the authenticated page (bytes:
-    the 8-byte time and the PCM); `on_close()` when that page's connection ends. `port`: the port it
+    the 8-byte time and the PCM), `on_control(word)` for each of CONTROL_WORDS it sends as text;
+    `on_close()` when that page's connection ends. `port`: the port it
     listens on. Raises OSError when no port can be bound."""
 
-    def __init__(self, on_frame: Callable[[bytes], None], on_close: Callable[[], None]) -> None:
+    def __init__(self, on_frame: Callable[[bytes], None], on_close: Callable[[], None],
+                 on_control: Callable[[str], None] | None = None) -> None:
         from websockets.sync.server import serve
 
         self._token = secrets.token_urlsafe(32)
-        self._on_frame, self._on_close = on_frame, on_close
+        self._on_frame, self._on_close, self._on_control = on_frame, on_close, on_control
         self._lock = threading.Lock()
         self._client = None
         self.closed = False
@@ -99,6 +105,8 @@ class DirectChannel:
             for message in connection:
                 if isinstance(message, bytes):
                     self._on_frame(message)
+                elif message in CONTROL_WORDS and self._on_control is not None:
+                    self._on_control(message)
         except ConnectionClosed:
             pass
         finally:
@@ -127,4 +135,4 @@ class DirectChannel:
         self._thread.join(2)
 
 
-__all__ = ["AUTH_TIMEOUT", "DirectChannel", "MAX_MESSAGE"]
+__all__ = ["AUTH_TIMEOUT", "CONTROL_WORDS", "DirectChannel", "MAX_MESSAGE"]

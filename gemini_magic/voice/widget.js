@@ -11,7 +11,9 @@
 // the microphone, once on, opens ws://127.0.0.1:PORT/, sends the token, and after "ok" (within
 // DIRECT_WAIT_MS) sends each frame at once as one binary message (8 bytes of little-endian float64, the
 // frame's time in ms since the epoch, then its PCM), telling the kernel {type: "channel", channel}. No
-// socket, no "ok" in time, or a close later: the frames go by the comm as above, silently.
+// socket, no "ok" in time, or a close later: the frames go by the comm as above, silently. Frames made
+// while the socket is tried wait for the outcome, and the control words (activity_start, activity_end,
+// audio_end) go as text on the open socket, so the session gets everything in the page's order.
 // Camera: a frame every 1/video_fps seconds, drawn at <= max_video_side px on its long side, JPEG ->
 // {type: "video"} with the bytes as a buffer.
 // Speaker: {type: "audio"} messages from the kernel carry 24 kHz PCM; each chunk is scheduled right
@@ -229,7 +231,9 @@ function render({ model, el }) {
       if (direct && direct.readyState === WebSocket.OPEN) { sendDirect(data.frame, stamp); return; }
       pending.push(data.frame);
       stamps.push(stamp);
-      if (onset || pending.length >= perMessage) flushMic();
+      // While the direct socket is tried (a few ms on loopback, DIRECT_WAIT_MS at most) the frames wait,
+      // so none goes by the slower comm ahead of the first direct ones: the session gets them in order.
+      if (!trying && (onset || pending.length >= perMessage)) flushMic();
     };
     sourceNode.connect(micNode);
     stats.mic = true;
@@ -239,7 +243,7 @@ function render({ model, el }) {
     say(model.get("push_to_talk") ? "Listening while you hold the button." : "Listening: speak, pause, and the model answers.");
   }
   function stopMic(tell = true) {
-    if (tell) flushMic(); else { pending = []; stamps = []; }
+    if (tell) { flushMic(); control("audio_end"); } else { pending = []; stamps = []; }  // audio_end after the last frame
     closeDirect();
     if (tell) tellChannel("comm");
     if (micStream) micStream.getTracks().forEach((track) => track.stop());
@@ -248,11 +252,15 @@ function render({ model, el }) {
     stats.mic = false;
     meter.value = 0;
     mic.textContent = "🎤 Start microphone";
-    if (tell) model.send({ type: "audio_end" });
   }
   mic.addEventListener("click", () => (stats.mic ? stopMic() : startMic()));
-  talk.addEventListener("pointerdown", () => { talking = true; model.send({ type: "activity_start" }); });
-  const release = () => { if (talking) { flushMic(); talking = false; model.send({ type: "activity_end" }); } };
+  // Control words go the frames' way (the direct socket when it is open), so they keep their place among them.
+  function control(word) {
+    if (direct && direct.readyState === WebSocket.OPEN) direct.send(word);
+    else model.send({ type: word });
+  }
+  talk.addEventListener("pointerdown", () => { talking = true; control("activity_start"); });
+  const release = () => { if (talking) { flushMic(); talking = false; control("activity_end"); } };
   talk.addEventListener("pointerup", release);
   talk.addEventListener("pointerleave", release);
 
@@ -279,6 +287,7 @@ function render({ model, el }) {
       stats.direct_events.push("no answer in time");
       trying = null;
       socket.close();
+      flushMic();          // the frames held while trying go by the comm
     }, DIRECT_WAIT_MS);
     const token = offer.token;
     socket.onopen = () => socket.send(token);
@@ -288,13 +297,15 @@ function render({ model, el }) {
       trying = null;
       direct = socket;
       stats.direct_events.push("open");
-      flushMic();          // the frames waiting go by the comm, before the first direct one
+      const waiting = pending, times = stamps;   // held while trying: now first on the socket, in order
+      pending = []; stamps = [];
+      waiting.forEach((frame, index) => sendDirect(frame, times[index]));
       tellChannel("direct");
     };
     socket.onclose = (event) => {
       clearTimeout(timer);
       stats.direct_events.push(`closed ${event.code}`);
-      if (trying === socket) trying = null;
+      if (trying === socket) { trying = null; flushMic(); }
       if (direct === socket) { direct = null; tellChannel("comm"); }
     };
   }

@@ -278,7 +278,7 @@ class VoiceLink:
                 return
             if self._direct is None:
                 try:
-                    self._direct = DirectChannel(self.direct_frame, self.direct_closed)
+                    self._direct = DirectChannel(self.direct_frame, self.direct_closed, self.direct_control)
                 except OSError as error:  # no port on loopback: the comm path goes on
                     log.info("The voice widget's direct channel could not start: %s", error)
                     self.direct = False
@@ -301,6 +301,20 @@ class VoiceLink:
             self._forward([pcm], [made] if math.isfinite(made) else None, received)
         except GeminiError as error:
             log.info("A voice frame could not be sent: %s", error)
+            self._end()
+
+    def direct_control(self, word: str) -> None:
+        """A control word of the direct channel ("activity_start", "activity_end", "audio_end"), sent
+        there, not by the comm, so it keeps its place among the frames (push-to-talk's first frames
+        come after its activityStart)."""
+        if self.ended:
+            return
+        try:
+            with self._forwarding:
+                {"activity_start": self.session.activity_start, "activity_end": self.session.activity_end,
+                 "audio_end": self.session.end_audio}[word]()
+        except GeminiError as error:
+            log.info("A voice message could not be sent: %s", error)
             self._end()
 
     def direct_closed(self) -> None:
