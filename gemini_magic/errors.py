@@ -232,6 +232,11 @@ class APITimeoutError(APIConnectionError):
     """No connection or no data within the timeout."""
 
 
+KEY_IN_REQUEST = ("The request holds your API key (in the prompt, a variable put in it, a setting or a tool's "
+                  "result), so it was not sent: the key travels only in the x-goog-api-key header. Take the "
+                  "key out of what you send and run it again.")
+
+
 class RequestError(GeminiError):
     """The request could not be sent as built (an invalid URL, header value or body, a local file that
     cannot be read): nothing was sent, and retrying cannot help."""

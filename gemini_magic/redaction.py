@@ -1,5 +1,5 @@
 r"""Scrubbing the API key from text: `redact(value, secret)`, `register_secret`, `redact_known`,
-`redact_keys`.
+`redact_keys`; `holds_secret(value, secret)`, the test of what is about to be sent.
 
 The raw key and its escaped forms (JSON `\u002d` and `\/`, percent-encoded, repr `\x2d`, HTML
 `&#45;`) and common transforms (letter case, a long prefix or suffix, base64) are replaced by
@@ -118,6 +118,26 @@ def redact(value: Any, secret: str | None) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(redact(v, secret) for v in value)
     return value
+
+
+def holds_secret(value: Any, secret: str | None) -> bool:
+    """Whether `secret` appears as it is in `value` (text, or dicts and lists of it, keys included): the
+    test of an outgoing request body before it is sent. A key is letters, digits, `-` and `_`, which JSON
+    never escapes, so the raw form is the only one a serialised body can hold."""
+    if not secret or len(secret) < _MIN_KNOWN_LENGTH:
+        return False
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if secret in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
 
 
 # A Google API key's shape: "AIza" and 35 URL-safe characters (a prefix of 20 or more is caught too).

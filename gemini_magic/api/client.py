@@ -114,7 +114,9 @@ class Client:
                     settings, system, history, tools, tool_config, cached_content, config, safety_settings, schema,
                     cache, tool_mode)):
                 raise TypeError("Pass either request= or contents and options, not both.")
-            return request if isinstance(request, PreparedTurn) else PreparedTurn(check_model(model), request)
+            turn = request if isinstance(request, PreparedTurn) else PreparedTurn(check_model(model), request)
+            self._transport.refuse_key_in(turn.body)
+            return turn
         if tools is not None or tool_mode is not None:
             from .tools import resolve_tools
 
@@ -129,9 +131,11 @@ class Client:
         merged = GenerationSettings.from_options(config=config, safety_settings=safety_settings, **generation)
         if settings is not None:
             merged = settings.merged(merged)
-        return prepare_turn(contents, model=model, settings=merged, system=system, history=history, tools=tools,
+        turn = prepare_turn(contents, model=model, settings=merged, system=system, history=history, tools=tools,
                             tool_config=tool_config, cached_content=cached_content, client=self,
                             upload_progress=upload_progress, dry_run=dry_run, schema=schema)
+        self._transport.refuse_key_in(turn.body)  # before the turn is shown (--raw, a dry run) or sent
+        return turn
 
     def generate(self, model: str, contents: Any = None, **options: Any) -> Response:
         """One answer, in one piece. Options as for `prepare`: `system`, `history`, `tools`, `tool_config`,

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .._version import __version__
 from ..constants import API_KEY_HEADER, LIVE_MAX_MESSAGE_BYTES, LIVE_PATH
-from ..errors import (APIConnectionError, APITimeoutError, GeminiError, LiveError, RequestError,
+from ..errors import (KEY_IN_REQUEST, APIConnectionError, APITimeoutError, GeminiError, LiveError, RequestError,
                       StreamProtocolError, api_error, error_from_text, redact)
 from ..redaction import secret_scan
 
@@ -180,8 +180,11 @@ class LiveConnection:
 
     def send(self, message: dict) -> int:
         """Send one message as one JSON text frame; returns its size in bytes. Raises RequestError
-        (nothing sent) for a message over the size limit, LiveError when the socket is closed."""
+        (nothing sent) for a message over the size limit or one that holds the API key, LiveError when
+        the socket is closed."""
         text = _ENCODE(message)
+        if self._secret and len(self._secret) >= 8 and self._secret in text:
+            raise RequestError(KEY_IN_REQUEST)  # the key goes in the handshake's header only
         size = len(text)  # ASCII (non-ASCII is escaped), so this is the frame's size in bytes
         if size > LIVE_MAX_MESSAGE_BYTES:
             raise RequestError(f"A Live message of {size / 1e6:.1f} MB is over the limit of "

@@ -33,9 +33,10 @@ from typing import Any, Callable, Iterator, TypeVar, Union
 
 from .._version import __version__
 from ..constants import API_KEY_HEADER
-from ..errors import (APIConnectionError, APIError, APITimeoutError, GeminiError, RateLimitError, RequestError,
+from ..errors import (KEY_IN_REQUEST, APIConnectionError, APIError, APITimeoutError, GeminiError, RateLimitError,
+                      RequestError,
                       error_from_text, redact, register_secret)
-from ..redaction import secret_scan
+from ..redaction import holds_secret, secret_scan
 from .decode import decode_event, decode_json, decode_json_lines
 
 log = logging.getLogger("gemini_magic")
@@ -268,16 +269,27 @@ class Transport:
         to follow with its own decision about the key (wire/download.py), else it raises APIError.
 
         Raises APIError (an answer >= 400), APIConnectionError / APITimeoutError, RequestError (a
-        request that cannot be sent: nothing was sent, nothing retried).
+        request that cannot be sent, or a JSON body that holds the API key: nothing was sent, nothing
+        retried).
         """
         return self.retrying(lambda: self._send_once(method, path, json=json, params=params, data=data,
                                                      headers=headers, stream=stream, with_key=with_key,
                                                      redirects=redirects),
                              retry=retry)
 
+    def refuse_key_in(self, payload: Any) -> None:
+        """Raise RequestError (nothing sent) when `payload` (a JSON body: dicts, lists, text) holds this
+        transport's API key: the key travels in the x-goog-api-key header only, never in a prompt, a
+        setting or a tool's result. Every JSON body `send` sends is tested; `Client.prepare` tests a turn
+        before it is shown or sent."""
+        if holds_secret(payload, self._api_key):
+            raise RequestError(KEY_IN_REQUEST)
+
     def _send_once(self, method, path, *, json, params, data, headers, stream, with_key=True, redirects=False):
         from .endpoint import same_origin
 
+        if json is not None:
+            self.refuse_key_in(json)
         url = self.url(path)
         all_headers = {}
         if with_key:
