@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import urllib.request
 
 import pytest
@@ -161,3 +162,16 @@ def test_json_that_is_not_an_answer_is_a_protocol_error_keeping_what_arrived(cli
     emulator.replay(b'data: [1, 2, 3]\n\n', match="stream", content_type="text/event-stream")
     with pytest.raises(errors.StreamProtocolError, match=r"not an answer: '\[1, 2, 3\]'"):
         client.stream("gemini-2.5-flash", "hi").until_done()
+
+
+def test_a_host_name_that_does_not_resolve_fails_at_once_without_retries():
+    from gemini_magic import Client, RetryPolicy
+    from gemini_magic.errors import APIConnectionError
+
+    client = Client(api_key="AIzaFAKEfake0123456789abcdefghijklmnopq", base_url="http://no-such-host.invalid",
+                    retry=RetryPolicy(max_retries=4, base_delay=1.0, cap_delay=1.0))
+    started = time.monotonic()
+    with pytest.raises(APIConnectionError, match="host name could not be resolved") as caught:
+        client.generate("gemini-2.5-flash", "hi")
+    assert time.monotonic() - started < 1.0         # one try: four retries would wait 4 s at least
+    assert "AIza" not in str(caught.value)

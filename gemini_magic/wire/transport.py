@@ -90,7 +90,7 @@ def map_request_exception(exc: BaseException, what: str, *, secret: str | None =
     """The GeminiError for an exception raised while sending or reading (requests, urllib3, encoding, OS).
 
     `what` starts the message ("Could not reach http://..."). Connection failures and connect
-    timeouts are APIConnectionError / APITimeoutError (retryable); a read timeout is an APITimeoutError
+    timeouts are APIConnectionError / APITimeoutError (retryable, but a host name that does not resolve); a read timeout is an APITimeoutError
     with `retryable = False`; an invalid URL, header value or body, and local file errors, are
     RequestError (never retried). The key is redacted from the message, in any escaped form.
     """
@@ -118,12 +118,36 @@ def map_request_exception(exc: BaseException, what: str, *, secret: str | None =
                                    "in the prompt and settings (JSON takes no NaN or infinity); nothing was sent.",
                                    secret))
     if isinstance(exc, (requests.RequestException, ConnectionError)):  # ConnectionError: the builtin (resets)
+        if _name_not_resolved(exc):
+            # No DNS answer: no network, or a mistyped host. Retrying for seconds does not help either.
+            error = APIConnectionError(redact(f"{what}: its host name could not be resolved (no network, or a "
+                                              "mistyped base URL). Check the connection and the base URL; "
+                                              "nothing was sent.", secret))
+            error.retryable = False
+            return error
         return APIConnectionError(redact(f"{what}: {name}: {exc}", secret))
     if isinstance(exc, TimeoutError):
         return APITimeoutError(redact(f"{what}: no answer in time ({name}).", secret))
     if isinstance(exc, OSError):
         return RequestError(redact(f"{what}: a local file could not be read ({name}: {exc}).", secret))
     return RequestError(redact(f"{what}: {name}: {exc}", secret))
+
+
+def _name_not_resolved(exc: BaseException) -> bool:
+    """Whether a connection error comes from a failed DNS lookup (socket.gaierror, which urllib3 wraps in
+    NameResolutionError, inside MaxRetryError, inside requests' ConnectionError)."""
+    import socket
+
+    seen, stack = set(), [exc]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, socket.gaierror) or type(item).__name__ == "NameResolutionError":
+            return True
+        stack.extend((*item.args, getattr(item, "reason", None), item.__cause__, item.__context__))
+    return False
 
 
 def _wraps_read_timeout(exc: BaseException) -> bool:
