@@ -96,6 +96,21 @@ def test_bad_settings_show_no_traceback_through_run_cell(shell, capsys):
         shell.magics_manager.registry["GeminiMagics"].timeout = -1
 
 
+@pytest.mark.parametrize("name, value, told", [
+    ("temperature", '"hot"', "expected a number from 0 to 2, or None (the model's default), not the str 'hot'"),
+    ("stream", '"yes"', "expected True or False, not the str 'yes'"),
+    ("max_retries", '"many"', "expected a whole number of 0 or more"),
+])
+def test_a_setting_of_the_wrong_type_is_told_what_it_takes_and_keeps_its_value(shell, name, value, told):
+    from traitlets import TraitError
+
+    magics = shell.magics_manager.registry["GeminiMagics"]
+    before = getattr(magics, name)
+    with pytest.raises(TraitError) as caught:
+        setattr(magics, name, eval(value))
+    assert told in str(caught.value) and getattr(magics, name) == before
+
+
 def test_a_misspelt_model_gets_one_message_with_a_suggestion(shell, emulator, capsys):
     with pytest.raises(UsageError) as caught:
         shell.run_line_magic("gemini", "-m gemini-2.5-flsh Hello")

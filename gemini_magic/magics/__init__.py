@@ -264,3 +264,26 @@ class GeminiMagics(Magics):
             self.backend.shutdown()
         if self.shell is not None:
             self.context.unregister(self.shell)
+
+
+# What a value of the wrong type in `%config GeminiMagics.NAME = ...` is told (traitlets' message: "The
+# 'temperature' trait of a GeminiMagics instance expected <info_text>, not the str 'hot'."), before the
+# range checks above see it.
+_TYPE_HINTS = {
+    "temperature": "a number from 0 to 2, or None (the model's default)",
+    "top_p": "a number from 0 to 1, or None (the model's default)",
+    "top_k": "a whole number of 1 or more, or None (the model's default)",
+    "max_tokens": "a whole number of tokens, or None (the model's limit)",
+    "thinking_budget": "a whole number of tokens (0 turns thinking off), or None (the model's default)",
+    "show_thoughts": "True or False",
+    "stream": "True or False",
+    "update_interval": "a number of seconds above 0",
+    "max_retries": "a whole number of 0 or more",
+    "timeout": "a number of seconds above 0",
+    "notebook_tokens": "a whole number of tokens, 100 or more",
+    "max_cost": "a number of US dollars, or None (no limit)",
+    "video_poll": "a number of seconds above 0",
+}
+for _name, _hint in _TYPE_HINTS.items():
+    getattr(GeminiMagics, _name).info_text = _hint
+del _name, _hint
