@@ -114,7 +114,7 @@ def test_a_failed_row_is_in_error_and_the_run_goes_on(shell, emulator):
     assert frame["text"].notna().sum() == 2
 
 
-def test_interrupt_binds_the_finished_rows_and_a_rerun_sends_none_twice(shell, emulator, monkeypatch):
+def test_interrupt_binds_the_finished_rows_and_a_rerun_sends_none_twice(shell, emulator, monkeypatch, capsys):
     shell.user_ns["numbers"] = list(range(20))
     original = RowProgress.__call__
 
@@ -129,6 +129,9 @@ def test_interrupt_binds_the_finished_rows_and_a_rerun_sends_none_twice(shell, e
         shell.run_cell_magic("gemini", "--over numbers -o part --concurrency 3", "Number {row}")
     emulator.latency = 0.0
     done = int(info.value.args[0].split("after ")[1].split(" ")[0])
+    out = capsys.readouterr().out
+    final = [line for line in re.split(r"[\r\n]", out) if line.startswith("Rows: ")][-1]
+    assert final.startswith(f"Rows: {done} of 20 rows")  # the view's last line says what the message says
     frame = shell.user_ns["part"]
     assert 5 <= done < 20 and frame["text"].notna().sum() == done
     assert (frame["error"].dropna().str.contains("not run")).sum() == 20 - done
@@ -137,6 +140,37 @@ def test_interrupt_binds_the_finished_rows_and_a_rerun_sends_none_twice(shell, e
     assert shell.user_ns["part"]["error"].isna().all()
     prompts = [prompt_of(r) for r in generate_requests(emulator)]
     assert len(prompts) == 20 and len(set(prompts)) == 20  # no row was sent twice
+
+
+class _Slow:
+    """A row value whose str() takes a while, as a large frame's conversion does; `interrupt`: raise
+    KeyboardInterrupt from it, as Ctrl-C landing there does; `seen`: requests the emulator had then."""
+
+    def __init__(self, n, emulator=None, interrupt=False):
+        self.n, self.emulator, self.interrupt, self.seen = n, emulator, interrupt, None
+
+    def __str__(self):
+        if self.interrupt:
+            raise KeyboardInterrupt
+        if self.emulator is not None:
+            self.seen = len(generate_requests(self.emulator))
+        return f"item {self.n}"
+
+
+def test_ctrl_c_while_preparing_says_so_in_one_line_with_nothing_sent(shell, emulator):
+    shell.user_ns["huge"] = pd.DataFrame({"t": [_Slow(0, interrupt=True)] + [_Slow(n) for n in range(1, 500)]})
+    with pytest.raises(UsageError, match=r"^Interrupted while preparing the rows: nothing was sent, and nothing was "
+                                         r"bound\. Run the cell again\.$"):
+        shell.run_cell_magic("gemini", "--over huge -o res", "Describe {row.t!s}")
+    assert generate_requests(emulator) == [] and "res" not in shell.user_ns
+
+
+def test_the_first_rows_are_sent_while_the_rest_are_prepared(shell, emulator):
+    late = _Slow(400, emulator)
+    shell.user_ns["huge"] = pd.DataFrame({"t": [_Slow(n) for n in range(400)] + [late]})
+    shell.run_cell_magic("gemini", "--over huge -o res --concurrency 4", "Describe {row.t!s}")
+    assert late.seen and late.seen > 0  # row 400 was prepared after the first answers were asked for
+    assert len(generate_requests(emulator)) == 401 and shell.user_ns["res"]["error"].isna().all()
 
 
 def test_cache_dir_keeps_answers_on_disk(shell, emulator, tmp_path):
@@ -348,7 +382,9 @@ def test_missing_values_are_not_sent_as_nan_in_rows_batches_and_dry_runs(shell, 
     labelled = shell.user_ns["labelled"]
     assert [prompt_of(r) for r in generate_requests(emulator)] == ["Classify: good"]
     assert pd.isna(labelled.loc["a", "error"]) and "no value for {row.text}" in labelled.loc["b", "error"]
-    assert "1 row failed" in capsys.readouterr().out
+    out = capsys.readouterr().out  # never sent, so a re-run cannot fix it: the data can
+    assert "1 row answered into `labelled`" in out and "; 1 row skipped, not sent: no value for {row.text}. Fill" in out
+    assert "df.dropna(subset=[...])" in out and "failed" not in out and "retry" not in out
     with pytest.raises(UsageError, match=r"--batch: row 'b': This row has no value for \{row.text\} .* Nothing was sent"):
         shell.run_cell_magic("gemini", "--over reviews -o labelled --batch", "Classify: {row.text}")
     assert not [r for r in emulator.requests if "batch" in r.path.lower()]

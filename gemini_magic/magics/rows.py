@@ -26,6 +26,8 @@ from .names import check_out_name
 
 BATCH_POLL = (2.0, 60.0)  # seconds between reads of a batch job: first, most (x1.5 each time)
 DRY_RUN_SHOWN, DRY_RUN_SAMPLE = 3, 5
+PREPARING_INTERRUPTED = ("Interrupted while preparing the rows: nothing was sent, and nothing was bound. "
+                         "Run the cell again.")
 
 
 # --- %%gemini --over ---------------------------------------------------------------------------------
@@ -62,6 +64,8 @@ def run_rows(magics, args, template: str, model: str, settings, view_options) ->
     try:
         run = compile_rows(template, rows, namespace)  # once: the engine, the batch and the dry run take it
         compiled, records = run.template, run.items
+    except KeyboardInterrupt:
+        raise UsageError(PREPARING_INTERRUPTED) from None
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(f"--over {args.over}: {explain.message(error)}") from None
     if not records:
@@ -97,7 +101,10 @@ def map_rows(magics, args, client, model: str, run, rows, options: dict) -> None
                               cache_dir=args.cache_dir, caches=caches, progress=view,
                               namespace=magics.shell.user_ns, **options)
     except RowsInterrupted as stopped:
-        view.finish()
+        if not stopped.sent and not stopped.done:
+            view.discard()
+            raise UsageError(PREPARING_INTERRUPTED) from None
+        view.finish(state=stopped.state)  # the rows that landed after the interrupt count too
         answers = [r if r is not None else _not_run(model) for r in stopped.responses]
         name = bind_frame(magics, args, rows, answers, options["schema"])
         raise UsageError(f"Interrupted after {stopped.done} of {plural(len(answers), 'row')}; the finished rows are "
@@ -303,15 +310,22 @@ def summary(answers: list, name: str, into: str | None, replaced: bool = False) 
     the model has no price. `replaced`: the `into` column existed and its earlier values were replaced."""
     from ..pricing import total
 
-    failed = sum(answer.error is not None for answer in answers)
-    text = f"{plural(len(answers), 'row')} answered into `{name}`"
+    skipped = [a.error.missing for a in answers if isinstance(a.error, GeminiError) and getattr(a.error, "missing", None)]
+    failed = sum(answer.error is not None for answer in answers) - len(skipped)
+    text = f"{plural(len(answers) - len(skipped) - failed, 'row')} answered into `{name}`"
     if into:
         text += f" (and the column `{into}`, whose earlier values were replaced)" if replaced else \
             f" (and the column `{into}`)"
     cost = total(answer.cost for answer in answers)
     spent = f" · {cost.footer()} in all" if cost is not None else ""
-    tail = f"; {plural(failed, 'row')} failed: see the `error` column, and run the cell again to retry them" \
-        if failed else ""
+    tail = ""
+    if skipped:
+        fields = " or ".join(f"{{{field}}}" for field in dict.fromkeys(skipped))
+        tail += (f"; {plural(len(skipped), 'row')} skipped, not sent: no value for {fields}. Fill the missing values "
+                 "(df.fillna(...)) or drop those rows (df.dropna(subset=[...])), then run the cell again")
+    if failed:
+        tail += (f"; {plural(failed, 'row')} failed on the service: see the `error` column, and run the cell again "
+                 "to retry them")
     return text + markdown_text(spent) + tail + ".", text + spent + tail + "."
 
 

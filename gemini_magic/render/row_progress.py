@@ -109,9 +109,12 @@ class RowProgress:
                   f'<span>{html.escape(text)}</span></div>')
         return {"text/plain": plain, "text/html": markup}
 
-    def finish(self, text: str | None = None) -> str:
-        """Show the final state (or `text`) as plain display data in place of the bar; returns it."""
-        done, total, _, _ = self.state
+    def finish(self, text: str | None = None, state: tuple | None = None) -> str:
+        """Show the final state (or `text`) as plain display data in place of the bar; returns it.
+        `state`: (done, total, errors, tokens) when it moved on since the last call (rows that landed
+        after an interrupt), so the final line says what the message says."""
+        if state is not None:
+            self.state = tuple(state)
         line = text or f"{self.label}: {self.line(time.monotonic() - self.started)}"
         if self.mode == "html" and self._handle is not None:
             self._handle.update({"text/plain": line, "text/html": f"<div>{html.escape(line)}</div>"}, raw=True)
