@@ -192,6 +192,24 @@ def test_dry_run_shows_three_prompts_and_an_estimate_and_generates_nothing(shell
     assert len([r for r in emulator.requests if r.path.endswith(":countTokens")]) == 5
 
 
+def test_dry_run_gives_the_estimate_in_dollars_of_input_and_of_at_most_max_tokens(shell, emulator, reviews, capsys):
+    from gemini_magic.pricing import estimate_prompt, format_usd
+
+    shell.user_ns["reviews"] = reviews
+    shell.run_cell_magic("gemini", "--over reviews --dry-run", "Classify: {row.text}")
+    out = capsys.readouterr().out
+    tokens = int(re.search(r"about ([\d,]+) input tokens for all 12 rows", out).group(1).replace(",", ""))
+    dollars = format_usd(estimate_prompt(tokens, MODEL).total).replace("$", r"\$")
+    assert f"input tokens for all 12 rows, ≈ {dollars} (prices of {PRICES_DATE}): an estimate of the input tokens only" \
+        in out
+    shell.run_cell_magic("gemini", "--over reviews --dry-run --max-tokens 100", "Classify: {row.text}")
+    out = capsys.readouterr().out
+    dollars = format_usd(estimate_prompt(tokens, MODEL, max_output_tokens=1200).total).replace("$", r"\$")
+    assert f"≈ {dollars} (prices of {PRICES_DATE}): an estimate of the input tokens plus at most 100 output " \
+        "tokens a row (--max-tokens)" in out
+    assert generate_requests(emulator) == []
+
+
 def test_bad_inputs_are_one_clear_message_before_anything_is_sent(shell, emulator, reviews):
     shell.user_ns["reviews"] = reviews
     with pytest.raises(UsageError, match="--over nothing: there is no variable of that name"):

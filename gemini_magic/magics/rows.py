@@ -230,12 +230,30 @@ def dry_run_rows(client, model: str, run, options: dict) -> None:
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
     mean = sum(counts) / len(counts)
+    cost = _dry_run_cost(client, model, round(mean * len(records)), len(records), sample[0], run, options)
     lines = [f"**Dry run** of {plural(len(records), 'row')} with {markdown_text(model)}: nothing generated. "
              f"The first {plural(len(shown), 'prompt')}:", *shown,
              f"The first {plural(len(sample), 'prompt')} cost {', '.join(f'{c:,}' for c in counts)} input tokens "
              f"(countTokens): about {round(mean * len(records)):,} input tokens for all "
-             f"{plural(len(records), 'row')}."]
+             f"{plural(len(records), 'row')}{markdown_text(cost)}."]
     show_markdown("\n\n".join(lines))
+
+
+def _dry_run_cost(client, model: str, input_tokens: int, rows: int, record, run, options: dict) -> str:
+    """", ≈ $0.012 (prices of ...): an estimate of the input tokens" for the dry run's line (plus the
+    most the answers can cost when --max-tokens bounds them, `pricing.estimate_prompt`); "" when the
+    model has no price."""
+    from ..pricing import estimate_prompt
+
+    turn = client.prepare(model, run.template.render(record, run.parts), **options)
+    most = (turn.body.get("generationConfig") or {}).get("maxOutputTokens")
+    cost = estimate_prompt(input_tokens, turn.model, max_output_tokens=most * rows if most else None,
+                           prices=getattr(client, "prices", None))
+    if cost is None:
+        return ""
+    what = f"the input tokens plus at most {most:,} output tokens a row (--max-tokens)" if most else \
+        "the input tokens only (the answers cost more; --max-tokens bounds them)"
+    return f", {cost.footer()}: an estimate of {what}"
 
 
 # --- binding ------------------------------------------------------------------------------------------
