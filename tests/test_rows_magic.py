@@ -173,6 +173,14 @@ def test_the_first_rows_are_sent_while_the_rest_are_prepared(shell, emulator):
     assert len(generate_requests(emulator)) == 401 and shell.user_ns["res"]["error"].isna().all()
 
 
+def test_embed_of_a_column_with_a_missing_value_names_the_row_and_the_fix(shell, emulator):
+    shell.user_ns["reviews"] = pd.DataFrame({"text": ["good", None, "bad"]}, index=["r1", "r2", "r3"])
+    with pytest.raises(UsageError, match=r"^The text at index 'r2' has no value \((None|nan)\), so nothing was sent\. "
+                                         r"Fill the missing values \(df\.fillna\(\.\.\.\)\) or drop them"):
+        shell.run_line_magic("gemini", "embed {reviews.text} -o vectors")
+    assert "vectors" not in shell.user_ns and not [r for r in emulator.requests if "embed" in r.path.lower()]
+
+
 def test_cache_dir_keeps_answers_on_disk(shell, emulator, tmp_path):
     shell.user_ns["items"] = ["x", "y"]
     shell.run_cell_magic("gemini", f"--over items -o out --cache-dir {tmp_path}", "Echo {row}")
