@@ -181,6 +181,16 @@ def test_embed_of_a_column_with_a_missing_value_names_the_row_and_the_fix(shell,
     assert "vectors" not in shell.user_ns and not [r for r in emulator.requests if "embed" in r.path.lower()]
 
 
+def test_a_value_that_cannot_be_sent_met_after_sending_began_fails_that_row_and_says_so(shell, emulator, capsys):
+    shell.user_ns["items"] = pd.DataFrame({"v": [f"x{n}" for n in range(300)] + [object()]})
+    shell.run_cell_magic("gemini", "--over items -o out", "Say {row.v}")
+    frame = shell.user_ns["out"]
+    assert frame["text"].notna().sum() == 300 and "Cannot send a builtins.object" in frame["error"].iloc[300]
+    out = capsys.readouterr().out
+    assert "300 rows answered into `out`" in out and "; 1 row not sent: a value could not be made into a request" in out
+    assert "failed on the service" not in out and len(generate_requests(emulator)) == 300
+
+
 def test_cache_dir_keeps_answers_on_disk(shell, emulator, tmp_path):
     shell.user_ns["items"] = ["x", "y"]
     shell.run_cell_magic("gemini", f"--over items -o out --cache-dir {tmp_path}", "Echo {row}")

@@ -175,7 +175,8 @@ def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, mode
 
     Returns `list[Response]`; a failed row's Response has `.error` set (and `.incomplete`). Raises
     SettingsError / TypeError / RowTemplateError / UndefinedNameError for bad input before anything
-    is sent, and RowsInterrupted (a KeyboardInterrupt, with `.responses`) on interrupt.
+    is sent (a row met after sending began fails with its ConversionError instead, so the rows sent
+    are kept), and RowsInterrupted (a KeyboardInterrupt, with `.responses`) on interrupt.
 
         answers = map_prompts(client, "Translate to French: {row}", ["cat", "dog"], model="gemini-2.5-flash")
         [a.text for a in answers]

@@ -329,8 +329,11 @@ def summary(answers: list, name: str, into: str | None, replaced: bool = False) 
     from ..pricing import total
 
     skipped = [a.error.missing for a in answers if isinstance(a.error, GeminiError) and getattr(a.error, "missing", None)]
-    failed = sum(answer.error is not None for answer in answers) - len(skipped)
-    text = f"{plural(len(answers) - len(skipped) - failed, 'row')} answered into `{name}`"
+    from ..errors import ConversionError, SettingsError
+
+    unsent = sum(isinstance(a.error, (ConversionError, SettingsError)) for a in answers)  # a value that cannot go
+    failed = sum(answer.error is not None for answer in answers) - len(skipped) - unsent
+    text = f"{plural(len(answers) - len(skipped) - unsent - failed, 'row')} answered into `{name}`"
     if into:
         text += f" (and the column `{into}`, whose earlier values were replaced)" if replaced else \
             f" (and the column `{into}`)"
@@ -341,6 +344,9 @@ def summary(answers: list, name: str, into: str | None, replaced: bool = False) 
         fields = " or ".join(f"{{{field}}}" for field in dict.fromkeys(skipped))
         tail += (f"; {plural(len(skipped), 'row')} skipped, not sent: no value for {fields}. Fill the missing values "
                  "(df.fillna(...)) or drop those rows (df.dropna(subset=[...])), then run the cell again")
+    if unsent:
+        tail += (f"; {plural(unsent, 'row')} not sent: a value could not be made into a request (the `error` "
+                 "column says why); convert those values (such as df[col].astype(str)), then run the cell again")
     if failed:
         tail += (f"; {plural(failed, 'row')} failed on the service: see the `error` column, and run the cell again "
                  "to retry them")
