@@ -131,7 +131,7 @@ def test_interrupt_binds_the_finished_rows_and_a_rerun_sends_none_twice(shell, e
     done = int(info.value.args[0].split("after ")[1].split(" ")[0])
     out = capsys.readouterr().out
     final = [line for line in re.split(r"[\r\n]", out) if line.startswith("Rows: ")][-1]
-    assert final.startswith(f"Rows: {done} of 20 rows")  # the view's last line says what the message says
+    assert final.startswith(f"Rows: {done} of 20 rows · interrupted")  # what the message says, no time left
     frame = shell.user_ns["part"]
     assert 5 <= done < 20 and frame["text"].notna().sum() == done
     assert (frame["error"].dropna().str.contains("not run")).sum() == 20 - done
