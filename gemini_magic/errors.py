@@ -323,7 +323,10 @@ class UndefinedNameError(GeminiError, NameError):
 
 
 class RowTemplateError(GeminiError, ValueError):
-    """A `{row...}` reference names a column the rows do not have, or rows are not a table."""
+    """A `{row...}` reference names a column the rows do not have, or rows are not a table. `missing`:
+    the field as written (`row.text`) when a row was skipped for having no value there, else None."""
+
+    missing: str | None = None
 
 
 class RequestTooLargeError(ConversionError):
@@ -335,12 +338,18 @@ class BatchError(GeminiError):
 
 
 class RowsInterrupted(KeyboardInterrupt):
-    """Raised by `map_prompts` on Ctrl-C. `responses`: one per row, None where the row did not finish;
-    `done`: how many finished (all of them are in the cache)."""
+    """Raised by `map_prompts` on Ctrl-C. `responses`: one per row, None where the row did not finish
+    (empty when the rows were not read yet); `done`: how many finished (all of them are in the cache);
+    `sent`: how many requests were handed to the senders (0 when interrupted while preparing)."""
 
-    def __init__(self, responses: list) -> None:
+    def __init__(self, responses: list, sent: int | None = None) -> None:
         self.responses = responses
         self.done = sum(r is not None for r in responses)
+        self.sent = sent  # requests handed to the senders before the interrupt (0: nothing was sent)
+        kept = [r for r in responses if r is not None]
+        #: (done, total, errors, tokens) of the rows kept, as a progress callback takes them
+        self.state = (self.done, len(responses), sum(getattr(r, "error", None) is not None for r in kept),
+                      sum(int((getattr(r, "usage", None) or {}).get("totalTokenCount", 0) or 0) for r in kept))
         super().__init__(f"Interrupted after {self.done} of {len(responses)} row{'s' if len(responses) != 1 else ''}; "
                          "run again with the same cache to continue where it stopped.")
 

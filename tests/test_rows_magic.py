@@ -114,7 +114,7 @@ def test_a_failed_row_is_in_error_and_the_run_goes_on(shell, emulator):
     assert frame["text"].notna().sum() == 2
 
 
-def test_interrupt_binds_the_finished_rows_and_a_rerun_sends_none_twice(shell, emulator, monkeypatch):
+def test_interrupt_binds_the_finished_rows_and_a_rerun_sends_none_twice(shell, emulator, monkeypatch, capsys):
     shell.user_ns["numbers"] = list(range(20))
     original = RowProgress.__call__
 
@@ -129,6 +129,9 @@ def test_interrupt_binds_the_finished_rows_and_a_rerun_sends_none_twice(shell, e
         shell.run_cell_magic("gemini", "--over numbers -o part --concurrency 3", "Number {row}")
     emulator.latency = 0.0
     done = int(info.value.args[0].split("after ")[1].split(" ")[0])
+    out = capsys.readouterr().out
+    final = [line for line in re.split(r"[\r\n]", out) if line.startswith("Rows: ")][-1]
+    assert final.startswith(f"Rows: {done} of 20 rows · interrupted")  # what the message says, no time left
     frame = shell.user_ns["part"]
     assert 5 <= done < 20 and frame["text"].notna().sum() == done
     assert (frame["error"].dropna().str.contains("not run")).sum() == 20 - done
@@ -137,6 +140,55 @@ def test_interrupt_binds_the_finished_rows_and_a_rerun_sends_none_twice(shell, e
     assert shell.user_ns["part"]["error"].isna().all()
     prompts = [prompt_of(r) for r in generate_requests(emulator)]
     assert len(prompts) == 20 and len(set(prompts)) == 20  # no row was sent twice
+
+
+class _Slow:
+    """A row value whose str() takes a while, as a large frame's conversion does; `interrupt`: raise
+    KeyboardInterrupt from it, as Ctrl-C landing there does; `seen`: requests the emulator had then."""
+
+    def __init__(self, n, emulator=None, interrupt=False):
+        self.n, self.emulator, self.interrupt, self.seen = n, emulator, interrupt, None
+
+    def __str__(self):
+        if self.interrupt:
+            raise KeyboardInterrupt
+        if self.emulator is not None:
+            self.seen = len(generate_requests(self.emulator))
+        return f"item {self.n}"
+
+
+def test_ctrl_c_while_preparing_says_so_in_one_line_with_nothing_sent(shell, emulator):
+    shell.user_ns["huge"] = pd.DataFrame({"t": [_Slow(0, interrupt=True)] + [_Slow(n) for n in range(1, 500)]})
+    with pytest.raises(UsageError, match=r"^Interrupted while preparing the rows: nothing was sent, and nothing was "
+                                         r"bound\. Run the cell again\.$"):
+        shell.run_cell_magic("gemini", "--over huge -o res", "Describe {row.t!s}")
+    assert generate_requests(emulator) == [] and "res" not in shell.user_ns
+
+
+def test_the_first_rows_are_sent_while_the_rest_are_prepared(shell, emulator):
+    late = _Slow(400, emulator)
+    shell.user_ns["huge"] = pd.DataFrame({"t": [_Slow(n) for n in range(400)] + [late]})
+    shell.run_cell_magic("gemini", "--over huge -o res --concurrency 4", "Describe {row.t!s}")
+    assert late.seen and late.seen > 0  # row 400 was prepared after the first answers were asked for
+    assert len(generate_requests(emulator)) == 401 and shell.user_ns["res"]["error"].isna().all()
+
+
+def test_embed_of_a_column_with_a_missing_value_names_the_row_and_the_fix(shell, emulator):
+    shell.user_ns["reviews"] = pd.DataFrame({"text": ["good", None, "bad"]}, index=["r1", "r2", "r3"])
+    with pytest.raises(UsageError, match=r"^The text at index 'r2' has no value \((None|nan)\), so nothing was sent\. "
+                                         r"Fill the missing values \(df\.fillna\(\.\.\.\)\) or drop them"):
+        shell.run_line_magic("gemini", "embed {reviews.text} -o vectors")
+    assert "vectors" not in shell.user_ns and not [r for r in emulator.requests if "embed" in r.path.lower()]
+
+
+def test_a_value_that_cannot_be_sent_met_after_sending_began_fails_that_row_and_says_so(shell, emulator, capsys):
+    shell.user_ns["items"] = pd.DataFrame({"v": [f"x{n}" for n in range(300)] + [object()]})
+    shell.run_cell_magic("gemini", "--over items -o out", "Say {row.v}")
+    frame = shell.user_ns["out"]
+    assert frame["text"].notna().sum() == 300 and "Cannot send a builtins.object" in frame["error"].iloc[300]
+    out = capsys.readouterr().out
+    assert "300 rows answered into `out`" in out and "; 1 row not sent: a value could not be made into a request" in out
+    assert "failed on the service" not in out and len(generate_requests(emulator)) == 300
 
 
 def test_cache_dir_keeps_answers_on_disk(shell, emulator, tmp_path):
@@ -156,6 +208,24 @@ def test_dry_run_shows_three_prompts_and_an_estimate_and_generates_nothing(shell
     assert "Dry run** of 12 rows" in out and "input tokens for all 12 rows" in out
     assert generate_requests(emulator) == []
     assert len([r for r in emulator.requests if r.path.endswith(":countTokens")]) == 5
+
+
+def test_dry_run_gives_the_estimate_in_dollars_of_input_and_of_at_most_max_tokens(shell, emulator, reviews, capsys):
+    from gemini_magic.pricing import estimate_prompt, format_usd
+
+    shell.user_ns["reviews"] = reviews
+    shell.run_cell_magic("gemini", "--over reviews --dry-run", "Classify: {row.text}")
+    out = capsys.readouterr().out
+    tokens = int(re.search(r"about ([\d,]+) input tokens for all 12 rows", out).group(1).replace(",", ""))
+    dollars = format_usd(estimate_prompt(tokens, MODEL).total).replace("$", r"\$")
+    assert f"input tokens for all 12 rows, ≈ {dollars} (prices of {PRICES_DATE}): an estimate of the input tokens only" \
+        in out
+    shell.run_cell_magic("gemini", "--over reviews --dry-run --max-tokens 100", "Classify: {row.text}")
+    out = capsys.readouterr().out
+    dollars = format_usd(estimate_prompt(tokens, MODEL, max_output_tokens=1200).total).replace("$", r"\$")
+    assert f"≈ {dollars} (prices of {PRICES_DATE}): an estimate of the input tokens plus at most 100 output " \
+        "tokens a row (--max-tokens)" in out
+    assert generate_requests(emulator) == []
 
 
 def test_bad_inputs_are_one_clear_message_before_anything_is_sent(shell, emulator, reviews):
@@ -348,7 +418,9 @@ def test_missing_values_are_not_sent_as_nan_in_rows_batches_and_dry_runs(shell, 
     labelled = shell.user_ns["labelled"]
     assert [prompt_of(r) for r in generate_requests(emulator)] == ["Classify: good"]
     assert pd.isna(labelled.loc["a", "error"]) and "no value for {row.text}" in labelled.loc["b", "error"]
-    assert "1 row failed" in capsys.readouterr().out
+    out = capsys.readouterr().out  # never sent, so a re-run cannot fix it: the data can
+    assert "1 row answered into `labelled`" in out and "; 1 row skipped, not sent: no value for {row.text}. Fill" in out
+    assert "df.dropna(subset=[...])" in out and "failed" not in out and "retry" not in out
     with pytest.raises(UsageError, match=r"--batch: row 'b': This row has no value for \{row.text\} .* Nothing was sent"):
         shell.run_cell_magic("gemini", "--over reviews -o labelled --batch", "Classify: {row.text}")
     assert not [r for r in emulator.requests if "batch" in r.path.lower()]

@@ -47,12 +47,27 @@ def embed_requests(texts: list[str], model: str, task_type: str | None = None, d
         base["title"] = title
     if dimensions:
         base["outputDimensionality"] = dimensions
-    requests = []
-    for text in texts:
-        if not isinstance(text, str):
-            raise TypeError(f"Each text to embed must be a str, not {type(text).__name__}.")
-        requests.append({**base, "content": {"parts": [{"text": text}]}})
-    return requests
+    check_texts(texts)
+    return [{**base, "content": {"parts": [{"text": text}]}} for text in texts]
+
+
+def check_texts(texts: list, labels: list | None = None) -> None:
+    """Raise ConversionError (a TypeError) naming the first text that is not a str: its index label
+    (`labels`, a Series' index) or its position, what it holds, and the fix; nothing is sent."""
+    from ..errors import ConversionError
+    from ..request.rows import is_missing
+
+    for position, text in enumerate(texts):
+        if isinstance(text, str):
+            continue
+        where = f"index {labels[position]!r}" if labels is not None else f"position {position}"
+        if is_missing(text):
+            raise ConversionError(
+                f"The text at {where} has no value ({text!r}), so nothing was sent. Fill the missing values "
+                "(df.fillna(...)) or drop them (df.dropna(subset=[...]), texts.dropna()), then embed again.")
+        raise ConversionError(f"The text at {where} is a {type(text).__name__} ({text!r:.60}), not a str, so "
+                              "nothing was sent. Convert the texts first (texts.astype(str), or [str(t) for t in "
+                              "texts]).")
 
 
 def estimate_tokens(text: str) -> int:
@@ -105,7 +120,11 @@ def embed(client: Any, texts: Iterable[str], model: str = DEFAULT_EMBEDDING_MODE
     """
     if isinstance(texts, str):
         texts = [texts]  # one text, not its characters: shape (1, D)
+    labels = list(texts.index) if hasattr(texts, "tolist") and hasattr(texts, "index") and \
+        not isinstance(texts, (list, tuple)) else None  # a Series: its index labels name a bad text
     texts = list(texts.tolist() if hasattr(texts, "tolist") else texts)
+    if labels is not None and len(labels) != len(texts):
+        labels = None
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a whole number, 1 or more; got {concurrency!r}.")
     for name, value in (("rpm", rpm), ("tpm", tpm)):
@@ -115,6 +134,7 @@ def embed(client: Any, texts: Iterable[str], model: str = DEFAULT_EMBEDDING_MODE
     unknown = set(batch_options) - {"poll", "max_poll", "timeout", "new", "started"}
     if unknown:
         raise TypeError(f"embed() got an unexpected keyword argument {sorted(unknown)[0]!r}.")
+    check_texts(texts, labels)
     requests = embed_requests(texts, model, task_type, dimensions, title)
     tokens = [estimate_tokens(text) for text in texts]
     if wants_batch(batch, len(texts), sum(tokens), rpm, tpm):

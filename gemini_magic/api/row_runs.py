@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .rows import RowCache, map_prompts
+from .rows import RowCache, RowsInterrupted, map_prompts
 
 default_view: Callable[[str, str], Any] | None = None  # set from above (gemini_magic.__init__)
 
@@ -50,8 +50,16 @@ def map_rows(client: Any, template_or_prompts: Any, rows: Any = None, *, model: 
     cache = cache_for(client.__dict__.setdefault("_row_caches", {}) if caches is None else caches, cache_dir)
     callback, view = progress_for(progress)
     try:
-        return map_prompts(client, template_or_prompts, rows, model=model, concurrency=concurrency, rpm=rpm,
-                           cache=cache, progress=callback, namespace=namespace, **settings)
-    finally:
+        answers = map_prompts(client, template_or_prompts, rows, model=model, concurrency=concurrency, rpm=rpm,
+                              cache=cache, progress=callback, namespace=namespace, **settings)
+    except RowsInterrupted as stopped:
+        if view is not None:
+            view.finish(state=stopped.state)  # the rows that landed after the interrupt count too
+        raise
+    except BaseException:
         if view is not None:
             view.finish()
+        raise
+    if view is not None:
+        view.finish()
+    return answers

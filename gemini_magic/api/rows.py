@@ -8,8 +8,11 @@
 
 How it runs (threads, never `asyncio.run`, so it works inside a running Jupyter event loop):
 
-- Every row's request is prepared first (`client.prepare`; kernel `{names}` converted once), keyed
-  by `request_key(model, body)`; rows whose key is in `cache` are answered from it, unsent.
+- Rows are prepared in order (`client.prepare`; kernel `{names}` converted once), keyed by
+  `request_key(model, body)`, and each is sent as soon as it is ready, a bounded number ahead of
+  the senders: the first rows go while the rest are prepared. Rows whose key is in `cache` are
+  answered from it, unsent. Ctrl-C while preparing, before anything went, raises RowsInterrupted
+  with `sent == 0`.
 - Worker threads send the rest through an `AdaptiveLimiter`: at most `concurrency` requests in
   flight, paced to a rate when one is known (`rpm`, or what the service accepted). On a 429 it halves
   the concurrency, paces to the rate the service was accepting (never above half of what was being
@@ -172,7 +175,8 @@ def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, mode
 
     Returns `list[Response]`; a failed row's Response has `.error` set (and `.incomplete`). Raises
     SettingsError / TypeError / RowTemplateError / UndefinedNameError for bad input before anything
-    is sent, and RowsInterrupted (a KeyboardInterrupt, with `.responses`) on interrupt.
+    is sent (a row met after sending began fails with its ConversionError instead, so the rows sent
+    are kept), and RowsInterrupted (a KeyboardInterrupt, with `.responses`) on interrupt.
 
         answers = map_prompts(client, "Translate to French: {row}", ["cat", "dog"], model="gemini-2.5-flash")
         [a.text for a in answers]
@@ -180,28 +184,30 @@ def map_prompts(client: Any, template_or_prompts: Any, rows: Any = None, *, mode
     for name, value in (("concurrency", concurrency), ("rpm", rpm)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
             raise SettingsError(f"{name} must be a number above 0; got {value!r}.")
-    compiled = compile_rows(template_or_prompts, rows, namespace)  # built once (a CompiledRows passes as is)
-    compiled = convert_objects(client, model, compiled, **settings)  # kernel objects: once for every row
+    try:
+        compiled = compile_rows(template_or_prompts, rows, namespace)  # built once (a CompiledRows passes as is)
+        compiled = convert_objects(client, model, compiled, **settings)  # kernel objects: once for every row
+    except KeyboardInterrupt:
+        raise RowsInterrupted([], sent=0) from None
     template, items, replace = compiled.template, compiled.items, compiled.parts
     store = cache if hasattr(cache, "put") and hasattr(cache, "get") else _DictCache({} if cache is None else cache)
-    total = len(items)
-    responses: list[Response | None] = [None] * total
-    turns: list = [None] * total
-    for number, item in enumerate(items):
+    prices = getattr(client, "prices", None)
+
+    def prepare(number: int):
+        """Row `number` as (turn to send, None) or (None, its Response: from the cache, or failed).
+        Raises SettingsError / TypeError, which are the same for every row."""
         try:
-            contents = template.render(item, replace) if template is not None else item
+            contents = template.render(items[number], replace) if template is not None else items[number]
             turn = client.prepare(model, contents, **settings)
         except (SettingsError, TypeError):
-            raise  # the same for every row: say so once, before sending anything
+            raise
         except GeminiError as error:
-            responses[number] = _failed(model, None, error)
-            continue
-        turns[number] = turn
+            return None, _failed(model, None, error)
         raw = store.get(request_key(turn.model, turn.body))
-        if raw is not None:
-            responses[number] = _answered(raw, turn, elapsed=0.0, prices=getattr(client, "prices", None))
+        return (turn, None) if raw is None else (None, _answered(raw, turn, elapsed=0.0, prices=prices))
+
     runner = _Runner(client, store, AdaptiveLimiter(concurrency, rpm), max_attempts, max_rate_limited)
-    return runner.run(responses, turns, progress, interrupt_grace)
+    return runner.run(len(items), prepare, progress, interrupt_grace, model)
 
 
 def convert_objects(client: Any, model: str, compiled: CompiledRows, **settings: Any) -> CompiledRows:
@@ -225,39 +231,71 @@ class _Runner:
         # the other rows fail with it at once instead of each sending a request that cannot succeed.
         self.daily: GeminiError | None = None
 
-    def run(self, responses: list, turns: list, progress: Progress | None, grace: float) -> list[Response]:
-        todo = [n for n, r in enumerate(responses) if r is None]
-        counts = {"done": 0, "errors": 0, "tokens": 0}
+    AHEAD = 4  # rows prepared ahead of the senders: this many per request in flight (at least 32)
+    SLICE = 0.1  # seconds of preparing between two looks at the answers and the progress
 
-        def finished(response: Response) -> None:
+    def run(self, total: int, prepare: Callable, progress: Progress | None, grace: float,
+            model: str = "") -> list[Response]:
+        """Prepare the rows in order and send each as soon as it is ready: the first rows go while the
+        rest are prepared, at most AHEAD x concurrency waiting. `prepare(number)` gives (turn, None) or
+        (None, response). Its SettingsError / TypeError is raised while nothing is sent yet; after
+        that it fails that row only, so the rows already sent are not lost."""
+        responses: list[Response | None] = [None] * total
+        counts = {"done": 0, "errors": 0, "tokens": 0}
+        ahead = max(32, self.AHEAD * self.limiter.max_concurrency)
+        futures: dict = {}
+        pending: set = set()
+        pool = None
+        upcoming = iter(range(total))
+        more, reported = total > 0, None
+
+        def finished(number: int, response: Response) -> None:
+            responses[number] = response
             counts["done"] += 1
             counts["errors"] += response.error is not None
             counts["tokens"] += int(response.usage.get("totalTokenCount", 0) or 0)
 
-        for response in responses:
-            if response is not None:
-                finished(response)
         try:
-            if progress is not None:
-                progress(counts["done"], len(responses), counts["errors"], counts["tokens"])
-        except KeyboardInterrupt:
-            raise RowsInterrupted(responses) from None
-        if not todo:
-            return responses
-        workers = min(self.limiter.max_concurrency, len(todo))
-        pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="gemini-rows")
-        futures = {pool.submit(self.one, turns[n]): n for n in todo}
-        pending = set(futures)
-        try:
-            while pending:
-                done, pending = concurrent.futures.wait(pending, timeout=0.25,
+            while True:
+                ready, started = [], time.monotonic()
+                while more and len(pending) + len(ready) < ahead and time.monotonic() - started < self.SLICE:
+                    number = next(upcoming, None)
+                    if number is None:
+                        more = False
+                        break
+                    try:
+                        turn, response = prepare(number)
+                    except (SettingsError, TypeError) as error:
+                        if not futures and not ready:
+                            raise  # nothing is sent yet: said once, for every row
+                        turn, response = None, _failed(model, None, error)
+                    if response is not None:
+                        finished(number, response)
+                    else:
+                        ready.append((number, turn))
+                state = (counts["done"], total, counts["errors"], counts["tokens"])
+                if progress is not None and state != reported:
+                    reported = state
+                    progress(*state)
+                if ready and pool is None:
+                    pool = concurrent.futures.ThreadPoolExecutor(min(self.limiter.max_concurrency, total),
+                                                                 thread_name_prefix="gemini-rows")
+                for number, turn in ready:
+                    future = pool.submit(self.one, turn)
+                    futures[future] = number
+                    pending.add(future)
+                if not pending:
+                    if not more:
+                        break
+                    continue
+                wait = 0.25 if not more or len(pending) >= ahead else 0.0  # rows left to prepare: only a look
+                done, pending = concurrent.futures.wait(pending, timeout=wait,
                                                         return_when=concurrent.futures.FIRST_COMPLETED)
                 for future in done:
-                    responses[futures[future]] = response = future.result()
-                    finished(response)
-                if done and progress is not None:
-                    progress(counts["done"], len(responses), counts["errors"], counts["tokens"])
+                    finished(futures[future], future.result())
         except KeyboardInterrupt:
+            if pool is None:
+                raise RowsInterrupted(responses, sent=0) from None
             self.limiter.stop()
             for future in pending:
                 future.cancel()
@@ -271,8 +309,9 @@ class _Runner:
                     responses[number] = answer if answer.error is None or not isinstance(answer.error, _Stopped) else None
             pool.shutdown(wait=False, cancel_futures=True)
             raise RowsInterrupted([r if r is not None and not isinstance(r.error, _Stopped) else None
-                                   for r in responses]) from None
-        pool.shutdown(wait=True)
+                                   for r in responses], sent=len(futures)) from None
+        if pool is not None:
+            pool.shutdown(wait=True)
         return responses
 
     def one(self, turn) -> Response:

@@ -26,6 +26,8 @@ from .names import check_out_name
 
 BATCH_POLL = (2.0, 60.0)  # seconds between reads of a batch job: first, most (x1.5 each time)
 DRY_RUN_SHOWN, DRY_RUN_SAMPLE = 3, 5
+PREPARING_INTERRUPTED = ("Interrupted while preparing the rows: nothing was sent, and nothing was bound. "
+                         "Run the cell again.")
 
 
 # --- %%gemini --over ---------------------------------------------------------------------------------
@@ -62,6 +64,8 @@ def run_rows(magics, args, template: str, model: str, settings, view_options) ->
     try:
         run = compile_rows(template, rows, namespace)  # once: the engine, the batch and the dry run take it
         compiled, records = run.template, run.items
+    except KeyboardInterrupt:
+        raise UsageError(PREPARING_INTERRUPTED) from None
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(f"--over {args.over}: {explain.message(error)}") from None
     if not records:
@@ -97,7 +101,10 @@ def map_rows(magics, args, client, model: str, run, rows, options: dict) -> None
                               cache_dir=args.cache_dir, caches=caches, progress=view,
                               namespace=magics.shell.user_ns, **options)
     except RowsInterrupted as stopped:
-        view.finish()
+        if not stopped.sent and not stopped.done:
+            view.discard()
+            raise UsageError(PREPARING_INTERRUPTED) from None
+        view.finish(state=stopped.state)  # the rows that landed after the interrupt count too
         answers = [r if r is not None else _not_run(model) for r in stopped.responses]
         name = bind_frame(magics, args, rows, answers, options["schema"])
         raise UsageError(f"Interrupted after {stopped.done} of {plural(len(answers), 'row')}; the finished rows are "
@@ -223,12 +230,30 @@ def dry_run_rows(client, model: str, run, options: dict) -> None:
     except (GeminiError, TypeError, ValueError) as error:
         raise UsageError(explain.message(error)) from None
     mean = sum(counts) / len(counts)
+    cost = _dry_run_cost(client, model, round(mean * len(records)), len(records), sample[0], run, options)
     lines = [f"**Dry run** of {plural(len(records), 'row')} with {markdown_text(model)}: nothing generated. "
              f"The first {plural(len(shown), 'prompt')}:", *shown,
              f"The first {plural(len(sample), 'prompt')} cost {', '.join(f'{c:,}' for c in counts)} input tokens "
              f"(countTokens): about {round(mean * len(records)):,} input tokens for all "
-             f"{plural(len(records), 'row')}."]
+             f"{plural(len(records), 'row')}{markdown_text(cost)}."]
     show_markdown("\n\n".join(lines))
+
+
+def _dry_run_cost(client, model: str, input_tokens: int, rows: int, record, run, options: dict) -> str:
+    """", ≈ $0.012 (prices of ...): an estimate of the input tokens" for the dry run's line (plus the
+    most the answers can cost when --max-tokens bounds them, `pricing.estimate_prompt`); "" when the
+    model has no price."""
+    from ..pricing import estimate_prompt
+
+    turn = client.prepare(model, run.template.render(record, run.parts), **options)
+    most = (turn.body.get("generationConfig") or {}).get("maxOutputTokens")
+    cost = estimate_prompt(input_tokens, turn.model, max_output_tokens=most * rows if most else None,
+                           prices=getattr(client, "prices", None))
+    if cost is None:
+        return ""
+    what = f"the input tokens plus at most {most:,} output tokens a row (--max-tokens)" if most else \
+        "the input tokens only (the answers cost more; --max-tokens bounds them)"
+    return f", {cost.footer()}: an estimate of {what}"
 
 
 # --- binding ------------------------------------------------------------------------------------------
@@ -303,15 +328,28 @@ def summary(answers: list, name: str, into: str | None, replaced: bool = False) 
     the model has no price. `replaced`: the `into` column existed and its earlier values were replaced."""
     from ..pricing import total
 
-    failed = sum(answer.error is not None for answer in answers)
-    text = f"{plural(len(answers), 'row')} answered into `{name}`"
+    skipped = [a.error.missing for a in answers if isinstance(a.error, GeminiError) and getattr(a.error, "missing", None)]
+    from ..errors import ConversionError, SettingsError
+
+    unsent = sum(isinstance(a.error, (ConversionError, SettingsError)) for a in answers)  # a value that cannot go
+    failed = sum(answer.error is not None for answer in answers) - len(skipped) - unsent
+    text = f"{plural(len(answers) - len(skipped) - unsent - failed, 'row')} answered into `{name}`"
     if into:
         text += f" (and the column `{into}`, whose earlier values were replaced)" if replaced else \
             f" (and the column `{into}`)"
     cost = total(answer.cost for answer in answers)
     spent = f" · {cost.footer()} in all" if cost is not None else ""
-    tail = f"; {plural(failed, 'row')} failed: see the `error` column, and run the cell again to retry them" \
-        if failed else ""
+    tail = ""
+    if skipped:
+        fields = " or ".join(f"{{{field}}}" for field in dict.fromkeys(skipped))
+        tail += (f"; {plural(len(skipped), 'row')} skipped, not sent: no value for {fields}. Fill the missing values "
+                 "(df.fillna(...)) or drop those rows (df.dropna(subset=[...])), then run the cell again")
+    if unsent:
+        tail += (f"; {plural(unsent, 'row')} not sent: a value could not be made into a request (the `error` "
+                 "column says why); convert those values (such as df[col].astype(str)), then run the cell again")
+    if failed:
+        tail += (f"; {plural(failed, 'row')} failed on the service: see the `error` column, and run the cell again "
+                 "to retry them")
     return text + markdown_text(spent) + tail + ".", text + spent + tail + "."
 
 

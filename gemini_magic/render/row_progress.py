@@ -54,6 +54,7 @@ class RowProgress:
         self._last = 0.0
         self._handle = None
         self._drawn = False
+        self._stopped = False  # finish(state=...): an interrupted run, no time left to tell
 
     def __call__(self, done: int, total: int, errors: int = 0, tokens: int = 0) -> None:
         now = time.monotonic()
@@ -71,7 +72,9 @@ class RowProgress:
         parts = [f"{done:,} of {plural(total, self.unit)}"]
         fresh = done - (self._first_done or 0)
         rate = fresh / elapsed if elapsed > 0 else 0.0
-        if done < total:
+        if done < total and self._stopped:
+            parts.append("interrupted")
+        elif done < total:
             if fresh > 0 and rate > 0:
                 parts.append(f"{rate:.1f} {self.unit}s/s")
                 parts.append(f"{_duration((total - done) / rate)} left")
@@ -109,9 +112,14 @@ class RowProgress:
                   f'<span>{html.escape(text)}</span></div>')
         return {"text/plain": plain, "text/html": markup}
 
-    def finish(self, text: str | None = None) -> str:
-        """Show the final state (or `text`) as plain display data in place of the bar; returns it."""
-        done, total, _, _ = self.state
+    def finish(self, text: str | None = None, state: tuple | None = None) -> str:
+        """Show the final state (or `text`) as plain display data in place of the bar; returns it.
+        `state`: (done, total, errors, tokens) of an interrupted run (the rows that landed after the
+        interrupt count), so the final line says what the message says, and "interrupted" in place of
+        the time left."""
+        if state is not None:
+            self.state = tuple(state)
+            self._stopped = True
         line = text or f"{self.label}: {self.line(time.monotonic() - self.started)}"
         if self.mode == "html" and self._handle is not None:
             self._handle.update({"text/plain": line, "text/html": f"<div>{html.escape(line)}</div>"}, raw=True)

@@ -133,9 +133,7 @@ class RowTemplate:
             if isinstance(item, _Field):
                 value = _lookup(row, item.steps)
                 if is_missing(value):
-                    raise RowTemplateError(
-                        f"This row has no value for {{{item.written}}} ({value!r}), so it was not sent. Fill the "
-                        "missing values (df.fillna(...)) or drop those rows (df.dropna(subset=[...])).")
+                    raise _missing(item.written, value)
                 if item.conversion is not None or item.spec:
                     value = format_value(value, item.conversion, item.spec, item.written)
             elif replace and not isinstance(item, str) and id(item) in replace:
@@ -155,6 +153,13 @@ class RowTemplate:
                     continue
             out.append(value)
         return out
+
+
+def _missing(written: str, value: Any) -> RowTemplateError:
+    error = RowTemplateError(f"This row has no value for {{{written}}} ({value!r}), so it was not sent. Fill the "
+                             "missing values (df.fillna(...)) or drop those rows (df.dropna(subset=[...])).")
+    error.missing = written
+    return error
 
 
 def _lookup(row: Any, steps: tuple) -> Any:
