@@ -75,7 +75,7 @@ def test_empty_input_and_bad_arguments(client, emulator):
         embed(client, ["x"], dimensions=0)
     with pytest.raises(TypeError, match="str"):
         embed_requests([1], "gemini-embedding-001")
-    with pytest.raises(TypeError, match=r"^The text at position 1 is a int \(5\), not a str, so nothing was sent\. "
+    with pytest.raises(TypeError, match=r"^The text at position 1 holds int 5, not a str, so nothing was sent\. "
                                         r"Convert the texts first"):
         embed(client, ["x", 5, "y"])
     with pytest.raises(TypeError, match=r"^The text at position 2 has no value \(None\), so nothing was sent\. Fill"):

@@ -65,7 +65,7 @@ def check_texts(texts: list, labels: list | None = None) -> None:
             raise ConversionError(
                 f"The text at {where} has no value ({text!r}), so nothing was sent. Fill the missing values "
                 "(df.fillna(...)) or drop them (df.dropna(subset=[...]), texts.dropna()), then embed again.")
-        raise ConversionError(f"The text at {where} is a {type(text).__name__} ({text!r:.60}), not a str, so "
+        raise ConversionError(f"The text at {where} holds {type(text).__name__} {text!r:.60}, not a str, so "
                               "nothing was sent. Convert the texts first (texts.astype(str), or [str(t) for t in "
                               "texts]).")
 
