@@ -118,3 +118,10 @@ def test_backend_emulator_without_a_key_says_which_variables_to_set(shell, emula
     finally:
         shell.run_line_magic("gemini", "backend auto")
     assert "Set `GOOGLE_API_KEY` (or `GEMINI_API_KEY`) and run `%gemini backend auto`" in out
+
+
+def test_a_live_turn_whose_connection_closes_gets_one_message(shell, emulator, capsys):
+    emulator.inject("live_close", match="live", code=1011, reason="Deadline expired", when="answer")
+    out, error = _cell(shell, capsys, "--live", "Hello")
+    assert "Warning:" not in out and "incomplete" in out and "audio/L16" in out  # what arrived, once
+    assert "Deadline expired" in error and "What arrived is in _gemini (marked incomplete)" in error
