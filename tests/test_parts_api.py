@@ -118,7 +118,7 @@ def test_unsupported_objects_name_their_type_and_the_way_out():
     message = str(caught.value)
     assert message.startswith(f"Cannot send a {__name__}.Temperature object to Gemini. Supported: text,")
     assert "PIL images" in message and "pandas DataFrame" in message and "pathlib.Path" in message
-    assert 'register_converter(Temperature, lambda obj, ctx: {"text": str(obj)})' in message
+    assert f'register_converter(\'{__name__}.Temperature\', lambda obj, ctx: {{"text": str(obj)}})' in message
     assert isinstance(caught.value, TypeError)
 
 

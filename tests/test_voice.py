@@ -294,3 +294,9 @@ def test_live_talk_outside_a_notebook_is_one_line_and_opens_no_session(shell, em
         assert "Live turn 1" in shell.user_ns["_gemini"].text  # typed turns still work, text ones too
     finally:
         shell.run_line_magic("gemini", "live close spoken_session")
+
+
+def test_the_widget_repr_reads_well_without_a_session_name(client, emulator):
+    with client.live() as session:
+        assert not session.name
+        assert repr(session.widget()) == "<voice widget of a Live session: open>"

@@ -113,9 +113,10 @@ class Backend:
         self._start_emulator()
         self._in_use = "emulator"
         reason = "no API key is set, so " if choice == "auto" else ""
+        switch = (f"A key is set (`{source}`): `%gemini backend auto` (or `api`) switches to Gemini." if key else
+                  "Set `GOOGLE_API_KEY` (or `GEMINI_API_KEY`) and run `%gemini backend auto` (or `api`) to use Gemini.")
         show_markdown(f"Using the **local Gemini emulator** at {self.emulator.base_url}: {reason}answers describe "
-                      "what was sent instead of coming from a model. Set `GOOGLE_API_KEY` and run "
-                      "`%gemini backend auto` (or `api`) to use Gemini.")
+                      f"what was sent instead of coming from a model. {switch}")
 
     def _start_emulator(self) -> bool:
         """Start the in-kernel emulator unless it runs; True when it was started now."""

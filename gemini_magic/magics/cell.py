@@ -265,7 +265,8 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
             response = send()
         if extra is not None:
             view.footer_label = extra()  # "trip · turn 3 · 4,812 tokens so far", in the footer line
-        view.finish(response)
+        unfit = _unfit_answer(response, args.out or "_gemini")
+        view.finish(response, failure_reported=unfit is not None)  # the UsageError below says it once
     except KeyboardInterrupt:
         response = stream.response if stream is not None else response
         if response is None or not response.chunk_count:
@@ -280,7 +281,7 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
         response = error.response if error.response is not None else response
         if response is not None and response.chunk_count:
             bind(magics, args, response)
-            view.finish(response)
+            view.finish(response, failure_reported=True)  # the UsageError below says what failed
             message = explain.message(error)
             if extra is not None:
                 message = f"{message}\n{failed(error)}"
@@ -293,11 +294,8 @@ def show_answer(magics, args, view_options, model, *, start, send, failed, extra
             text = f"{text}\n{failed(error)}"
         raise UsageError(text) from None
     bind(magics, args, response)
-    if getattr(response, "answer_type", None) is not None:
-        try:
-            response.parsed
-        except GeminiError as error:
-            raise UsageError(f"{error} The answer's text is in {args.out or '_gemini'}.text.") from None
+    if unfit is not None:
+        raise UsageError(unfit)
     if args.raw:
         show_json("Response", None, response.raw)
     return None
@@ -388,6 +386,23 @@ def show_json(title: str, url: str | None, payload: Any) -> None:
     text = json.dumps(truncate_strings(payload), indent=2, ensure_ascii=False)
     head = f"**{title}**" + (f" {code_span('POST ' + url)} (header `x-goog-api-key: [REDACTED]`)" if url else "")
     show_markdown_text(f"{head}\n\n{fence(text, 'json')}", f"{title}" + (f" POST {url} (header x-goog-api-key: [REDACTED])" if url else "") + f"\n{text}")
+
+
+def _unfit_answer(response, out: str) -> str | None:
+    """The one message for a typed answer (--schema) that does not parse, else None; an answer the
+    token limit cut short says to raise --max-tokens."""
+    if getattr(response, "answer_type", None) is None:
+        return None
+    try:
+        response.parsed
+    except GeminiError as error:
+        if response.finish_reason != "MAX_TOKENS":
+            return f"{error} The answer's text is in {out}.text."
+        thinking = (response.usage_metadata or {}).get("thoughtsTokenCount")
+        spent = f"; thinking used {plural(thinking, 'token')} of it" if isinstance(thinking, int) and thinking else ""
+        return (f"The output token limit cut the JSON answer short (finish reason MAX_TOKENS{spent}): raise "
+                f"--max-tokens, or ask for less. The answer's text is in {out}.text.")
+    return None
 
 
 def _model_not_found(client, model: str, error: GeminiError) -> str | None:

@@ -131,7 +131,7 @@ def run_live_turn(magics, args, contents, system, tools: dict, settings, view_op
     view.footer_label = footer(session)
     response = turn.to_response()
     if turn.error is not None:
-        view.finish(response) if turn.text or turn.audio_bytes else view.discard()
+        view.finish(response, failure_reported=True) if turn.text or turn.audio_bytes else view.discard()
         raise UsageError(f"{explain.message(turn.error)}\nWhat arrived is in {args.out or '_gemini'} (marked "
                          "incomplete); the next cell opens a new session.") from None
     view.finish(response)

@@ -17,7 +17,7 @@ class Uploads:
 
     def run(self, magics, args) -> None:
         from ..render.progress import UploadProgress
-        from ..wire.upload import UploadSession, display_name_of
+        from ..wire.upload import UploadSession, check_source, display_name_of
 
         source, label = upload_source(args.source, magics.shell.user_ns)
         label = display_name_of(label)  # a file name that is not UTF-8 is shown with U+FFFD, not a traceback
@@ -26,6 +26,11 @@ class Uploads:
             name += "_file"  # `{video_bytes}` keeps its bytes; the File goes to video_bytes_file
         if not name.isidentifier():
             raise UsageError(f"--as {name!r} is not a valid Python variable name.")
+        if isinstance(source, (str, os.PathLike)):
+            try:
+                check_source(source)  # a missing file is refused before a client, a bar or a request
+            except GeminiError as error:
+                raise UsageError(_explain(error)) from None
         key = source_key(source)
         session = self._sessions.setdefault(key, UploadSession()) if key else UploadSession()
         client = magics.backend.client()
@@ -36,10 +41,10 @@ class Uploads:
         except KeyboardInterrupt:
             how = ("Run the same %gemini_upload again to continue from byte "
                    f"{session.sent:,}." if key and session.url else "Run %gemini_upload again to start over.")
-            progress.finish(f"Upload of {label} interrupted. {how}")
-            raise UsageError(f"Upload interrupted. {how}") from None
+            progress.discard()  # the UsageError is the one message
+            raise UsageError(f"Upload of {label} interrupted. {how}") from None
         except (GeminiError, OSError) as error:
-            progress.finish(f"Upload of {label} failed.")
+            progress.discard()
             raise UsageError(_explain(error)) from None
         self._sessions.pop(key, None)
         magics.shell.user_ns[name] = file

@@ -115,12 +115,11 @@ def _fallback(obj: Any):
         if callable(getattr(type(obj), method, None)):
             return lambda o, ctx, method=method, mime=mime: _rich_repr_image(o, ctx, method, mime)
     name = registry.type_name(type(obj))
-    short = type(obj).__name__
     raise ConversionError(
         f"Cannot send a {name} object to Gemini. Supported: {SUPPORTED}. Convert it first "
         f"(for example str(obj)), or teach gemini_magic how:\n"
         f"    from gemini_magic.parts import register_converter\n"
-        f"    register_converter({short}, lambda obj, ctx: {{\"text\": str(obj)}})")
+        f"    register_converter({name!r}, lambda obj, ctx: {{\"text\": str(obj)}})")
 
 
 def _rich_repr_image(obj: Any, ctx: ConversionContext, method: str, mime: str) -> list[dict]:

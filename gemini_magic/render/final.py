@@ -38,7 +38,7 @@ _USAGE_FIELDS = (  # (usageMetadata key, label in the footer)
 
 def final_bundle(response, *, show_thoughts: bool = False, output_format: str = "markdown",
                  message: str | None = None, elapsed: float | None = None, footer_label: str | None = None,
-                 inline_media: bool = False) -> dict:
+                 inline_media: bool = False, failure_reported: bool = False) -> dict:
     """The finished answer as one display bundle: `{"text/markdown": ..., "text/plain": ...}`.
 
     The answer (each candidate under a "Candidate 1 of 2" heading, apart from the next by a rule, when
@@ -46,7 +46,8 @@ def final_bundle(response, *, show_thoughts: bool = False, output_format: str = 
     stay apart from the answer) when `show_thoughts`, function calls as collapsed sections, citation
     markers and the numbered sources, a typed answer as a table, a footer (model, finish reason,
     tokens, timings, `footer_label`) and one plain warning line per problem (blocked prompt, non-STOP
-    finish, stream cut short, `message`). Images and audio are named in the text (`[image/png, 1.2 MB]`),
+    finish, stream cut short, `message`; with `failure_reported` the caller says in its own message why
+    the answer failed, so the lines that would say it again are left out: see `response_warnings`). Images and audio are named in the text (`[image/png, 1.2 MB]`),
     or with `inline_media` embedded as HTML (`<img>`, `<audio>`) with their original bytes.
     `output_format="text"` gives `text/plain` only. `elapsed` is shown when the response carries no
     timing of its own. `final_bundles` gives the same with the media as display data of their own.
@@ -63,7 +64,7 @@ def final_bundle(response, *, show_thoughts: bool = False, output_format: str = 
         else:
             md.append(piece.markdown)
         plain.append(piece.plain)
-    footer, lines = _tail(response, output_format, message, elapsed, footer_label)
+    footer, lines = _tail(response, output_format, message, elapsed, footer_label, failure_reported)
     markdown = "\n\n".join([m for m in md if m] + ["---", markdown_text(footer)]
                            + [f"⚠️ {markdown_text(line)}" for line in lines])
     plain_text = "\n\n".join(p for p in plain if p) + "\n\n---\n" + "\n".join([footer] + [f"Warning: {line}" for line in lines])
@@ -74,7 +75,7 @@ def final_bundle(response, *, show_thoughts: bool = False, output_format: str = 
 
 def final_bundles(response, *, show_thoughts: bool = False, output_format: str = "markdown",
                   message: str | None = None, elapsed: float | None = None,
-                  footer_label: str | None = None) -> list[dict]:
+                  footer_label: str | None = None, failure_reported: bool = False) -> list[dict]:
     """The finished answer as display bundles in order: text (Markdown and plain), each image as
     `image/png`/`image/jpeg` display data of its original base64, an audio player (`text/html`), the
     search suggestions the service requires showing (`text/html`), more text...; the footer and warnings
@@ -85,7 +86,7 @@ def final_bundles(response, *, show_thoughts: bool = False, output_format: str =
     """
     check_output_format(output_format)
     pieces = _pieces(response, show_thoughts, output_format)
-    footer, lines = _tail(response, output_format, message, elapsed, footer_label)
+    footer, lines = _tail(response, output_format, message, elapsed, footer_label, failure_reported)
     bundles: list[dict] = []
     md: list[str] = []
     plain: list[str] = []
@@ -144,9 +145,9 @@ def _pieces(response, show_thoughts: bool, output_format: str) -> list:
     return pieces
 
 
-def _tail(response, output_format, message, elapsed, footer_label) -> tuple[str, list[str]]:
+def _tail(response, output_format, message, elapsed, footer_label, failure_reported) -> tuple[str, list[str]]:
     return (footer_line(response, elapsed=elapsed, label=footer_label),
-            response_warnings(response, output_format, message=message))
+            response_warnings(response, output_format, message=message, failure_reported=failure_reported))
 
 
 def _media_html(piece) -> str:
@@ -253,18 +254,27 @@ def footer_line(response, *, elapsed: float | None = None, first_chunk: float | 
     return " · ".join(items)
 
 
-def response_warnings(response, output_format: str = "markdown", *, message: str | None = None) -> list[str]:
-    """Plain sentences for every problem with the answer as a whole (no ⚠️/Warning: prefix)."""
+def response_warnings(response, output_format: str = "markdown", *, message: str | None = None,
+                      failure_reported: bool = False) -> list[str]:
+    """Plain sentences for every problem with the answer as a whole (no ⚠️/Warning: prefix).
+
+    `failure_reported=True`: the caller tells the user why the answer failed in its own one message (the
+    magic's UsageError), so the lines that would say it twice are left out: the stream's error, the
+    answer not fitting its type, and the token limit that cut a typed answer short (the type's error
+    says so). Other problems (a blocked prompt, a safety stop) stay."""
     lines = []
     if response.block_reason:
         lines.append(_blocked_line(response))
+    typed = typed_error(response) if output_format in ("markdown", "json") else None
     candidates = response.candidates
     if len(candidates) == 1:
-        lines.extend(candidate_warnings(candidates[0], output_format, usage=response.usage_metadata))
-    typed = typed_error(response) if output_format in ("markdown", "json") else None
-    if typed:
+        told = failure_reported and typed and candidates[0].finish_reason == "MAX_TOKENS"
+        lines.extend([] if told else candidate_warnings(candidates[0], output_format, usage=response.usage_metadata))
+    if typed and not failure_reported:
         lines.append(f"The answer does not fit the type asked for: {typed}")
-    if message:
+    if failure_reported:
+        pass  # the caller's message says what failed; the footer says incomplete or the finish reason
+    elif message:
         lines.append(str(message))
     elif response.interrupted:
         pass  # the footer says "interrupted"; the magic's one-line message says the rest

@@ -121,9 +121,16 @@ class StreamView:
             return
         self._draw(response, now)
 
-    def finish(self, response) -> None:
-        """Draw what is pending, then leave the final display: answer, footer and warnings."""
-        self._complete(response, None)
+    def finish(self, response, *, failure_reported: bool = False) -> None:
+        """Draw what is pending, then leave the final display: answer, footer and warnings.
+
+        `failure_reported=True` when the caller tells the user itself why the answer failed (the
+        magic's one UsageError after a stream broke midway, or a typed answer that does not parse):
+        the view then keeps the partial answer and its footer ("incomplete", "MAX_TOKENS") but not the
+        warning lines that would say the same failure a second time. Without it (plain Python, where
+        nothing else shows the failure) the warnings say it.
+        """
+        self._complete(response, None, failure_reported)
 
     def fail(self, response, message: str) -> None:
         """The stream failed or was interrupted: keep the partial answer and add `message` as a warning.
@@ -181,14 +188,15 @@ class StreamView:
         self._pending = False
         self._next_draw = now + max(self.update_interval, size / rate)
 
-    def _complete(self, response, message: str | None) -> None:
+    def _complete(self, response, message: str | None, failure_reported: bool = False) -> None:
         if self._finished:
             return
         self._finished = True
         response = response if response is not None else self._response
         elapsed = time.monotonic() - self._started_at if self._started_at is not None else None
         bundles = final_bundles(response, show_thoughts=self.show_thoughts, output_format=self.output_format,
-                                message=message, elapsed=elapsed, footer_label=self.footer_label)
+                                message=message, elapsed=elapsed, footer_label=self.footer_label,
+                                failure_reported=failure_reported)
         if self.mode == "terminal":
             self._draw_terminal(response)
             self._print_tail(response, bundles[-1])

@@ -74,6 +74,17 @@ class UploadProgress:
         self._bar.bar_style = "info" if phase in ("processing", "checking") else ""
         self._text.value = html_text(f"{self.label}: {self._line}")
 
+    def discard(self) -> None:
+        """Remove the bar and leave no line: the caller says in its own message how the upload ended."""
+        if self._handle is not None:
+            self._handle.update({"text/plain": ""}, raw=True)
+            for widget in (self._box, self._bar, self._text):
+                widget.close()
+            self._handle = None
+        elif self.mode == "terminal" and self._line:
+            sys.stdout.write("\r" + " " * 78 + "\r")
+            sys.stdout.flush()
+
     def finish(self, text: str) -> None:
         """Replace the bar by one plain line (kept in saved notebooks)."""
         if self._handle is not None:

@@ -134,7 +134,8 @@ def widget_class():
         def __repr__(self) -> str:
             link = getattr(self, "link", None)
             state = "ended" if link is not None and link.ended else "open"
-            return f"<voice widget of Live session {self.session_name}: {state}>"
+            session = f"Live session {self.session_name}" if self.session_name else "a Live session"
+            return f"<voice widget of {session}: {state}>"
 
         def _ipython_display_(self, **kwargs):
             from IPython.display import display

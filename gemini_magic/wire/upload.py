@@ -187,6 +187,13 @@ class _Source:
             self.stream.close()
 
 
+def check_source(source: Any) -> None:
+    """Raise UploadError when `source` cannot be uploaded (no file at a path, a directory, no read
+    permission, empty, too large): the checks `upload_file` makes first, for a caller that wants them
+    before it shows or sends anything."""
+    _Source(source).close()
+
+
 def display_name_of(name: str) -> str:
     """A file name as text that can be sent: bytes that are not UTF-8 (surrogate escapes) become U+FFFD."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
