@@ -6,6 +6,7 @@ Prints where it listens and how to point the client at it, then serves until Ctr
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -28,6 +29,10 @@ def main(argv=None) -> int:
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any non-empty key)")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     args = parser.parse_args(argv)
+    # The emulator's own failures (tracebacks, logged at debug level) go to this terminal.
+    log = logging.getLogger("gemini_emulator")
+    log.setLevel(logging.DEBUG)
+    log.addHandler(logging.StreamHandler(sys.stderr))
     try:
         emulator = Emulator(pace=args.pace, api_key=args.api_key, port=args.port, host=args.host,
                             file_processing_delay=args.file_processing_delay, verbose=args.verbose)

@@ -90,13 +90,21 @@ class Filler:
         self.root = root
         self.used: set = set()
 
-    def _take(self, pool: list, accept=lambda value: True):
+    def _take(self, pools, accept=lambda value: True, phases=("inside", "results", "later")):
+        """(value, found): the first unused accepted value of ``pools`` (one list or several), phase by
+        phase: this call's stretch (each pool in turn), then earlier results, then the rest of the text."""
+        pools = [pools] if pools and isinstance(pools[0], tuple) or not pools else pools
         start, end = self.stretch
-        inside = [item for item in pool if start <= item[0] < end]
-        later = [item for item in pool if not start <= item[0] < end]
-        results = [(-1 - n, value) for n, value in enumerate(self.results)]
-        for position, value in inside + results + later:
-            key = (id(pool) if position >= 0 else "results", position)
+        order = []
+        for phase in phases:
+            if phase == "results":
+                order += [("results", -1 - n, value) for n, value in enumerate(self.results)]
+                continue
+            for pool in pools:
+                order += [(id(pool), position, value) for position, value in pool
+                          if (start <= position < end) == (phase == "inside")]
+        for pool_id, position, value in order:
+            key = (pool_id, position)
             if key not in self.used and accept(value):
                 self.used.add(key)
                 return value, True
@@ -153,21 +161,21 @@ class Filler:
             if words & {"true", "yes"}:
                 return True, True
             return (False, bool(words & {"false", "no"})) if "default" not in schema else (schema["default"], False)
-        text, found = self._take(self.candidates.quoted, lambda v: isinstance(v, str))
-        if not found:
-            text, found = self._take(self.candidates.names, lambda v: isinstance(v, str))
+        text, found = self._take([self.candidates.quoted, self.candidates.names], lambda v: isinstance(v, str))
         if found:
             return text, True
         return schema.get("default", schema.get("example", "")), False
 
     def _number(self, schema: dict, name: str, kind: str):
         value, found = None, False
-        if "month" in name.lower():
-            value, found = self._take(self.candidates.months)
+        wanted = (lambda v: isinstance(v, int) and not isinstance(v, bool)) if kind == "integer" else \
+            (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+        if "month" in name.lower():  # a month's name in this call's stretch, else its numbers
+            value, found = self._take(self.candidates.months, phases=("inside",))
         if not found:
-            wanted = (lambda v: isinstance(v, int) and not isinstance(v, bool)) if kind == "integer" else \
-                (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
             value, found = self._take(self.candidates.numbers, wanted)
+        if not found and "month" in name.lower():
+            value, found = self._take(self.candidates.months, phases=("later",))
         if not found:
             value = schema.get("default", schema.get("minimum", 0))
         low, high = schema.get("minimum"), schema.get("maximum")
@@ -186,9 +194,14 @@ def _type(schema: dict) -> str:
 
 
 def result_values(response) -> list:
-    """The scalars of a function result, in order (numbers and strings), for the next call of a chain."""
+    """The scalars of a function result, in order (numbers and strings), for the next call of a chain.
+
+    An error result (``{"error": ...}``, what the client sends when the function raised) passes nothing on.
+    """
     found = []
     if isinstance(response, dict):
+        if set(response) == {"error"}:
+            return []
         for value in response.values():
             found += result_values(value)
     elif isinstance(response, list):

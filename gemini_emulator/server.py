@@ -10,6 +10,7 @@ Faults that break the wire (drops, cut streams, mid-stream errors) are carried o
 from __future__ import annotations
 
 import errno
+import logging
 import re
 import socket
 import sys
@@ -108,6 +109,8 @@ def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
             return Route("files", "get_file" if method == "GET" else "delete_file", file_id=segments[1])
     return Route("other")
 
+LOG = logging.getLogger("gemini_emulator")
+
 
 class EmulatorServer(ThreadingHTTPServer):
     """A threading server that remembers open connections, so ``stop()`` can really stop."""
@@ -135,11 +138,13 @@ class EmulatorServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         error = sys.exc_info()[1]
         # Clients that hang up, drops the emulator causes itself and sockets closed by stop() are
-        # not server errors; anything else is a bug worth a traceback.
+        # not server errors; anything else is a bug worth a traceback, logged (debug level, logger
+        # "gemini_emulator"), never printed: in a kernel, stderr is the user's cell, which already
+        # has the 500's message. ``python -m gemini_emulator`` sends this logger to its terminal.
         hung_up = isinstance(error, (ConnectionError, TimeoutError)) or (
             isinstance(error, OSError) and error.errno in (errno.EBADF, errno.ENOTCONN))
         if not hung_up:
-            super().handle_error(request, client_address)
+            LOG.debug("Exception occurred during processing of request from %s", client_address, exc_info=True)
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -4,6 +4,7 @@ declaration checks, the Interactions API's requires_action, code execution and g
 from __future__ import annotations
 
 import json
+import time
 
 import jsonschema
 import pytest
@@ -513,3 +514,24 @@ def test_function_calls_win_over_built_in_tools(emu):
     answer = generate(emu, FLASH, body("sum 1 and 1", tools=tools))
     assert calls_of(parts_of(answer)) == [{"name": "sum", "args": {"a": 1, "b": 1}}]
     assert "groundingMetadata" not in answer["candidates"][0]
+
+
+def test_a_failed_request_answers_500_and_logs_its_traceback_without_printing_it(emu, monkeypatch, capfd, caplog):
+    import gemini_emulator.tools
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the tools plan")
+
+    monkeypatch.setattr(gemini_emulator.tools, "plan", broken)  # an emulator bug, not a mocked request
+    caplog.set_level("DEBUG", logger="gemini_emulator")
+    body = {"contents": [{"role": "user", "parts": [{"text": "get_rainfall for Huế in month 10"}]}],
+            "tools": [{"functionDeclarations": [RAINFALL]}]}
+    wire = raw_request(emu, "POST", f"/v1beta/models/{G3}:generateContent", body)
+    assert wire.status == 500 and b"The gemini_magic emulator failed: ValueError" in wire.body
+    for _ in range(50):  # the handler thread logs just after answering
+        if any(r.exc_info for r in caplog.records if r.name == "gemini_emulator"):
+            break
+        time.sleep(0.02)
+    assert any(r.exc_info and r.levelname == "DEBUG" for r in caplog.records if r.name == "gemini_emulator")
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception occurred" not in err

@@ -421,3 +421,22 @@ def test_sum_usage_adds_numbers_and_modalities():
                                                                        {"modality": "IMAGE", "tokenCount": 1}]}])
     assert total == {"promptTokenCount": 8, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 7},
                                                                     {"modality": "IMAGE", "tokenCount": 1}]}
+
+
+def test_a_chain_whose_second_call_raises_fills_each_call_from_its_stretch_and_answers(client, emulator, capfd):
+    table = {("Huế", 10): 795.6, ("Hà Nội", 10): 131.0}
+    called = []
+
+    def get_rainfall(city: str, month: int) -> float:
+        """Average rainfall in mm for a city and month."""
+        called.append((city, month))
+        if len(called) == 2:
+            raise KeyError((city, month))
+        return table[(city, month)]
+
+    response = client.generate(G3, 'Call get_rainfall for Huế in month 10 then get_rainfall for "Hà Nội" in month 10.',
+                               tools=[get_rainfall])
+    assert called == [("Huế", 10), ("Hà Nội", 10)]  # the first result (795.6) is no second month
+    assert response.steps[3]["calls"][0]["error"] == "KeyError: ('Hà Nội', 10)"
+    assert "get_rainfall failed: KeyError" in response.text and response.finish_reason == "STOP"
+    assert "Traceback" not in capfd.readouterr().err
