@@ -47,8 +47,9 @@ def final_bundle(response, *, show_thoughts: bool = False, output_format: str = 
     markers and the numbered sources, a typed answer as a table, a footer (model, finish reason,
     tokens, timings, `footer_label`) and one plain warning line per problem (blocked prompt, non-STOP
     finish, stream cut short, `message`; with `failure_reported` the caller says in its own message why
-    the answer failed, so the lines that would say it again are left out: see `response_warnings`). Images and audio are named in the text (`[image/png, 1.2 MB]`),
-    or with `inline_media` embedded as HTML (`<img>`, `<audio>`) with their original bytes.
+    the answer failed, so the lines that would say it again are left out: see `response_warnings`).
+    Images and audio are named in the text (`[image/png, 1.2 MB]`), or with `inline_media` embedded as
+    HTML (`<img>`, `<audio>`) with their original bytes.
     `output_format="text"` gives `text/plain` only. `elapsed` is shown when the response carries no
     timing of its own. `final_bundles` gives the same with the media as display data of their own.
 
