@@ -123,7 +123,10 @@ def redact(value: Any, secret: str | None) -> Any:
 def holds_secret(value: Any, secret: str | None) -> bool:
     """Whether `secret` appears as it is in `value` (text, or dicts and lists of it, keys included): the
     test of an outgoing request body before it is sent. A key is letters, digits, `-` and `_`, which JSON
-    never escapes, so the raw form is the only one a serialised body can hold."""
+    never escapes, so the raw form is the only one a serialised body can hold. The base64 `data` of a
+    blob (a dict with `mimeType`: inlineData, a Live audio chunk) is the user's media, not text, and is
+    not read, as an uploaded file's bytes are not: so the test costs microseconds, not a scan of
+    megabytes, however many images a conversation holds."""
     if not secret or len(secret) < _MIN_KNOWN_LENGTH:
         return False
     stack = [value]
@@ -134,7 +137,10 @@ def holds_secret(value: Any, secret: str | None) -> bool:
                 return True
         elif isinstance(item, dict):
             stack.extend(item.keys())
-            stack.extend(item.values())
+            if "mimeType" in item and "data" in item:
+                stack.extend(v for k, v in item.items() if k != "data")
+            else:
+                stack.extend(item.values())
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
     return False
