@@ -98,25 +98,26 @@ def test_the_suggested_converter_for_an_object_it_cannot_send_works_as_pasted(sh
         registry.restore(saved)
 
 
+def _backend_emulator_says(shell, capsys) -> str:
+    """What `%gemini backend emulator` prints (the backend goes back to auto after)."""
+    try:
+        shell.run_line_magic("gemini", "backend emulator")
+        return capsys.readouterr().out
+    finally:
+        shell.run_line_magic("gemini", "backend auto")
+
+
 def test_backend_emulator_with_a_key_set_says_auto_switches_to_gemini(shell, emulator, capsys, monkeypatch):
     monkeypatch.delenv("GOOGLE_API_KEY")
     monkeypatch.setenv("GEMINI_API_KEY", TEST_KEY)
-    try:
-        shell.run_line_magic("gemini", "backend emulator")
-        out = capsys.readouterr().out
-    finally:
-        shell.run_line_magic("gemini", "backend auto")
+    out = _backend_emulator_says(shell, capsys)
     assert "A key is set (`GEMINI_API_KEY`): `%gemini backend auto` (or `api`) switches to Gemini." in out
     assert "Set `GOOGLE_API_KEY`" not in out and TEST_KEY not in out
 
 
 def test_backend_emulator_without_a_key_says_which_variables_to_set(shell, emulator, capsys, monkeypatch):
     monkeypatch.delenv("GOOGLE_API_KEY")
-    try:
-        shell.run_line_magic("gemini", "backend emulator")
-        out = capsys.readouterr().out
-    finally:
-        shell.run_line_magic("gemini", "backend auto")
+    out = _backend_emulator_says(shell, capsys)
     assert "Set `GOOGLE_API_KEY` (or `GEMINI_API_KEY`) and run `%gemini backend auto`" in out
 
 
