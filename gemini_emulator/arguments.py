@@ -90,10 +90,10 @@ class Filler:
         self.root = root
         self.used: set = set()
 
-    def _take(self, pools, accept=lambda value: True, phases=("inside", "results", "later")):
-        """(value, found): the first unused accepted value of ``pools`` (one list or several), phase by
-        phase: this call's stretch (each pool in turn), then earlier results, then the rest of the text."""
-        pools = [pools] if pools and isinstance(pools[0], tuple) or not pools else pools
+    def _take(self, *pools, accept=lambda value: True, phases=("inside", "results", "later")):
+        """(value, found): the first unused accepted value of the ``pools`` (lists of (position, value)),
+        phase by phase: this call's stretch (each pool in turn), then earlier results, then the rest of
+        the text."""
         start, end = self.stretch
         order = []
         for phase in phases:
@@ -161,7 +161,7 @@ class Filler:
             if words & {"true", "yes"}:
                 return True, True
             return (False, bool(words & {"false", "no"})) if "default" not in schema else (schema["default"], False)
-        text, found = self._take([self.candidates.quoted, self.candidates.names], lambda v: isinstance(v, str))
+        text, found = self._take(self.candidates.quoted, self.candidates.names, accept=lambda v: isinstance(v, str))
         if found:
             return text, True
         return schema.get("default", schema.get("example", "")), False
@@ -173,7 +173,7 @@ class Filler:
         if "month" in name.lower():  # a month's name in this call's stretch, else its numbers
             value, found = self._take(self.candidates.months, phases=("inside",))
         if not found:
-            value, found = self._take(self.candidates.numbers, wanted)
+            value, found = self._take(self.candidates.numbers, accept=wanted)
         if not found and "month" in name.lower():
             value, found = self._take(self.candidates.months, phases=("later",))
         if not found:

@@ -32,6 +32,7 @@ from .tool_config import tool_set
 from .websocket import WebSocket, accept_value, is_upgrade
 from .tool_generation import tool_generation
 
+LOG = logging.getLogger("gemini_emulator")  # a failed request's traceback (EmulatorServer.handle_error)
 API_PATH = re.compile(r"^/(v1beta|v1|v1alpha)/(.+)$")
 UPLOAD_PATH = re.compile(r"^/upload/(v1beta|v1|v1alpha)/files$")
 DOWNLOAD_PATH = re.compile(r"^(?:/download)?/(v1beta|v1|v1alpha)/files/([a-z0-9-]+):download$")
@@ -108,8 +109,6 @@ def route_for(method: str, path: str, query: dict, headers: dict) -> Route:
         if len(segments) == 2 and method in ("GET", "DELETE"):
             return Route("files", "get_file" if method == "GET" else "delete_file", file_id=segments[1])
     return Route("other")
-
-LOG = logging.getLogger("gemini_emulator")
 
 
 class EmulatorServer(ThreadingHTTPServer):
