@@ -17,7 +17,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ..errors import GeminiError
+from ..errors import ConversionError, GeminiError, SettingsError
 from ..units import plural
 from . import explain
 from ..escape import markdown_text
@@ -329,8 +329,6 @@ def summary(answers: list, name: str, into: str | None, replaced: bool = False) 
     from ..pricing import total
 
     skipped = [a.error.missing for a in answers if isinstance(a.error, GeminiError) and getattr(a.error, "missing", None)]
-    from ..errors import ConversionError, SettingsError
-
     unsent = sum(isinstance(a.error, (ConversionError, SettingsError)) for a in answers)  # a value that cannot go
     failed = sum(answer.error is not None for answer in answers) - len(skipped) - unsent
     text = f"{plural(len(answers) - len(skipped) - unsent - failed, 'row')} answered into `{name}`"
